@@ -1,0 +1,98 @@
+'use strict';
+// Starts a real Node-RED 4 process with a temporary user directory, default settings and this package installed.
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const projectRoot = path.resolve(__dirname, '..', '..');
+const nodeRedEntry = require.resolve('node-red/red.js');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Starts Node-RED. Options:
+ * - settings: source of a settings.js (omit for Node-RED's default settings),
+ * - install: 'link' (what `npm install <checkout>` does) or the path of a directory already installed into,
+ * - userDir: reuse a directory (to restart with the same context store).
+ * Returns { url, port, userDir, logs(), deploy(flow), stop() }.
+ */
+async function startNodeRed({ settings, userDir, install = 'link', env = {} } = {}) {
+  const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-'));
+  if (install === 'link') {
+    const modules = path.join(dir, 'node_modules');
+    fs.mkdirSync(modules, { recursive: true });
+    const link = path.join(modules, 'node-red-contrib-sales-webhooks');
+    if (!fs.existsSync(link)) fs.symlinkSync(projectRoot, link, 'dir');
+    if (!fs.existsSync(path.join(dir, 'package.json'))) {
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-sales-webhooks': `file:${projectRoot}` } }, null, 2));
+    }
+  }
+  if (settings) fs.writeFileSync(path.join(dir, 'settings.js'), settings);
+  const port = await freePort();
+  const child = spawn(process.execPath, [nodeRedEntry, '--userDir', dir, '--port', String(port)], {
+    env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${output}`)), 30000);
+    const check = () => {
+      if (/Started flows|Server now running/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      } else if (child.exitCode !== null) {
+        clearTimeout(timer);
+        reject(new Error(`Node-RED exited:\n${output}`));
+      } else setTimeout(check, 100);
+    };
+    check();
+  });
+  await waitFor(async () => (await fetch(`${url}/flows`)).ok, 20000);
+
+  async function deploy(flow) {
+    const res = await fetch(`${url}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' },
+      body: JSON.stringify(flow),
+    });
+    if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+  }
+
+  function stop() {
+    return new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  }
+
+  return { url, port, userDir: dir, logs: () => output, deploy, stop, process: child };
+}
+
+async function waitFor(predicate, timeoutMs = 10000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await predicate()) return;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+module.exports = { startNodeRed, freePort, waitFor, projectRoot };
