@@ -1,0 +1,200 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
+import { DuplicateGuard } from '../receive/duplicateGuard';
+import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import type { RejectedDelivery, WebhookMeta } from '../receive/types';
+import type { SalesWebhookSourceNode } from './sales-webhook-source';
+import { registerWebhookRoute, RouteConflictError, type RouteSettings } from './webhook-routes';
+
+interface WebhookInConfig extends NodeDef {
+  url: string;
+  source: string;
+  maxBytes?: number | string;
+  dedupe?: boolean;
+  dedupeHours?: number | string;
+  dedupeLimit?: number | string;
+  dedupeStore?: string;
+}
+
+interface WebhookInNode extends Node {
+  /** The last delivery this node emitted, for the lead-map dialog's sample box. */
+  lastDelivery?: { payload: Record<string, unknown>; webhook: WebhookMeta };
+  /** The path it listens on under httpNodeRoot, for the test-event sender. */
+  url?: string;
+  source?: SalesWebhookSourceNode;
+}
+
+const DEFAULT_DEDUPE_HOURS = 24;
+const DEFAULT_DEDUPE_LIMIT = 50000;
+const SEEN_CONTEXT_KEY = 'salesWebhookSeenDeliveries';
+const SAVE_DELAY_MS = 2000;
+const STATUS_INTERVAL_MS = 250;
+
+function positiveNumber(value: unknown, fallback: number): number | undefined {
+  if (value === undefined || value === '' || value === null) return fallback;
+  const n = Number(value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+export = function (RED: NodeAPI) {
+  function SalesWebhookIn(this: WebhookInNode, config: WebhookInConfig) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const fail = (key: string, params?: Record<string, string>) => {
+      const text = RED._(`sales-webhook-in.errors.${key}`, params);
+      node.warn(text);
+      node.status({ fill: 'red', shape: 'ring', text });
+    };
+
+    if (RED.settings.httpNodeRoot === false) return fail('http-disabled');
+    if (!config.url || !String(config.url).trim()) return fail('missing-url');
+    const url = '/' + String(config.url).trim().replace(/^\/+/, '');
+    const maxBytes = positiveNumber(config.maxBytes, DEFAULT_MAX_BYTES);
+    if (maxBytes === undefined) return fail('invalid-max-bytes');
+    const dedupeHours = positiveNumber(config.dedupeHours, DEFAULT_DEDUPE_HOURS);
+    const dedupeLimit = positiveNumber(config.dedupeLimit, DEFAULT_DEDUPE_LIMIT);
+    if (dedupeHours === undefined || dedupeLimit === undefined) return fail('invalid-dedupe');
+    const source = RED.nodes.getNode(config.source) as SalesWebhookSourceNode | null;
+    if (!source) return fail('missing-source');
+    node.url = url;
+    node.source = source;
+
+    let processor: DeliveryProcessor | null = null;
+    const guard = config.dedupe === false ? undefined : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
+    if (source.configError || !source.profile || !source.verifier) {
+      fail('source-config', { reason: source.configError ?? '' });
+    } else {
+      processor = {
+        profile: source.profile,
+        verifier: source.verifier,
+        redactedHeaders: redactedHeaderSet(source.authenticationHeaders),
+        guard,
+      };
+      if (source.profile.verification.kind === 'none') node.warn(RED._('sales-webhook-in.warn.unverified'));
+    }
+
+    const counts = { accepted: 0, rejected: 0, invalid: 0, duplicates: 0 };
+    let statusTimer: NodeJS.Timeout | undefined;
+    const showStatus = () => {
+      statusTimer = undefined;
+      if (!processor) return;
+      const unverified = processor.profile.verification.kind === 'none';
+      const text = RED._('sales-webhook-in.status.counts', {
+        accepted: String(counts.accepted),
+        rejected: String(counts.rejected + counts.invalid),
+        duplicates: String(counts.duplicates),
+      });
+      node.status({
+        fill: unverified ? 'yellow' : counts.rejected + counts.invalid > 0 && counts.accepted === 0 ? 'red' : 'green',
+        shape: unverified ? 'ring' : 'dot',
+        text: unverified ? `${RED._('sales-webhook-in.status.unverified')} · ${text}` : text,
+      });
+    };
+    // Status updates travel to every open editor; one per burst is enough.
+    const scheduleStatus = () => { statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS); };
+    if (processor) {
+      node.status(processor.profile.verification.kind === 'none'
+        ? { fill: 'yellow', shape: 'ring', text: RED._('sales-webhook-in.status.unverified') }
+        : { fill: 'green', shape: 'ring', text: RED._('sales-webhook-in.status.listening', { url }) });
+    }
+
+    // Seen deliveries survive a restart when the chosen context store persists.
+    const store = config.dedupeStore || undefined;
+    let saveTimer: NodeJS.Timeout | undefined;
+    const saveSeen = (callback?: () => void) => {
+      saveTimer = undefined;
+      if (!guard) return callback?.();
+      node.context().set(SEEN_CONTEXT_KEY, guard.snapshot(), store as string, () => callback?.());
+    };
+    const ready: Promise<void> = guard
+      ? new Promise((resolve) => {
+          try {
+            node.context().get(SEEN_CONTEXT_KEY, store as string, (err: Error | undefined, value: unknown) => {
+              if (err) node.warn(RED._('sales-webhook-in.errors.context', { store: store ?? 'default' }));
+              else guard.restore(value);
+              resolve();
+            });
+          } catch {
+            node.warn(RED._('sales-webhook-in.errors.context', { store: store ?? 'default' }));
+            resolve();
+          }
+        })
+      : Promise.resolve();
+
+    const rejectionMessage = (rejection: RejectedDelivery): NodeMessage => ({ payload: rejection, topic: 'rejected' });
+    const endpoint: WebhookEndpoint = {
+      maxBytes,
+      ready,
+      processor: () => processor,
+      onRefusal(refusal: Refusal) {
+        counts.rejected++;
+        scheduleStatus();
+        node.send([null, rejectionMessage({
+          statusCode: refusal.statusCode,
+          reason: refusal.reason,
+          provider: source.profile?.id ?? String(source.configError ? 'unconfigured' : ''),
+          headers: refusal.headers,
+          receivedAt: refusal.receivedAt.toISOString(),
+        })]);
+      },
+      onOutcome(outcome: DeliveryOutcome) {
+        switch (outcome.kind) {
+          case 'rejected':
+            counts.rejected++;
+            node.send([null, rejectionMessage({
+              statusCode: outcome.statusCode,
+              reason: outcome.reason,
+              provider: processor!.profile.id,
+              headers: outcome.headers,
+              receivedAt: new Date().toISOString(),
+            })]);
+            break;
+          case 'duplicate':
+            counts.duplicates++;
+            break;
+          case 'invalid': {
+            counts.invalid++;
+            node.lastDelivery = { payload: outcome.body, webhook: outcome.meta };
+            const rejection: RejectedDelivery & { event: unknown } = {
+              statusCode: 200,
+              reason: RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType ?? '?' }),
+              provider: outcome.meta.provider,
+              headers: outcome.meta.headers,
+              receivedAt: outcome.meta.receivedAt,
+              issues: outcome.issues,
+              event: outcome.body,
+            };
+            node.send([null, { payload: rejection, topic: outcome.meta.eventType, webhook: outcome.meta } as NodeMessage]);
+            break;
+          }
+          case 'accepted':
+            counts.accepted++;
+            node.lastDelivery = { payload: outcome.body, webhook: outcome.meta };
+            node.send([{ payload: outcome.body, topic: outcome.meta.eventType, webhook: outcome.meta } as NodeMessage, null]);
+            break;
+        }
+        if (guard && outcome.kind !== 'rejected' && outcome.kind !== 'duplicate') saveTimer ??= setTimeout(saveSeen, SAVE_DELAY_MS);
+        scheduleStatus();
+      },
+    };
+
+    let unregister: (() => void) | undefined;
+    try {
+      unregister = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res));
+    } catch (err) {
+      if (err instanceof RouteConflictError) return fail('route-conflict', { url });
+      throw err;
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      unregister?.();
+      if (statusTimer) clearTimeout(statusTimer);
+      if (saveTimer) clearTimeout(saveTimer);
+      node.status({});
+      if (guard) saveSeen(done);
+      else done();
+    });
+  }
+
+  RED.nodes.registerType('sales-webhook in', SalesWebhookIn as any);
+};
