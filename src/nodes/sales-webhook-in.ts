@@ -3,7 +3,7 @@ import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from 
 import { DuplicateGuard } from '../receive/duplicateGuard';
 import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
-import type { SalesWebhookSourceNode } from './sales-webhook-source';
+import type { SalesWebhookSourceNode } from './source-node';
 import { registerWebhookRoute, RouteConflictError, type RouteSettings } from './webhook-routes';
 
 interface WebhookInConfig extends NodeDef {

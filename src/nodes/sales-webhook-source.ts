@@ -1,17 +1,9 @@
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI, NodeDef } from 'node-red';
 import { describeProviders, getProvider } from '../providers/registry';
-import type { ProviderProfile } from '../providers/types';
-import { buildVerifierOptions, type SourceConfig, type SourceCredentials } from '../receive/source';
+import { buildVerifierOptions, type SourceConfig } from '../receive/source';
 import { authenticationHeaders, createVerifier } from '../verify';
-import { WebhookConfigError, type Verifier } from '../verify/types';
-
-export interface SalesWebhookSourceNode extends Node<SourceCredentials> {
-  profile?: ProviderProfile;
-  verifier?: Verifier;
-  authenticationHeaders: string[];
-  /** Why this source cannot verify anything; shown by the nodes that use it. Never contains a secret. */
-  configError?: string;
-}
+import { WebhookConfigError } from '../verify/types';
+import type { SalesWebhookSourceNode } from './source-node';
 
 type SourceNodeDef = NodeDef & SourceConfig;
 

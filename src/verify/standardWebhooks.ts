@@ -1,0 +1,55 @@
+import { WebhookConfigError, WebhookVerificationError, type SignedDelivery, type VerifiedDelivery } from './types';
+import { checkTolerance, headerValue, hmac, parseTimestamp, safeEqual, noMatch } from './shared';
+
+const SECRET_PREFIX = 'whsec_';
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Decodes a Svix / Standard Webhooks secret (`whsec_` + base64) into its key bytes. */
+export function decodeStandardSecret(secret: string): Buffer {
+  const trimmed = secret.trim();
+  const encoded = trimmed.startsWith(SECRET_PREFIX) ? trimmed.slice(SECRET_PREFIX.length) : trimmed;
+  if (!BASE64.test(encoded) || encoded.length % 4 === 1) {
+    throw new WebhookConfigError('secret', 'the signing secret must be the whsec_… value the platform shows (base64 after whsec_)');
+  }
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length < 16) throw new WebhookConfigError('secret', 'the signing secret is too short: copy the whole whsec_… value');
+  return key;
+}
+
+/** The header trio: svix-* as SalesMagic sends, or the webhook-* names of the Standard Webhooks spec. */
+function readHeaders(delivery: SignedDelivery): { id: string; timestamp: string; signature: string } {
+  for (const prefix of ['webhook-', 'svix-']) {
+    const id = headerValue(delivery, `${prefix}id`);
+    const timestamp = headerValue(delivery, `${prefix}timestamp`);
+    const signature = headerValue(delivery, `${prefix}signature`);
+    if (id !== undefined || timestamp !== undefined || signature !== undefined) {
+      if (id === undefined || timestamp === undefined || signature === undefined) {
+        throw new WebhookVerificationError('missing_header', `missing ${prefix}id, ${prefix}timestamp or ${prefix}signature header`);
+      }
+      return { id, timestamp, signature };
+    }
+  }
+  throw new WebhookVerificationError('missing_header', 'missing svix-signature (or webhook-signature) header');
+}
+
+export function signStandard(key: Buffer, id: string, timestamp: number, rawBody: Buffer): string {
+  return hmac('sha256', key, [`${id}.${timestamp}.`, rawBody]).toString('base64');
+}
+
+export function verifyStandardWebhook(delivery: SignedDelivery, keys: Buffer[], toleranceSeconds: number, nowMs: number): VerifiedDelivery {
+  const { id, timestamp, signature } = readHeaders(delivery);
+  const seconds = parseTimestamp(timestamp, 'webhook timestamp');
+  checkTolerance(seconds, toleranceSeconds, nowMs);
+  const candidates = signature
+    .split(' ')
+    .map((entry) => entry.split(','))
+    .filter(([version, value]) => version === 'v1' && value)
+    .map(([, value]) => Buffer.from(value, 'base64'));
+  if (candidates.length === 0) throw new WebhookVerificationError('malformed_header', 'no v1 signature in the signature header');
+  for (const key of keys) {
+    // Sign the timestamp as sent: a re-formatted number would not be what the sender signed.
+    const expected = hmac('sha256', key, [`${id}.${timestamp}.`, delivery.rawBody]);
+    if (candidates.some((candidate) => safeEqual(candidate, expected))) return { deliveryId: id, timestamp: seconds };
+  }
+  throw noMatch();
+}
