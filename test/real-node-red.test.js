@@ -66,7 +66,8 @@ describe('in a real Node-RED 4 with this package installed', function () {
     const accepted = path.join(nodeRed.userDir, 'accepted.txt');
     const rejected = path.join(nodeRed.userDir, 'rejected.txt');
     await waitFor(() => readLines(accepted).length === 1 && readLines(rejected).length === 1);
-    assert.deepEqual(readLines(accepted), ['call.completed msg_real_1 undefined']);
+    // The platform's own event id (the body's id) is what msg.webhook.eventId carries.
+    assert.deepEqual(readLines(accepted), [`call.completed ${JSON.parse(body).id} `]);
     assert.match(readLines(rejected)[0], / 401$/);
     assert.doesNotMatch(nodeRed.logs(), new RegExp(send.SECRETS.svix.slice(6)));
   });
@@ -103,7 +104,8 @@ describe('in a real Node-RED 4 with this package installed', function () {
     nodeRed = await startNodeRed({ userDir, settings });
     const again = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body, headers: send.svixHeaders(body, { id: 'msg_persist' }) });
     assert.deepEqual(again.json, { received: true, duplicate: true });
-    const fresh = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body, headers: send.svixHeaders(body, { id: 'msg_new' }) });
+    const other = send.fixture('salesmagic', 'org.updated');
+    const fresh = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body: other, headers: send.svixHeaders(other, { id: 'msg_new' }) });
     assert.deepEqual(fresh.json, { received: true });
   });
 });

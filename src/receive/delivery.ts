@@ -61,7 +61,7 @@ export function processDelivery(processor: DeliveryProcessor, delivery: SignedDe
     return { kind: 'rejected', statusCode: 400, reason: 'body is not a JSON object', headers: redactHeaders(delivery.headers, redactedHeaders) };
   }
 
-  const envelope = readEnvelope(profile, body, delivery.headers);
+  const envelope = readEnvelope(profile, body as Record<string, unknown>, delivery.headers);
   // The platform's own event id is what users correlate; the signed delivery id (svix-id) stands in without one.
   const eventId = envelope.eventId ?? deliveryId;
   const meta: WebhookMeta = {

@@ -1,9 +1,20 @@
 'use strict';
 // Loads nodes into the real Node-RED runtime through node-red-node-test-helper and serves RED.httpNode over real HTTP.
+const fs = require('node:fs');
 const http = require('node:http');
+const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 
 helper.init(require.resolve('node-red'));
+
+// The helper's RED._ returns the key itself; ours reads the package's own message catalogs, as Node-RED does.
+const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
+const catalog = Object.assign({}, ...fs.readdirSync(catalogDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(catalogDir, f), 'utf8'))));
+function translate(key, params = {}) {
+  const text = key.split('.').reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
+  if (typeof text !== 'string') return key;
+  return text.replace(/__(\w+)__/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
 
 /**
  * Loads `flow` with the given node modules and serves the runtime's httpNode app on a loopback port.
@@ -14,6 +25,7 @@ async function loadFlow(nodeModules, flow, credentials = {}) {
   const modules = Array.isArray(nodeModules) ? nodeModules : [nodeModules];
   const capture = (RED) => {
     app = RED.httpNode;
+    RED._ = translate;
     return modules[0](RED);
   };
   await helper.load([capture, ...modules.slice(1)], flow, credentials);

@@ -63,13 +63,17 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {} } = 
   });
   await waitFor(async () => (await fetch(`${url}/flows`)).ok, 20000);
 
+  const startedFlows = () => output.split('Started flows').length - 1;
+  /** Deploys and waits until the runtime has restarted the flows: the admin API answers before that. */
   async function deploy(flow) {
+    const before = startedFlows();
     const res = await fetch(`${url}/flows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' },
       body: JSON.stringify(flow),
     });
     if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
+    await waitFor(() => startedFlows() > before, 15000, 20);
   }
 
   function stop() {
