@@ -1,0 +1,234 @@
+import { JSONPath } from 'jsonpath-plus';
+import { coerce } from './coerce';
+import { leadSchema, STANDARD_LEAD_FIELDS, type Lead, type LeadSource } from './lead';
+import { MAPPING_TYPES, type MappingRow, type MappingType } from './types';
+
+/** A mapping that cannot work; `row` is 1-based as the dialog shows it. */
+export class MappingConfigError extends Error {
+  constructor(readonly row: number | undefined, readonly field: string | undefined, message: string) {
+    super(row === undefined ? message : `row ${row}${field ? ` (${field})` : ''}: ${message}`);
+    this.name = 'MappingConfigError';
+  }
+}
+
+export interface CompiledRow extends MappingRow {
+  /** 1-based, as shown in the dialog. */
+  row: number;
+  /** Normalised JSONPath, rooted at the event. */
+  jsonPath: string;
+  /** Relative to each record in split mode; undefined for rows read from the whole event. */
+  recordPath?: string;
+}
+
+export interface CompiledMapping {
+  rows: CompiledRow[];
+  /** Normalised JSONPath of the records to emit one lead each, when splitting. */
+  splitPath?: string;
+}
+
+export interface FieldFailure {
+  row: number;
+  field: string;
+  path: string;
+  reason: string;
+}
+
+export interface MapResult {
+  leads: Lead[];
+  /** Per record that could not become a lead: the failing fields. */
+  failures: FieldFailure[];
+}
+
+const STANDARD = new Set<string>(STANDARD_LEAD_FIELDS);
+const FIELD_NAME = /^[A-Za-z_][\w-]*$/;
+
+/** The documents' notation (payload.people_detail.email) means the same as $.payload.people_detail.email. */
+export function normalizePath(path: string): string {
+  const trimmed = path.trim();
+  if (trimmed.startsWith('$')) return trimmed;
+  return trimmed.startsWith('[') ? `$${trimmed}` : `$.${trimmed}`;
+}
+
+// jsonpath-plus compiles filters lazily; compile them now so a broken one is a deploy-time error.
+const SafeScript = (JSONPath.prototype as unknown as { safeVm: { Script: new (expr: string) => unknown } }).safeVm.Script;
+function checkPath(path: string): string | undefined {
+  let depth = 0;
+  for (const ch of path) {
+    if (ch === '[' || ch === '(') depth++;
+    else if (ch === ']' || ch === ')') depth--;
+    if (depth < 0) return 'has a closing bracket without an opening one';
+  }
+  if (depth !== 0) return 'has an unclosed bracket';
+  if (/\.\.\.|\.$|\.\[/.test(path.replace(/^\$\.\./, '$'))) return 'has an empty step';
+  try {
+    for (const step of JSONPath.toPathArray(path)) {
+      const script = /^\??\((.*)\)$/s.exec(step)?.[1];
+      if (script !== undefined) new SafeScript(script.replace(/@parent/g, '_$_parent').replace(/@path/g, '_$_path').replace(/@property/g, '_$_property').replace(/@root/g, '_$_root').replace(/@/g, '_$_v'));
+    }
+  } catch (err) {
+    return `is not valid JSONPath (${(err as Error).message})`;
+  }
+  return undefined;
+}
+
+/** The split path a mapping implies: the prefix of its first row that selects many records ("…[*]"). */
+export function inferSplitPath(rows: Pick<MappingRow, 'path'>[]): string | undefined {
+  for (const { path } of rows) {
+    const normalized = normalizePath(path || '');
+    const index = normalized.indexOf('[*]');
+    if (index !== -1) return normalized.slice(0, index + 3);
+  }
+  return undefined;
+}
+
+/** Checks every row once, at deploy; throws MappingConfigError naming the first unusable row. */
+export function compileMapping(rows: MappingRow[], options: { split?: boolean; splitPath?: string } = {}): CompiledMapping {
+  if (!Array.isArray(rows) || rows.length === 0) throw new MappingConfigError(undefined, undefined, 'add at least one mapping row');
+  let splitPath: string | undefined;
+  if (options.split) {
+    splitPath = options.splitPath?.trim() ? normalizePath(options.splitPath) : inferSplitPath(rows);
+    if (!splitPath) throw new MappingConfigError(undefined, undefined, 'splitting needs a path that selects several records, such as payload.call.prospects[*]');
+    const problem = checkPath(splitPath);
+    if (problem) throw new MappingConfigError(undefined, undefined, `the split path ${problem}`);
+  }
+  const seen = new Set<string>();
+  const compiled = rows.map((raw, index) => {
+    const row = index + 1;
+    const field = String(raw.field ?? '').trim();
+    if (!field) throw new MappingConfigError(row, undefined, 'give the field a name');
+    if (!FIELD_NAME.test(field)) throw new MappingConfigError(row, field, 'a field name uses letters, digits, _ and - only, and starts with a letter');
+    if (seen.has(field)) throw new MappingConfigError(row, field, 'this field is mapped twice');
+    seen.add(field);
+    const type = (raw.type || 'string') as MappingType;
+    if (!MAPPING_TYPES.includes(type)) throw new MappingConfigError(row, field, `unknown type "${String(raw.type)}"`);
+    if (!raw.path || !String(raw.path).trim()) throw new MappingConfigError(row, field, 'enter a path, for example payload.people_detail.email');
+    const jsonPath = normalizePath(String(raw.path));
+    const problem = checkPath(jsonPath);
+    if (problem) throw new MappingConfigError(row, field, `the path ${problem}`);
+    const recordPath = splitPath && jsonPath.startsWith(splitPath) ? `$${jsonPath.slice(splitPath.length)}` : undefined;
+    return { field, path: String(raw.path), type, required: Boolean(raw.required), default: raw.default ?? '', row, jsonPath, recordPath };
+  });
+  return { rows: compiled, splitPath };
+}
+
+function find(json: unknown, path: string): unknown[] {
+  // eval 'safe': filters run in jsonpath-plus's own interpreter, never as JavaScript.
+  return JSONPath({ path, json: json as object, wrap: true, eval: 'safe' }) as unknown[];
+}
+
+const empty = (value: unknown) => value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+
+function pick(matches: unknown[], type: MappingType): unknown {
+  if (type === 'array') return matches.length === 1 ? matches[0] : matches.length === 0 ? undefined : matches;
+  return matches.find((m) => !empty(m));
+}
+
+/** Standard fields keep the types the lead schema promises, whatever the row's type produced. */
+function asStandard(field: string, value: unknown): unknown {
+  if (field === 'score') return typeof value === 'number' ? value : Number(value);
+  // Whatever type the row chose, the lead's email and phone are normalised the same way.
+  if (field === 'email' && typeof value === 'string') return value.trim().toLowerCase();
+  if (field === 'phone') {
+    const phone = coerce(value, 'phone');
+    return phone.ok ? phone.value : String(value);
+  }
+  if (field === 'tags') return (Array.isArray(value) ? value : [value]).filter((v) => !empty(v)).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** fullName, firstName and lastName filled from one another, the same way every time. */
+function completeNames(lead: Record<string, unknown>): void {
+  const full = typeof lead.fullName === 'string' ? lead.fullName.replace(/\s+/g, ' ').trim() : '';
+  if (full) lead.fullName = full;
+  if (full && lead.firstName === undefined && lead.lastName === undefined) {
+    const parts = full.split(' ');
+    lead.firstName = parts[0];
+    if (parts.length > 1) lead.lastName = parts.slice(1).join(' ');
+  } else if (!full && (lead.firstName || lead.lastName)) {
+    lead.fullName = [lead.firstName, lead.lastName].filter(Boolean).join(' ');
+  }
+}
+
+function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, source: LeadSource, failures: FieldFailure[]): Lead | undefined {
+  const lead: Record<string, unknown> = {};
+  const custom: Record<string, unknown> = {};
+  const before = failures.length;
+  for (const row of mapping.rows) {
+    const matches = row.recordPath !== undefined ? find(record, row.recordPath) : find(event, row.jsonPath);
+    let value = pick(matches, row.type);
+    if (empty(value) && row.default !== undefined && row.default !== '') value = row.default;
+    if (empty(value)) {
+      if (row.required) failures.push({ row: row.row, field: row.field, path: row.path, reason: 'required, but the path found nothing' });
+      continue;
+    }
+    const coerced = coerce(value, row.type);
+    if (!coerced.ok) {
+      // A value that is present but wrong is an error even on an optional row: it would otherwise vanish silently.
+      failures.push({ row: row.row, field: row.field, path: row.path, reason: coerced.reason });
+      continue;
+    }
+    if (STANDARD.has(row.field)) lead[row.field] = asStandard(row.field, coerced.value);
+    else custom[row.field] = coerced.value;
+  }
+  if (failures.length > before) return undefined;
+  completeNames(lead);
+  const parsed = leadSchema.safeParse({ ...lead, source, custom });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0] ?? 'lead');
+      const row = mapping.rows.find((r) => r.field === field);
+      failures.push({ row: row?.row ?? 0, field, path: row?.path ?? '', reason: issue.message });
+    }
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** One lead per event, or per record in split mode; every failing field is reported, not just the first. */
+export function mapEvent(mapping: CompiledMapping, event: unknown, source: LeadSource = {}): MapResult {
+  const failures: FieldFailure[] = [];
+  const leads: Lead[] = [];
+  if (mapping.splitPath) {
+    const records = find(event, mapping.splitPath);
+    if (records.length === 0) {
+      failures.push({ row: 0, field: 'split', path: mapping.splitPath, reason: 'the split path found no records' });
+      return { leads, failures };
+    }
+    for (const record of records) {
+      const lead = buildLead(mapping, event, record, source, failures);
+      if (lead) leads.push(lead);
+    }
+    return { leads, failures };
+  }
+  const lead = buildLead(mapping, event, undefined, source, failures);
+  return { leads: lead ? [lead] : [], failures };
+}
+
+/** The source block of a lead, from msg.webhook when the message came from sales-webhook in. */
+export function leadSourceFrom(webhook: unknown): LeadSource {
+  if (!webhook || typeof webhook !== 'object') return {};
+  const w = webhook as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const source: LeadSource = { provider: text(w.provider), eventType: text(w.eventType), eventId: text(w.eventId), receivedAt: text(w.receivedAt) };
+  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined));
+}
+
+/** Every path in a sample with its value, for the dialog's field picker ("Get Schema"). */
+export function listPaths(sample: unknown, limit = 500): Array<{ path: string; value: unknown }> {
+  const out: Array<{ path: string; value: unknown }> = [];
+  const walk = (value: unknown, path: string) => {
+    if (out.length >= limit) return;
+    if (Array.isArray(value)) {
+      if (value.length === 0) out.push({ path, value });
+      value.forEach((item, i) => walk(item, `${path}[${i}]`));
+    } else if (value && typeof value === 'object') {
+      const entries = Object.entries(value);
+      if (entries.length === 0) out.push({ path, value });
+      for (const [key, child] of entries) walk(child, path ? (FIELD_NAME.test(key) ? `${path}.${key}` : `${path}['${key.replace(/'/g, "\\'")}']`) : key);
+    } else {
+      out.push({ path, value });
+    }
+  };
+  walk(sample, '');
+  return out;
+}

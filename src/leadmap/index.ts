@@ -1,0 +1,5 @@
+export * from './types';
+export * from './lead';
+export * from './engine';
+export { coerce } from './coerce';
+export * from './config';
