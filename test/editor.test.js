@@ -1,0 +1,69 @@
+'use strict';
+// The sales-lead-map dialog in a real editor, in headless Chromium: presets, the preset's example, the field picker
+// and the live preview.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { startNodeRed } = require('./support/real-node-red');
+const { launchBrowser } = require('./support/browser');
+
+describe('the sales-lead-map dialog in the editor', function () {
+  this.timeout(90000);
+  let nodeRed;
+  let browser;
+  before(async () => {
+    // The welcome tour would cover the dialog; nothing else differs from default settings.
+    nodeRed = await startNodeRed({ settings: 'module.exports = { editorTheme: { tours: false } };' });
+    await nodeRed.deploy([
+      { id: 'tab', type: 'tab', label: 'leads' },
+      { id: 'mapper', type: 'sales-lead-map', z: 'tab', x: 300, y: 100, name: '', preset: 'custom', mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }], property: 'payload', split: false, splitPath: '', version: 1, wires: [[], []] },
+    ]);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await nodeRed?.stop();
+    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+  });
+
+  it('picks the SaleAssist preset and shows prakashm@athenabpo.in in the preview', async function () {
+    const { page } = browser;
+    const errors = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    // Node-RED asks once about update notifications; a user would answer it, so the test does.
+    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+    await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, { timeout: 30000 });
+    // The palette offers the node under our category.
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="sales-lead-map"]', { timeout: 15000 });
+
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
+    await page.waitForSelector('#node-input-preset option[value="saleassist:widget_new_conversation"]', { state: 'attached', timeout: 15000 });
+    await page.selectOption('#node-input-preset', 'saleassist:widget_new_conversation');
+    // The preset fills the rows and, with an empty sample box, loads its example event.
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5);
+    await page.waitForFunction(() => document.querySelector('#sales-lead-map-preview').textContent.includes('prakashm@athenabpo.in'), null, { timeout: 15000 });
+    const preview = await page.textContent('#sales-lead-map-preview');
+    assert.match(preview, /"email": "prakashm@athenabpo.in"/);
+    assert.match(preview, /"fullName": "Prakash Mudhaliyar"/);
+
+    // The field picker: clicking a path adds a row for it, and the preview shows its value under custom.
+    const rowsBefore = await page.locator('#node-input-mapping-container .sales-lead-map-row').count();
+    await page.locator('#sales-lead-map-paths li', { hasText: 'payload.people_detail.device' }).first().click();
+    assert.equal(await page.locator('#node-input-mapping-container .sales-lead-map-row').count(), rowsBefore + 1);
+    await page.waitForFunction(() => document.querySelector('#sales-lead-map-preview').textContent.includes('"device": "Mobile"'));
+
+    // A required row whose path finds nothing is marked with its reason.
+    await page.locator('#node-input-mapping-container .sales-lead-map-row').first().locator('.sales-lead-map-path').fill('payload.people_detail.nowhere');
+    await page.waitForFunction(() => {
+      const reason = document.querySelector('#node-input-mapping-container .sales-lead-map-row .sales-lead-map-reason');
+      return reason && reason.textContent.includes('required');
+    });
+
+    // Done stores the rows on the node.
+    await page.click('#node-dialog-ok');
+    const stored = await page.evaluate(() => RED.nodes.node('mapper').mappings);
+    assert.equal(stored.length, rowsBefore + 1);
+    assert.equal(stored[0].path, 'payload.people_detail.nowhere');
+    assert.deepEqual(errors, []);
+  });
+});
