@@ -1,0 +1,6 @@
+export * from './settings';
+export * from './fieldmap';
+export * from './errors';
+export * from './http';
+export * from './systems';
+export * from './outConfig';

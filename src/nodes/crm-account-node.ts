@@ -1,0 +1,10 @@
+import type { Node } from 'node-red';
+import type { AccountCredentials, AccountSettings, CrmHttp } from '../crm';
+
+/** The runtime side of a sales-crm-account config node, as sales-crm out sees it. */
+export interface CrmAccountNode extends Node<AccountCredentials> {
+  settings?: AccountSettings;
+  http?: CrmHttp;
+  /** Why this account cannot send anything; never contains a credential. */
+  configError?: string;
+}
