@@ -18,6 +18,8 @@ export interface CrmRequest {
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
+/** A Retry-After is waited as told, up to this; a CRM asking for hours would otherwise hold the lead silently. */
+export const RETRY_AFTER_CAP_MS = 120_000;
 
 /** Seconds or an HTTP date, as milliseconds from now; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
@@ -120,7 +122,7 @@ export class CrmHttp {
         throw new CrmError(`the CRM could not be reached after ${attempt} attempts: ${scrub(failure ?? '', this.secrets)}`, undefined, undefined, attempt);
       }
       const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
-      const delayMs = retryAfter !== undefined ? Math.min(maxDelayMs, retryAfter) : backoffDelay(attempt, minDelayMs, maxDelayMs);
+      const delayMs = retryAfter !== undefined ? Math.min(RETRY_AFTER_CAP_MS, retryAfter) : backoffDelay(attempt, minDelayMs, maxDelayMs);
       this.onRetry?.({ attempt, delayMs, status: response?.status });
       await sleep(delayMs);
     }
