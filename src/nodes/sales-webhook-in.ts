@@ -4,6 +4,7 @@ import { DuplicateGuard } from '../receive/duplicateGuard';
 import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
+import { registerSendTestEndpoint } from './send-test-endpoint';
 import { registerWebhookRoute, RouteConflictError, type RouteSettings } from './webhook-routes';
 
 interface WebhookInConfig extends NodeDef {
@@ -197,4 +198,5 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('sales-webhook in', SalesWebhookIn as any);
+  registerSendTestEndpoint(RED);
 };

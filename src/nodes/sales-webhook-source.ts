@@ -21,6 +21,8 @@ export = function (RED: NodeAPI) {
       const options = buildVerifierOptions(profile, config, this.credentials ?? {});
       this.verifier = createVerifier(options);
       this.authenticationHeaders = authenticationHeaders(options.scheme);
+      this.scheme = options.scheme;
+      this.signingSecret = options.secrets[0];
     } catch (err) {
       if (!(err instanceof WebhookConfigError)) throw err;
       this.configError = err.message;
