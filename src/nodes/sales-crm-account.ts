@@ -16,7 +16,8 @@ export = function (RED: NodeAPI) {
     }
     this.on('close', (done: () => void) => {
       // Pending requests finish or fail; the pool then closes its kept-alive connections.
-      this.http?.close().then(() => done(), () => done());
+      if (!this.http) return done();
+      this.http.close().then(() => done(), () => done());
     });
   }
 
