@@ -102,3 +102,30 @@ describe('lead mapping engine', function () {
     assert.equal(migrateLeadMapConfig(current), current);
   });
 });
+
+describe('plain paths take a short cut that must agree with jsonpath-plus', function () {
+  const { JSONPath } = require('jsonpath-plus');
+  const { plainSteps, normalizePath } = require('../dist/leadmap');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  it('gives the same value as jsonpath-plus for every path of every fixture', function () {
+    const dir = path.join(__dirname, 'fixtures');
+    let checked = 0;
+    for (const provider of fs.readdirSync(dir).filter((d) => !d.includes('.'))) {
+      for (const file of fs.readdirSync(path.join(dir, provider))) {
+        const event = JSON.parse(fs.readFileSync(path.join(dir, provider, file), 'utf8'));
+        for (const { path: p } of listPaths(event)) {
+          const jsonPath = normalizePath(p);
+          const steps = plainSteps(jsonPath);
+          assert.ok(steps, `${p} is a plain path`);
+          const viaSteps = mapOne([row('x', p, 'json')], event).leads[0]?.custom.x;
+          const [viaJsonPath] = JSONPath({ path: jsonPath, json: event, wrap: true, eval: 'safe' });
+          const nothing = viaJsonPath === '' || viaJsonPath === null || (Array.isArray(viaJsonPath) && viaJsonPath.length === 0);
+          assert.deepEqual(viaSteps, nothing ? undefined : viaJsonPath, p);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked > 300, `${checked} paths checked`);
+  });
+});

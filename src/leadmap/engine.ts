@@ -14,6 +14,9 @@ export class MappingConfigError extends Error {
 export interface CompiledRow extends MappingRow {
   /** 1-based, as shown in the dialog. */
   row: number;
+  /** For a plain path (only names and indexes): its steps, walked directly instead of through jsonpath-plus. */
+  steps?: string[];
+  recordSteps?: string[];
   /** Normalised JSONPath, rooted at the event. */
   jsonPath: string;
   /** Relative to each record in split mode; undefined for rows read from the whole event. */
@@ -106,12 +109,31 @@ export function compileMapping(rows: MappingRow[], options: { split?: boolean; s
     const problem = checkPath(jsonPath);
     if (problem) throw new MappingConfigError(row, field, `the path ${problem}`);
     const recordPath = splitPath && jsonPath.startsWith(splitPath) ? `$${jsonPath.slice(splitPath.length)}` : undefined;
-    return { field, path: String(raw.path), type, required: Boolean(raw.required), default: raw.default ?? '', row, jsonPath, recordPath };
+    const steps = plainSteps(jsonPath);
+    const recordSteps = recordPath !== undefined ? plainSteps(recordPath) : undefined;
+    return { field, path: String(raw.path), type, required: Boolean(raw.required), default: raw.default ?? '', row, jsonPath, recordPath, steps, recordSteps };
   });
   return { rows: compiled, splitPath };
 }
 
-function find(json: unknown, path: string): unknown[] {
+/** The steps of a path that only names properties and indexes; undefined when it needs JSONPath's machinery. */
+export function plainSteps(path: string): string[] | undefined {
+  const steps = JSONPath.toPathArray(path).slice(1);
+  // Wildcards, recursion, filters, scripts, unions, slices and JSONPath's ^ and ~ operators all need jsonpath-plus.
+  return steps.every((step) => step !== '' && !/[*?()@,:^~$]|\.\./.test(step) && step !== '..') ? [...steps] : undefined;
+}
+
+function walk(json: unknown, steps: string[]): unknown[] {
+  let value = json;
+  for (const step of steps) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, step)) return [];
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value === undefined ? [] : [value];
+}
+
+function find(json: unknown, path: string, steps?: string[]): unknown[] {
+  if (steps) return walk(json, steps);
   // eval 'safe': filters run in jsonpath-plus's own interpreter, never as JavaScript.
   return JSONPath({ path, json: json as object, wrap: true, eval: 'safe' }) as unknown[];
 }
@@ -154,7 +176,7 @@ function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, so
   const custom: Record<string, unknown> = {};
   const before = failures.length;
   for (const row of mapping.rows) {
-    const matches = row.recordPath !== undefined ? find(record, row.recordPath) : find(event, row.jsonPath);
+    const matches = row.recordPath !== undefined ? find(record, row.recordPath, row.recordSteps) : find(event, row.jsonPath, row.steps);
     let value = pick(matches, row.type);
     if (empty(value) && row.default !== undefined && row.default !== '') value = row.default;
     if (empty(value)) {

@@ -63,8 +63,8 @@ export = function (RED: NodeAPI) {
       if (leads.length > 0) {
         counts.leads += leads.length;
         scheduleStatus();
-        // One message per lead; each is a copy so a later node changing one lead cannot touch another.
-        const messages = leads.map((lead, i) => ({ ...(i === 0 && leads.length === 1 ? msg : RED.util.cloneMessage(msg)), payload: lead }));
+        // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
+        const messages = leads.map((lead) => ({ ...msg, payload: lead, ...(msg.webhook ? { webhook: { ...(msg.webhook as object) } } : {}) }));
         send([messages as NodeMessage[], null]);
       }
       if (failures.length > 0) return fail(RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }), failures);

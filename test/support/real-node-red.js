@@ -27,7 +27,7 @@ function freePort() {
  * - userDir: reuse a directory (to restart with the same context store).
  * Returns { url, port, userDir, logs(), deploy(flow), stop() }.
  */
-async function startNodeRed({ settings, userDir, install = 'link', env = {} } = {}) {
+async function startNodeRed({ settings, userDir, install = 'link', env = {}, nodeArgs = [] } = {}) {
   const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-'));
   if (install === 'link') {
     const modules = path.join(dir, 'node_modules');
@@ -40,7 +40,7 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {} } = 
   }
   if (settings) fs.writeFileSync(path.join(dir, 'settings.js'), settings);
   const port = await freePort();
-  const child = spawn(process.execPath, [nodeRedEntry, '--userDir', dir, '--port', String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, nodeRedEntry, '--userDir', dir, '--port', String(port)], {
     env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

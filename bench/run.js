@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+'use strict';
+// npm run bench: one real Node-RED (default settings) with four flows, driven in interleaved rounds by autocannon in
+// a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios ours/echo and
+// ours/hand-built; writes bench/results/<time>.json and latest.json.
+//   --rounds N --requests N --connections N   (defaults 3, 20000, 20)
+//   --soak      200,000 requests to ours, RSS at start, middle and end
+//   --profile   run Node-RED with --cpu-prof and print where ours spends its time
+//   --flows ours,oursSvix   drive only these flows (for profiling one path)
+const { execFile } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { startNodeRed } = require('../test/support/real-node-red');
+const { getLeadPreset } = require('../dist/providers/registry');
+
+const SECRET = 'bench-hmac-secret-1c0ffee';
+const SVIX_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const resultsDir = path.join(__dirname, 'results');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    requests: { type: 'string', default: '20000' },
+    connections: { type: 'string', default: '20' },
+    soak: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    flows: { type: 'string' },
+  },
+});
+
+const HAND_BUILT = `
+const raw = msg.payload;
+const signature = String(msg.req.headers['x-signature'] || '').replace(/^sha256=/, '');
+const expected = crypto.createHmac('sha256', ${JSON.stringify(SECRET)}).update(raw).digest('hex');
+if (signature.length !== expected.length || !crypto.timingSafeEqual(Buffer.from(signature), Buffer.from(expected))) {
+    msg.statusCode = 401;
+    msg.payload = { error: 'bad signature' };
+    return msg;
+}
+const event = JSON.parse(raw.toString('utf8'));
+const person = (event.payload && event.payload.people_detail) || {};
+msg.lead = { email: String(person.email || '').trim().toLowerCase(), phone: person.mobile_number, fullName: person.name, city: person.widget_city };
+msg.statusCode = 200;
+msg.payload = { received: true };
+return msg;`;
+
+function flows() {
+  const saleassist = getLeadPreset('saleassist:widget_new_conversation');
+  const salesmagic = getLeadPreset('salesmagic:call.completed');
+  const tab = 'bench-tab';
+  return [
+    { id: tab, type: 'tab', label: 'bench' },
+    // (a) Node-RED's own echo: http in → http response.
+    { id: 'echo-in', type: 'http in', z: tab, url: '/bench/echo', method: 'post', upload: false, skipBodyParsing: false, swaggerDoc: '', x: 120, y: 60, wires: [['echo-out']] },
+    { id: 'echo-out', type: 'http response', z: tab, statusCode: '200', headers: {}, x: 320, y: 60, wires: [] },
+    // (b) What a user builds by hand today: raw body, HMAC and field picking in a function node.
+    { id: 'hand-in', type: 'http in', z: tab, url: '/bench/hand', method: 'post', upload: false, skipBodyParsing: true, swaggerDoc: '', x: 120, y: 120, wires: [['hand-fn']] },
+    { id: 'hand-fn', type: 'function', z: tab, name: 'verify + map', func: HAND_BUILT, outputs: 1, libs: [{ var: 'crypto', module: 'crypto' }], x: 320, y: 120, wires: [['hand-out']] },
+    { id: 'hand-out', type: 'http response', z: tab, statusCode: '', headers: {}, x: 520, y: 120, wires: [] },
+    // (c) Ours: HMAC verification, duplicate suppression, validation → the SaleAssist preset.
+    { id: 'ours-src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
+    { id: 'ours-in', type: 'sales-webhook in', z: tab, url: '/bench/ours', source: 'ours-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, version: 1, x: 120, y: 180, wires: [['ours-map'], []] },
+    { id: 'ours-map', type: 'sales-lead-map', z: tab, preset: saleassist.id, mappings: saleassist.mappings, property: 'payload', split: false, splitPath: '', version: 1, x: 340, y: 180, wires: [[], []] },
+    // (d) Ours with Svix signatures and SalesMagic's call.completed, one lead per prospect.
+    { id: 'svix-src', type: 'sales-webhook-source', provider: 'salesmagic', tolerance: 300, credentials: { secret: SVIX_SECRET } },
+    { id: 'svix-in', type: 'sales-webhook in', z: tab, url: '/bench/svix', source: 'svix-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, version: 1, x: 120, y: 240, wires: [['svix-map'], []] },
+    { id: 'svix-map', type: 'sales-lead-map', z: tab, preset: salesmagic.id, mappings: salesmagic.mappings, property: 'payload', split: true, splitPath: salesmagic.splitPath, version: 1, x: 340, y: 240, wires: [[], []] },
+  ];
+}
+
+const TARGETS = {
+  echo: { path: '/bench/echo', kind: 'hmac', label: 'http in → http response (echo)' },
+  hand: { path: '/bench/hand', kind: 'hmac', label: 'hand-built: raw http in → function (HMAC, parse, pick) → http response' },
+  ours: { path: '/bench/ours', kind: 'hmac', label: 'ours: sales-webhook in (HMAC, dedupe) → sales-lead-map (SaleAssist)' },
+  oursSvix: { path: '/bench/svix', kind: 'svix', label: 'ours: sales-webhook in (Svix, dedupe) → sales-lead-map (SalesMagic split)' },
+};
+
+function rssMiB(pid) {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+function load(url, kind, count, connections) {
+  const options = JSON.stringify({ url, kind, count, connections, secret: kind === 'svix' ? SVIX_SECRET : SECRET });
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path.join(__dirname, 'load.js'), options], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`load generator failed: ${stderr || err.message}`));
+      resolve(JSON.parse(stdout));
+    });
+  });
+}
+
+async function measure(nodeRed, name, count, connections) {
+  const pid = nodeRed.process.pid;
+  let peak = rssMiB(pid);
+  const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(pid)); }, 200);
+  try {
+    const result = await load(`${nodeRed.url}${TARGETS[name].path}`, TARGETS[name].kind, count, connections);
+    return { ...result, peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10 };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const selected = () => (args.flows ? args.flows.split(',') : Object.keys(TARGETS)).filter((n) => TARGETS[n]);
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+function machine() {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, nodeRed: require('node-red/package.json').version, platform: `${os.type()} ${os.release()}` };
+}
+
+async function main() {
+  const rounds = Number(args.rounds);
+  const count = Number(args.requests);
+  const connections = Number(args.connections);
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [];
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const nodeRed = await startNodeRed({ nodeArgs });
+  const report = { date: new Date().toISOString(), machine: machine(), settings: { rounds, requestsPerRun: count, connections, loadGenerator: 'autocannon in a separate process' }, flows: {} };
+  try {
+    await nodeRed.deploy(flows());
+    // Warm-up: JIT and connection pools settle before anything is measured.
+    for (const name of selected()) await measure(nodeRed, name, Math.min(2000, count), connections);
+    if (args.soak) {
+      const total = 200_000;
+      const half = total / 2;
+      const start = rssMiB(nodeRed.process.pid);
+      const first = await measure(nodeRed, 'ours', half, connections);
+      const middle = rssMiB(nodeRed.process.pid);
+      const second = await measure(nodeRed, 'ours', half, connections);
+      const end = rssMiB(nodeRed.process.pid);
+      report.soak = { requests: total, rssMiB: { start: +start.toFixed(1), middle: +middle.toFixed(1), end: +end.toFixed(1) }, errors: first.errors + second.errors, non2xx: first.non2xx + second.non2xx, requestsPerSecond: Math.round((first.requestsPerSecond + second.requestsPerSecond) / 2) };
+      console.log(`soak: ${total} requests to ours; RSS MiB start ${report.soak.rssMiB.start}, middle ${report.soak.rssMiB.middle}, end ${report.soak.rssMiB.end}; ${report.soak.requestsPerSecond} req/s; errors ${report.soak.errors}, non-2xx ${report.soak.non2xx}`);
+    } else {
+      const runs = Object.fromEntries(selected().map((n) => [n, []]));
+      for (let round = 1; round <= rounds; round++) {
+        // Interleaved, so drift on a shared machine hits every flow alike.
+        for (const name of selected()) runs[name].push(await measure(nodeRed, name, count, connections));
+      }
+      for (const [name, list] of Object.entries(runs)) {
+        report.flows[name] = {
+          label: TARGETS[name].label,
+          requestsPerSecond: Math.round(median(list.map((r) => r.requestsPerSecond))),
+          latencyP50: median(list.map((r) => r.latencyP50)),
+          latencyP99: median(list.map((r) => r.latencyP99)),
+          errors: list.reduce((s, r) => s + r.errors + r.timeouts, 0),
+          non2xx: list.reduce((s, r) => s + r.non2xx, 0),
+          peakRssMiB: Math.max(...list.map((r) => r.peakRssMiB)),
+          bodyBytes: list[0].bodyBytes,
+          rounds: list.map((r) => Math.round(r.requestsPerSecond)),
+        };
+      }
+      const f = report.flows;
+      if (f.ours && f.echo && f.hand && f.oursSvix) report.ratios = {
+        oursOverEcho: +(f.ours.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
+        oursOverHandBuilt: +(f.ours.requestsPerSecond / f.hand.requestsPerSecond).toFixed(2),
+        oursSvixOverEcho: +(f.oursSvix.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
+        p99OursOverEcho: +(f.ours.latencyP99 / Math.max(1, f.echo.latencyP99)).toFixed(2),
+      };
+      console.table(Object.fromEntries(Object.entries(f).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'peak RSS MiB': r.peakRssMiB }])));
+      if (report.ratios) console.log(`ours/echo ${report.ratios.oursOverEcho}×, ours/hand-built ${report.ratios.oursOverHandBuilt}×, ours (Svix, split)/echo ${report.ratios.oursSvixOverEcho}×, p99 ours/echo ${report.ratios.p99OursOverEcho}`);
+    }
+  } finally {
+    await nodeRed.stop();
+    fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+  }
+  const file = args.out ?? path.join(resultsDir, `${report.date.replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  if (!args.out) fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log(`results: ${path.relative(process.cwd(), file)}`);
+  if (args.profile) {
+    const profile = fs.readdirSync(resultsDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(resultsDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    if (profile) require('./profile-summary').printSummary(profile);
+  }
+  const bad = Object.values(report.flows).some((r) => r.errors || r.non2xx) || (report.soak && (report.soak.errors || report.soak.non2xx));
+  if (bad) {
+    console.error('errors or non-2xx answers: the figures are not valid');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
