@@ -55,31 +55,36 @@ describe('CRM units', function () {
   });
 });
 
-describe('sales-crm out', function () {
-  let emulator;
-  let running;
+/** Mocha hooks shared by the suites below: the runtime, and a fresh emulator per test. */
+function withEmulatorAndRuntime() {
+  const env = { emulator: undefined, running: undefined };
   before(() => helper.startServer());
   after(() => helper.stopServer());
-  beforeEach(async () => { emulator = await startCrmEmulator({ token: TOKEN }); });
+  beforeEach(async () => { env.emulator = await startCrmEmulator({ token: TOKEN }); });
   afterEach(async () => {
-    await running?.close();
-    running = undefined;
+    await env.running?.close();
+    env.running = undefined;
     await helper.unload();
-    await emulator.close();
+    await env.emulator.close();
   });
+  return env;
+}
+
+describe('sales-crm out', function () {
+  const env = withEmulatorAndRuntime();
 
   const ACCOUNT_DEFAULTS = { maxAttempts: 5, minDelay: 20, maxDelay: 200, timeout: 2000, concurrency: 4 };
   async function start(system, { account = {}, out = {}, credentials = {} } = {}) {
     const flow = [
-      { id: 'acct', type: 'sales-crm-account', system, baseUrl: emulator.url, ...ACCOUNT_DEFAULTS, ...account },
+      { id: 'acct', type: 'sales-crm-account', system, baseUrl: env.emulator.url, ...ACCOUNT_DEFAULTS, ...account },
       { id: 'out', type: 'sales-crm out', z: 'f', x: 300, y: 100, account: 'acct', fieldMap: [], version: 1, ...out, wires: [['sent'], ['failed']] },
       { id: 'sent', type: 'helper', z: 'f', x: 500, y: 100 },
       { id: 'failed', type: 'helper', z: 'f', x: 500, y: 160 },
       { id: 'catcher', type: 'catch', z: 'f', x: 300, y: 200, scope: ['out'], wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'f', x: 500, y: 200 },
     ];
-    const creds = { token: TOKEN, ...(system === 'salesforce' ? { instanceUrl: emulator.url } : {}), ...credentials };
-    running = await loadFlow([accountNode, crmOutNode, catchNode], flow, { acct: creds });
+    const creds = { token: TOKEN, ...(system === 'salesforce' ? { instanceUrl: env.emulator.url } : {}), ...credentials };
+    env.running = await loadFlow([accountNode, crmOutNode, catchNode], flow, { acct: creds });
     return { out: helper.getNode('out'), sent: helper.getNode('sent'), failed: helper.getNode('failed'), caught: helper.getNode('caught') };
   }
   const deliver = async (nodes, payload, output = 'sent') => {
@@ -95,10 +100,10 @@ describe('sales-crm out', function () {
     const second = await deliver(nodes, lead('prakashm@athenabpo.in', { city: 'Mumbai' }));
     assert.equal(second.crm.action, 'updated');
     assert.equal(second.crm.id, first.crm.id);
-    assert.equal(emulator.hubspot.contacts.size, 1);
-    const contact = emulator.hubspot.contacts.get(first.crm.id);
+    assert.equal(env.emulator.hubspot.contacts.size, 1);
+    const contact = env.emulator.hubspot.contacts.get(first.crm.id);
     assert.deepEqual(contact.properties, { email: 'prakashm@athenabpo.in', firstname: 'Prakash', lastname: 'Mudhaliyar', phone: '+919876543210', city: 'Mumbai' });
-    assert.equal(emulator.requests[0].headers.authorization, `Bearer ${TOKEN}`);
+    assert.equal(env.emulator.requests[0].headers.authorization, `Bearer ${TOKEN}`);
   });
 
   it('Salesforce: upserts a Lead by the external id field, filling LastName and Company', async function () {
@@ -108,19 +113,19 @@ describe('sales-crm out', function () {
     const second = await deliver(nodes, lead('dana@northwind.example', { company: 'Northwind' }));
     assert.equal(second.crm.action, 'updated');
     assert.equal(second.crm.id, first.crm.id);
-    assert.equal(emulator.salesforce.leads.size, 1);
-    const record = emulator.salesforce.leads.get(first.crm.id).fields;
+    assert.equal(env.emulator.salesforce.leads.size, 1);
+    const record = env.emulator.salesforce.leads.get(first.crm.id).fields;
     assert.equal(record.Email, 'dana@northwind.example');
     assert.equal(record.Company, 'Northwind');
     assert.equal(record.LeadSource, 'saleassist');
-    assert.ok(emulator.requests.every((r) => r.path.startsWith('/services/data/v60.0/sobjects/Lead')));
+    assert.ok(env.emulator.requests.every((r) => r.path.startsWith('/services/data/v60.0/sobjects/Lead')));
   });
 
   it('Salesforce without an external id field creates a Lead each time', async function () {
     const nodes = await start('salesforce', { out: { externalIdField: '' } });
     const first = await deliver(nodes, lead('a@b.co'));
     assert.equal(first.crm.action, 'created');
-    assert.deepEqual(emulator.salesforce.leads.get(first.crm.id).fields.Company, '[not provided]');
+    assert.deepEqual(env.emulator.salesforce.leads.get(first.crm.id).fields.Company, '[not provided]');
   });
 
   it('Pipedrive: finds or creates the person, then attaches one lead that a repeat updates', async function () {
@@ -129,53 +134,53 @@ describe('sales-crm out', function () {
     assert.equal(first.crm.action, 'created');
     const second = await deliver(nodes, lead('sam@okafor.example', { fullName: 'Sam Okafor' }));
     assert.equal(second.crm.action, 'updated');
-    assert.equal(emulator.pipedrive.persons.size, 1);
-    assert.equal(emulator.pipedrive.leads.size, 1);
-    const [person] = emulator.pipedrive.persons.values();
+    assert.equal(env.emulator.pipedrive.persons.size, 1);
+    assert.equal(env.emulator.pipedrive.leads.size, 1);
+    const [person] = env.emulator.pipedrive.persons.values();
     assert.equal(person.name, 'Sam Okafor');
     assert.deepEqual(person.email, [{ value: 'sam@okafor.example', primary: true, label: 'work' }]);
-    assert.ok(emulator.requests.every((r) => r.query.api_token === TOKEN));
+    assert.ok(env.emulator.requests.every((r) => r.query.api_token === TOKEN));
   });
 
   it('HTTP API: method, URL, token header and the field map the user edited', async function () {
     const nodes = await start('http', { out: { method: 'POST', url: '/api/leads', fieldMap: [{ crmField: 'email', leadField: 'email' }, { crmField: 'origin', leadField: 'source.provider' }] }, credentials: { headerName: 'X-Api-Key' } });
     const msg = await deliver(nodes, lead('x@y.co'));
     assert.equal(msg.crm.action, 'created');
-    assert.deepEqual(emulator.generic.records.map(({ id, ...r }) => r), [{ email: 'x@y.co', origin: 'saleassist' }]);
-    assert.equal(emulator.requests[0].headers['x-api-key'], TOKEN);
+    assert.deepEqual(env.emulator.generic.records.map(({ id, ...r }) => r), [{ email: 'x@y.co', origin: 'saleassist' }]);
+    assert.equal(env.emulator.requests[0].headers['x-api-key'], TOKEN);
   });
 
   it('429 with Retry-After: waits as told, then the lead lands exactly once', async function () {
     const nodes = await start('hubspot');
-    emulator.fault({ status: 429, times: 1, retryAfter: 1 });
+    env.emulator.fault({ status: 429, times: 1, retryAfter: 1 });
     const msg = await deliver(nodes, lead('wait@example.com'));
     assert.equal(msg.crm.attempts, 2);
-    assert.equal(emulator.hubspot.contacts.size, 1);
-    const [a, b] = emulator.requests;
+    assert.equal(env.emulator.hubspot.contacts.size, 1);
+    const [a, b] = env.emulator.requests;
     assert.ok(b.at - a.at >= 950, `waited ${b.at - a.at} ms for Retry-After: 1`);
   });
 
   it('a flaky stretch of 503s and 429s: every lead of a burst lands exactly once, within the concurrency cap', async function () {
     const nodes = await start('hubspot', { account: { maxAttempts: 10, concurrency: 2 } });
-    emulator.fault({ status: 503, forMs: 400 });
-    emulator.fault({ status: 429, times: 3, retryAfter: 0 });
+    env.emulator.fault({ status: 503, forMs: 400 });
+    env.emulator.fault({ status: 429, times: 3, retryAfter: 0 });
     const emails = Array.from({ length: 12 }, (_, i) => `burst${i}@example.com`);
     const got = collect(nodes.sent, emails.length, 15000);
     nodes.failed.on('input', (m) => assert.fail(JSON.stringify(m.error)));
     for (const email of emails) nodes.out.receive({ payload: lead(email) });
     const messages = await got;
-    assert.equal(emulator.hubspot.contacts.size, emails.length);
-    assert.deepEqual([...emulator.hubspot.contacts.values()].map((c) => c.properties.email).sort(), [...emails].sort());
+    assert.equal(env.emulator.hubspot.contacts.size, emails.length);
+    assert.deepEqual([...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email).sort(), [...emails].sort());
     assert.ok(messages.some((m) => m.crm.attempts > 1), 'some leads needed retries');
-    assert.ok(emulator.maxInFlight <= 2, `at most 2 requests at once, saw ${emulator.maxInFlight}`);
+    assert.ok(env.emulator.maxInFlight <= 2, `at most 2 requests at once, saw ${env.emulator.maxInFlight}`);
   });
 
   it('a CRM that hangs: the request times out and is retried', async function () {
     const nodes = await start('hubspot', { account: { timeout: 300 } });
-    emulator.fault({ hang: true, times: 1 });
+    env.emulator.fault({ hang: true, times: 1 });
     const msg = await deliver(nodes, lead('slow@example.com'));
     assert.equal(msg.crm.attempts, 2);
-    assert.equal(emulator.hubspot.contacts.size, 1);
+    assert.equal(env.emulator.hubspot.contacts.size, 1);
   });
 
   it('a 400 goes to output 2 with the CRM\'s reason, is not retried, and a Catch node sees it', async function () {
@@ -186,17 +191,17 @@ describe('sales-crm out', function () {
     assert.match(msg.error.crmMessage, /INVALID_EMAIL/);
     assert.equal(msg.error.attempts, 1);
     assert.equal(msg.payload.email, 'rejected@example.com', 'the lead is kept');
-    assert.equal(emulator.requests.length, 1);
+    assert.equal(env.emulator.requests.length, 1);
     assert.match((await caught)[0].error.message, /refused/);
   });
 
   it('a CRM that keeps failing: output 2 after the last attempt; tokens appear nowhere', async function () {
     const nodes = await start('pipedrive', { account: { maxAttempts: 3 } });
-    emulator.fault({ status: 503, forMs: 60000, body: { error: `upstream down, token=${TOKEN}` } });
+    env.emulator.fault({ status: 503, forMs: 60000, body: { error: `upstream down, token=${TOKEN}` } });
     const msg = await deliver(nodes, lead('down@example.com'), 'failed');
     assert.equal(msg.error.status, 503);
     assert.equal(msg.error.attempts, 3);
-    assert.equal(emulator.requests.length, 3);
+    assert.equal(env.emulator.requests.length, 3);
     assert.ok(!JSON.stringify(msg.error).includes(TOKEN), JSON.stringify(msg.error));
     assert.match(msg.error.crmMessage, /\[redacted\]/);
   });
@@ -206,7 +211,7 @@ describe('sales-crm out', function () {
     const msg = await deliver(nodes, { email: 'not-an-email', custom: {} }, 'failed');
     assert.match(msg.error.message, /not a lead/);
     assert.match(msg.error.message, /source/);
-    assert.equal(emulator.requests.length, 0);
+    assert.equal(env.emulator.requests.length, 0);
   });
 
   it('an account without a token: red status, and leads go to output 2', async function () {
@@ -217,32 +222,22 @@ describe('sales-crm out', function () {
 });
 
 describe('sales-webhook in → sales-lead-map → sales-crm out', function () {
-  let emulator;
-  let running;
-  before(() => helper.startServer());
-  after(() => helper.stopServer());
-  beforeEach(async () => { emulator = await startCrmEmulator({ token: TOKEN }); });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-    await helper.unload();
-    await emulator.close();
-  });
+  const env = withEmulatorAndRuntime();
 
   const preset = getLeadPreset('saleassist:widget_new_conversation');
   const SYSTEMS = {
-    hubspot: { out: {}, creds: {}, records: () => [...emulator.hubspot.contacts.values()].map((c) => c.properties.email) },
-    salesforce: { out: { externalIdField: 'Email' }, creds: { instanceUrl: true }, records: () => [...emulator.salesforce.leads.values()].map((l) => l.fields.Email) },
-    pipedrive: { out: {}, creds: {}, records: () => [...emulator.pipedrive.persons.values()].map((p) => p.email[0].value) },
-    http: { out: { url: '/api/leads', method: 'POST' }, creds: { headerName: 'X-Api-Key' }, records: () => emulator.generic.records.map((r) => r.email) },
+    hubspot: { out: {}, creds: {}, records: () => [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email) },
+    salesforce: { out: { externalIdField: 'Email' }, creds: { instanceUrl: true }, records: () => [...env.emulator.salesforce.leads.values()].map((l) => l.fields.Email) },
+    pipedrive: { out: {}, creds: {}, records: () => [...env.emulator.pipedrive.persons.values()].map((p) => p.email[0].value) },
+    http: { out: { url: '/api/leads', method: 'POST' }, creds: { headerName: 'X-Api-Key' }, records: () => env.emulator.generic.records.map((r) => r.email) },
   };
 
   for (const [system, { out, creds, records }] of Object.entries(SYSTEMS)) {
     it(`${system}: the SaleAssist fixture becomes one record; a repeat updates it; a 429/503 start still lands once`, async function () {
-      const credentials = { token: TOKEN, ...(creds.instanceUrl ? { instanceUrl: emulator.url } : {}), ...(creds.headerName ? { headerName: creds.headerName } : {}) };
-      running = await loadFlow([webhookInNode, sourceNode, leadMapNode, accountNode, crmOutNode], [
+      const credentials = { token: TOKEN, ...(creds.instanceUrl ? { instanceUrl: env.emulator.url } : {}), ...(creds.headerName ? { headerName: creds.headerName } : {}) };
+      env.running = await loadFlow([webhookInNode, sourceNode, leadMapNode, accountNode, crmOutNode], [
         { id: 'src', type: 'sales-webhook-source', provider: 'saleassist' },
-        { id: 'acct', type: 'sales-crm-account', system, baseUrl: emulator.url, maxAttempts: 6, minDelay: 20, maxDelay: 200, timeout: 2000, concurrency: 2 },
+        { id: 'acct', type: 'sales-crm-account', system, baseUrl: env.emulator.url, maxAttempts: 6, minDelay: 20, maxDelay: 200, timeout: 2000, concurrency: 2 },
         { id: 'in', type: 'sales-webhook in', z: 'f', x: 100, y: 100, url: '/webhooks/saleassist', source: 'src', wires: [['map'], []] },
         { id: 'map', type: 'sales-lead-map', z: 'f', x: 300, y: 100, preset: preset.id, mappings: preset.mappings, property: 'payload', version: 1, wires: [['out'], []] },
         { id: 'out', type: 'sales-crm out', z: 'f', x: 500, y: 100, account: 'acct', fieldMap: [], version: 1, ...out, wires: [['sent'], ['failed']] },
@@ -250,9 +245,9 @@ describe('sales-webhook in → sales-lead-map → sales-crm out', function () {
         { id: 'failed', type: 'helper', z: 'f', x: 700, y: 160 },
       ], { src: { token: send.SECRETS.token }, acct: credentials });
       helper.getNode('failed').on('input', (m) => assert.fail(JSON.stringify(m.error)));
-      const url = `${running.baseUrl}/webhooks/saleassist`;
-      emulator.fault({ status: 429, times: 1, retryAfter: 0 });
-      emulator.fault({ status: 503, times: 1 });
+      const url = `${env.running.baseUrl}/webhooks/saleassist`;
+      env.emulator.fault({ status: 429, times: 1, retryAfter: 0 });
+      env.emulator.fault({ status: 503, times: 1 });
       const body = send.fixture('saleassist', 'widget_new_conversation');
       let got = collect(helper.getNode('sent'), 1, 8000);
       assert.equal((await postRaw(url, { body, headers: send.tokenHeaders(body) })).status, 200);
