@@ -18,11 +18,11 @@ function demoFlow({ userDir, env = process.env }) {
   const leadsFile = path.join(userDir, 'leads.jsonl');
   const nodes = [
     { id: tab, type: 'tab', label: 'Sales webhooks demo', info: 'Deployed by npm start. Send a test event with `npx sales-webhooks send saleassist`, then look at the debug sidebar and at leads.jsonl in the .node-red-dev folder.' },
-    { id: 'demo-about', type: 'comment', z: tab, x: 250, y: 40, name: 'Each platform posts to /webhooks/<provider>; try: npx sales-webhooks send saleassist', info: 'Secrets come from SALESCALING_TOKEN, SALESMAGIC_SECRET, RECORDER_SECRET, SALEASSIST_TOKEN and CALLCALL_SECRET (development defaults otherwise). Leads are appended to .node-red-dev/leads.jsonl.', wires: [] },
-    { id: 'demo-store', type: 'file', z: tab, x: 1010, y: 200, name: 'lead store (leads.jsonl)', filename: leadsFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
-    { id: 'demo-leads', type: 'debug', z: tab, x: 990, y: 260, name: 'leads', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', wires: [] },
-    { id: 'demo-other', type: 'debug', z: tab, x: 780, y: 520, name: 'other events', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', wires: [] },
-    { id: 'demo-rejected', type: 'debug', z: tab, x: 780, y: 580, name: 'rejected or not a lead', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', wires: [] },
+    { id: 'demo-about', type: 'comment', z: tab, x: 340, y: 40, name: 'Each platform posts to /webhooks/<provider>; try: npx sales-webhooks send saleassist', info: 'Secrets come from SALESCALING_TOKEN, SALESMAGIC_SECRET, RECORDER_SECRET, SALEASSIST_TOKEN and CALLCALL_SECRET (development defaults otherwise). Leads are appended to .node-red-dev/leads.jsonl.', wires: [] },
+    { id: 'demo-store', type: 'file', z: tab, x: 1110, y: 220, name: 'lead store (leads.jsonl)', filename: leadsFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
+    { id: 'demo-leads', type: 'debug', z: tab, x: 1090, y: 280, name: 'leads', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', statusVal: '', statusType: 'auto', wires: [] },
+    { id: 'demo-other', type: 'debug', z: tab, x: 1090, y: 440, name: 'other events', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', wires: [] },
+    { id: 'demo-rejected', type: 'debug', z: tab, x: 1110, y: 500, name: 'rejected or not a lead', active: true, tosidebar: true, console: false, complete: 'true', targetType: 'full', statusVal: '', statusType: 'auto', wires: [] },
   ];
   PLATFORMS.forEach(([provider, eventType, label], i) => {
     const y = 100 + i * 80;
@@ -30,9 +30,9 @@ function demoFlow({ userDir, env = process.env }) {
     const secret = DEMO_SECRETS[provider];
     nodes.push(
       { id: `demo-src-${provider}`, type: 'sales-webhook-source', name: `${label} (demo)`, provider, tolerance: 300, credentials: { [secret.credential]: env[secret.env] || secret.value } },
-      { id: `demo-in-${provider}`, type: 'sales-webhook in', z: tab, x: 170, y, name: '', url: `/webhooks/${provider}`, source: `demo-src-${provider}`, maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore: '', version: 1, wires: [[`demo-route-${provider}`], ['demo-rejected']] },
-      { id: `demo-route-${provider}`, type: 'switch', z: tab, x: 410, y, name: eventType, property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }], checkall: 'true', repair: false, outputs: 2, wires: [[`demo-map-${provider}`], ['demo-other']] },
-      { id: `demo-map-${provider}`, type: 'sales-lead-map', z: tab, x: 640, y, name: '', preset: preset.id, mappings: preset.mappings, property: 'payload', split: Boolean(preset.splitPath), splitPath: preset.splitPath || '', version: 1, wires: [['demo-store', 'demo-leads'], ['demo-rejected']] },
+      { id: `demo-in-${provider}`, type: 'sales-webhook in', z: tab, x: 160, y, name: '', url: `/webhooks/${provider}`, source: `demo-src-${provider}`, maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore: '', version: 1, wires: [[`demo-route-${provider}`], ['demo-rejected']] },
+      { id: `demo-route-${provider}`, type: 'switch', z: tab, x: 440, y, name: eventType, property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }], checkall: 'true', repair: false, outputs: 2, wires: [[`demo-map-${provider}`], ['demo-other']] },
+      { id: `demo-map-${provider}`, type: 'sales-lead-map', z: tab, x: 770, y, name: '', preset: preset.id, mappings: preset.mappings, property: 'payload', split: Boolean(preset.splitPath), splitPath: preset.splitPath || '', version: 1, wires: [['demo-store', 'demo-leads'], ['demo-rejected']] },
     );
   });
   return { nodes, leadsFile };

@@ -17,10 +17,12 @@ async function main() {
   const browser = await launchBrowser();
   try {
     const { page } = browser;
-    await page.setViewportSize({ width: 1500, height: 760 });
+    await page.setViewportSize({ width: 1480, height: 700 });
     await page.goto(demo.url, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('demo-in-saleassist'), null, { timeout: 30000 });
     await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group');
+    // The flow, not the sidebar, is the subject.
+    await page.evaluate(() => RED.menu.setSelected('menu-item-sidebar', false));
     // Send one test event so the status dots and counters show the flow working.
     await fetch(`${demo.url}/sales-webhook-in/demo-in-saleassist/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     await page.waitForTimeout(1200);
