@@ -23,11 +23,12 @@ function freePort() {
 /**
  * Starts Node-RED. Options:
  * - settings: source of a settings.js (omit for Node-RED's default settings),
+ * - entry: the red.js to run (another Node-RED version, e.g. require.resolve('node-red-3/red.js'))
  * - install: 'link' (what `npm install <checkout>` does) or the path of a directory already installed into,
  * - userDir: reuse a directory (to restart with the same context store).
  * Returns { url, port, userDir, logs(), deploy(flow), stop() }.
  */
-async function startNodeRed({ settings, userDir, install = 'link', env = {}, nodeArgs = [] } = {}) {
+async function startNodeRed({ settings, userDir, install = 'link', env = {}, nodeArgs = [], entry = nodeRedEntry } = {}) {
   const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-'));
   if (install === 'link') {
     const modules = path.join(dir, 'node_modules');
@@ -40,7 +41,7 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
   }
   if (settings) fs.writeFileSync(path.join(dir, 'settings.js'), settings);
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, nodeRedEntry, '--userDir', dir, '--port', String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, entry, '--userDir', dir, '--port', String(port)], {
     env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
