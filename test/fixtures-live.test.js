@@ -9,13 +9,7 @@ const { getProvider } = require('../dist/providers/registry');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
 
-const PLATFORMS = {
-  salescaling: { credentials: { token: send.SECRETS.token }, sign: (body) => send.tokenHeaders(body) },
-  salesmagic: { credentials: { secret: send.SECRETS.svix }, sign: (body) => send.svixHeaders(body) },
-  recorder: { credentials: { secret: send.SECRETS.hmac }, sign: (body) => send.recorderHeaders(body) },
-  saleassist: { credentials: { token: send.SECRETS.token }, sign: (body) => send.tokenHeaders(body, { contentType: 'application/json; charset=UTF-8' }) },
-  callcall: { credentials: { secret: send.SECRETS.hmac }, sign: (body) => send.callcallHeaders(body) },
-};
+const PLATFORMS = send.PLATFORMS;
 
 describe('every documented event through a live node', function () {
   let running;

@@ -10,13 +10,7 @@ const leadMapNode = require('../nodes/sales-lead-map.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
 const NODES = [webhookInNode, sourceNode, leadMapNode, catchNode];
-const SIGNERS = {
-  salescaling: { credentials: { token: send.SECRETS.token }, sign: (b) => send.tokenHeaders(b) },
-  salesmagic: { credentials: { secret: send.SECRETS.svix }, sign: (b) => send.svixHeaders(b) },
-  recorder: { credentials: { secret: send.SECRETS.hmac }, sign: (b) => send.recorderHeaders(b) },
-  saleassist: { credentials: { token: send.SECRETS.token }, sign: (b) => send.tokenHeaders(b, { contentType: 'application/json; charset=UTF-8' }) },
-  callcall: { credentials: { secret: send.SECRETS.hmac }, sign: (b) => send.callcallHeaders(b) },
-};
+const SIGNERS = send.PLATFORMS;
 
 // What each preset must make of its fixture: the number of leads and a few fields of the first one.
 const EXPECTED = {

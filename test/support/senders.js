@@ -86,7 +86,17 @@ function fixture(provider, eventType) {
   return fs.readFileSync(path.join(fixturesDir, provider, `${eventType}.json`));
 }
 
+/** For each of the five platforms: the source credentials and how that platform signs a body. */
+const PLATFORMS = {
+  salescaling: { credentials: { token: SECRETS.token }, sign: (body) => tokenHeaders(body) },
+  salesmagic: { credentials: { secret: SECRETS.svix }, sign: (body) => svixHeaders(body) },
+  recorder: { credentials: { secret: SECRETS.hmac }, sign: (body) => recorderHeaders(body) },
+  saleassist: { credentials: { token: SECRETS.token }, sign: (body) => tokenHeaders(body, { contentType: 'application/json; charset=UTF-8' }) },
+  callcall: { credentials: { secret: SECRETS.hmac }, sign: (body) => callcallHeaders(body) },
+};
+
 module.exports = {
+  PLATFORMS,
   SECRETS, hmac, nowSeconds, randomId, fixture, fixturesDir,
   svixHeaders, standardHeaders, stripeHeaders, recorderHeaders, recorderDocumentedExampleHeaders,
   callcallHeaders, githubHeaders, tokenHeaders,
