@@ -3,7 +3,7 @@
 // npm run bench: one real Node-RED (default settings) with four flows, driven in interleaved rounds by autocannon in
 // a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios ours/echo and
 // ours/hand-built; writes bench/results/<time>.json and latest.json.
-//   --rounds N --requests N --connections N   (defaults 3, 20000, 20)
+//   --rounds N --requests N --connections N   (defaults 5, 20000, 20)
 //   --soak      200,000 requests to ours, RSS at start, middle and end
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time
 //   --flows ours,oursSvix   drive only these flows (for profiling one path)
@@ -21,7 +21,7 @@ const resultsDir = path.join(__dirname, 'results');
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     requests: { type: 'string', default: '20000' },
     connections: { type: 'string', default: '20' },
     soak: { type: 'boolean', default: false },

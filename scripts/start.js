@@ -44,6 +44,9 @@ async function startDemo({ port = Number(process.env.PORT) || 1880, userDir = pa
   prepareUserDir(userDir);
   const nodeRed = require.resolve('node-red/red.js');
   const child = spawn(process.execPath, [nodeRed, '--userDir', userDir, '--port', String(port)], { env: { ...env, NODE_RED_ENABLE_PROJECTS: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let output = '';
   const echo = (chunk) => { output += chunk; if (log) process.stdout.write(chunk); };
   child.stdout.on('data', echo);

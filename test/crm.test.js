@@ -50,6 +50,12 @@ describe('CRM units', function () {
     ]), { Email: 'a@b.co', LeadSource: 'saleassist', Tags: 'x;y', Score__c: 9 });
   });
 
+  it('scrubs a token from CRM text in every form it may come back in', function () {
+    const { scrub } = require('../dist/crm');
+    const token = 'tok+en/with=chars';
+    assert.equal(scrub(`a ${token} b ${encodeURIComponent(token)} c api_token=${new URLSearchParams({ t: token }).toString().slice(2)}`, [token]), 'a [redacted] b [redacted] c api_token=[redacted]');
+  });
+
   it('migrates a node saved before versions, when the field map was an object', function () {
     assert.deepEqual(migrateCrmOutConfig({ account: 'a', fieldMap: { Email: 'email' } }), { account: 'a', fieldMap: [{ crmField: 'Email', leadField: 'email' }], method: 'POST', externalIdField: '', url: '', version: 1 });
   });
@@ -119,6 +125,13 @@ describe('sales-crm out', function () {
     assert.equal(record.Company, 'Northwind');
     assert.equal(record.LeadSource, 'saleassist');
     assert.ok(env.emulator.requests.every((r) => r.path.startsWith('/services/data/v60.0/sobjects/Lead')));
+  });
+
+  it('Salesforce upserting by a field the lead lacks: output 2 says which, rather than creating duplicates', async function () {
+    const nodes = await start('salesforce', { out: { externalIdField: 'Email' } });
+    const msg = await deliver(nodes, lead(undefined), 'failed');
+    assert.match(msg.error.message, /no value for Email/);
+    assert.equal(env.emulator.requests.length, 0);
   });
 
   it('Salesforce without an external id field creates a Lead each time', async function () {

@@ -115,6 +115,7 @@ describe('verify: Svix / Standard Webhooks', () => {
     assert.equal(configError({ scheme: { kind: 'standard-webhooks' }, secrets: ['whsec_not base64!!'], toleranceSeconds: 300 }), 'secret');
     assert.equal(configError({ scheme: { kind: 'standard-webhooks' }, secrets: ['whsec_c2hvcnQ='], toleranceSeconds: 300 }), 'secret');
     assert.equal(configError({ scheme: { kind: 'standard-webhooks' }, secrets: ['  '], toleranceSeconds: 300 }), 'secret');
+    assert.equal(configError({ scheme: { kind: 'standard-webhooks' }, secrets: [SVIX_SECRET, 'whsec_c2hvcnQ='], toleranceSeconds: 300 }), 'previousSecret');
   });
 
   it('signDelivery produces headers the svix library itself accepts', () => {
@@ -193,6 +194,12 @@ describe('verify: HMAC headers', () => {
     assert.ok(verifier(sha1)({ rawBody: BODY, headers: { 'x-sig': mac('sha1', BODY) } }));
   });
 
+  it('takes a delivery id only from a header the signature covers', () => {
+    const unsigned = { kind: 'hmac', header: 'x-sig', algorithm: 'sha256', encoding: 'hex', prefix: '', template: '{body}', idHeader: 'x-id' };
+    // Anyone replaying a genuine delivery could change an unsigned id header to slip past duplicate suppression.
+    assert.deepEqual(verifier(unsigned)({ rawBody: BODY, headers: { 'x-id': 'evt_1', 'x-sig': mac('sha256', BODY) } }), { deliveryId: undefined, timestamp: undefined });
+  });
+
   it('accepts the previous secret during a rotation', () => {
     const headers = { 'x-webhook-signature': `sha256=${mac('sha256', BODY, 'hex', 'old-secret')}` };
     assert.ok(verifier(recorder, [HMAC_SECRET, 'old-secret'])({ rawBody: BODY, headers }));
@@ -212,6 +219,7 @@ describe('verify: HMAC headers', () => {
     assert.equal(configError({ ...base, scheme: { ...recorder, template: '{timestamp}' } }), 'template');
     assert.equal(configError({ ...base, scheme: { ...callcall, timestampHeader: undefined } }), 'timestampHeader');
     assert.equal(configError({ ...base, scheme: { ...recorder, template: '{id}.{body}' } }), 'idHeader');
+    assert.equal(configError({ ...base, scheme: { ...recorder, template: '{Timestamp}.{body}' } }), 'template');
     assert.equal(configError({ ...base, scheme: { ...recorder, header: '' } }), 'signatureHeader');
     assert.equal(configError({ ...base, secrets: [''], scheme: recorder }), 'secret');
     assert.equal(configError({ ...base, secrets: [HMAC_SECRET, ' '], scheme: recorder }), 'previousSecret');

@@ -13,7 +13,11 @@ export class CrmError extends Error {
 
 export function scrub(text: string, secrets: Array<string | undefined>): string {
   let out = text;
-  for (const secret of secrets) if (secret && secret.length >= 4) out = out.split(secret).join('[redacted]');
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    // A token may come back as sent in a query string, so its URL-encoded forms are removed too.
+    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ t: secret }).toString().slice(2)])) out = out.split(form).join('[redacted]');
+  }
   return out;
 }
 

@@ -1,4 +1,5 @@
 import type { Lead } from '../leadmap/lead';
+import { CrmError } from './errors';
 import { buildFields, readLeadField, type FieldMapRow } from './fieldmap';
 import type { CrmHttp, CrmResponse } from './http';
 import type { AccountSettings, CrmSystem } from './settings';
@@ -48,7 +49,11 @@ async function salesforce(http: CrmHttp, settings: AccountSettings, lead: Lead, 
   const base = `/services/data/${settings.apiVersion}/sobjects/Lead`;
   const externalField = options.externalIdField?.trim();
   const externalValue = externalField ? fields[externalField] : undefined;
-  if (externalField && externalValue !== undefined && externalValue !== '') {
+  if (externalField && (externalValue === undefined || externalValue === '')) {
+    // Creating instead would make a second record each time this lead comes back.
+    throw new CrmError(`the lead has no value for ${externalField}, the field Salesforce upserts by: map it in the field map, or clear "Upsert by" to always create`, undefined, undefined, 0);
+  }
+  if (externalField) {
     const { [externalField]: _key, ...rest } = fields;
     const res = await http.send({ method: 'PATCH', path: `${base}/${encodeURIComponent(externalField)}/${encodeURIComponent(String(externalValue))}`, body: rest });
     if (!ok(res)) http.fail(res, 'upsert the lead');

@@ -15,6 +15,8 @@ export function checkHmacScheme(scheme: HmacScheme): void {
   if (!ALGORITHMS.has(scheme.algorithm)) throw new WebhookConfigError('algorithm', 'the algorithm must be sha256, sha512 or sha1');
   if (!ENCODINGS.has(scheme.encoding)) throw new WebhookConfigError('encoding', 'the encoding must be hex or base64');
   if (!scheme.template.includes('{body}')) throw new WebhookConfigError('template', 'the signed-content template must contain {body}');
+  const unknown = /\{(?!(?:body|timestamp|id)\})[^{}]*\}/.exec(scheme.template);
+  if (unknown) throw new WebhookConfigError('template', `the template may use {body}, {timestamp} and {id}, not ${unknown[0]}`);
   if (scheme.template.includes('{timestamp}') && !scheme.timestampHeader) {
     throw new WebhookConfigError('timestampHeader', 'the template uses {timestamp}: name the timestamp header');
   }
@@ -67,8 +69,10 @@ export function verifyHmac(delivery: SignedDelivery, scheme: HmacScheme, secrets
     seconds = parseTimestamp(timestamp, scheme.timestampHeader);
     checkTolerance(seconds, toleranceSeconds, nowMs);
   }
-  const id = scheme.idHeader ? headerValue(delivery, scheme.idHeader) : undefined;
-  if (scheme.template.includes('{id}') && id === undefined) {
+  // Only an id the signature covers may key duplicates; an unsigned header could be changed by anyone replaying.
+  const signsId = scheme.template.includes('{id}');
+  const id = signsId && scheme.idHeader ? headerValue(delivery, scheme.idHeader) : undefined;
+  if (signsId && id === undefined) {
     throw new WebhookVerificationError('missing_header', `missing ${scheme.idHeader} header`);
   }
   const bodies = [delivery.rawBody];

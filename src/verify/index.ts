@@ -25,7 +25,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
   switch (scheme.kind) {
     case 'standard-webhooks': {
-      const keys = secrets.map(decodeStandardSecret);
+      const keys = secrets.map((secret, i) => decodeStandardSecret(secret, i === 0 ? 'secret' : 'previousSecret'));
       return (delivery) => verifyStandardWebhook(delivery, keys, toleranceSeconds, now());
     }
     case 'stripe':

@@ -5,15 +5,15 @@ const SECRET_PREFIX = 'whsec_';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Decodes a Svix / Standard Webhooks secret (`whsec_` + base64) into its key bytes. */
-export function decodeStandardSecret(secret: string): Buffer {
+export function decodeStandardSecret(secret: string, key: 'secret' | 'previousSecret' = 'secret'): Buffer {
   const trimmed = secret.trim();
   const encoded = trimmed.startsWith(SECRET_PREFIX) ? trimmed.slice(SECRET_PREFIX.length) : trimmed;
   if (!BASE64.test(encoded) || encoded.length % 4 === 1) {
-    throw new WebhookConfigError('secret', 'the signing secret must be the whsec_… value the platform shows (base64 after whsec_)');
+    throw new WebhookConfigError(key, `the ${key === 'secret' ? 'signing' : 'previous'} secret must be the whsec_… value the platform shows (base64 after whsec_)`);
   }
-  const key = Buffer.from(encoded, 'base64');
-  if (key.length < 16) throw new WebhookConfigError('secret', 'the signing secret is too short: copy the whole whsec_… value');
-  return key;
+  const bytes = Buffer.from(encoded, 'base64');
+  if (bytes.length < 16) throw new WebhookConfigError(key, `the ${key === 'secret' ? 'signing' : 'previous'} secret is too short: copy the whole whsec_… value`);
+  return bytes;
 }
 
 /** The header trio: svix-* as SalesMagic sends, or the webhook-* names of the Standard Webhooks spec. */

@@ -45,6 +45,10 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
     env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test process that dies without stop() must not leave a Node-RED holding a port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
