@@ -34,7 +34,7 @@ describe('in a real Node-RED 3.1', function () {
     const tampered = Buffer.from(body);
     tampered[tampered.length - 5] ^= 1;
     assert.equal((await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body: tampered, headers: send.svixHeaders(body) })).status, 401);
-    await waitFor(() => /\[debug:leads\] Dana Whitfield/.test(nodeRed.logs()) && /\[debug:leads\] Sam Okafor/.test(nodeRed.logs()) && /\[debug:rejections\] 401/.test(nodeRed.logs()));
+    await waitFor(() => /\[debug:leads\] Dana Whitfield/.test(nodeRed.logs()) && /\[debug:leads\] Sam Okafor/.test(nodeRed.logs()) && /\[debug:rejections\] 401/.test(nodeRed.logs()), 30000);
     assert.doesNotMatch(nodeRed.logs(), /\[error\]/);
   });
 });

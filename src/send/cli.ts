@@ -80,11 +80,14 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
   out(`${values.tamper ? 'forged ' : ''}${profile.id} ${eventType} → ${url}`);
   out(`${res.statusCode} ${text}`);
   if (values.tamper) {
-    if (res.statusCode === 401) { out('Rejected as it should be: the signature did not match.'); return 0; }
+    if (res.statusCode === 401) { out(`Rejected as it should be: the forged copy's ${scheme.kind === 'header-token' ? 'token' : 'signature'} did not match.`); return 0; }
     err('The forged copy was not rejected: is the receiving node verifying signatures?');
     return 1;
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return 0;
-  if (res.statusCode === 401) err(`401: the receiver's secret differs from the one used here. Pass --${scheme.kind === 'header-token' ? 'token' : 'secret'} or set ${DEMO_SECRETS[profile.id]?.env ?? 'the secret'}.`);
+  if (res.statusCode === 401) {
+    err(`401: the receiver's ${scheme.kind === 'header-token' ? 'token' : 'secret'} differs from the one used here. Pass --${scheme.kind === 'header-token' ? 'token' : 'secret'} or set ${DEMO_SECRETS[profile.id]?.env ?? 'the secret'}.`);
+    err('For the demo: after changing that variable, restart with `npm start -- --reset` so the receiver uses it too.');
+  }
   return 1;
 }
