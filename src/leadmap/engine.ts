@@ -146,11 +146,11 @@ function pick(matches: unknown[], type: MappingType): unknown {
 }
 
 /** Standard fields keep the types the lead schema promises, whatever the row's type produced. */
-function asStandard(field: string, value: unknown): unknown {
+function asStandard(field: string, value: unknown, type: MappingType): unknown {
   if (field === 'score') return typeof value === 'number' ? value : Number(value);
-  // Whatever type the row chose, the lead's email and phone are normalised the same way.
+  // Whatever type the row chose, the lead's email and phone are normalised the same way, and only once.
   if (field === 'email' && typeof value === 'string') return value.trim().toLowerCase();
-  if (field === 'phone') {
+  if (field === 'phone' && type !== 'phone') {
     const phone = coerce(value, 'phone');
     return phone.ok ? phone.value : String(value);
   }
@@ -189,7 +189,7 @@ function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, so
       failures.push({ row: row.row, field: row.field, path: row.path, reason: coerced.reason });
       continue;
     }
-    if (STANDARD.has(row.field)) lead[row.field] = asStandard(row.field, coerced.value);
+    if (STANDARD.has(row.field)) lead[row.field] = asStandard(row.field, coerced.value, row.type);
     else custom[row.field] = coerced.value;
   }
   if (failures.length > before) return undefined;
