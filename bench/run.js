@@ -87,6 +87,16 @@ function rssMiB(pid) {
   }
 }
 
+/** CPU seconds (user + system) the process has used so far; Linux reports them in clock ticks of 1/100 s. */
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function load(url, kind, count, connections) {
   const options = JSON.stringify({ url, kind, count, connections, secret: kind === 'svix' ? SVIX_SECRET : SECRET });
   return new Promise((resolve, reject) => {
@@ -102,8 +112,11 @@ async function measure(nodeRed, name, count, connections) {
   let peak = rssMiB(pid);
   const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(pid)); }, 200);
   try {
+    const cpuBefore = cpuSeconds(pid);
     const result = await load(`${nodeRed.url}${TARGETS[name].path}`, TARGETS[name].kind, count, connections);
-    return { ...result, peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10 };
+    // Node-RED's own CPU per request: unlike req/s, it does not depend on how fast the load generator can go.
+    const cpuMicrosPerRequest = Math.round(((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.totalRequests));
+    return { ...result, cpuMicrosPerRequest, peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10 };
   } finally {
     clearInterval(sampler);
   }
@@ -154,6 +167,7 @@ async function main() {
           errors: list.reduce((s, r) => s + r.errors + r.timeouts, 0),
           non2xx: list.reduce((s, r) => s + r.non2xx, 0),
           peakRssMiB: Math.max(...list.map((r) => r.peakRssMiB)),
+          cpuMicrosPerRequest: median(list.map((r) => r.cpuMicrosPerRequest)),
           bodyBytes: list[0].bodyBytes,
           rounds: list.map((r) => Math.round(r.requestsPerSecond)),
         };
@@ -164,9 +178,12 @@ async function main() {
         oursOverHandBuilt: +(f.ours.requestsPerSecond / f.hand.requestsPerSecond).toFixed(2),
         oursSvixOverEcho: +(f.oursSvix.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
         p99OursOverEcho: +(f.ours.latencyP99 / Math.max(1, f.echo.latencyP99)).toFixed(2),
+        // How many requests ours serves for the Node-RED CPU one echo request costs.
+        cpuEfficiencyOursOverEcho: +(f.echo.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
+        cpuEfficiencyOursOverHandBuilt: +(f.hand.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
       };
-      console.table(Object.fromEntries(Object.entries(f).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'peak RSS MiB': r.peakRssMiB }])));
-      if (report.ratios) console.log(`ours/echo ${report.ratios.oursOverEcho}×, ours/hand-built ${report.ratios.oursOverHandBuilt}×, ours (Svix, split)/echo ${report.ratios.oursSvixOverEcho}×, p99 ours/echo ${report.ratios.p99OursOverEcho}`);
+      console.table(Object.fromEntries(Object.entries(f).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'Node-RED CPU µs/req': r.cpuMicrosPerRequest, 'peak RSS MiB': r.peakRssMiB }])));
+      if (report.ratios) console.log(`ours/echo ${report.ratios.oursOverEcho}×, ours/hand-built ${report.ratios.oursOverHandBuilt}×, ours (Svix, split)/echo ${report.ratios.oursSvixOverEcho}×, p99 ours/echo ${report.ratios.p99OursOverEcho}; Node-RED CPU per request: echo/ours ${report.ratios.cpuEfficiencyOursOverEcho}×, hand-built/ours ${report.ratios.cpuEfficiencyOursOverHandBuilt}×`);
     }
   } finally {
     await nodeRed.stop();
