@@ -68,6 +68,16 @@ describe('provider profiles', function () {
     assert.deepEqual(validateEvent(salesmagic, 'call.completed', call).issues, ['payload.call.prospects[1].id: expected string, got null']);
   });
 
+  it('does not demand data shapes a document never showed, but checks them when present', function () {
+    const recorder = getProvider('recorder');
+    const base = { event: 'meeting.started', timestamp: '2024-01-18T15:00:05Z' };
+    assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting_id: 789 } }).issues, []);
+    assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting: { title: 'x' } } }).issues, ['data.meeting.id: expected number or string, but it is missing']);
+    assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting: { id: true } } }).issues, ['data.meeting.id: expected number or string, got boolean']);
+    // Shown in the document: required.
+    assert.deepEqual(validateEvent(recorder, 'recording.created', { event: 'recording.created', timestamp: base.timestamp, data: {} }).issues, ['data.recording: expected object, but it is missing']);
+  });
+
   it('reads ids and types from headers where a provider keeps them there', function () {
     const github = getProvider('github');
     assert.deepEqual(readEnvelope(github, { zen: 'hi' }, { 'x-github-event': 'ping', 'x-github-delivery': 'd-1' }), { eventType: 'ping', eventId: 'd-1', occurredAt: undefined });

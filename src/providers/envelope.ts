@@ -67,8 +67,17 @@ export function describeIssues(error: ZodError): string[] {
       }
       case 'invalid_value':
         return issue.values.length === 1 ? `${where}: expected ${JSON.stringify(issue.values[0])}` : `${where}: expected one of ${issue.values.join(', ')}`;
-      case 'invalid_union':
+      case 'invalid_union': {
+        // Say it the way a person would: "expected number or string, got boolean" when each branch is a plain type.
+        const branches = issue.errors.map((branch) => (branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0 ? branch[0] : undefined));
+        if (branches.every(Boolean)) {
+          const expected = branches.map((b) => (b as { expected: string }).expected).join(' or ');
+          const received = /received (\w+)/.exec(branches[0]!.message)?.[1];
+          if (received === 'undefined') return `${where}: expected ${expected}, but it is missing`;
+          return received ? `${where}: expected ${expected}, got ${received}` : `${where}: expected ${expected}`;
+        }
         return `${where}: not any of the accepted shapes`;
+      }
       default:
         return `${where}: ${issue.message}`;
     }

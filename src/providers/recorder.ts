@@ -12,7 +12,11 @@ const signal = z.looseObject({ id, type: z.string().optional(), recording_id: id
 const user = z.looseObject({ email: z.string(), name: z.string().nullish() });
 
 const event = (type: string, data: z.ZodType) => z.looseObject({ event: z.literal(type), timestamp: z.string(), data });
-const about = (type: string, description: string, key: string, schema: z.ZodType) => [type, { description, schema: event(type, z.looseObject({ [key]: schema })) }] as const;
+// The document shows data only for these three events; for the others, the object their name implies is checked when
+// present but not required, so an authentic delivery of an unshown shape is not sent to output 2.
+const SHOWN_IN_DOCUMENT = new Set(['recording.created', 'recording.processing.completed', 'recording.transcript.ready']);
+const about = (type: string, description: string, key: string, schema: z.ZodType) =>
+  [type, { description, schema: event(type, z.looseObject({ [key]: SHOWN_IN_DOCUMENT.has(type) ? schema : schema.optional() })) }] as const;
 
 const speakersOf = (base: string, label: string): LeadPreset => ({
   label,
