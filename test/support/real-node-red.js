@@ -56,7 +56,8 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${output}`)), 30000);
     const check = () => {
-      if (/Started flows|Server now running/.test(output)) {
+      // The server answers before the flows (and their routes) exist; "Started flows" is logged even for an empty flow file.
+      if (/Started flows/.test(output)) {
         clearTimeout(timer);
         resolve();
       } else if (child.exitCode !== null) {
