@@ -1,0 +1,233 @@
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { OpResult, ReadOp, WorkerReply, WorkerRequest, WriteOp } from './sqliteWorker';
+import {
+  InboxUnavailableError,
+  type AcceptResult,
+  type ClaimOptions,
+  type DeliveryFilter,
+  type DeliveryRecord,
+  type DeliveryState,
+  type DeliverySummary,
+  type DueDelivery,
+  type IncomingDelivery,
+  type InboxStore,
+  type LeadSummary,
+  type RejectedRequest,
+  type RetentionPolicy,
+  type SettleRecord,
+} from './types';
+
+export const DEFAULT_DATABASE_FILE = 'sales-webhooks.db';
+/** Writes in one group at the most: bounds the time one transaction holds the writer. */
+const MAX_GROUP = 1000;
+/** After the file could not be opened, how long to answer 503 at once before trying again. */
+const REOPEN_DELAY_MS = 1000;
+
+interface Pending {
+  op: WriteOp;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/** Measured by the bench: how many commits (fsyncs) and how many writes they carried. */
+export interface GroupCommitStats {
+  commits: number;
+  writes: number;
+}
+
+/**
+ * The embedded durable inbox: one SQLite file (WAL, synchronous=FULL) written by a worker thread. Writes queue while
+ * a commit is under way and go together in the next one, so a burst shares one fsync (group commit) and a slow disk
+ * never blocks Node-RED's event loop.
+ */
+export class SqliteInboxStore implements InboxStore {
+  readonly kind = 'sqlite';
+  readonly stats: GroupCommitStats = { commits: 0, writes: 0 };
+  private worker: Worker | undefined;
+  private opening: Promise<Worker> | undefined;
+  private openError: { message: string; at: number } | undefined;
+  private queue: Pending[] = [];
+  private inFlight: Map<number, { resolve(reply: WorkerReply): void; reject(err: Error): void }> = new Map();
+  private writing = false;
+  private seq = 0;
+  private closed = false;
+
+  constructor(readonly location: string) {}
+
+  ready(): Promise<void> {
+    return this.open().then(() => undefined);
+  }
+
+  private open(): Promise<Worker> {
+    if (this.closed) return Promise.reject(new InboxUnavailableError('the inbox is closed'));
+    if (this.worker) return Promise.resolve(this.worker);
+    if (this.openError && Date.now() - this.openError.at < REOPEN_DELAY_MS) {
+      return Promise.reject(new InboxUnavailableError(this.openError.message));
+    }
+    this.opening ??= new Promise<Worker>((resolve, reject) => {
+      const worker = new Worker(path.join(__dirname, 'sqliteWorker.js'), { workerData: { file: this.location } });
+      const failOpen = (message: string) => {
+        this.opening = undefined;
+        this.openError = { message, at: Date.now() };
+        reject(new InboxUnavailableError(message));
+      };
+      worker.once('message', (reply: WorkerReply) => {
+        if ('openError' in reply) return failOpen(reply.openError);
+        this.opening = undefined;
+        this.openError = undefined;
+        this.worker = worker;
+        worker.on('message', (message: WorkerReply) => this.onReply(message));
+        resolve(worker);
+      });
+      worker.once('error', (err) => failOpen(err.message));
+      worker.once('exit', () => this.onExit(worker));
+    });
+    return this.opening;
+  }
+
+  private onReply(reply: WorkerReply): void {
+    if (!('seq' in reply)) return;
+    const waiting = this.inFlight.get(reply.seq);
+    this.inFlight.delete(reply.seq);
+    waiting?.resolve(reply);
+  }
+
+  private onExit(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = undefined;
+    this.openError = { message: 'the inbox writer stopped', at: Date.now() };
+    for (const waiting of this.inFlight.values()) waiting.reject(new InboxUnavailableError('the inbox writer stopped'));
+    this.inFlight.clear();
+    this.writing = false;
+    if (this.queue.length) this.flush();
+  }
+
+  private request(message: WorkerRequest & { seq: number }): Promise<WorkerReply> {
+    return this.open().then(
+      (worker) =>
+        new Promise<WorkerReply>((resolve, reject) => {
+          this.inFlight.set(message.seq, { resolve, reject });
+          worker.postMessage(message);
+        }),
+    );
+  }
+
+  private write<T>(op: WriteOp): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.writing) this.flush();
+    });
+  }
+
+  /** Sends everything queued as one transaction; what arrives meanwhile waits for the next. */
+  private flush(): void {
+    const group = this.queue.splice(0, MAX_GROUP);
+    if (group.length === 0) return;
+    this.writing = true;
+    const settleGroup = (results: OpResult[] | Error) => {
+      for (let i = 0; i < group.length; i++) {
+        const result = results instanceof Error ? undefined : results[i];
+        if (results instanceof Error) group[i].reject(results);
+        else if (result?.ok) group[i].resolve(result.value);
+        else group[i].reject(result && !result.unavailable ? new Error(result.error) : new InboxUnavailableError(result?.error ?? 'no answer'));
+      }
+      this.writing = false;
+      if (this.queue.length) this.flush();
+    };
+    this.request({ seq: ++this.seq, batch: group.map((p) => p.op) }).then(
+      (reply) => {
+        if ('results' in reply) {
+          this.stats.commits++;
+          this.stats.writes += group.length;
+          settleGroup(reply.results);
+        } else if ('error' in reply) settleGroup(new InboxUnavailableError(reply.error));
+      },
+      (err: Error) => settleGroup(err instanceof InboxUnavailableError ? err : new InboxUnavailableError(err.message)),
+    );
+  }
+
+  private async read<T>(op: ReadOp): Promise<T> {
+    const reply = await this.request({ seq: ++this.seq, read: op });
+    if ('results' in reply && reply.results[0]?.ok) return reply.results[0].value as T;
+    throw new InboxUnavailableError('error' in reply ? reply.error : 'no answer');
+  }
+
+  accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    return this.write({ op: 'accept', args: [delivery] });
+  }
+
+  logRejected(request: RejectedRequest): void {
+    this.write({ op: 'logRejected', args: [request] }).catch(() => { /* the refusal was answered; its log line is best effort */ });
+  }
+
+  markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): Promise<void> {
+    return this.write({ op: 'markEmitted', args: [id, emission] });
+  }
+
+  noteLeads(id: string, leads: LeadSummary[]): void {
+    this.write({ op: 'noteLeads', args: [id, leads] }).catch(() => { /* the log's lead column only */ });
+  }
+
+  settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
+    return this.write({ op: 'settle', args: [id, record] });
+  }
+
+  claimDue(options: ClaimOptions): Promise<DueDelivery[]> {
+    return this.write<DueDelivery[]>({ op: 'claimDue', args: [options] }).then((due) =>
+      // Buffers arrive from the worker as Uint8Array views.
+      due.map((d) => ({ ...d, rawBody: Buffer.from(d.rawBody.buffer, d.rawBody.byteOffset, d.rawBody.byteLength) })),
+    );
+  }
+
+  requestReplay(ids: string[]): Promise<number> {
+    return this.write({ op: 'requestReplay', args: [ids] });
+  }
+
+  list(filter: DeliveryFilter): Promise<DeliverySummary[]> {
+    return this.read({ op: 'list', args: [filter] });
+  }
+
+  get(id: string): Promise<DeliveryRecord | undefined> {
+    return this.read({ op: 'get', args: [id] });
+  }
+
+  ids(filter: DeliveryFilter): Promise<string[]> {
+    return this.read({ op: 'ids', args: [filter] });
+  }
+
+  erase(email: string): Promise<number> {
+    return this.write({ op: 'erase', args: [email] });
+  }
+
+  /** Purges step by step, so deliveries arriving meanwhile are committed between steps. */
+  async purge(policy: RetentionPolicy): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await this.write<number>({ op: 'purgeStep', args: [policy, Date.now()] });
+      total += removed;
+      if (removed === 0) break;
+    }
+    if (total) await this.read({ op: 'checkpoint', args: [] });
+    return total;
+  }
+
+  /** Pages in use and the file's size, in bytes. */
+  sizes(): Promise<{ usedBytes: number; fileBytes: number }> {
+    return this.read({ op: 'sizes', args: [] });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let queued writes finish: they were (or are about to be) acknowledged.
+    while (this.writing || this.queue.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage({ close: true } satisfies WorkerRequest);
+    });
+  }
+}

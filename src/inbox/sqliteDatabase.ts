@@ -1,0 +1,413 @@
+import Database from 'better-sqlite3';
+import type { WebhookMeta } from '../receive/types';
+import type {
+  AcceptResult,
+  ClaimOptions,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryState,
+  DeliverySummary,
+  DueDelivery,
+  IncomingDelivery,
+  LeadSummary,
+  RejectedRequest,
+  RetentionPolicy,
+  SettleRecord,
+} from './types';
+
+/**
+ * The embedded inbox's tables and every statement on them, synchronous (better-sqlite3). It runs in the writer
+ * worker (`sqliteWorker.ts`), never on Node-RED's event loop, so an fsync never stalls a flow.
+ */
+
+const SCHEMA_VERSION = 1;
+/** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
+const PURGE_STEP_ROWS = 500;
+/** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
+const PURGEABLE = `state IN ('delivered', 'failed', 'rejected')`;
+
+interface DeliveryRow {
+  id: number;
+  node: string;
+  provider: string;
+  event_type: string | null;
+  event_id: string | null;
+  received_at: number;
+  state: DeliveryState;
+  status_code: number | null;
+  reason: string | null;
+  headers: string;
+  body: Buffer;
+  body_truncated: number;
+  meta: string | null;
+  issues: string | null;
+  attempt: number;
+  settles: number;
+  lease_until: number | null;
+  due: number;
+  replay: number;
+  round_start: number;
+  round_first_attempt: number;
+  leads: string;
+  settlements: string;
+}
+
+const SUMMARY_COLUMNS = 'id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
+
+/** Errors that mean the store cannot write at all (not a bug in one statement): the whole group fails with 503. */
+export function isUnavailableError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code);
+}
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
+const parseJson = <T>(text: string | null, fallback: T): T => {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+/** The settlements of the current round, latest per lead; the delivery is settled when every lead has one. */
+function settledState(settlements: SettleRecord[], roundStart: number): DeliveryState | undefined {
+  const latest = new Map<number, SettleRecord>();
+  let count = 1;
+  for (const record of settlements.slice(roundStart)) {
+    const index = record.part?.index ?? 0;
+    count = Math.max(count, record.part?.count ?? 1);
+    latest.set(index, record);
+  }
+  for (let index = 0; index < count; index++) if (!latest.has(index)) return undefined;
+  return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
+}
+
+function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[] {
+  const key = (l: LeadSummary) => `${l.email ?? ''}\u0000${l.name ?? ''}`;
+  const seen = new Set(current.map(key));
+  const merged = [...current];
+  for (const lead of added) {
+    if (!lead.email && !lead.name) continue;
+    if (!seen.has(key(lead))) {
+      seen.add(key(lead));
+      merged.push({ ...(lead.email ? { email: lead.email } : {}), ...(lead.name ? { name: lead.name } : {}) });
+    }
+  }
+  return merged;
+}
+
+export class InboxDatabase {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file, { timeout: 5000 });
+    try {
+      // Must precede the first table: lets purges hand pages back to the file system.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.pragma('journal_mode = WAL');
+      // FULL: the WAL is fsynced at every commit, so an acknowledged delivery survives a power cut.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('journal_size_limit = 67108864');
+      this.migrate();
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  private migrate(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS inbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        node TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        event_type TEXT,
+        event_id TEXT,
+        received_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        status_code INTEGER,
+        reason TEXT,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        body_truncated INTEGER NOT NULL DEFAULT 0,
+        meta TEXT,
+        issues TEXT,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        settles INTEGER NOT NULL DEFAULT 0,
+        lease_until INTEGER,
+        due INTEGER NOT NULL DEFAULT 0,
+        replay INTEGER NOT NULL DEFAULT 0,
+        round_start INTEGER NOT NULL DEFAULT 0,
+        round_first_attempt INTEGER NOT NULL DEFAULT 1,
+        leads TEXT NOT NULL DEFAULT '[]',
+        settlements TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
+      CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
+      CREATE TABLE IF NOT EXISTS duplicate_keys (
+        node TEXT NOT NULL,
+        key TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        delivery_id INTEGER,
+        PRIMARY KEY (node, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS duplicate_keys_expiry ON duplicate_keys (expires_at);
+    `);
+    const version = this.db.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get() as string | undefined;
+    if (version === undefined) this.db.prepare(`INSERT INTO inbox_meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
+    else if (Number(version) > SCHEMA_VERSION) {
+      throw Object.assign(new Error(`the inbox file was written by a newer version of this package (schema ${version})`), { code: 'SQLITE_NEWER_SCHEMA' });
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private readonly statements = new Map<string, Database.Statement>();
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  accept(delivery: IncomingDelivery): AcceptResult {
+    const now = delivery.receivedAt;
+    const claim = this.sql('SELECT expires_at, delivery_id FROM duplicate_keys WHERE node = ? AND key = ?').get(delivery.node, delivery.duplicateKey) as
+      | { expires_at: number; delivery_id: number | null }
+      | undefined;
+    if (claim && claim.expires_at > now) return { stored: false, duplicateOf: claim.delivery_id === null ? undefined : String(claim.delivery_id) };
+    const { meta } = delivery;
+    const id = Number(
+      this.sql(
+        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, headers, body, meta, issues)
+         VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
+      ).run(
+        delivery.node,
+        meta.provider,
+        meta.eventType ?? null,
+        meta.eventId ?? null,
+        now,
+        JSON.stringify(meta.headers),
+        delivery.rawBody,
+        JSON.stringify(meta),
+        delivery.issues.length ? JSON.stringify(delivery.issues) : null,
+      ).lastInsertRowid,
+    );
+    this.sql(
+      `INSERT INTO duplicate_keys (node, key, expires_at, delivery_id) VALUES (?, ?, ?, ?)
+       ON CONFLICT (node, key) DO UPDATE SET expires_at = excluded.expires_at, delivery_id = excluded.delivery_id`,
+    ).run(delivery.node, delivery.duplicateKey, now + delivery.duplicateWindowMs, id);
+    return { stored: true, id: String(id) };
+  }
+
+  logRejected(request: RejectedRequest): void {
+    const body = request.bodyPrefix ?? Buffer.alloc(0);
+    this.sql(
+      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason, headers, body, body_truncated)
+       VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)`,
+    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason, JSON.stringify(request.headers), body, request.bodyPrefix ? 1 : 0);
+  }
+
+  markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): void {
+    const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as { state: DeliveryState; leads: string } | undefined;
+    if (!row) return;
+    const settled = row.state === 'delivered' || row.state === 'failed';
+    const state = settled ? row.state : emission.settles ? 'emitted' : 'delivered';
+    const leads = emission.leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), emission.leads)) : row.leads;
+    this.sql(
+      `UPDATE deliveries SET state = ?, attempt = MAX(attempt, ?), settles = ?, lease_until = ?, leads = ?, due = 0 WHERE id = ?`,
+    ).run(state, emission.attempt, emission.settles ? 1 : 0, emission.settles && !settled ? (emission.leaseUntil ?? null) : null, leads, Number(id));
+  }
+
+  noteLeads(id: string, leads: LeadSummary[]): void {
+    const row = this.sql('SELECT leads FROM deliveries WHERE id = ?').get(Number(id)) as { leads: string } | undefined;
+    if (!row) return;
+    this.sql('UPDATE deliveries SET leads = ? WHERE id = ?').run(JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)), Number(id));
+  }
+
+  settle(id: string, record: SettleRecord): DeliveryState | undefined {
+    const row = this.sql('SELECT state, settlements, round_start, leads FROM deliveries WHERE id = ?').get(Number(id)) as
+      | { state: DeliveryState; settlements: string; round_start: number; leads: string }
+      | undefined;
+    if (!row || row.state === 'rejected') return undefined;
+    const settlements = parseJson<SettleRecord[]>(row.settlements, []);
+    settlements.push(record);
+    const state = settledState(settlements, row.round_start) ?? row.state;
+    const leads = record.lead ? JSON.stringify(mergeLeads(parseJson(row.leads, []), [record.lead])) : row.leads;
+    const final = state === 'delivered' || state === 'failed';
+    this.sql(`UPDATE deliveries SET state = ?, settlements = ?, leads = ?, lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`).run(
+      state,
+      JSON.stringify(settlements),
+      leads,
+      final ? 1 : 0,
+      Number(id),
+    );
+    return state;
+  }
+
+  claimDue(options: ClaimOptions): DueDelivery[] {
+    const rows = (
+      options.recovering
+        ? this.sql(`SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted') ORDER BY id LIMIT ?`).all(options.node, options.limit)
+        : this.sql(
+            `SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted')
+             AND (due = 1 OR (settles = 1 AND lease_until IS NOT NULL AND lease_until <= ?)) ORDER BY id LIMIT ?`,
+          ).all(options.node, options.now, options.limit)
+    ) as DeliveryRow[];
+    const claimed: DueDelivery[] = [];
+    for (const row of rows) {
+      const attempt = row.attempt + 1;
+      if (!row.due && attempt - row.round_first_attempt + 1 > options.maxAttempts) {
+        this.settle(String(row.id), {
+          state: 'failed',
+          reason: `not settled after ${options.maxAttempts} attempt${options.maxAttempts === 1 ? '' : 's'}`,
+          at: options.now,
+        });
+        // A split delivery with leads still open is failed as a whole.
+        this.sql(`UPDATE deliveries SET state = 'failed', lease_until = NULL WHERE id = ?`).run(row.id);
+        continue;
+      }
+      const leaseUntil = options.now + options.leaseMs * 2 ** Math.max(0, attempt - row.round_first_attempt);
+      this.sql(`UPDATE deliveries SET state = ?, attempt = ?, settles = ?, lease_until = ?, due = 0 WHERE id = ?`).run(
+        options.settles ? 'emitted' : 'delivered',
+        attempt,
+        options.settles ? 1 : 0,
+        options.settles ? leaseUntil : null,
+        row.id,
+      );
+      claimed.push({
+        id: String(row.id),
+        node: row.node,
+        rawBody: row.body,
+        meta: parseJson<WebhookMeta>(row.meta, null as unknown as WebhookMeta),
+        issues: parseJson<string[]>(row.issues, []),
+        attempt,
+        replay: row.replay === 1,
+      });
+    }
+    return claimed;
+  }
+
+  requestReplay(ids: string[]): number {
+    const statement = this.sql(
+      `UPDATE deliveries SET state = 'received', due = 1, replay = 1, round_start = json_array_length(settlements),
+       round_first_attempt = attempt + 1, lease_until = NULL WHERE id = ? AND state != 'rejected'`,
+    );
+    let count = 0;
+    for (const id of ids) count += statement.run(Number(id)).changes;
+    return count;
+  }
+
+  private where(filter: DeliveryFilter): { clause: string; params: unknown[] } {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (filter.provider) conditions.push('provider = ?'), params.push(filter.provider);
+    if (filter.node) conditions.push('node = ?'), params.push(filter.node);
+    if (filter.state) conditions.push('state = ?'), params.push(filter.state);
+    if (filter.from !== undefined) conditions.push('received_at >= ?'), params.push(filter.from);
+    if (filter.to !== undefined) conditions.push('received_at <= ?'), params.push(filter.to);
+    if (filter.q) {
+      const pattern = `%${escapeLike(filter.q)}%`;
+      conditions.push(`(CAST(body AS TEXT) LIKE ? ESCAPE '\\' OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR CAST(id AS TEXT) = ?)`);
+      params.push(pattern, pattern, pattern, filter.q);
+    }
+    return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
+  }
+
+  list(filter: DeliveryFilter): DeliverySummary[] {
+    const { clause, params } = this.where(filter);
+    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries ${clause} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit ?? 100) as DeliveryRow[];
+    return rows.map((row) => this.summary(row));
+  }
+
+  ids(filter: DeliveryFilter): string[] {
+    const { clause, params } = this.where(filter);
+    return (this.db.prepare(`SELECT id FROM deliveries ${clause} ORDER BY id LIMIT ?`).pluck().all(...params, filter.limit ?? 10000) as number[]).map(String);
+  }
+
+  private summary(row: DeliveryRow): DeliverySummary {
+    const settlements = parseJson<SettleRecord[]>(row.settlements, []).slice(row.round_start);
+    return {
+      id: String(row.id),
+      receivedAt: new Date(row.received_at).toISOString(),
+      provider: row.provider,
+      eventType: row.event_type,
+      eventId: row.event_id,
+      state: row.state,
+      node: row.node,
+      attempt: row.attempt,
+      leads: parseJson(row.leads, []),
+      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      statusCode: row.status_code,
+      reason: row.reason,
+    };
+  }
+
+  get(id: string): DeliveryRecord | undefined {
+    const row = this.sql('SELECT * FROM deliveries WHERE id = ?').get(Number(id)) as DeliveryRow | undefined;
+    if (!row) return undefined;
+    return {
+      ...this.summary(row),
+      headers: parseJson(row.headers, {}),
+      body: row.body.toString('utf8'),
+      bodyTruncated: row.body_truncated === 1,
+      meta: parseJson<WebhookMeta | null>(row.meta, null),
+      issues: parseJson(row.issues, []),
+      settlements: parseJson(row.settlements, []),
+      replay: row.replay === 1,
+      leaseUntil: row.lease_until,
+    };
+  }
+
+  erase(email: string): number {
+    const pattern = `%${escapeLike(email.trim())}%`;
+    const ids = this.db
+      .prepare(`SELECT id FROM deliveries WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR settlements LIKE ? ESCAPE '\\' OR headers LIKE ? ESCAPE '\\'`)
+      .pluck()
+      .all(pattern, pattern, pattern, pattern) as number[];
+    const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
+    for (const id of ids) remove.run(id);
+    if (ids.length) this.releaseSpace();
+    return ids.length;
+  }
+
+  /** One purge step: at most PURGE_STEP_ROWS rows. The caller repeats while it returns more than zero. */
+  purgeStep(policy: RetentionPolicy, now: number): number {
+    this.sql('DELETE FROM duplicate_keys WHERE expires_at <= ?').run(now);
+    let removed = this.sql(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?)`).run(
+      now - policy.maxAgeMs,
+      PURGE_STEP_ROWS,
+    ).changes;
+    if (removed === 0 && this.usedBytes() > policy.maxBytes) {
+      removed = this.sql(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?)`).run(PURGE_STEP_ROWS).changes;
+    }
+    if (removed) this.releaseSpace();
+    return removed;
+  }
+
+  /** Bytes of the pages in use (the file shrinks to about this after a purge). */
+  usedBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  fileBytes(): number {
+    return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  private releaseSpace(): void {
+    this.db.pragma('incremental_vacuum');
+  }
+
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}

@@ -1,0 +1,90 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { InboxDatabase, isUnavailableError } from './sqliteDatabase';
+
+/**
+ * The embedded inbox's writer: owns the database connection off Node-RED's event loop. A batch of writes is one
+ * transaction and one fsync (group commit); reads run between batches.
+ */
+
+export type WriteOp =
+  | { op: 'accept'; args: Parameters<InboxDatabase['accept']> }
+  | { op: 'logRejected'; args: Parameters<InboxDatabase['logRejected']> }
+  | { op: 'markEmitted'; args: Parameters<InboxDatabase['markEmitted']> }
+  | { op: 'noteLeads'; args: Parameters<InboxDatabase['noteLeads']> }
+  | { op: 'settle'; args: Parameters<InboxDatabase['settle']> }
+  | { op: 'claimDue'; args: Parameters<InboxDatabase['claimDue']> }
+  | { op: 'requestReplay'; args: Parameters<InboxDatabase['requestReplay']> }
+  | { op: 'erase'; args: Parameters<InboxDatabase['erase']> }
+  | { op: 'purgeStep'; args: Parameters<InboxDatabase['purgeStep']> };
+
+export type ReadOp =
+  | { op: 'list'; args: Parameters<InboxDatabase['list']> }
+  | { op: 'ids'; args: Parameters<InboxDatabase['ids']> }
+  | { op: 'get'; args: Parameters<InboxDatabase['get']> }
+  | { op: 'sizes'; args: [] }
+  | { op: 'checkpoint'; args: [] };
+
+export type WorkerRequest = { seq: number; batch: WriteOp[] } | { seq: number; read: ReadOp } | { close: true };
+export type OpResult = { ok: true; value: unknown } | { ok: false; error: string; unavailable: boolean };
+export type WorkerReply = { seq: number; results: OpResult[] } | { seq: number; error: string; unavailable: boolean } | { opened: true } | { openError: string };
+
+function describe(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return typeof code === 'string' ? `${code}: ${message}` : message;
+}
+
+function run(db: InboxDatabase, request: WriteOp | ReadOp): unknown {
+  switch (request.op) {
+    case 'sizes':
+      return { usedBytes: db.usedBytes(), fileBytes: db.fileBytes() };
+    case 'checkpoint':
+      return db.checkpoint();
+    default:
+      return (db[request.op] as (...args: unknown[]) => unknown).apply(db, request.args as unknown[]);
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  let db: InboxDatabase;
+  try {
+    db = new InboxDatabase((workerData as { file: string }).file);
+    port.postMessage({ opened: true } satisfies WorkerReply);
+  } catch (err) {
+    port.postMessage({ openError: describe(err) } satisfies WorkerReply);
+    process.exit(0);
+  }
+  port.on('message', (request: WorkerRequest) => {
+    if ('close' in request) {
+      db.close();
+      port.close();
+      return;
+    }
+    if ('read' in request) {
+      try {
+        port.postMessage({ seq: request.seq, results: [{ ok: true, value: run(db, request.read) }] } satisfies WorkerReply);
+      } catch (err) {
+        port.postMessage({ seq: request.seq, error: describe(err), unavailable: isUnavailableError(err) } satisfies WorkerReply);
+      }
+      return;
+    }
+    const results: OpResult[] = [];
+    try {
+      db.db.transaction(() => {
+        for (const op of request.batch) {
+          try {
+            // A savepoint per write: one failing statement does not undo the rest of the group.
+            results.push({ ok: true, value: db.db.transaction(() => run(db, op))() });
+          } catch (err) {
+            if (isUnavailableError(err)) throw err;
+            results.push({ ok: false, error: describe(err), unavailable: false });
+          }
+        }
+      })();
+      port.postMessage({ seq: request.seq, results } satisfies WorkerReply);
+    } catch (err) {
+      port.postMessage({ seq: request.seq, error: describe(err), unavailable: isUnavailableError(err) } satisfies WorkerReply);
+    }
+  });
+}

@@ -1,0 +1,188 @@
+import type { WebhookMeta } from '../receive/types';
+
+/**
+ * The durable inbox: every verified delivery is stored before the sender gets its 2xx, and kept until the flow
+ * has settled it. This file is the storage interface; `sqlite.ts` is the embedded store, Redis the shared one.
+ * Times are epoch milliseconds; ids are strings so that a store may use its own kind (row ids, stream ids).
+ */
+
+export type DeliveryState = 'received' | 'emitted' | 'delivered' | 'failed' | 'rejected';
+export const DELIVERY_STATES: readonly DeliveryState[] = ['received', 'emitted', 'delivered', 'failed', 'rejected'];
+
+/** A verified delivery, as `sales webhook` hands it to the store before answering. */
+export interface IncomingDelivery {
+  /** The `sales webhook` node's id: deliveries, duplicates and recovery are per node. */
+  node: string;
+  /** Built only from what the signature covers (event id or hash of the signed bytes). */
+  duplicateKey: string;
+  /** How long the key marks a repeat as a duplicate. */
+  duplicateWindowMs: number;
+  receivedAt: number;
+  /** The exact bytes that arrived. */
+  rawBody: Buffer;
+  /** msg.webhook as emitted (headers already redacted), without the inbox fields. */
+  meta: WebhookMeta;
+  /** Schema issues in plain words; a delivery with issues is stored but goes to output 2. */
+  issues: string[];
+}
+
+export type AcceptResult = { stored: true; id: string } | { stored: false; duplicateOf: string | undefined };
+
+/** A request the node refused (401, 400, 413, 415, 405, …): logged, flagged unverified, never emitted. */
+export interface RejectedRequest {
+  node: string;
+  provider: string;
+  receivedAt: number;
+  statusCode: number;
+  reason: string;
+  /** Redacted. */
+  headers: Record<string, string>;
+  /** At most the first REJECTED_BODY_BYTES of the body, when it was read. */
+  bodyPrefix?: Buffer;
+}
+
+export const REJECTED_BODY_BYTES = 4096;
+
+/** What a flow made of a delivery: one entry per lead, so a split delivery is settled when all of its leads are. */
+export interface LeadSummary {
+  email?: string;
+  name?: string;
+}
+
+/** One answer of a CRM (or other settling point) for one lead of a delivery. */
+export interface SettleRecord {
+  state: 'delivered' | 'failed';
+  /** The lead's position in a split delivery, and how many leads it made (absent: the whole delivery). */
+  part?: { index: number; count: number };
+  /** Where it went: `hubspot`, `salesforce`, …, or the settling node's name. */
+  system?: string;
+  /** The CRM's record id, on success. */
+  recordId?: string;
+  action?: string;
+  /** Requests made, retries included. */
+  attempts?: number;
+  /** Why it failed (no secret: callers pass the already scrubbed text). */
+  reason?: string;
+  at: number;
+  lead?: LeadSummary;
+}
+
+/** A delivery handed back to a node for emission (recovery, lease expiry, replay). */
+export interface DueDelivery {
+  id: string;
+  node: string;
+  rawBody: Buffer;
+  meta: WebhookMeta;
+  issues: string[];
+  /** 1 for the first emission. */
+  attempt: number;
+  replay: boolean;
+}
+
+export interface DeliveryFilter {
+  provider?: string;
+  node?: string;
+  state?: DeliveryState;
+  /** Case-insensitive text: an e-mail, an event id or any text of the body. */
+  q?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+/** A row of the delivery log (no body, no headers). */
+export interface DeliverySummary {
+  id: string;
+  receivedAt: string;
+  provider: string;
+  eventType: string | null;
+  eventId: string | null;
+  state: DeliveryState;
+  node: string;
+  attempt: number;
+  leads: LeadSummary[];
+  crm: { system?: string; recordId?: string; state: string }[];
+  statusCode: number | null;
+  reason: string | null;
+}
+
+/** The whole record, for the detail view. */
+export interface DeliveryRecord extends DeliverySummary {
+  headers: Record<string, string>;
+  /** The body as text (UTF-8); for a rejected request, at most its first bytes. */
+  body: string;
+  bodyTruncated: boolean;
+  meta: WebhookMeta | null;
+  issues: string[];
+  settlements: SettleRecord[];
+  replay: boolean;
+  leaseUntil: number | null;
+}
+
+export interface RetentionPolicy {
+  maxAgeMs: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_RETENTION_DAYS = 30;
+export const DEFAULT_RETENTION_MB = 1024;
+
+/** How a node wants its unsettled deliveries handed back. */
+export interface ClaimOptions {
+  node: string;
+  now: number;
+  /** Lease of the first re-emission; doubles with each further attempt. */
+  leaseMs: number;
+  /** Attempts (emissions) after which an unsettled delivery is marked failed instead of emitted again. */
+  maxAttempts: number;
+  limit: number;
+  /** Whether the node's flow has a settling point: without one, an emitted delivery counts as delivered. */
+  settles: boolean;
+  /** Claim every unsettled delivery of the node regardless of its lease: Node-RED (or the node) just started. */
+  recovering?: boolean;
+}
+
+/** The store could not write or read (disk full, file locked, permissions, server down). Sender gets 503. */
+export class InboxUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InboxUnavailableError';
+  }
+}
+
+export interface InboxStore {
+  /** `sqlite` or `redis`: shown in statuses and the log. */
+  readonly kind: string;
+  /** Where it is, for messages (file path or server without credentials). */
+  readonly location: string;
+  /** Resolves once the store can write; rejects with InboxUnavailableError otherwise. */
+  ready(): Promise<void>;
+
+  /** Claims the duplicate key and stores the delivery in one durable step; resolves only once it is on disk. */
+  accept(delivery: IncomingDelivery): Promise<AcceptResult>;
+  /** Logs a refused request; never throws, never delays the answer. */
+  logRejected(request: RejectedRequest): void;
+  /**
+   * Records an emission. With `settles` false nothing downstream settles the delivery, so it counts as delivered.
+   * With `settles` true, a lease starts: unsettled when it ends, the delivery is emitted again.
+   */
+  markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): Promise<void>;
+  /** Records the leads a delivery made (for the log), without settling it. Never throws. */
+  noteLeads(id: string, leads: LeadSummary[]): void;
+  /** Adds what a settling point made of (part of) the delivery; returns the delivery's state after it. */
+  settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined>;
+  /** Unsettled deliveries due again (lease over, recovery, replay requested), claimed with a new lease. */
+  claimDue(options: ClaimOptions): Promise<DueDelivery[]>;
+  /** Asks for these deliveries to be emitted again by their node, flagged as a replay. Returns how many. */
+  requestReplay(ids: string[]): Promise<number>;
+
+  list(filter: DeliveryFilter): Promise<DeliverySummary[]>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
+  /** Ids matching the filter (for "replay every failed delivery matching the filter"). */
+  ids(filter: DeliveryFilter): Promise<string[]>;
+  /** Removes every delivery and rejected request that mentions this address. Returns how many. */
+  erase(email: string): Promise<number>;
+  /** Removes what is older or over the size limit, oldest first. Returns how many. */
+  purge(policy: RetentionPolicy): Promise<number>;
+  close(): Promise<void>;
+}
