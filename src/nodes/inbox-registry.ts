@@ -1,0 +1,30 @@
+import type { InboxStore } from '../inbox/types';
+
+/**
+ * The running `sales webhook` nodes that own an inbox, by node id: how a settling node finds the store of the
+ * delivery a message came from (msg.webhook.node), and how the delivery log finds the node that replays.
+ * Node-RED clones messages, so a message carries ids, never the store itself.
+ */
+export interface InboxConsumer {
+  nodeId: string;
+  store: InboxStore;
+  /** Claims and emits what is due now (a replay was requested), without waiting for the next poll. */
+  poke(): void;
+}
+
+const consumers = new Map<string, InboxConsumer>();
+
+export function registerInboxConsumer(consumer: InboxConsumer): () => void {
+  consumers.set(consumer.nodeId, consumer);
+  return () => {
+    if (consumers.get(consumer.nodeId) === consumer) consumers.delete(consumer.nodeId);
+  };
+}
+
+export function inboxConsumer(nodeId: string | undefined): InboxConsumer | undefined {
+  return nodeId === undefined ? undefined : consumers.get(nodeId);
+}
+
+export function inboxConsumers(): InboxConsumer[] {
+  return [...consumers.values()];
+}
