@@ -1,6 +1,6 @@
 'use strict';
 // A loopback emulator of the documented endpoints of HubSpot (CRM v3 contacts), Salesforce (sObjects Lead),
-// Pipedrive (persons, leads) and a generic /api/leads. It keeps records, answers conflicts as the real APIs do,
+// Pipedrive (persons, leads) and an HTTP API at /api/leads. It keeps records, answers conflicts as the real APIs do,
 // checks the token, and can be told to fail: fault({ status, times | forMs, retryAfter, body, hang, match }).
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
@@ -10,7 +10,7 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
     hubspot: { contacts: new Map() },
     salesforce: { leads: new Map() },
     pipedrive: { persons: new Map(), leads: new Map() },
-    generic: { records: [] },
+    http: { records: [] },
     requests: [],
     inFlight: 0,
     maxInFlight: 0,
@@ -124,11 +124,11 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
       lead.updates++;
       return json(res, 200, { success: true, data: lead });
     }
-    // A generic HTTP API.
+    // An HTTP API (the system `http`).
     if (method === 'POST' && pathname === '/api/leads') {
       if (!body?.email) return json(res, 422, { error: 'email is required' });
       const record = { id: `rec_${nextId++}`, ...body };
-      state.generic.records.push(record);
+      state.http.records.push(record);
       return json(res, 201, record);
     }
     return json(res, 404, { message: `no such endpoint: ${method} ${pathname}` });

@@ -1,0 +1,42 @@
+import type { NodeAPI } from 'node-red';
+import { accountSettings, CrmConfigError, CrmError, CrmHttp, scrub, SECRET_CREDENTIALS, whoAmI, type AccountCredentials } from '../crm';
+
+/** What the editor shows in a password field whose stored value it was not given (Node-RED's own placeholder). */
+const STORED_PASSWORD = '__PWRD__';
+const CREDENTIAL_FIELDS = ['token', 'instanceUrl', 'headerName', 'clientId', 'clientSecret', 'refreshToken', 'privateKey', 'username'] as const;
+
+/**
+ * The account dialog's "Test connection": the runtime takes the dialog's current values, puts back the stored
+ * secret for every password field left unchanged, fetches a token and makes one harmless read. The answer names the
+ * account or gives the CRM's reason, scrubbed; no secret travels back to the browser or into a log.
+ */
+export function registerTestConnectionEndpoint(RED: NodeAPI): void {
+  RED.httpAdmin.post('/sales-crm-account/test-connection', RED.auth.needsPermission('sales-crm-account.write'), async (req, res) => {
+    const body = (req.body ?? {}) as { id?: string; config?: Record<string, unknown>; credentials?: Record<string, unknown> };
+    const stored = (body.id ? (RED.nodes.getCredentials(String(body.id)) as AccountCredentials | undefined) : undefined) ?? {};
+    const credentials: AccountCredentials = {};
+    for (const field of CREDENTIAL_FIELDS) {
+      const sent = body.credentials?.[field];
+      const value = sent === STORED_PASSWORD || sent === undefined ? stored[field] : String(sent);
+      if (value) credentials[field] = value;
+    }
+    const secrets = SECRET_CREDENTIALS.map((k) => credentials[k]);
+    let client: CrmHttp | undefined;
+    try {
+      // One attempt, short: the person is waiting for the button.
+      const settings = { ...accountSettings(body.config ?? {}, credentials), maxAttempts: 1 };
+      settings.timeoutMs = Math.min(settings.timeoutMs, 15000);
+      client = new CrmHttp(settings, credentials);
+      const who = await whoAmI(client);
+      res.json({ ok: true, message: RED._('sales-crm-account.test.connected', { who: scrub(who, client.secrets()) }) });
+    } catch (err) {
+      const all = [...secrets, ...(client?.secrets() ?? [])];
+      const reason = err instanceof CrmConfigError ? err.message
+        : err instanceof CrmError ? [err.message, err.crmMessage && !err.message.includes(err.crmMessage) ? err.crmMessage : ''].filter(Boolean).join(': ')
+        : RED._('sales-crm-account.test.unexpected');
+      res.json({ ok: false, field: err instanceof CrmConfigError ? err.field : undefined, message: scrub(reason, all) });
+    } finally {
+      await client?.close().catch(() => undefined);
+    }
+  });
+}
