@@ -87,6 +87,19 @@ describe('the CRM account dialog in the editor', function () {
     assert.equal(await page.textContent('#sales-crm-account-test-result'), '✔ connected as HubSpot account 4242 (app.hubspot.com)');
     assert.deepEqual(emulator.tokenRequests.map((t) => t.grantType), ['refresh_token']);
 
+    // Pointed at another server, the dialog cannot borrow the stored secret: it must be typed again.
+    const { createServer } = require('node:http');
+    const fishing = [];
+    const elsewhere = createServer((req, res) => { let b = ''; req.on('data', (c) => { b += c; }); req.on('end', () => { fishing.push(b); res.end('{}'); }); });
+    await new Promise((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    await page.fill('#node-config-input-loginUrl', `http://127.0.0.1:${elsewhere.address().port}`);
+    await page.click('#sales-crm-account-test');
+    await page.waitForFunction(() => /^✘/.test(document.querySelector('#sales-crm-account-test-result').textContent), null, { timeout: 15000 });
+    assert.match(await page.textContent('#sales-crm-account-test-result'), /only sent to the servers the deployed account uses/);
+    await new Promise((resolve) => elsewhere.close(resolve));
+    assert.deepEqual(fishing, []);
+    await page.fill('#node-config-input-loginUrl', emulator.url);
+
     await page.fill('#node-config-input-clientSecret', 'a-wrong-secret-0000');
     await page.click('#sales-crm-account-test');
     await page.waitForFunction(() => /^✘/.test(document.querySelector('#sales-crm-account-test-result').textContent), null, { timeout: 15000 });

@@ -1,4 +1,5 @@
 import type { NodeAPI } from 'node-red';
+import type { CrmAccountNode } from './crm-account-node';
 import { accountSettings, CrmConfigError, CrmError, CrmHttp, scrub, SECRET_CREDENTIALS, whoAmI, type AccountCredentials } from '../crm';
 
 /** What the editor shows in a password field whose stored value it was not given (Node-RED's own placeholder). */
@@ -13,11 +14,16 @@ const CREDENTIAL_FIELDS = ['token', 'instanceUrl', 'headerName', 'clientId', 'cl
 export function registerTestConnectionEndpoint(RED: NodeAPI): void {
   RED.httpAdmin.post('/sales-crm-account/test-connection', RED.auth.needsPermission('sales-crm-account.write'), async (req, res) => {
     const body = (req.body ?? {}) as { id?: string; config?: Record<string, unknown>; credentials?: Record<string, unknown> };
-    const stored = (body.id ? (RED.nodes.getCredentials(String(body.id)) as AccountCredentials | undefined) : undefined) ?? {};
+    // Only a deployed CRM account lends its stored secrets, never another node type's.
+    const deployed = body.id ? (RED.nodes.getNode(String(body.id)) as CrmAccountNode | null) : null;
+    const stored = (deployed?.type === 'sales-crm-account' ? (RED.nodes.getCredentials(String(body.id)) as AccountCredentials | undefined) : undefined) ?? {};
     const credentials: AccountCredentials = {};
+    let usesStoredSecret = false;
     for (const field of CREDENTIAL_FIELDS) {
       const sent = body.credentials?.[field];
-      const value = sent === STORED_PASSWORD || sent === undefined ? stored[field] : String(sent);
+      const keep = sent === STORED_PASSWORD || (sent === undefined && !(SECRET_CREDENTIALS as readonly string[]).includes(field));
+      if (keep && stored[field] && (SECRET_CREDENTIALS as readonly string[]).includes(field)) usesStoredSecret = true;
+      const value = keep ? stored[field] : sent === undefined ? undefined : String(sent);
       if (value) credentials[field] = value;
     }
     const secrets = SECRET_CREDENTIALS.map((k) => credentials[k]);
@@ -25,6 +31,12 @@ export function registerTestConnectionEndpoint(RED: NodeAPI): void {
     try {
       // One attempt, short: the person is waiting for the button.
       const settings = { ...accountSettings(body.config ?? {}, credentials), maxAttempts: 1 };
+      // A stored secret is only ever sent to the servers the deployed account already uses: a dialog pointed elsewhere
+      // (a typo, or someone fishing for the secret) must have the secret typed again.
+      const servers = (s: { system: string; baseUrl: string; loginUrl: string }) => [s.system, s.baseUrl, s.loginUrl].join(' ');
+      if (usesStoredSecret && (!deployed?.settings || servers(deployed.settings) !== servers(settings))) {
+        return res.json({ ok: false, message: RED._('sales-crm-account.test.other-server') });
+      }
       settings.timeoutMs = Math.min(settings.timeoutMs, 15000);
       client = new CrmHttp(settings, credentials);
       const who = await whoAmI(client);
