@@ -70,6 +70,14 @@ describe('CRM OAuth units', function () {
     assert.ok(!isExpiredTokenAnswer(s('pipedrive'), 403, {}, ''));
   });
 
+  it('addresses the JWT to Salesforce\'s login server even when it is posted to a My Domain URL', function () {
+    const { jwtAudience } = require('../dist/crm');
+    assert.equal(jwtAudience('https://login.salesforce.com'), 'https://login.salesforce.com');
+    assert.equal(jwtAudience('https://test.salesforce.com/'), 'https://test.salesforce.com');
+    assert.equal(jwtAudience('https://acme.my.salesforce.com'), 'https://login.salesforce.com');
+    assert.equal(jwtAudience('https://acme--uat.sandbox.my.salesforce.com'), 'https://test.salesforce.com');
+  });
+
   it('puts the line breaks back into a PEM pasted into a one-line field', function () {
     const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const flattened = privateKey.replace(/\n/g, ' ');
@@ -231,5 +239,36 @@ describe('sales-crm out with OAuth', function () {
     await burst(nodes.all[0], ['again@example.com']);
     await settle(400);
     assert.ok(seen.s0.some((s) => /^retrying/.test(s.text)), JSON.stringify(seen.s0));
+  });
+
+  describe('Test connection (the admin endpoint behind the dialog\'s button)', function () {
+    const testConnection = (body) => helper.request().post('/sales-crm-account/test-connection').send(body).expect(200).then((r) => r.body);
+
+    it('Zoho: a token from the data centre\'s accounts server, then who the user is; Salesforce: the CRM\'s reason for a wrong secret, scrubbed', async function () {
+      await start({ account: { system: 'zoho', auth: 'refresh-token', dataCenter: 'in' } });
+      const zoho = await testConnection({ config: { system: 'zoho', auth: 'refresh-token', dataCenter: 'in', loginUrl: env.emulator.url }, credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN } });
+      assert.deepEqual(zoho, { ok: true, message: `connected as zoe@acme.example on ${env.emulator.url}` });
+      const wrong = await testConnection({ config: { system: 'salesforce', auth: 'client-credentials', loginUrl: env.emulator.url }, credentials: { clientId: CLIENT_ID, clientSecret: 'not-the-secret-42' } });
+      assert.equal(wrong.ok, false);
+      assert.match(wrong.message, /invalid_client: invalid client credentials/);
+      const missing = await testConnection({ config: { system: 'salesforce', auth: 'jwt', loginUrl: env.emulator.url }, credentials: { clientId: CLIENT_ID } });
+      assert.deepEqual(missing, { ok: false, field: 'username', message: 'enter the Salesforce user name the token is issued for' });
+    });
+
+    it('uses the stored secret for a field left as __PWRD__, only against the deployed servers, and only a CRM account\'s', async function () {
+      await start({ account: { system: 'pipedrive', auth: 'refresh-token' } });
+      const config = { system: 'pipedrive', auth: 'refresh-token', loginUrl: env.emulator.url };
+      const stored = { clientId: CLIENT_ID, clientSecret: '__PWRD__', refreshToken: '__PWRD__' };
+      const answer = await testConnection({ id: 'acct', config, credentials: stored });
+      assert.equal(answer.ok, true, answer.message);
+      assert.match(answer.message, /sam@seller\.example at Acme/);
+      const elsewhere = await testConnection({ id: 'acct', config: { ...config, loginUrl: 'http://127.0.0.1:9' }, credentials: stored });
+      assert.equal(elsewhere.ok, false);
+      assert.match(elsewhere.message, /only sent to the servers the deployed account uses/);
+      const otherNode = await testConnection({ id: 'out0', config, credentials: stored });
+      assert.equal(otherNode.ok, false);
+      assert.equal(otherNode.field, 'clientSecret');
+      assert.equal(env.emulator.tokenRequests.length, 1);
+    });
   });
 });

@@ -213,10 +213,20 @@ export class TokenProvider {
       .setProtectedHeader({ alg: 'RS256' })
       .setIssuer(this.credentials.clientId!.trim())
       .setSubject(this.credentials.username!.trim())
-      .setAudience(this.settings.loginUrl)
+      .setAudience(jwtAudience(this.settings.loginUrl))
       .setExpirationTime(Math.floor(this.now() / 1000) + JWT_ASSERTION_LIFE_S)
       .sign(key);
   }
+}
+
+/**
+ * The JWT's audience is Salesforce's login server, not the My Domain URL the token request may be posted to:
+ * login.salesforce.com for production, test.salesforce.com for a sandbox My Domain (…--name.sandbox.my.salesforce.com).
+ */
+export function jwtAudience(loginUrl: string): string {
+  const host = new URL(loginUrl).hostname;
+  if (host.endsWith('.my.salesforce.com')) return host.includes('.sandbox.') ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
+  return loginUrl.replace(/\/+$/, '');
 }
 
 /**

@@ -163,8 +163,11 @@ export async function whoAmI(client: CrmHttp): Promise<string> {
   const base = client.baseUrl(token.apiBaseUrl);
   switch (settings.system) {
     case 'salesforce': {
-      const me = await read('/services/oauth2/userinfo');
-      return `${me?.preferred_username ?? me?.name ?? 'a Salesforce user'} on ${base}`;
+      // userinfo needs the app's "id"/"openid" scope; without it, the REST API's limits are a harmless read that needs only "api".
+      const me = await client.send({ method: 'GET', path: '/services/oauth2/userinfo' });
+      if (ok(me)) return `${(me.body as Record<string, any>)?.preferred_username ?? 'a Salesforce user'} on ${base}`;
+      await read(`/services/data/${settings.apiVersion}/limits`);
+      return `the REST API of ${base}`;
     }
     case 'hubspot': {
       const me = await read('/account-info/v3/details');
