@@ -219,6 +219,16 @@ describe('sales-crm out', function () {
     assert.match(msg.error.crmMessage, /\[redacted\]/);
   });
 
+  it('a CRM that echoes the token upper-cased across the length cut: nothing of it reaches output 2 or the log', async function () {
+    const nodes = await start('hubspot');
+    // The old code cut the reason at 500 characters, then scrubbed it case-sensitively: the first characters leaked.
+    env.emulator.fault({ status: 400, times: 1, body: { status: 'error', message: `${'x'.repeat(485)} ${TOKEN.toUpperCase()} was refused` } });
+    const msg = await deliver(nodes, lead('echo@example.com'), 'failed');
+    const seen = JSON.stringify({ error: msg.error, logs: helper.log().args }).toLowerCase();
+    assert.ok(!seen.includes(TOKEN.slice(0, 5).toLowerCase()), msg.error.crmMessage.slice(-40));
+    assert.match(msg.error.crmMessage, /\[redacted\]/);
+  });
+
   it('a message that is not a lead goes to output 2 saying what is wrong', async function () {
     const nodes = await start('hubspot');
     const msg = await deliver(nodes, { email: 'not-an-email', custom: {} }, 'failed');
