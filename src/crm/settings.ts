@@ -148,7 +148,8 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
   }
 
   const userBaseUrl = String(raw.baseUrl ?? '').trim();
-  const instanceUrl = system === 'salesforce' ? (credentials.instanceUrl ?? '').trim() : '';
+  // Only a pasted token needs the instance typed (the dialog hides the field otherwise; a stale hidden value must not win).
+  const instanceUrl = system === 'salesforce' && auth === 'token' ? (credentials.instanceUrl ?? '').trim() : '';
   const baseUrl = instanceUrl || userBaseUrl || DEFAULT_BASE_URLS[system];
   // With OAuth, Salesforce names the instance in its token answer; only a pasted token needs it typed.
   if (!baseUrl && !(system === 'salesforce' && auth !== 'token')) {
