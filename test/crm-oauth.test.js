@@ -251,6 +251,8 @@ describe('sales-crm out with OAuth', function () {
       const wrong = await testConnection({ config: { system: 'salesforce', auth: 'client-credentials', loginUrl: env.emulator.url }, credentials: { clientId: CLIENT_ID, clientSecret: 'not-the-secret-42' } });
       assert.equal(wrong.ok, false);
       assert.match(wrong.message, /invalid_client: invalid client credentials/);
+      const down = await testConnection({ config: { system: 'zoho', loginUrl: 'http://127.0.0.1:9' }, credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN } });
+      assert.deepEqual(down, { ok: false, message: 'the token server could not be reached: ECONNREFUSED' });
       const missing = await testConnection({ config: { system: 'salesforce', auth: 'jwt', loginUrl: env.emulator.url }, credentials: { clientId: CLIENT_ID } });
       assert.deepEqual(missing, { ok: false, field: 'username', message: 'enter the Salesforce user name the token is issued for' });
     });

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { CrmAccountNode } from './crm-account-node';
-import { accountSettings, CrmConfigError, CrmError, CrmHttp, scrub, SECRET_CREDENTIALS, whoAmI, type AccountCredentials } from '../crm';
+import { accountSettings, CrmConfigError, CrmError, CrmHttp, scrub, SECRET_CREDENTIALS, TokenUnavailableError, whoAmI, type AccountCredentials } from '../crm';
 
 /** What the editor shows in a password field whose stored value it was not given (Node-RED's own placeholder). */
 const STORED_PASSWORD = '__PWRD__';
@@ -44,6 +44,7 @@ export function registerTestConnectionEndpoint(RED: NodeAPI): void {
     } catch (err) {
       const all = [...secrets, ...(client?.secrets() ?? [])];
       const reason = err instanceof CrmConfigError ? err.message
+        : err instanceof TokenUnavailableError ? err.message
         : err instanceof CrmError ? [err.message, err.crmMessage && !err.message.includes(err.crmMessage) ? err.crmMessage : ''].filter(Boolean).join(': ')
         : RED._('sales-crm-account.test.unexpected');
       res.json({ ok: false, field: err instanceof CrmConfigError ? err.field : undefined, message: scrub(reason, all) });
