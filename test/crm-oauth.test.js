@@ -224,6 +224,15 @@ describe('sales-crm out with OAuth', function () {
     assert.deepEqual(env.emulator.tokenRequests.map((t) => t.system), ['zoho']);
   });
 
+  it('a token server that is briefly down (503) is retried like the CRM, not taken for a refusal', async function () {
+    const nodes = await start({ account: { system: 'zoho', auth: 'refresh-token' } });
+    noFailures(nodes);
+    env.emulator.fault({ status: 503, times: 1, match: /oauth\/v2\/token/ });
+    const [msg] = await burst(nodes, ['later@example.com']);
+    assert.equal(msg.crm.attempts, 2);
+    assert.equal(env.emulator.zoho.leads.size, 1);
+  });
+
   it('two nodes on one account each show their own retries; closing one leaves the other\'s', async function () {
     const nodes = await start({ account: (url) => ({ system: 'hubspot', auth: 'refresh-token', baseUrl: url }), outs: [{}, {}], delays: { minDelay: 600, maxDelay: 600 } }); // a retry waits 300–600 ms, longer than the status throttle
     const seen = { s0: nodes.all[0].statuses, s1: nodes.all[1].statuses };

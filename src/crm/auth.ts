@@ -59,9 +59,6 @@ export function isExpiredTokenAnswer(settings: AccountSettings, status: number, 
   }
 }
 
-/** OAuth errors that mean the credentials themselves are refused: retrying will not help until someone fixes them. */
-const REFUSALS = /invalid_grant|invalid_client|unauthorized_client|unsupported_grant_type|invalid_request|invalid_code|access_denied|BAD_REFRESH_TOKEN|BAD_CLIENT_ID|BAD_AUTH_CODE|invalid_scope/i;
-
 /**
  * One account's access token: fetched when first needed, cached in memory, renewed shortly before it expires and
  * at once when the CRM says it expired; one refresh at a time however many requests wait for it. A refused
@@ -74,8 +71,6 @@ export class TokenProvider {
   /** Tokens this account has held: scrubbed from every CRM answer, even after they were replaced. */
   private readonly issued: string[] = [];
   private readonly refusedListeners = new Set<(reason: string) => void>();
-  /** How many times a token was fetched (the first fetch included): a test can see that a burst made one refresh. */
-  fetches = 0;
   private refreshToken?: string;
 
   constructor(
@@ -126,7 +121,6 @@ export class TokenProvider {
   }
 
   private async fetch(): Promise<AccessToken> {
-    this.fetches++;
     const { settings } = this;
     const form = await this.grant();
     const url = settings.system === 'http' ? settings.loginUrl : settings.loginUrl + this.tokenPath();
@@ -164,9 +158,15 @@ export class TokenProvider {
       return this.current;
     }
     const reason = cut(scrub(crmReason(body, text) ?? `the token server answered ${status}`, this.secrets()), 300);
-    // Zoho answers a refused refresh with 200 and {"error": "invalid_code"}; others with 400 or 401.
-    const refused = (status >= 400 && status < 500 && status !== 429 && status !== 408) || (status >= 200 && status < 300) || REFUSALS.test(reason);
+    // A refusal is a 4xx (invalid_grant, invalid_client, …), or Zoho's 200 with {"error": "invalid_code"}; a 408, 429 or
+    // 5xx may pass, so the send loop retries it.
+    const refused = (status >= 400 && status < 500 && status !== 429 && status !== 408) || (status >= 200 && status < 300);
     if (!refused) throw new TokenUnavailableError(`the token server answered ${status}: ${reason}`, status);
+    this.refuse(reason);
+  }
+
+  /** Stops the account: every request and every node on it learns the reason, until a redeploy builds a new provider. */
+  private refuse(reason: string): never {
     this.refusal = reason;
     this.current = undefined;
     for (const listener of this.refusedListeners) listener(reason);
@@ -205,8 +205,7 @@ export class TokenProvider {
       key = createPrivateKey(normalisePem(this.credentials.privateKey ?? ''));
     } catch {
       // A key that cannot be read is a refusal of its own: it will not become readable by retrying.
-      this.refusal = 'the private key is not a PEM RSA private key';
-      throw new CrmAuthRefusedError(this.refusal);
+      this.refuse('the private key is not a PEM RSA private key');
     }
     const { SignJWT } = await loadJose();
     return new SignJWT({})
