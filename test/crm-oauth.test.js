@@ -222,6 +222,11 @@ describe('sales-crm out with OAuth', function () {
     assert.deepEqual(upserts.at(-1).body.duplicate_check_fields, ['Email']);
     assert.match(upserts.at(-1).headers.authorization, /^Zoho-oauthtoken at_/);
     assert.deepEqual(env.emulator.tokenRequests.map((t) => t.system), ['zoho']);
+    // The token lives an hour, so only Zoho's 401 INVALID_TOKEN can cause this refresh; the lead is sent again.
+    env.emulator.expireTokens();
+    const [third] = await burst(nodes, ['second@athenabpo.in']);
+    assert.equal(third.crm.attempts, 1);
+    assert.deepEqual(env.emulator.tokenRequests.map((t) => t.system), ['zoho', 'zoho']);
   });
 
   it('a token server that is briefly down (503) is retried like the CRM, not taken for a refusal', async function () {
