@@ -1,5 +1,5 @@
 'use strict';
-// sales-crm out against loopback emulators of HubSpot, Salesforce, Pipedrive and a generic API, over real HTTP.
+// sales-crm out against loopback emulators of HubSpot, Salesforce, Pipedrive and an HTTP API, over real HTTP.
 const assert = require('node:assert/strict');
 const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -34,13 +34,13 @@ describe('CRM units', function () {
 
   it('names the field of an unusable account setting, never quoting the token', function () {
     const key = (raw, creds) => { try { accountSettings(raw, creds); } catch (e) { assert.ok(e instanceof CrmConfigError); assert.ok(!e.message.includes(TOKEN)); return e.field; } assert.fail('expected an error'); };
-    assert.equal(key({ system: 'zoho' }, { token: TOKEN }), 'system');
+    assert.equal(key({ system: 'nosuch' }, { token: TOKEN }), 'system');
     assert.equal(key({ system: 'hubspot' }, {}), 'token');
     assert.equal(key({ system: 'salesforce' }, { token: TOKEN }), 'instanceUrl');
     assert.equal(key({ system: 'http', baseUrl: 'ftp://x' }, { token: TOKEN }), 'baseUrl');
     assert.equal(key({ system: 'hubspot', maxAttempts: 0 }, { token: TOKEN }), 'maxAttempts');
     assert.equal(key({ system: 'hubspot', minDelay: 900, maxDelay: 100 }, { token: TOKEN }), 'maxDelay');
-    assert.deepEqual(accountSettings({ system: 'hubspot' }, { token: TOKEN }), { system: 'hubspot', baseUrl: 'https://api.hubapi.com', apiVersion: 'v60.0', maxAttempts: 5, minDelayMs: 500, maxDelayMs: 30000, timeoutMs: 10000, concurrency: 4 });
+    assert.deepEqual(accountSettings({ system: 'hubspot' }, { token: TOKEN }), { system: 'hubspot', auth: 'token', baseUrl: 'https://api.hubapi.com', baseUrlFromUser: false, loginUrl: '', dataCenter: '', apiVersion: 'v60.0', maxAttempts: 5, minDelayMs: 500, maxDelayMs: 30000, timeoutMs: 10000, concurrency: 4 });
   });
 
   it('builds the CRM fields from dotted lead paths and leaves empty values out', function () {
@@ -159,7 +159,7 @@ describe('sales-crm out', function () {
     const nodes = await start('http', { out: { method: 'POST', url: '/api/leads', fieldMap: [{ crmField: 'email', leadField: 'email' }, { crmField: 'origin', leadField: 'source.provider' }] }, credentials: { headerName: 'X-Api-Key' } });
     const msg = await deliver(nodes, lead('x@y.co'));
     assert.equal(msg.crm.action, 'created');
-    assert.deepEqual(env.emulator.generic.records.map(({ id, ...r }) => r), [{ email: 'x@y.co', origin: 'saleassist' }]);
+    assert.deepEqual(env.emulator.http.records.map(({ id, ...r }) => r), [{ email: 'x@y.co', origin: 'saleassist' }]);
     assert.equal(env.emulator.requests[0].headers['x-api-key'], TOKEN);
   });
 
@@ -219,6 +219,16 @@ describe('sales-crm out', function () {
     assert.match(msg.error.crmMessage, /\[redacted\]/);
   });
 
+  it('a CRM that echoes the token upper-cased across the length cut: nothing of it reaches output 2 or the log', async function () {
+    const nodes = await start('hubspot');
+    // The old code cut the reason at 500 characters, then scrubbed it case-sensitively: the first characters leaked.
+    env.emulator.fault({ status: 400, times: 1, body: { status: 'error', message: `${'x'.repeat(485)} ${TOKEN.toUpperCase()} was refused` } });
+    const msg = await deliver(nodes, lead('echo@example.com'), 'failed');
+    const seen = JSON.stringify({ error: msg.error, logs: helper.log().args }).toLowerCase();
+    assert.ok(!seen.includes(TOKEN.slice(0, 5).toLowerCase()), msg.error.crmMessage.slice(-40));
+    assert.match(msg.error.crmMessage, /\[redacted\]/);
+  });
+
   it('a message that is not a lead goes to output 2 saying what is wrong', async function () {
     const nodes = await start('hubspot');
     const msg = await deliver(nodes, { email: 'not-an-email', custom: {} }, 'failed');
@@ -242,7 +252,7 @@ describe('sales-webhook in → sales-lead-map → sales-crm out', function () {
     hubspot: { out: {}, creds: {}, records: () => [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email) },
     salesforce: { out: { externalIdField: 'Email' }, creds: { instanceUrl: true }, records: () => [...env.emulator.salesforce.leads.values()].map((l) => l.fields.Email) },
     pipedrive: { out: {}, creds: {}, records: () => [...env.emulator.pipedrive.persons.values()].map((p) => p.email[0].value) },
-    http: { out: { url: '/api/leads', method: 'POST' }, creds: { headerName: 'X-Api-Key' }, records: () => env.emulator.generic.records.map((r) => r.email) },
+    http: { out: { url: '/api/leads', method: 'POST' }, creds: { headerName: 'X-Api-Key' }, records: () => env.emulator.http.records.map((r) => r.email) },
   };
 
   for (const [system, { out, creds, records }] of Object.entries(SYSTEMS)) {

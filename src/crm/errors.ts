@@ -11,24 +11,75 @@ export class CrmError extends Error {
   }
 }
 
-export function scrub(text: string, secrets: Array<string | undefined>): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (!secret || secret.length < 4) continue;
-    // A token may come back as sent in a query string, so its URL-encoded forms are removed too.
-    for (const form of new Set([secret, encodeURIComponent(secret), new URLSearchParams({ t: secret }).toString().slice(2)])) out = out.split(form).join('[redacted]');
+/** The account's token server refused its credentials (revoked app, wrong secret): nothing is sent until they change. */
+export class CrmAuthRefusedError extends CrmError {
+  constructor(readonly reason: string) {
+    super(`the CRM refused this account's credentials (${reason}): fix them in the CRM account and deploy`, undefined, reason, 0);
+    this.name = 'CrmAuthRefusedError';
   }
-  return out;
 }
 
-/** The CRM's own reason from an error body: HubSpot's message, Salesforce's [{message}], Pipedrive's error. */
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Every form a secret may come back in: as sent, URL- or form-encoded, JSON-escaped (with `\/` too). */
+function secretForms(secret: string): string[] {
+  const json = JSON.stringify(secret).slice(1, -1);
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ t: secret }).toString().slice(2),
+    json,
+    json.replace(/\//g, '\\/'),
+  ];
+}
+
+/**
+ * Removes secrets from text from outside (a CRM's answer). Case-insensitive, because some CRMs echo a token
+ * upper-cased. Scrub the whole text before cutting it: a cut through a token would leave its first characters.
+ */
+export function scrub(text: string, secrets: Iterable<string | undefined>): string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (!secret || secret.length < 4) continue;
+    for (const form of secretForms(secret)) forms.add(form);
+    // A PEM key may come back line by line; its base64 lines are secrets of their own.
+    if (secret.includes('-----BEGIN')) for (const line of secret.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) forms.add(line.trim());
+  }
+  if (forms.size === 0) return text;
+  // Longest first, so a form that contains another is removed whole.
+  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi');
+  return text.replace(pattern, '[redacted]');
+}
+
+/** Cuts a scrubbed text to a length a status line and a log can carry. */
+export function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * The CRM's own reason from an error body, whole (scrub it, then cut it): HubSpot's message, Salesforce's
+ * [{message}], Pipedrive's error, Zoho's {data:[{message}]} or {code, message}, an OAuth server's error_description.
+ */
 export function crmReason(body: unknown, text: string): string | undefined {
-  const first = Array.isArray(body) ? body[0] : body;
+  let first = Array.isArray(body) ? body[0] : body;
+  const data = first && typeof first === 'object' ? (first as Record<string, unknown>).data : undefined;
+  if (Array.isArray(data) && data[0] && typeof data[0] === 'object' && (data[0] as Record<string, unknown>).status === 'error') first = data[0];
   if (first && typeof first === 'object') {
     const o = first as Record<string, unknown>;
-    const reason = [o.message, o.error, o.error_info, o.errorCode].find((v) => typeof v === 'string' && v);
-    if (typeof reason === 'string') return reason.slice(0, 500);
+    const error = typeof o.error === 'string' ? o.error : undefined;
+    if (error && typeof o.error_description === 'string' && o.error_description) return `${error}: ${o.error_description}`;
+    const reason = [o.message, o.error, o.error_info, o.errorCode, o.code].find((v) => typeof v === 'string' && v);
+    if (typeof reason === 'string') {
+      const code = typeof o.code === 'string' && o.code !== reason ? o.code : typeof o.errorCode === 'string' && o.errorCode !== reason ? o.errorCode : undefined;
+      return code ? `${code}: ${reason}` : reason;
+    }
   }
   const trimmed = text.trim();
-  return trimmed ? trimmed.slice(0, 300) : undefined;
+  return trimmed || undefined;
+}
+
+/** The CRM's reason, scrubbed of every secret and then cut. */
+export function safeReason(body: unknown, text: string, secrets: Iterable<string | undefined>, max = 500): string | undefined {
+  const reason = crmReason(body, text);
+  return reason === undefined ? undefined : cut(scrub(reason, secrets), max) || undefined;
 }

@@ -20,6 +20,10 @@ export const DEFAULT_FIELD_MAPS: Record<CrmSystem, FieldMapRow[]> = {
     ['Country', 'country'], ['LeadSource', 'source.provider'],
   ]),
   pipedrive: rows([['name', 'fullName'], ['email', 'email'], ['phone', 'phone'], ['org_name', 'company']]),
+  zoho: rows([
+    ['Email', 'email'], ['First_Name', 'firstName'], ['Last_Name', 'lastName'], ['Phone', 'phone'], ['Company', 'company'],
+    ['Designation', 'jobTitle'], ['Street', 'address'], ['City', 'city'], ['State', 'state'], ['Zip_Code', 'postalCode'], ['Country', 'country'],
+  ]),
   http: rows([
     ['email', 'email'], ['name', 'fullName'], ['phone', 'phone'], ['company', 'company'], ['source', 'source.provider'],
     ['event', 'source.eventType'],

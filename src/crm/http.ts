@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
-import { CrmError, crmReason, scrub } from './errors';
-import type { AccountSettings } from './settings';
+import { authorisation, isExpiredTokenAnswer, TokenProvider, TokenUnavailableError } from './auth';
+import { CrmAuthRefusedError, CrmError, safeReason, scrub } from './errors';
+import type { AccountCredentials, AccountSettings } from './settings';
 
 export interface CrmResponse {
   status: number;
@@ -15,6 +16,12 @@ export interface CrmRequest {
   path: string;
   query?: Record<string, string>;
   body?: unknown;
+}
+
+/** What one caller (one sales-crm out node) wants to hear about its own requests. */
+export interface SendHooks {
+  /** Called before a retry is slept on, so the node can show it. */
+  onRetry?: (info: { attempt: number; delayMs: number; status?: number }) => void;
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
@@ -39,7 +46,7 @@ export function backoffDelay(attempt: number, minDelayMs: number, maxDelayMs: nu
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * One account's HTTP client: a kept-alive undici pool, a cap on requests in flight, and retries.
+ * One account's HTTP client: a kept-alive undici pool, a cap on requests in flight, the account's token, and retries.
  * undici's RetryAgent would hide how many attempts a request took and drop the CRM's final answer, which the
  * node must report; so the retry loop is ours and undici does the connections, keep-alive and timeouts.
  */
@@ -47,16 +54,19 @@ export class CrmHttp {
   private readonly agent: Agent;
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
-  /** Called before a retry is slept on, so the node can show it. */
-  onRetry?: (info: { attempt: number; delayMs: number; status?: number }) => void;
+  readonly tokens: TokenProvider;
 
   constructor(
-    private readonly settings: AccountSettings,
-    private readonly authHeaders: Record<string, string>,
-    private readonly authQuery: Record<string, string>,
-    private readonly secrets: string[],
+    readonly settings: AccountSettings,
+    private readonly credentials: AccountCredentials,
   ) {
     this.agent = new Agent({ keepAliveTimeout: 30_000, connections: settings.concurrency, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+    this.tokens = new TokenProvider(settings, credentials, this.agent);
+  }
+
+  /** Every secret this account knows, for scrubbing anything that came from outside. */
+  secrets(): string[] {
+    return this.tokens.secrets();
   }
 
   private async acquire(): Promise<void> {
@@ -73,19 +83,25 @@ export class CrmHttp {
     else this.inFlight--;
   }
 
-  private url(spec: CrmRequest): URL {
-    const url = /^https?:\/\//.test(spec.path) ? new URL(spec.path) : new URL(this.settings.baseUrl + spec.path);
-    for (const [k, v] of Object.entries({ ...spec.query, ...this.authQuery })) url.searchParams.set(k, v);
+  /** The API's base URL: the one the user named, else the one the token answer named, else the system's public API. */
+  baseUrl(apiBaseUrl?: string): string {
+    return this.settings.baseUrlFromUser ? this.settings.baseUrl : apiBaseUrl || this.settings.baseUrl;
+  }
+
+  private url(spec: CrmRequest, apiBaseUrl: string | undefined, authQuery: Record<string, string>): URL {
+    const url = /^https?:\/\//.test(spec.path) ? new URL(spec.path) : new URL(this.baseUrl(apiBaseUrl) + spec.path);
+    for (const [k, v] of Object.entries({ ...spec.query, ...authQuery })) url.searchParams.set(k, v);
     return url;
   }
 
-  private async once(spec: CrmRequest): Promise<CrmResponse> {
+  private async once(spec: CrmRequest, token: { value: string; apiBaseUrl?: string }): Promise<CrmResponse> {
+    const auth = authorisation(this.settings, token.value, this.credentials.headerName);
     await this.acquire();
     try {
-      const res = await request(this.url(spec), {
+      const res = await request(this.url(spec, token.apiBaseUrl, auth.query), {
         method: spec.method,
         dispatcher: this.agent,
-        headers: { accept: 'application/json', ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...this.authHeaders },
+        headers: { accept: 'application/json', ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...auth.headers },
         body: spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
@@ -100,37 +116,47 @@ export class CrmHttp {
 
   /**
    * Sends with retries on 429, 502, 503, 504 and network errors, honouring Retry-After; any other answer,
-   * 4xx included, is returned for the caller to judge. Throws CrmError once the attempts are spent.
+   * 4xx included, is returned for the caller to judge. A 401 that means the token expired fetches a new one and
+   * sends again, once per attempt, without counting it as a failed attempt. Throws CrmError once the attempts are
+   * spent, CrmAuthRefusedError when the CRM refuses the account's credentials.
    */
-  async send(spec: CrmRequest): Promise<CrmResponse & { attempts: number }> {
+  async send(spec: CrmRequest, hooks: SendHooks = {}): Promise<CrmResponse & { attempts: number }> {
     const { maxAttempts, minDelayMs, maxDelayMs } = this.settings;
     for (let attempt = 1; ; attempt++) {
       let response: CrmResponse | undefined;
       let failure: string | undefined;
       try {
-        response = await this.once(spec);
+        let token = await this.tokens.get();
+        response = await this.once(spec, token);
+        if (isExpiredTokenAnswer(this.settings, response.status, response.body, response.text)) {
+          this.tokens.invalidate(token.value);
+          token = await this.tokens.get();
+          response = await this.once(spec, token);
+        }
         if (!RETRY_STATUSES.has(response.status)) return { ...response, attempts: attempt };
       } catch (err) {
+        if (err instanceof CrmAuthRefusedError) throw err;
         const e = err as { code?: string; name?: string; message?: string };
-        failure = e.name === 'TimeoutError' || /Timeout/.test(e.code ?? '') ? `no answer within ${this.settings.timeoutMs} ms` : `${e.code ?? e.name ?? 'network error'}`;
+        failure = err instanceof TokenUnavailableError ? err.message
+          : e.name === 'TimeoutError' || /Timeout/.test(e.code ?? '') ? `no answer within ${this.settings.timeoutMs} ms` : `${e.code ?? e.name ?? 'network error'}`;
       }
       if (attempt >= maxAttempts) {
         if (response) {
-          const reason = scrub(crmReason(response.body, response.text) ?? '', this.secrets) || undefined;
+          const reason = safeReason(response.body, response.text, this.secrets());
           throw new CrmError(`the CRM answered ${response.status} after ${attempt} attempts`, response.status, reason, attempt);
         }
-        throw new CrmError(`the CRM could not be reached after ${attempt} attempts: ${scrub(failure ?? '', this.secrets)}`, undefined, undefined, attempt);
+        throw new CrmError(`the CRM could not be reached after ${attempt} attempts: ${scrub(failure ?? '', this.secrets())}`, undefined, undefined, attempt);
       }
       const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
       const delayMs = retryAfter !== undefined ? Math.min(RETRY_AFTER_CAP_MS, retryAfter) : backoffDelay(attempt, minDelayMs, maxDelayMs);
-      this.onRetry?.({ attempt, delayMs, status: response?.status });
+      hooks.onRetry?.({ attempt, delayMs, status: response?.status });
       await sleep(delayMs);
     }
   }
 
   /** Throws a CrmError with the CRM's reason for an answer that is not a success. */
   fail(response: CrmResponse & { attempts: number }, what: string): never {
-    const reason = scrub(crmReason(response.body, response.text) ?? '', this.secrets) || undefined;
+    const reason = safeReason(response.body, response.text, this.secrets());
     throw new CrmError(`the CRM refused to ${what} (${response.status}${reason ? `: ${reason}` : ''})`, response.status, reason, response.attempts);
   }
 

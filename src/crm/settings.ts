@@ -1,11 +1,53 @@
-export const CRM_SYSTEMS = ['hubspot', 'salesforce', 'pipedrive', 'http'] as const;
+export const CRM_SYSTEMS = ['hubspot', 'salesforce', 'pipedrive', 'zoho', 'http'] as const;
 export type CrmSystem = (typeof CRM_SYSTEMS)[number];
+
+/** How an account obtains the token it sends: pasted as is, or from the CRM's OAuth 2.0 token endpoint. */
+export const CRM_AUTHS = ['token', 'client-credentials', 'jwt', 'refresh-token'] as const;
+export type CrmAuth = (typeof CRM_AUTHS)[number];
+
+/** The ways each system can authenticate, the first being the default when a saved account names none. */
+export const AUTHS_BY_SYSTEM: Record<CrmSystem, readonly CrmAuth[]> = {
+  salesforce: ['token', 'client-credentials', 'jwt', 'refresh-token'],
+  hubspot: ['token', 'refresh-token'],
+  pipedrive: ['token', 'refresh-token'],
+  zoho: ['refresh-token'],
+  http: ['token', 'client-credentials'],
+};
+
+/** Zoho's data centres and their accounts servers (Zoho's "Multi DC" page); the API domain comes from the token answer. */
+export const ZOHO_ACCOUNTS_SERVERS: Record<string, string> = {
+  com: 'https://accounts.zoho.com',
+  eu: 'https://accounts.zoho.eu',
+  in: 'https://accounts.zoho.in',
+  'com.au': 'https://accounts.zoho.com.au',
+  jp: 'https://accounts.zoho.jp',
+  ca: 'https://accounts.zohocloud.ca',
+  sa: 'https://accounts.zoho.sa',
+  uk: 'https://accounts.zoho.uk',
+  'com.cn': 'https://accounts.zoho.com.cn',
+};
+
+/** Where each system's OAuth token endpoint lives when `loginUrl` is empty (Zoho: from the data centre). */
+export const DEFAULT_LOGIN_URLS: Record<CrmSystem, string> = {
+  salesforce: 'https://login.salesforce.com',
+  hubspot: 'https://api.hubapi.com',
+  pipedrive: 'https://oauth.pipedrive.com',
+  zoho: '',
+  http: '',
+};
 
 /** What the sales-crm-account dialog stores, besides credentials. */
 export interface AccountSettings {
   system: CrmSystem;
-  /** Where the API lives; a sandbox or an emulator can be named here. Empty means the system's public API. */
+  auth: CrmAuth;
+  /** Where the API lives. Empty means the system's public API, or the one the token answer names. */
   baseUrl: string;
+  /** True when the user named the API URL: it then wins over the URL a token answer names (a sandbox, an emulator). */
+  baseUrlFromUser: boolean;
+  /** The OAuth server: Salesforce login or My Domain URL, Zoho accounts server, or (http) the full token URL. */
+  loginUrl: string;
+  /** Zoho data centre, e.g. com, eu, in. */
+  dataCenter: string;
   /** Salesforce REST API version, e.g. v60.0. */
   apiVersion: string;
   maxAttempts: number;
@@ -21,7 +63,17 @@ export interface AccountCredentials {
   instanceUrl?: string;
   /** For `http`: the header that carries the token. */
   headerName?: string;
+  clientId?: string;
+  clientSecret?: string;
+  refreshToken?: string;
+  /** Salesforce JWT bearer flow: the PEM private key whose certificate is uploaded to the connected app. */
+  privateKey?: string;
+  /** Salesforce JWT bearer flow: the user the token is issued for. */
+  username?: string;
 }
+
+/** Credential fields that are secrets: never shown, logged or sent back to the browser. */
+export const SECRET_CREDENTIALS = ['token', 'clientSecret', 'refreshToken', 'privateKey'] as const;
 
 export class CrmConfigError extends Error {
   constructor(readonly field: string, message: string) {
@@ -34,10 +86,11 @@ export const DEFAULT_BASE_URLS: Record<CrmSystem, string> = {
   hubspot: 'https://api.hubapi.com',
   salesforce: '',
   pipedrive: 'https://api.pipedrive.com',
+  zoho: 'https://www.zohoapis.com',
   http: '',
 };
 
-export const ACCOUNT_DEFAULTS = { apiVersion: 'v60.0', maxAttempts: 5, minDelayMs: 500, maxDelayMs: 30000, timeoutMs: 10000, concurrency: 4 };
+export const ACCOUNT_DEFAULTS = { apiVersion: 'v60.0', maxAttempts: 5, minDelayMs: 500, maxDelayMs: 30000, timeoutMs: 10000, concurrency: 4, dataCenter: 'com' };
 
 function number(raw: unknown, fallback: number, field: string, min: number, label: string): number {
   if (raw === undefined || raw === null || raw === '') return fallback;
@@ -46,20 +99,63 @@ function number(raw: unknown, fallback: number, field: string, min: number, labe
   return n;
 }
 
+function checkUrl(value: string, field: string): void {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+  } catch {
+    throw new CrmConfigError(field, 'the URL must start with https:// (or http:// for a local test server)');
+  }
+}
+
+const filled = (value: string | undefined) => Boolean(value && value.trim());
+
+/** A saved account without `auth` predates OAuth: it used a pasted token (Zoho never did, and only has one way). */
+export function authOf(system: CrmSystem, raw: unknown): CrmAuth {
+  const auth = String(raw ?? '').trim();
+  return (auth || AUTHS_BY_SYSTEM[system][0]) as CrmAuth;
+}
+
 /** Validates the dialog's values; errors name the field and never quote a credential. */
 export function accountSettings(raw: Record<string, unknown>, credentials: AccountCredentials): AccountSettings {
   const system = String(raw.system ?? '') as CrmSystem;
-  if (!CRM_SYSTEMS.includes(system)) throw new CrmConfigError('system', 'choose HubSpot, Salesforce, Pipedrive or HTTP API');
-  if (!credentials.token || !credentials.token.trim()) throw new CrmConfigError('token', 'paste the API token of this account');
-  let baseUrl = String(raw.baseUrl ?? '').trim() || DEFAULT_BASE_URLS[system];
-  if (system === 'salesforce') baseUrl = (credentials.instanceUrl ?? '').trim() || baseUrl;
-  if (!baseUrl) throw new CrmConfigError(system === 'salesforce' ? 'instanceUrl' : 'baseUrl', system === 'salesforce' ? 'enter the Salesforce instance URL' : 'enter the base URL of the API');
-  try {
-    const url = new URL(baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-  } catch {
-    throw new CrmConfigError(system === 'salesforce' && credentials.instanceUrl ? 'instanceUrl' : 'baseUrl', 'the URL must start with https:// (or http:// for a local test server)');
+  if (!CRM_SYSTEMS.includes(system)) throw new CrmConfigError('system', 'choose HubSpot, Salesforce, Pipedrive, Zoho CRM or HTTP API');
+  const auth = authOf(system, raw.auth);
+  if (!AUTHS_BY_SYSTEM[system].includes(auth)) throw new CrmConfigError('auth', `this CRM authenticates with ${AUTHS_BY_SYSTEM[system].join(', ')}`);
+  const need = (field: keyof AccountCredentials, message: string) => {
+    if (!filled(credentials[field])) throw new CrmConfigError(field, message);
+  };
+  if (auth === 'token') need('token', 'paste the API token of this account');
+  if (auth !== 'token') need('clientId', 'enter the client id (consumer key) of the app');
+  if (auth === 'client-credentials' || auth === 'refresh-token') need('clientSecret', 'paste the client secret (consumer secret) of the app');
+  if (auth === 'refresh-token') need('refreshToken', 'paste the refresh token');
+  if (auth === 'jwt') {
+    need('username', 'enter the Salesforce user name the token is issued for');
+    need('privateKey', 'paste the private key (PEM) whose certificate is uploaded to the app');
   }
+
+  const dataCenter = String(raw.dataCenter ?? '').trim() || ACCOUNT_DEFAULTS.dataCenter;
+  if (system === 'zoho' && !ZOHO_ACCOUNTS_SERVERS[dataCenter]) throw new CrmConfigError('dataCenter', `choose a Zoho data centre: ${Object.keys(ZOHO_ACCOUNTS_SERVERS).join(', ')}`);
+  let loginUrl = String(raw.loginUrl ?? '').trim() || (system === 'zoho' ? ZOHO_ACCOUNTS_SERVERS[dataCenter] : DEFAULT_LOGIN_URLS[system]);
+  if (auth !== 'token') {
+    if (!loginUrl) throw new CrmConfigError('loginUrl', 'enter the token URL of the OAuth server');
+    // Salesforce's client credentials flow only works on the org's My Domain URL, not on login.salesforce.com.
+    if (system === 'salesforce' && auth === 'client-credentials' && !String(raw.loginUrl ?? '').trim()) {
+      throw new CrmConfigError('loginUrl', 'enter your My Domain URL (Setup → My Domain), e.g. https://acme.my.salesforce.com');
+    }
+    checkUrl(loginUrl, 'loginUrl');
+    loginUrl = loginUrl.replace(/\/+$/, '');
+  }
+
+  const userBaseUrl = String(raw.baseUrl ?? '').trim();
+  // Only a pasted token needs the instance typed (the dialog hides the field otherwise; a stale hidden value must not win).
+  const instanceUrl = system === 'salesforce' && auth === 'token' ? (credentials.instanceUrl ?? '').trim() : '';
+  const baseUrl = instanceUrl || userBaseUrl || DEFAULT_BASE_URLS[system];
+  // With OAuth, Salesforce names the instance in its token answer; only a pasted token needs it typed.
+  if (!baseUrl && !(system === 'salesforce' && auth !== 'token')) {
+    throw new CrmConfigError(system === 'salesforce' ? 'instanceUrl' : 'baseUrl', system === 'salesforce' ? 'enter the Salesforce instance URL' : 'enter the base URL of the API');
+  }
+  if (baseUrl) checkUrl(baseUrl, instanceUrl ? 'instanceUrl' : 'baseUrl');
   if (system === 'http' && credentials.headerName && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(credentials.headerName.trim())) {
     throw new CrmConfigError('headerName', 'the header name is not a valid HTTP header name');
   }
@@ -70,7 +166,11 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
   if (maxDelayMs < minDelayMs) throw new CrmConfigError('maxDelay', 'the longest retry delay must not be shorter than the first');
   return {
     system,
+    auth,
     baseUrl: baseUrl.replace(/\/+$/, ''),
+    baseUrlFromUser: Boolean(userBaseUrl || instanceUrl),
+    loginUrl: auth === 'token' ? '' : loginUrl,
+    dataCenter: system === 'zoho' ? dataCenter : '',
     apiVersion,
     maxAttempts: Math.floor(number(raw.maxAttempts, ACCOUNT_DEFAULTS.maxAttempts, 'maxAttempts', 1, 'Attempts')),
     minDelayMs,

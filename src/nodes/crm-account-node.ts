@@ -4,6 +4,7 @@ import type { AccountCredentials, AccountSettings, CrmHttp } from '../crm';
 /** The runtime side of a sales-crm-account config node, as sales-crm out sees it. */
 export interface CrmAccountNode extends Node<AccountCredentials> {
   settings?: AccountSettings;
+  /** The account's client: its token, connection pool, cap on requests in flight and retries. */
   http?: CrmHttp;
   /** Why this account cannot send anything; never contains a credential. */
   configError?: string;

@@ -1,6 +1,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import { accountSettings, authFor, CrmConfigError, CrmHttp, DEFAULT_FIELD_MAPS } from '../crm';
+import { accountSettings, AUTHS_BY_SYSTEM, CrmConfigError, CrmHttp, DEFAULT_FIELD_MAPS, DEFAULT_LOGIN_URLS, DEFAULT_BASE_URLS, ZOHO_ACCOUNTS_SERVERS } from '../crm';
 import type { CrmAccountNode } from './crm-account-node';
+import { registerTestConnectionEndpoint } from './crm-test-connection';
 
 export = function (RED: NodeAPI) {
   function SalesCrmAccount(this: CrmAccountNode, config: NodeDef & Record<string, unknown>) {
@@ -8,8 +9,8 @@ export = function (RED: NodeAPI) {
     const credentials = this.credentials ?? {};
     try {
       this.settings = accountSettings(config, credentials);
-      const auth = authFor(this.settings, credentials.token!.trim(), credentials.headerName);
-      this.http = new CrmHttp(this.settings, auth.headers, auth.query, [credentials.token!.trim()]);
+      // The token is fetched when the first lead needs it, not at deploy: a CRM that is down must not fail the deploy.
+      this.http = new CrmHttp(this.settings, credentials);
     } catch (err) {
       if (!(err instanceof CrmConfigError)) throw err;
       this.configError = err.message;
@@ -26,10 +27,20 @@ export = function (RED: NodeAPI) {
       token: { type: 'password' },
       instanceUrl: { type: 'text' },
       headerName: { type: 'text' },
+      clientId: { type: 'text' },
+      clientSecret: { type: 'password' },
+      refreshToken: { type: 'password' },
+      privateKey: { type: 'password' },
+      username: { type: 'text' },
     },
   });
 
   RED.httpAdmin.get('/sales-crm/field-maps', RED.auth.needsPermission('sales-crm-account.read'), (_req, res) => {
     res.json(DEFAULT_FIELD_MAPS);
   });
+  // One copy of each fact: the dialog asks the runtime which ways each CRM authenticates and where its servers are.
+  RED.httpAdmin.get('/sales-crm/systems', RED.auth.needsPermission('sales-crm-account.read'), (_req, res) => {
+    res.json({ auths: AUTHS_BY_SYSTEM, loginUrls: DEFAULT_LOGIN_URLS, baseUrls: DEFAULT_BASE_URLS, zohoDataCenters: ZOHO_ACCOUNTS_SERVERS });
+  });
+  registerTestConnectionEndpoint(RED);
 };

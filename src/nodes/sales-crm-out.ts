@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { CrmError, DEFAULT_FIELD_MAPS, migrateCrmOutConfig, upsertLead, type CrmOutConfig, type UpsertOptions } from '../crm';
+import { CrmAuthRefusedError, CrmError, DEFAULT_FIELD_MAPS, migrateCrmOutConfig, upsertLead, type CrmOutConfig, type UpsertOptions, type UpsertResult } from '../crm';
 import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
 import type { CrmAccountNode } from './crm-account-node';
@@ -7,6 +7,8 @@ import type { CrmAccountNode } from './crm-account-node';
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
 
 const STATUS_INTERVAL_MS = 250;
+
+interface OutputError { message: string; status?: number; crmMessage?: string; attempts: number }
 
 export = function (RED: NodeAPI) {
   function SalesCrmOut(this: Node, rawConfig: CrmOutNodeDef) {
@@ -26,59 +28,75 @@ export = function (RED: NodeAPI) {
     const system = account?.settings?.system;
     const fieldMap = Array.isArray(config.fieldMap) && config.fieldMap.length > 0 ? config.fieldMap : system ? DEFAULT_FIELD_MAPS[system] : [];
     const method = (['POST', 'PUT', 'PATCH'].includes(String(config.method)) ? config.method : 'POST') as UpsertOptions['method'];
-    const options: UpsertOptions = { fieldMap, externalIdField: config.externalIdField, method, url: config.url };
 
     const counts = { sent: 0, failed: 0, pending: 0 };
     let retrying = false;
+    /** The CRM refused the account's credentials: the status says so until a redeploy. */
+    let refused: string | undefined = account?.http?.tokens.refusedReason;
     let statusTimer: NodeJS.Timeout | undefined;
     const showStatus = () => {
       statusTimer = undefined;
       const text = RED._('sales-crm-out.status.counts', { sent: String(counts.sent), failed: String(counts.failed), pending: String(counts.pending) });
+      if (refused) return node.status({ fill: 'red', shape: 'ring', text: RED._('sales-crm-out.status.refused', { reason: refused }) });
       node.status(retrying && counts.pending > 0
         ? { fill: 'yellow', shape: 'ring', text: `${RED._('sales-crm-out.status.retrying')} · ${text}` }
         : { fill: counts.failed > 0 ? 'red' : 'green', shape: 'dot', text });
     };
     const scheduleStatus = () => { statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS); };
-    if (account?.http) {
-      account.http.onRetry = () => { retrying = true; scheduleStatus(); };
-    }
+    // This node's own callbacks: another node on the same account has its own, and closing one leaves the other's.
+    const options: UpsertOptions = { fieldMap, externalIdField: config.externalIdField, method, url: config.url, hooks: { onRetry: () => { retrying = true; scheduleStatus(); } } };
+    const stopListening = account?.http?.tokens.onRefused((reason) => {
+      refused = reason;
+      node.warn(RED._('sales-crm-out.errors.refused', { reason }));
+      scheduleStatus();
+    });
 
     node.on('input', (msg: NodeMessage, send, done) => {
-      const fail = (error: { message: string; status?: number; crmMessage?: string; attempts: number }) => {
+      /** The lead is in the CRM: the one place a success is reported. */
+      const delivered = (crm: UpsertResult) => {
+        counts.sent++;
+        scheduleStatus();
+        send([{ ...msg, crm } as NodeMessage, null]);
+        done();
+      };
+      /** The lead will not reach the CRM (every attempt spent, refused, or not a lead): the one place a final failure is reported. */
+      const failed = (error: OutputError) => {
         counts.failed++;
         scheduleStatus();
         send([null, { ...msg, error } as NodeMessage]);
         done(new Error(error.message));
       };
-      if (configError || !account?.http || !account.settings) return fail({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });
+      if (configError || !account?.http || !account.settings) return failed({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });
       const parsed = leadSchema.safeParse(msg.payload);
       if (!parsed.success) {
-        return fail({ message: RED._('sales-crm-out.errors.not-a-lead', { issues: describeIssues(parsed.error).join('; ') }), attempts: 0 });
+        return failed({ message: RED._('sales-crm-out.errors.not-a-lead', { issues: describeIssues(parsed.error).join('; ') }), attempts: 0 });
       }
       counts.pending++;
       scheduleStatus();
+      const settled = () => {
+        counts.pending--;
+        if (counts.pending === 0) retrying = false;
+      };
       upsertLead(account.http, account.settings, parsed.data, options).then(
         (crm) => {
-          counts.pending--;
-          counts.sent++;
-          if (counts.pending === 0) retrying = false;
-          scheduleStatus();
-          send([{ ...msg, crm } as NodeMessage, null]);
-          done();
+          settled();
+          delivered(crm);
         },
         (err: unknown) => {
-          counts.pending--;
-          if (counts.pending === 0) retrying = false;
-          if (err instanceof CrmError) return fail({ message: err.message, status: err.status, crmMessage: err.crmMessage, attempts: err.attempts });
+          settled();
+          if (err instanceof CrmAuthRefusedError) return failed({ message: RED._('sales-crm-out.errors.refused', { reason: err.reason }), crmMessage: err.reason, attempts: 0 });
+          if (err instanceof CrmError) return failed({ message: err.message, status: err.status, crmMessage: err.crmMessage, attempts: err.attempts });
           // Anything unexpected still reaches output 2 with the lead, never silently dropped; its text is generic.
-          fail({ message: RED._('sales-crm-out.errors.unexpected'), attempts: 0 });
+          failed({ message: RED._('sales-crm-out.errors.unexpected'), attempts: 0 });
         },
       );
     });
 
+    if (refused) scheduleStatus();
+
     node.on('close', () => {
       if (statusTimer) clearTimeout(statusTimer);
-      if (account?.http) account.http.onRetry = undefined;
+      stopListening?.();
     });
   }
 

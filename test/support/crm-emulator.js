@@ -1,16 +1,34 @@
 'use strict';
 // A loopback emulator of the documented endpoints of HubSpot (CRM v3 contacts), Salesforce (sObjects Lead),
-// Pipedrive (persons, leads) and a generic /api/leads. It keeps records, answers conflicts as the real APIs do,
-// checks the token, and can be told to fail: fault({ status, times | forMs, retryAfter, body, hang, match }).
+// Pipedrive (persons, leads), Zoho CRM (v8 Leads upsert) and an HTTP API at /api/leads. It keeps records, answers
+// conflicts as the real APIs do, checks the token, and can be told to fail: fault({ status, times | forMs,
+// retryAfter, body, hang, match }).
+// OAuth: each system's token endpoint (Salesforce client credentials, JWT bearer with an RS256 signature checked
+// against `oauth.jwtPublicKey`, refresh token; HubSpot, Pipedrive and Zoho refresh tokens; an HTTP API's client
+// credentials at /oauth2/token). Issued tokens live `oauth.tokenLifeMs`; an expired one gets the CRM's own 401.
 const http = require('node:http');
-const { randomUUID } = require('node:crypto');
+const crypto = require('node:crypto');
+const { randomUUID } = crypto;
 
-async function startCrmEmulator({ token = 'emulator-token' } = {}) {
+async function startCrmEmulator({ token = 'emulator-token', oauth = {} } = {}) {
+  const o = {
+    clientId: 'emulator-client-id',
+    clientSecret: 'emulator-client-secret',
+    refreshTokens: ['emulator-refresh-token'],
+    username: 'integration@acme.example',
+    jwtPublicKey: undefined,
+    tokenLifeMs: 3600_000,
+    ...oauth,
+  };
+  const issued = new Map(); // access token -> { expiresAt, grant }
+  const revoked = new Map(); // refresh token -> { echo }
+  const tokenRequests = [];
   const state = {
     hubspot: { contacts: new Map() },
     salesforce: { leads: new Map() },
     pipedrive: { persons: new Map(), leads: new Map() },
-    generic: { records: [] },
+    http: { records: [] },
+    zoho: { leads: new Map() },
     requests: [],
     inFlight: 0,
     maxInFlight: 0,
@@ -33,10 +51,96 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
     return fault;
   }
 
-  function authorised(req, url) {
-    if (url.pathname.startsWith('/api/v1/')) return url.searchParams.get('api_token') === token;
-    if (url.pathname.startsWith('/api/leads')) return req.headers['x-api-key'] === token || req.headers.authorization === `Bearer ${token}`;
-    return req.headers.authorization === `Bearer ${token}`;
+  /** The token a request presents, in the form its API takes. */
+  function presented(req, url) {
+    if (url.pathname.startsWith('/api/v1/') && url.searchParams.has('api_token')) return url.searchParams.get('api_token');
+    if (url.pathname.startsWith('/crm/v8/')) return /^Zoho-oauthtoken (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (url.pathname.startsWith('/api/leads') && req.headers['x-api-key']) return req.headers['x-api-key'];
+    return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  }
+
+  /** undefined when the token is good; otherwise the CRM's own 401 (an expired OAuth token has its own answer). */
+  function unauthorised(req, url) {
+    const given = presented(req, url);
+    if (given && given === token) return undefined;
+    const grant = given && issued.get(given);
+    if (grant && grant.expiresAt > Date.now()) return undefined;
+    const path = url.pathname;
+    if (grant) {
+      if (path.startsWith('/services/')) return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
+      if (path.startsWith('/crm/v8/')) return [401, { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }];
+      if (path.startsWith('/api/v1/')) return [401, { success: false, error: 'unauthorized access', errorCode: 401 }];
+      return [401, { status: 'error', message: `The OAuth token used to make this call expired ${Math.ceil((Date.now() - grant.expiresAt) / 1000)} second(s) ago.`, category: 'EXPIRED_AUTHENTICATION' }];
+    }
+    return [401, { message: 'Authentication credentials not found or invalid' }];
+  }
+
+  function issue(grant, extra = {}) {
+    const accessToken = `at_${crypto.randomBytes(18).toString('base64url')}`;
+    issued.set(accessToken, { expiresAt: Date.now() + o.tokenLifeMs, grant });
+    return { access_token: accessToken, token_type: 'Bearer', ...extra };
+  }
+
+  /** Checks a JWT bearer assertion the way Salesforce does: RS256 signature, iss, sub, aud, exp. */
+  function jwtProblem(assertion, audience) {
+    const parts = String(assertion ?? '').split('.');
+    if (parts.length !== 3 || !o.jwtPublicKey) return 'invalid assertion';
+    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
+    if (header.alg !== 'RS256') return 'invalid assertion: alg';
+    const valid = crypto.verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), o.jwtPublicKey, Buffer.from(parts[2], 'base64url'));
+    if (!valid) return 'invalid assertion: signature';
+    if (claims.iss !== o.clientId) return 'invalid_client_id: client identifier invalid';
+    if (claims.sub !== o.username) return 'user hasn\'t approved this consumer';
+    if (claims.aud !== audience) return 'audience is invalid';
+    const now = Date.now() / 1000;
+    if (!(claims.exp > now && claims.exp <= now + 300)) return 'expired authorization code';
+    return undefined;
+  }
+
+  /** Token endpoints; true when the request was one. */
+  function tokenEndpoint(req, res, url, form) {
+    const path = url.pathname;
+    const systems = { '/services/oauth2/token': 'salesforce', '/oauth/v1/token': 'hubspot', '/oauth/token': 'pipedrive', '/oauth/v2/token': 'zoho', '/oauth2/token': 'http' };
+    const system = systems[path];
+    if (req.method !== 'POST' || !system) return false;
+    const params = new URLSearchParams(form);
+    for (const [k, v] of url.searchParams) if (!params.has(k)) params.set(k, v); // Zoho documents query parameters
+    let clientId = params.get('client_id');
+    let clientSecret = params.get('client_secret');
+    const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (basic) [clientId, clientSecret] = Buffer.from(basic, 'base64').toString().split(':');
+    const grantType = params.get('grant_type');
+    tokenRequests.push({ system, grantType, at: Date.now() });
+    const refuse = (error, description) => {
+      if (system === 'zoho') return json(res, 200, { error }); // Zoho answers a refused grant with 200
+      if (system === 'hubspot') return json(res, 400, { status: 'BAD_REFRESH_TOKEN', message: description, correlationId: randomUUID() });
+      return json(res, 400, { error, error_description: description });
+    };
+    const lifeSeconds = o.tokenLifeMs / 1000;
+    const answer = () => {
+      if (system === 'salesforce') return issue(grantType, { instance_url: `http://127.0.0.1:${server.address().port}`, id: `${url.origin}/id/00D/005`, issued_at: String(Date.now()), signature: 'x' });
+      if (system === 'zoho') return issue(grantType, { api_domain: `http://127.0.0.1:${server.address().port}`, expires_in: lifeSeconds, scope: 'ZohoCRM.modules.leads.ALL ZohoCRM.users.READ' });
+      if (system === 'pipedrive') return issue(grantType, { refresh_token: params.get('refresh_token'), expires_in: lifeSeconds, api_domain: `http://127.0.0.1:${server.address().port}` });
+      if (system === 'hubspot') return issue(grantType, { refresh_token: params.get('refresh_token'), expires_in: lifeSeconds });
+      return issue(grantType, { expires_in: lifeSeconds });
+    };
+    if (grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      const problem = jwtProblem(params.get('assertion'), `http://127.0.0.1:${server.address().port}`);
+      if (problem) return refuse('invalid_grant', problem), true;
+      return json(res, 200, answer()), true;
+    }
+    if (clientId !== o.clientId || clientSecret !== o.clientSecret) return refuse('invalid_client', 'invalid client credentials'), true;
+    if (grantType === 'client_credentials') return json(res, 200, answer()), true;
+    if (grantType === 'refresh_token') {
+      const refreshToken = params.get('refresh_token');
+      const revocation = revoked.get(refreshToken);
+      // A careless token server may echo what it was sent, upper-cased: the node must scrub it anyway.
+      if (revocation) return refuse('invalid_grant', `expired access/refresh token${revocation.echo ? ` (${refreshToken.toUpperCase()}, client ${clientSecret})` : ''}`), true;
+      if (!o.refreshTokens.includes(refreshToken)) return refuse('invalid_grant', 'unknown refresh token'), true;
+      return json(res, 200, answer()), true;
+    }
+    return refuse('unsupported_grant_type', 'grant type not supported'), true;
   }
 
   function route(req, res, url, body) {
@@ -124,11 +228,34 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
       lead.updates++;
       return json(res, 200, { success: true, data: lead });
     }
-    // A generic HTTP API.
+    // Who am I: the harmless reads behind "Test connection".
+    if (method === 'GET' && pathname === '/services/oauth2/userinfo') return json(res, 200, { preferred_username: o.username, name: 'Integration User' });
+    if (method === 'GET' && pathname === '/account-info/v3/details') return json(res, 200, { portalId: 4242, uiDomain: 'app.hubspot.com' });
+    if (method === 'GET' && pathname === '/api/v1/users/me') return json(res, 200, { success: true, data: { name: 'Sam Seller', email: 'sam@seller.example', company_name: 'Acme' } });
+    if (method === 'GET' && pathname === '/crm/v8/users') return json(res, 200, { users: [{ full_name: 'Zoe Zoho', email: 'zoe@acme.example' }] });
+    // Zoho CRM v8 upsert: per-record answers; Last_Name (and, for Leads, Company) are required.
+    if (method === 'POST' && pathname === '/crm/v8/Leads/upsert') {
+      const rows = Array.isArray(body?.data) ? body.data : [];
+      const checks = Array.isArray(body?.duplicate_check_fields) && body.duplicate_check_fields.length ? body.duplicate_check_fields : ['Email'];
+      const data = rows.map((fields) => {
+        if (!fields.Last_Name) return { code: 'MANDATORY_NOT_FOUND', details: { api_name: 'Last_Name' }, message: 'required field not found', status: 'error' };
+        const existing = [...state.zoho.leads.values()].find((l) => checks.some((f) => fields[f] !== undefined && l.fields[f] === fields[f]));
+        if (existing) {
+          Object.assign(existing.fields, fields);
+          existing.updates++;
+          return { code: 'SUCCESS', duplicate_field: checks[0], action: 'update', details: { id: existing.id }, message: 'record updated', status: 'success' };
+        }
+        const id = String(5725767000000000000n + BigInt(nextId++));
+        state.zoho.leads.set(id, { id, fields: { ...fields }, updates: 0 });
+        return { code: 'SUCCESS', duplicate_field: null, action: 'insert', details: { id }, message: 'record added', status: 'success' };
+      });
+      return json(res, data.every((d) => d.status === 'success') ? 200 : 400, { data });
+    }
+    // An HTTP API (the system `http`).
     if (method === 'POST' && pathname === '/api/leads') {
       if (!body?.email) return json(res, 422, { error: 'email is required' });
       const record = { id: `rec_${nextId++}`, ...body };
-      state.generic.records.push(record);
+      state.http.records.push(record);
       return json(res, 201, record);
     }
     return json(res, 404, { message: `no such endpoint: ${method} ${pathname}` });
@@ -140,19 +267,22 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
     req.on('end', () => {
       const url = new URL(req.url, 'http://emulator');
       const text = Buffer.concat(chunks).toString('utf8');
+      const isForm = /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
       let body;
-      try { body = text ? JSON.parse(text) : undefined; } catch { return json(res, 400, { message: 'body is not JSON' }); }
+      try { body = text && !isForm ? JSON.parse(text) : undefined; } catch { return json(res, 400, { message: 'body is not JSON' }); }
       state.requests.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, at: Date.now() });
       state.inFlight++;
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
       res.on('close', () => { state.inFlight--; });
       const fault = activeFault(req.method, url.pathname);
       const answer = () => {
-        if (!authorised(req, url)) return json(res, 401, { message: 'Authentication credentials not found or invalid' });
         if (fault && !fault.hang) {
           return json(res, fault.status, fault.body ?? { message: `emulated ${fault.status}` }, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
         }
         if (fault?.hang) return; // never answers: the client's timeout must fire
+        if (tokenEndpoint(req, res, url, isForm ? text : '')) return;
+        const refusal = unauthorised(req, url);
+        if (refusal) return json(res, refusal[0], refusal[1]);
         route(req, res, url, body);
       };
       // A small delay makes overlapping requests visible to the in-flight count.
@@ -168,6 +298,14 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
     ...state,
     get maxInFlight() { return state.maxInFlight; },
     requests: state.requests,
+    /** Every token request: { system, grantType, at }. */
+    tokenRequests,
+    oauth: o,
+    /** The token server refuses this refresh token from now on; with echo, its refusal quotes the secrets back. */
+    revoke(refreshToken, { echo = false } = {}) { revoked.set(refreshToken, { echo }); },
+    /** Every access token issued so far expires now: the next request with one gets the CRM's 401. */
+    expireTokens() { for (const grant of issued.values()) grant.expiresAt = Date.now() - 1; },
+    setTokenLife(ms) { o.tokenLifeMs = ms; },
     /** Fail the next `times` matching requests, or all matching requests for `forMs`. */
     fault({ status = 503, times, forMs, retryAfter, body, hang = false, match } = {}) {
       faults.push({ status, times, until: forMs !== undefined ? Date.now() + forMs : undefined, retryAfter, body, hang, match });
