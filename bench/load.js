@@ -9,7 +9,7 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const { Webhook } = require('svix');
 
-const fixtures = path.join(__dirname, '..', 'test', 'fixtures');
+const fixtures = path.join(__dirname, '..', 'sample-events');
 const saleassist = JSON.parse(fs.readFileSync(path.join(fixtures, 'saleassist', 'widget_new_conversation.json'), 'utf8'));
 const salesmagic = JSON.parse(fs.readFileSync(path.join(fixtures, 'salesmagic', 'call.completed.json'), 'utf8'));
 

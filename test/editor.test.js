@@ -4,13 +4,14 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, requireBrowser } = require('./support/browser');
 
 describe('the dialogs in the editor', function () {
   this.timeout(90000);
   let nodeRed;
   let browser;
-  before(async () => {
+  before(async function () {
+    requireBrowser(this);
     // The welcome tour would cover the dialog; nothing else differs from default settings.
     nodeRed = await startNodeRed({ settings: 'module.exports = { editorTheme: { tours: false } };' });
     await nodeRed.deploy([
@@ -29,6 +30,7 @@ describe('the dialogs in the editor', function () {
   });
   const pageErrors = [];
   afterEach(async () => {
+    if (!browser) return;
     // Leave no dialog open for the next test.
     await browser.page.evaluate(() => { while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close(); });
     assert.deepEqual(pageErrors, []);

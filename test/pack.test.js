@@ -23,7 +23,7 @@ describe('npm pack → install into a fresh Node-RED user directory', function (
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-pack-'));
     const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], projectRoot));
     const files = packed.files.map((f) => f.path);
-    for (const needed of ['dist/nodes/sales-webhook-in.js', 'nodes/sales-webhook-in.html', 'nodes/icons/sales-webhook.svg', 'nodes/locales/en-US/sales-webhook-source.html', 'examples/saleassist.json', 'test/fixtures/saleassist/widget_new_conversation.json', 'bin/sales-webhooks.js']) {
+    for (const needed of ['dist/nodes/sales-webhook-in.js', 'nodes/sales-webhook-in.html', 'nodes/icons/sales-webhook.svg', 'nodes/locales/en-US/sales-webhook-source.html', 'examples/saleassist.json', 'sample-events/saleassist/widget_new_conversation.json', 'bin/sales-webhooks.js']) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
     assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/support') || f.endsWith('.test.js')), 'sources and tests stay out');

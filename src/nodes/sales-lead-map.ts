@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError, type CompiledMapping, type FieldFailure } from '../leadmap';
 import { migrateLeadMapConfig, type LeadMapConfig } from '../leadmap/config';
 import type { MappingRow } from '../leadmap/types';
 import { getLeadPreset, listLeadPresets } from '../providers/registry';
+import { sampleEventFile } from '../sampleEvents';
 
-const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures');
 const STATUS_INTERVAL_MS = 250;
 
 function describeFailures(failures: FieldFailure[]): string {
@@ -89,7 +88,7 @@ export = function (RED: NodeAPI) {
   RED.httpAdmin.get('/sales-lead-map/fixture/:preset', read, (req, res) => {
     const preset = getLeadPreset(String(req.params.preset));
     if (!preset) return res.status(404).json({ error: RED._('sales-lead-map.errors.unknown-preset') });
-    const file = path.join(FIXTURES_DIR, preset.provider, `${preset.eventType}.json`);
+    const file = sampleEventFile(preset.provider, preset.eventType);
     fs.readFile(file, 'utf8', (err, text) => {
       if (err) return res.status(404).json({ error: RED._('sales-lead-map.errors.no-fixture') });
       res.json({ payload: JSON.parse(text), webhook: { provider: preset.provider, eventType: preset.eventType } });

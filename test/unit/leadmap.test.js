@@ -1,7 +1,7 @@
 'use strict';
 // The mapping engine alone: paths, types, names, split, errors and the safe evaluator.
 const assert = require('node:assert/strict');
-const { compileMapping, mapEvent, normalizePath, listPaths, MappingConfigError, migrateLeadMapConfig, coerce } = require('../dist/leadmap');
+const { compileMapping, mapEvent, normalizePath, listPaths, MappingConfigError, migrateLeadMapConfig, coerce } = require('../../dist/leadmap');
 
 const row = (field, path, type = 'string', extra = {}) => ({ field, path, type, required: false, default: '', ...extra });
 const mapOne = (rows, event, source) => mapEvent(compileMapping(rows), event, source);
@@ -105,11 +105,11 @@ describe('lead mapping engine', function () {
 
 describe('plain paths take a short cut that must agree with jsonpath-plus', function () {
   const { JSONPath } = require('jsonpath-plus');
-  const { plainSteps, normalizePath } = require('../dist/leadmap');
+  const { plainSteps, normalizePath } = require('../../dist/leadmap');
   const fs = require('node:fs');
   const path = require('node:path');
   it('gives the same value as jsonpath-plus for every path of every fixture', function () {
-    const dir = path.join(__dirname, 'fixtures');
+    const dir = path.join(__dirname, '..', '..', 'sample-events');
     let checked = 0;
     for (const provider of fs.readdirSync(dir).filter((d) => !d.includes('.'))) {
       for (const file of fs.readdirSync(path.join(dir, provider))) {
