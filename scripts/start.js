@@ -25,6 +25,9 @@ function prepareUserDir(userDir) {
       "  flowFile: 'flows.json',",
       "  credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET || 'sales-webhooks-local-demo',",
       "  uiHost: process.env.HOST || '127.0.0.1',",
+      '  // The demo opens on its flow: no "Enable update notifications?" question and no welcome tour.',
+      '  telemetry: { enabled: false, updateNotification: false },',
+      '  editorTheme: { tours: false },',
       '};',
       '',
     ].join('\n'));

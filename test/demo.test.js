@@ -35,6 +35,13 @@ describe('the demo (npm start) and the test-event sender', function () {
     assert.doesNotMatch(demo.logs(), /\[error\]/);
   });
 
+  it('opens clean: the editor is told not to ask about update notifications and not to start the welcome tour', async function () {
+    const settings = await (await fetch(`${demo.url}/settings`)).json();
+    // The editor asks about notifications while telemetryEnabled is undefined, and tours unless editorTheme.tours is false.
+    assert.equal(settings.telemetryEnabled, false);
+    assert.equal(settings.editorTheme.tours, false);
+  });
+
   it('`sales-webhooks send saleassist` makes the lead appear in the lead store', async function () {
     const result = await cli(['send', 'saleassist', '--url', `${demo.url}/webhooks/saleassist`]);
     assert.equal(result.code, 0, result.stderr);
