@@ -2,6 +2,10 @@
 // Compiles src/ to dist/, copies the root icons/ beside the node files (where Node-RED looks for them) and
 // writes help that lists every provider's events from the provider profiles, so the help cannot drift from the code.
 'use strict';
+require('./usage').helpRequested(`Usage: npm run build     (or: node scripts/build.js)
+
+Compiles src/ to dist/, copies icons/ to nodes/icons/ and writes the help files in nodes/locales/ from help/ and the
+provider profiles. npm install and npm test run it for you.`);
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');

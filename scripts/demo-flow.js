@@ -39,3 +39,11 @@ function demoFlow({ userDir, env = process.env }) {
 }
 
 module.exports = { demoFlow, PLATFORMS };
+
+if (require.main === module) {
+  require('./usage').helpRequested(`Usage: node scripts/demo-flow.js [userDir]     (after npm run build)
+
+Prints the demo flow that npm start deploys, as flow JSON (secrets from the environment or the development defaults).
+npm start uses it as a module.`);
+  console.log(JSON.stringify(demoFlow({ userDir: process.argv[2] || path.join(__dirname, '..', '.node-red-dev') }).nodes, null, 2));
+}

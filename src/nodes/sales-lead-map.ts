@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError, type CompiledMapping, type FieldFailure } from '../leadmap';
-import { migrateLeadMapConfig, type LeadMapConfig } from '../leadmap/config';
+import { effectiveMapping, migrateLeadMapConfig, type LeadMapConfig } from '../leadmap/config';
 import type { MappingRow } from '../leadmap/types';
 import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
@@ -22,8 +22,12 @@ export = function (RED: NodeAPI) {
     const property = config.property || 'payload';
     let mapping: CompiledMapping | undefined;
     let configError: string | undefined;
+    const effective = effectiveMapping(config, getLeadPreset);
     try {
-      mapping = compileMapping(config.mappings ?? [], { split: config.split, splitPath: config.splitPath });
+      if (effective.mappings.length === 0 && config.preset && config.preset !== 'custom') {
+        throw new MappingConfigError(undefined, undefined, RED._('sales-lead-map.errors.unknown-preset-rows', { preset: config.preset }));
+      }
+      mapping = compileMapping(effective.mappings, { split: effective.split, splitPath: effective.splitPath });
     } catch (err) {
       if (!(err instanceof MappingConfigError)) throw err;
       configError = RED._('sales-lead-map.errors.config', { reason: err.message });

@@ -158,7 +158,7 @@ export = function (RED: NodeAPI) {
             node.lastDelivery = { payload: outcome.body, webhook: outcome.meta };
             const rejection: RejectedDelivery & { event: unknown } = {
               statusCode: 200,
-              reason: RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType ?? '?' }),
+              reason: outcome.meta.eventType ? RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType }) : RED._('sales-webhook-in.errors.schema-no-type'),
               provider: outcome.meta.provider,
               headers: outcome.meta.headers,
               receivedAt: outcome.meta.receivedAt,
