@@ -1,6 +1,7 @@
+import { currentVersion, migrate } from '../migrations';
 import type { LeadPreset, MappingRow } from './types';
 
-export const LEAD_MAP_VERSION = 1;
+export const LEAD_MAP_VERSION = currentVersion('sales-lead-map');
 
 /** What the sales-lead-map dialog stores. */
 export interface LeadMapConfig {
@@ -12,17 +13,9 @@ export interface LeadMapConfig {
   version?: number;
 }
 
-/** Brings a stored configuration up to the current version; version 0 (no version) had no splitPath and loose rows. */
+/** Brings a stored configuration up to the current version (the steps are in src/migrations.ts). */
 export function migrateLeadMapConfig<T extends LeadMapConfig>(config: T): T {
-  if (config.version) return config;
-  return {
-    ...config,
-    splitPath: config.splitPath ?? '',
-    property: config.property || 'payload',
-    preset: config.preset || 'custom',
-    mappings: (config.mappings ?? []).map((row) => ({ ...row, type: row.type || 'string', required: Boolean(row.required), default: row.default ?? '' })),
-    version: LEAD_MAP_VERSION,
-  };
+  return migrate('sales-lead-map', config);
 }
 
 /** The rows and split a lead map runs with, and where they come from. */

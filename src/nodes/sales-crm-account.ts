@@ -1,10 +1,12 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { accountSettings, authFor, CrmConfigError, CrmHttp, DEFAULT_FIELD_MAPS } from '../crm';
+import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 
 export = function (RED: NodeAPI) {
-  function SalesCrmAccount(this: CrmAccountNode, config: NodeDef & Record<string, unknown>) {
-    RED.nodes.createNode(this, config);
+  function SalesCrmAccount(this: CrmAccountNode, storedConfig: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, storedConfig);
+    const config = migrate('sales-crm-account', storedConfig);
     const credentials = this.credentials ?? {};
     try {
       this.settings = accountSettings(config, credentials);

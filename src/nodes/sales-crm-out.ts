@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { CrmError, DEFAULT_FIELD_MAPS, migrateCrmOutConfig, upsertLead, type CrmOutConfig, type UpsertOptions } from '../crm';
+import { CrmError, DEFAULT_FIELD_MAPS, upsertLead, type CrmOutConfig, type UpsertOptions } from '../crm';
 import { leadSchema } from '../leadmap/lead';
+import { migrate } from '../migrations';
 import { describeIssues } from '../providers/envelope';
 import type { CrmAccountNode } from './crm-account-node';
 
@@ -11,7 +12,7 @@ const STATUS_INTERVAL_MS = 250;
 export = function (RED: NodeAPI) {
   function SalesCrmOut(this: Node, rawConfig: CrmOutNodeDef) {
     RED.nodes.createNode(this, rawConfig);
-    const config = migrateCrmOutConfig(rawConfig);
+    const config = migrate('sales-crm out', rawConfig);
     const node = this;
     const account = RED.nodes.getNode(config.account ?? '') as CrmAccountNode | null;
     const configError = !account

@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
 import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import { migrate } from '../migrations';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerSendTestEndpoint } from './send-test-endpoint';
@@ -38,8 +39,9 @@ function positiveNumber(value: unknown, fallback: number): number | undefined {
 }
 
 export = function (RED: NodeAPI) {
-  function SalesWebhookIn(this: WebhookInNode, config: WebhookInConfig) {
-    RED.nodes.createNode(this, config);
+  function SalesWebhookIn(this: WebhookInNode, storedConfig: WebhookInConfig) {
+    RED.nodes.createNode(this, storedConfig);
+    const config = migrate('sales-webhook in', storedConfig);
     const node = this;
     const fail = (key: string, params?: Record<string, string>) => {
       const text = RED._(`sales-webhook-in.errors.${key}`, params);
