@@ -5,7 +5,7 @@ const tseslint = require('typescript-eslint');
 const globals = require('globals');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'nodes/', 'node_modules/', 'bench/results/', '.node-red-dev/', '.tmp/'] },
+  { ignores: ['dist/', 'nodes/', 'resources/', 'node_modules/', 'bench/results/', '.node-red-dev/', '.tmp/'] },
   {
     files: ['src/**/*.ts'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],
@@ -22,6 +22,11 @@ module.exports = tseslint.config(
     extends: [js.configs.recommended],
     languageOptions: { sourceType: 'commonjs', ecmaVersion: 2022, globals: { ...globals.node, ...globals.mocha } },
     rules: { 'no-unused-vars': ['error', { args: 'none', caughtErrors: 'none' }] },
+  },
+  {
+    // Runs in the editor page, wrapped by scripts/build.js.
+    files: ['editor/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, migrations: 'readonly', facts: 'readonly', $: 'readonly' } },
   },
   {
     // Functions passed to page.evaluate run in the editor page.

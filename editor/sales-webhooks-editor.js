@@ -1,7 +1,6 @@
 // The editor side of src/migrations.ts and src/editorFacts.ts. scripts/build.js wraps this file with the compiled
 // migrations (`migrations`) and the runtime's constants (`facts`) into resources/sales-webhooks-editor.js, which
 // every dialog loads before its own script.
-/* global migrations, facts, $ */
 window.SalesWebhooksEditor = {
     facts: facts,
     migrate: migrations.migrate,
