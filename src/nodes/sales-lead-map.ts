@@ -3,12 +3,12 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError, rowValues, type CompiledMapping, type FieldFailure } from '../leadmap';
 import { effectiveMapping, type LeadMapConfig } from '../leadmap/config';
 import { migrate } from '../migrations';
+import { throttledStatus } from '../shared/throttledStatus';
 import type { MappingRow } from '../leadmap/types';
 import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
 import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
 
-const STATUS_INTERVAL_MS = 250;
 
 function describeFailures(failures: FieldFailure[]): string {
   return failures.map((f) => (f.row ? `${f.field} (${f.path}): ${f.reason}` : `${f.path}: ${f.reason}`)).join('; ');
@@ -39,17 +39,14 @@ export = function (RED: NodeAPI) {
     if (mapping) node.status({});
 
     const counts = { leads: 0, failed: 0 };
-    let statusTimer: NodeJS.Timeout | undefined;
-    const scheduleStatus = () => {
-      statusTimer ??= setTimeout(() => {
-        statusTimer = undefined;
-        node.status({
-          fill: counts.failed > 0 ? 'yellow' : 'green',
-          shape: 'dot',
-          text: RED._('sales-lead-map.status.counts', { leads: String(counts.leads), failed: String(counts.failed) }),
-        });
-      }, STATUS_INTERVAL_MS);
-    };
+    const status = throttledStatus(() =>
+      node.status({
+        fill: counts.failed > 0 ? 'yellow' : 'green',
+        shape: 'dot',
+        text: RED._('sales-lead-map.status.counts', { leads: String(counts.leads), failed: String(counts.failed) }),
+      }),
+    );
+    const scheduleStatus = status.schedule;
 
     node.on('input', (msg: NodeMessage & { webhook?: unknown }, send, done) => {
       const fail = (message: string, fields: FieldFailure[]) => {
@@ -77,7 +74,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', () => {
-      if (statusTimer) clearTimeout(statusTimer);
+      status.cancel();
     });
   }
 
