@@ -41,8 +41,9 @@ const reference = describeProviders().map((provider) => {
     : '<p>Any JSON object: this generic scheme has no documented event list, so every event flows with <code>known: false</code>.</p>';
   return `<h4>${escape(provider.label)} (<code>${escape(provider.id)}</code>)</h4>\n<p>${escape(provider.description)}</p>\n${events}`;
 }).join('\n');
+// All help lives in help/<node type>.html; the build writes it where Node-RED reads it, filling in generated parts.
 const helpDir = path.join(root, 'help');
-for (const file of fs.readdirSync(helpDir)) {
+for (const file of fs.readdirSync(helpDir).filter((f) => f.endsWith('.html'))) {
   const template = fs.readFileSync(path.join(helpDir, file), 'utf8');
   fs.writeFileSync(path.join(root, 'nodes', 'locales', 'en-US', file), template.replace('<!-- provider-reference -->', reference));
 }
