@@ -120,6 +120,7 @@ describe('the dialogs in the editor', function () {
     assert.match(await page.textContent('#sales-lead-map-mode'), /Following the preset/);
     await page.click('#node-dialog-ok');
     assert.deepEqual(await page.evaluate(() => RED.nodes.node('follower').mappings), []);
+    assert.equal(await page.evaluate(() => RED.nodes.node('follower').valid), true, 'no rows is valid while a preset is followed');
   });
 
   it('"Last delivery" finds the sales webhook in upstream through a switch, and through link nodes', async function () {

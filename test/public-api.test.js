@@ -2,6 +2,7 @@
 // The package used outside Node-RED, required by its name: verify a signed delivery, map it to a lead, upsert the
 // lead into a CRM (the loopback HubSpot emulator, over real HTTP). Nothing here loads Node-RED.
 const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const send = require('./support/senders');
@@ -16,7 +17,9 @@ describe('the pure API: require("node-red-contrib-sales-webhooks")', function ()
     assert.equal(require.resolve('node-red-contrib-sales-webhooks'), path.join(__dirname, '..', 'dist', 'index.js'));
     const types = fs.readFileSync(path.join(__dirname, '..', 'dist', 'index.d.ts'), 'utf8');
     for (const name of ['createVerifier', 'compileMapping', 'mapEvent', 'upsertLead', 'CrmHttp']) assert.match(types, new RegExp(`\\b${name}\\b`), name);
-    assert.ok(!Object.keys(require.cache).some((file) => /[/\\]node-red[/\\]|@node-red/.test(file)), 'Node-RED is not loaded');
+    // In a process of its own (the suite loads Node-RED elsewhere): requiring the API loads no Node-RED module.
+    const loaded = execFileSync(process.execPath, ['-e', "require('node-red-contrib-sales-webhooks'); console.log(JSON.stringify(Object.keys(require.cache)))"], { cwd: path.join(__dirname, '..'), encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(loaded).filter((file) => /[/\\](node-red|@node-red)[/\\]/.test(file)), []);
   });
 
   it('verifies a SalesMagic (Svix) delivery and maps its call to one lead per prospect', function () {
