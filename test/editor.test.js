@@ -61,6 +61,9 @@ describe('the dialogs in the editor', function () {
     const { page } = browser;
     // The palette offers the node under our category.
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="sales-lead-map"]', { timeout: 15000 });
+    // Palette labels come from the locales.
+    assert.equal((await page.textContent('.red-ui-palette-node[data-palette-type="sales-lead-map"] .red-ui-palette-label')).replace(/\s+/g, ' ').trim(), 'lead map');
+    assert.equal((await page.textContent('.red-ui-palette-node[data-palette-type="sales-webhook in"] .red-ui-palette-label')).replace(/\s+/g, ' ').trim(), 'sales webhook');
 
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
     await page.waitForSelector('#node-input-preset option[value="saleassist:widget_new_conversation"]', { state: 'attached', timeout: 15000 });
