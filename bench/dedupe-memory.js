@@ -2,6 +2,10 @@
 // Shows that remembering any number of distinct delivery ids keeps memory bounded: 200,000 distinct ids through the
 // same DuplicateGuard the node uses, heap measured after a full GC at checkpoints. Run: node --expose-gc bench/dedupe-memory.js
 'use strict';
+require('../scripts/usage').helpRequested(`Usage: npm run bench:dedupe     (or: node --expose-gc bench/dedupe-memory.js [ids] after npm run build)
+
+Remembers [ids] distinct delivery ids (default 200000) in the DuplicateGuard the node uses, and prints the heap
+after a full GC at eight checkpoints: it stays bounded once the guard's capacity (50000) is reached.`);
 const { DuplicateGuard } = require('../dist/receive/duplicateGuard');
 
 if (typeof global.gc !== 'function') {

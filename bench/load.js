@@ -3,13 +3,17 @@
 // The load generator, run as its own process so it never shares an event loop with Node-RED. Every request is
 // built and signed before the clock starts; each is sent once (ours must never see a repeat it could short-cut).
 // Input (argv[2], JSON): { kind, url, count, connections, secret }. Output (stdout, JSON): autocannon's figures.
+require('../scripts/usage').helpRequested(`Usage: node bench/load.js '<json>'     (started by bench/run.js; not meant to be run by hand)
+
+Sends pre-signed unique requests with autocannon. <json> is { kind, url, count, connections, secret }, kind one of
+hmac or svix; prints autocannon's figures as JSON on stdout.`);
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { Webhook } = require('svix');
 
-const fixtures = path.join(__dirname, '..', 'test', 'fixtures');
+const fixtures = path.join(__dirname, '..', 'sample-events');
 const saleassist = JSON.parse(fs.readFileSync(path.join(fixtures, 'saleassist', 'widget_new_conversation.json'), 'utf8'));
 const salesmagic = JSON.parse(fs.readFileSync(path.join(fixtures, 'salesmagic', 'call.completed.json'), 'utf8'));
 

@@ -28,4 +28,14 @@ function printSummary(file, top = 25) {
 }
 
 module.exports = { printSummary };
-if (require.main === module) printSummary(process.argv[2]);
+if (require.main === module) {
+  require('../scripts/usage').helpRequested(`Usage: node bench/profile-summary.js <file.cpuprofile>
+
+Prints the functions with the most self time in a CPU profile (npm run bench:profile writes one to bench/results/)
+and the share spent in this package's code.`);
+  if (!process.argv[2]) {
+    console.error('Name a .cpuprofile file (see --help).');
+    process.exit(2);
+  }
+  printSummary(process.argv[2]);
+}

@@ -11,15 +11,27 @@ const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { parseArgs } = require('node:util');
-const { startNodeRed } = require('../test/support/real-node-red');
-const { getLeadPreset } = require('../dist/providers/registry');
+const { parseOptions } = require('../scripts/usage');
+
+const USAGE = `Usage: npm run bench [-- options]     (or: node bench/run.js [options] after npm run build)
+
+Drives four flows in one real Node-RED with autocannon and prints req/s, latency, errors and RSS per flow.
+
+Options:
+  --rounds <n>          interleaved rounds (default 5)
+  --requests <n>        requests per flow and round (default 20000)
+  --connections <n>     concurrent connections (default 20)
+  --soak                200,000 requests to ours; RSS at start, middle and end
+  --profile             run Node-RED with --cpu-prof and print where ours spends its time
+  --flows <list>        only these flows, comma-separated: echo, hand, ours, oursSvix
+  --out <file>          also write the results to this file
+  -h, --help            this text`;
 
 const SECRET = 'bench-hmac-secret-1c0ffee';
 const SVIX_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const resultsDir = path.join(__dirname, 'results');
 
-const { values: args } = parseArgs({
+const { values: args } = parseOptions(USAGE, {
   options: {
     rounds: { type: 'string', default: '5' },
     requests: { type: 'string', default: '20000' },
@@ -30,6 +42,9 @@ const { values: args } = parseArgs({
     flows: { type: 'string' },
   },
 });
+// Loaded after the options, so --help works before a build.
+const { startNodeRed } = require('../test/support/real-node-red');
+const { getLeadPreset } = require('../dist/providers/registry');
 
 const HAND_BUILT = `
 const raw = msg.payload;

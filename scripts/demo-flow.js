@@ -32,10 +32,19 @@ function demoFlow({ userDir, env = process.env }) {
       { id: `demo-src-${provider}`, type: 'sales-webhook-source', name: `${label} (demo)`, provider, tolerance: 300, credentials: { [secret.credential]: env[secret.env] || secret.value } },
       { id: `demo-in-${provider}`, type: 'sales-webhook in', z: tab, x: 160, y, name: '', url: `/webhooks/${provider}`, source: `demo-src-${provider}`, maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore: '', version: 1, wires: [[`demo-route-${provider}`], ['demo-rejected']] },
       { id: `demo-route-${provider}`, type: 'switch', z: tab, x: 440, y, name: eventType, property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }], checkall: 'true', repair: false, outputs: 2, wires: [[`demo-map-${provider}`], ['demo-other']] },
-      { id: `demo-map-${provider}`, type: 'sales-lead-map', z: tab, x: 770, y, name: '', preset: preset.id, mappings: preset.mappings, property: 'payload', split: Boolean(preset.splitPath), splitPath: preset.splitPath || '', version: 1, wires: [['demo-store', 'demo-leads'], ['demo-rejected']] },
+      // No rows of its own: the lead map follows its preset, so a package update's improvements reach the demo.
+      { id: `demo-map-${provider}`, type: 'sales-lead-map', z: tab, x: 770, y, name: '', preset: preset.id, mappings: [], property: 'payload', split: false, splitPath: '', version: 1, wires: [['demo-store', 'demo-leads'], ['demo-rejected']] },
     );
   });
   return { nodes, leadsFile };
 }
 
 module.exports = { demoFlow, PLATFORMS };
+
+if (require.main === module) {
+  require('./usage').helpRequested(`Usage: node scripts/demo-flow.js [userDir]     (after npm run build)
+
+Prints the demo flow that npm start deploys, as flow JSON (secrets from the environment or the development defaults).
+npm start uses it as a module.`);
+  console.log(JSON.stringify(demoFlow({ userDir: process.argv[2] || path.join(__dirname, '..', '.node-red-dev') }).nodes, null, 2));
+}

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // Takes docs/demo-flow.png: the demo flow in the editor, in Debian's headless Chromium (see test/support/browser.js).
+require('./usage').helpRequested(`Usage: npm run screenshot     (or: node scripts/screenshot.js after npm run build)
+
+Starts the demo on a free port, opens it in headless Chromium and writes docs/demo-flow.png.`);
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');

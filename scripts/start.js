@@ -25,6 +25,9 @@ function prepareUserDir(userDir) {
       "  flowFile: 'flows.json',",
       "  credentialSecret: process.env.NODE_RED_CREDENTIAL_SECRET || 'sales-webhooks-local-demo',",
       "  uiHost: process.env.HOST || '127.0.0.1',",
+      '  // The demo opens on its flow: no "Enable update notifications?" question and no welcome tour.',
+      '  telemetry: { enabled: false, updateNotification: false },',
+      '  editorTheme: { tours: false },',
       '};',
       '',
     ].join('\n'));
@@ -74,6 +77,10 @@ async function startDemo({ port = Number(process.env.PORT) || 1880, userDir = pa
 }
 
 if (require.main === module) {
+  require('./usage').helpRequested(`Usage: npm start [-- --reset]     (or: node scripts/start.js [--reset] after npm run build)
+
+Starts Node-RED on http://127.0.0.1:1880 (PORT, HOST to change) with this checkout's nodes and the demo flow, using
+the user directory .node-red-dev/. --reset deploys the demo flow again (after changing a *_SECRET or *_TOKEN).`);
   startDemo({ reset: process.argv.includes('--reset') }).then(({ url, leadsFile, child, stop }) => {
     console.log(`\nSales webhooks demo: ${url}`);
     console.log('  webhooks: ' + ['saleassist', 'salesmagic', 'callcall', 'salescaling', 'recorder'].map((p) => `${url}/webhooks/${p}`).join('\n            '));

@@ -5,7 +5,8 @@ const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow')
 const { startCrmEmulator } = require('./support/crm-emulator');
 const send = require('./support/senders');
 const { getLeadPreset } = require('../dist/providers/registry');
-const { parseRetryAfter, backoffDelay, accountSettings, buildFields, migrateCrmOutConfig, CrmConfigError } = require('../dist/crm');
+const { parseRetryAfter, backoffDelay, accountSettings, buildFields, CrmConfigError } = require('../dist/crm');
+const { migrate } = require('../dist/migrations');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
 const leadMapNode = require('../nodes/sales-lead-map.js');
@@ -57,7 +58,7 @@ describe('CRM units', function () {
   });
 
   it('migrates a node saved before versions, when the field map was an object', function () {
-    assert.deepEqual(migrateCrmOutConfig({ account: 'a', fieldMap: { Email: 'email' } }), { account: 'a', fieldMap: [{ crmField: 'Email', leadField: 'email' }], method: 'POST', externalIdField: '', url: '', version: 1 });
+    assert.deepEqual(migrate('sales-crm out', { account: 'a', fieldMap: { Email: 'email' } }), { account: 'a', fieldMap: [{ crmField: 'Email', leadField: 'email' }], method: 'POST', externalIdField: '', url: '', version: 1 });
   });
 });
 

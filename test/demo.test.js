@@ -7,6 +7,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { startDemo } = require('../scripts/start');
 const { freePort, waitFor } = require('./support/real-node-red');
+const { launchBrowser, requireBrowser } = require('./support/browser');
 
 const cli = (args) => new Promise((resolve) => {
   execFile(process.execPath, [path.join(__dirname, '..', 'bin', 'sales-webhooks.js'), ...args], { env: { ...process.env } }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
@@ -33,6 +34,30 @@ describe('the demo (npm start) and the test-event sender', function () {
     assert.ok(flows.filter((n) => n.type === 'sales-lead-map').every((n) => n.preset !== 'custom'));
     assert.ok(!JSON.stringify(flows).includes('dev-saleassist-token'), 'credentials never come back from the admin API');
     assert.doesNotMatch(demo.logs(), /\[error\]/);
+  });
+
+  it('opens clean: the editor is told not to ask about update notifications and not to start the welcome tour', async function () {
+    const settings = await (await fetch(`${demo.url}/settings`)).json();
+    // The editor asks about notifications while telemetryEnabled is undefined, and tours unless editorTheme.tours is false.
+    assert.equal(settings.telemetryEnabled, false);
+    assert.equal(settings.editorTheme.tours, false);
+  });
+
+  it('in the browser, the editor shows the flow: no update-notification question, no welcome tour', async function () {
+    requireBrowser(this);
+    const browser = await launchBrowser();
+    try {
+      const { page } = browser;
+      await page.goto(demo.url, { waitUntil: 'domcontentloaded' });
+      await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('demo-map-saleassist'), null, { timeout: 30000 });
+      await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group');
+      // Both appear right after the flows load when enabled; give them time to, then look.
+      await page.waitForTimeout(2000);
+      assert.equal(await page.getByText('No, do not enable notifications').count(), 0, 'update-notification question');
+      assert.equal(await page.locator('.red-ui-tourGuide-popover, .red-ui-tourGuide-shade').count(), 0, 'welcome tour');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('`sales-webhooks send saleassist` makes the lead appear in the lead store', async function () {

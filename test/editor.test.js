@@ -4,13 +4,14 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, requireBrowser } = require('./support/browser');
 
 describe('the dialogs in the editor', function () {
   this.timeout(90000);
   let nodeRed;
   let browser;
-  before(async () => {
+  before(async function () {
+    requireBrowser(this);
     // The welcome tour would cover the dialog; nothing else differs from default settings.
     nodeRed = await startNodeRed({ settings: 'module.exports = { editorTheme: { tours: false } };' });
     await nodeRed.deploy([
@@ -18,6 +19,19 @@ describe('the dialogs in the editor', function () {
       { id: 'src', type: 'sales-webhook-source', name: 'SaleAssist account', provider: 'saleassist', headerName: 'x-webhook-token', tolerance: 300, credentials: { token: 'editor-test-token-7f3a' } },
       { id: 'in', type: 'sales-webhook in', z: 'tab', x: 120, y: 100, url: '/webhooks/saleassist', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore: '', version: 1, wires: [['mapper'], []] },
       { id: 'mapper', type: 'sales-lead-map', z: 'tab', x: 300, y: 100, name: '', preset: 'custom', mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }], property: 'payload', split: false, splitPath: '', version: 1, wires: [[], []] },
+      // The demo's shape: sales webhook in → switch (by event type) → lead map that follows its preset (no rows).
+      { id: 'in2', type: 'sales-webhook in', z: 'tab', x: 120, y: 200, url: '/webhooks/saleassist-2', source: 'src', wires: [['route'], []] },
+      { id: 'route', type: 'switch', z: 'tab', x: 300, y: 200, property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'widget_new_conversation', vt: 'str' }, { t: 'else' }], checkall: 'true', repair: false, outputs: 2, wires: [['follower'], ['linkOut']] },
+      { id: 'follower', type: 'sales-lead-map', z: 'tab', x: 500, y: 200, preset: 'saleassist:widget_new_conversation', mappings: [], property: 'payload', split: false, splitPath: '', version: 1, wires: [[], []] },
+      // …and through link nodes, onto another tab.
+      { id: 'linkOut', type: 'link out', z: 'tab', x: 460, y: 260, mode: 'link', links: ['linkIn'] },
+      { id: 'tab2', type: 'tab', label: 'elsewhere' },
+      { id: 'linkIn', type: 'link in', z: 'tab2', x: 100, y: 100, links: ['linkOut'], wires: [['change']] },
+      { id: 'change', type: 'change', z: 'tab2', x: 260, y: 100, rules: [{ t: 'set', p: 'seen', pt: 'msg', to: 'true', tot: 'bool' }], wires: [['linked']] },
+      { id: 'linked', type: 'sales-lead-map', z: 'tab2', x: 440, y: 100, preset: 'custom', mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }], property: 'payload', version: 1, wires: [[], []] },
+      // A CRM out saved before versions existed, with the field map as an object: its dialog must open on rows.
+      { id: 'acct', type: 'sales-crm-account', system: 'http', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'editor-crm-token' } },
+      { id: 'oldCrm', type: 'sales-crm out', z: 'tab', x: 700, y: 300, account: 'acct', fieldMap: { Email: 'email', Name: 'fullName' }, wires: [[], []] },
     ]);
     browser = await launchBrowser();
     const { page } = browser;
@@ -28,9 +42,13 @@ describe('the dialogs in the editor', function () {
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, { timeout: 30000 });
   });
   const pageErrors = [];
+  // A closing dialog stays in the page while it slides out; the next one's selectors must not find it.
+  const closedTrays = (page) => page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10000 });
   afterEach(async () => {
+    if (!browser) return;
     // Leave no dialog open for the next test.
     await browser.page.evaluate(() => { while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close(); });
+    await closedTrays(browser.page);
     assert.deepEqual(pageErrors, []);
   });
   after(async () => {
@@ -43,6 +61,9 @@ describe('the dialogs in the editor', function () {
     const { page } = browser;
     // The palette offers the node under our category.
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="sales-lead-map"]', { timeout: 15000 });
+    // Palette labels come from the locales.
+    assert.equal((await page.textContent('.red-ui-palette-node[data-palette-type="sales-lead-map"] .red-ui-palette-label')).replace(/\s+/g, ' ').trim(), 'lead map');
+    assert.equal((await page.textContent('.red-ui-palette-node[data-palette-type="sales-webhook in"] .red-ui-palette-label')).replace(/\s+/g, ' ').trim(), 'sales webhook');
 
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
     await page.waitForSelector('#node-input-preset option[value="saleassist:widget_new_conversation"]', { state: 'attached', timeout: 15000 });
@@ -53,6 +74,23 @@ describe('the dialogs in the editor', function () {
     const preview = await page.textContent('#sales-lead-map-preview');
     assert.match(preview, /"email": "prakashm@athenabpo.in"/);
     assert.match(preview, /"fullName": "Prakash Mudhaliyar"/);
+    assert.equal(await page.getAttribute('#sales-lead-map-mode', 'data-mode'), 'following');
+
+    // Each row shows what it yields for the sample, beside it.
+    const valueOf = (field) => page.evaluate((f) => {
+      const row = [...document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row')].find((r) => r.querySelector('.sales-lead-map-field').value === f);
+      return row && row.querySelector('.sales-lead-map-value').textContent;
+    }, field);
+    await page.waitForFunction(() => [...document.querySelectorAll('.sales-lead-map-value')].some((v) => v.textContent === 'prakashm@athenabpo.in'));
+    assert.equal(await valueOf('email'), 'prakashm@athenabpo.in');
+    assert.equal(await valueOf('fullName'), 'Prakash Mudhaliyar');
+    // The rows take the height they need (no scroll bar inside the list) and there is one add button.
+    const list = await page.evaluate(() => {
+      const box = document.querySelector('#node-input-mapping-container').closest('.red-ui-editableList-container');
+      return { scroll: box.scrollHeight, client: box.clientHeight, addButtons: document.querySelectorAll('.red-ui-editableList-addButton').length };
+    });
+    assert.ok(list.scroll <= list.client + 1, `rows hidden behind a scroll bar: ${JSON.stringify(list)}`);
+    assert.equal(list.addButtons, 1);
 
     // The field picker: clicking a path adds a row for it, and the preview shows its value under custom.
     const rowsBefore = await page.locator('#node-input-mapping-container .sales-lead-map-row').count();
@@ -60,11 +98,13 @@ describe('the dialogs in the editor', function () {
     assert.equal(await page.locator('#node-input-mapping-container .sales-lead-map-row').count(), rowsBefore + 1);
     await page.waitForFunction(() => document.querySelector('#sales-lead-map-preview').textContent.includes('"device": "Mobile"'));
 
-    // A required row whose path finds nothing is marked with its reason.
+    assert.equal(await page.getAttribute('#sales-lead-map-mode', 'data-mode'), 'copied', 'an added row makes the rows a copy');
+
+    // A required row whose path finds nothing shows its reason in red in place of the value.
     await page.locator('#node-input-mapping-container .sales-lead-map-row').first().locator('.sales-lead-map-path').fill('payload.people_detail.nowhere');
     await page.waitForFunction(() => {
-      const reason = document.querySelector('#node-input-mapping-container .sales-lead-map-row .sales-lead-map-reason');
-      return reason && reason.textContent.includes('required');
+      const value = document.querySelector('#node-input-mapping-container .sales-lead-map-row .sales-lead-map-value');
+      return value && value.classList.contains('sales-lead-map-value-error') && value.textContent.includes('required');
     });
 
     // Done stores the rows on the node.
@@ -72,6 +112,50 @@ describe('the dialogs in the editor', function () {
     const stored = await page.evaluate(() => RED.nodes.node('mapper').mappings);
     assert.equal(stored.length, rowsBefore + 1);
     assert.equal(stored[0].path, 'payload.people_detail.nowhere');
+  });
+
+  it('a lead map with a preset and no rows follows the preset, and Done keeps it following', async function () {
+    const { page } = browser;
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('follower')));
+    await page.waitForFunction(() => document.querySelector('#sales-lead-map-mode')?.getAttribute('data-mode') === 'following' && document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 0, null, { timeout: 15000 });
+    const presetRows = await page.evaluate(() => fetch('sales-lead-map/presets').then((r) => r.json()).then((list) => list.find((p) => p.id === 'saleassist:widget_new_conversation').mappings.length));
+    assert.equal(await page.locator('#node-input-mapping-container .sales-lead-map-row').count(), presetRows, 'the preset\'s current rows are shown');
+    assert.match(await page.textContent('#sales-lead-map-mode'), /Following the preset/);
+    await page.click('#node-dialog-ok');
+    assert.deepEqual(await page.evaluate(() => RED.nodes.node('follower').mappings), []);
+    assert.equal(await page.evaluate(() => RED.nodes.node('follower').valid), true, 'no rows is valid while a preset is followed');
+  });
+
+  it('"Last delivery" finds the sales webhook in upstream through a switch, and through link nodes', async function () {
+    const { page } = browser;
+    const body = fs.readFileSync(require.resolve('../sample-events/saleassist/widget_new_conversation.json'));
+    const res = await fetch(`${nodeRed.url}/webhooks/saleassist-2`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-webhook-token': 'editor-test-token-7f3a' } });
+    assert.equal(res.status, 200);
+    for (const id of ['follower', 'linked']) {
+      await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
+      await page.waitForSelector('#sales-lead-map-from-delivery');
+      await page.click('#sales-lead-map-from-delivery');
+      await page.waitForFunction(() => document.querySelector('#sales-lead-map-sample').value.includes('prakashm@athenabpo.in'), null, { timeout: 15000 });
+      assert.equal(await page.textContent('#sales-lead-map-sample-message'), '');
+      await page.click('#node-dialog-cancel');
+      await closedTrays(page);
+    }
+    // The first lead map has no sales webhook in upstream that received anything: it says so.
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
+    await page.waitForSelector('#sales-lead-map-from-delivery');
+    await page.click('#sales-lead-map-from-delivery');
+    await page.waitForFunction(() => /No delivery yet/.test(document.querySelector('#sales-lead-map-sample-message').textContent), null, { timeout: 15000 });
+    await page.click('#node-dialog-cancel');
+  });
+
+  it('a sales-crm out saved with the old object field map opens on its rows and saves the current version', async function () {
+    const { page } = browser;
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('oldCrm')));
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-fieldMap-container .sales-crm-out-crm').length === 2, null, { timeout: 15000 });
+    assert.deepEqual(await page.$$eval('#node-input-fieldMap-container .sales-crm-out-crm', (inputs) => inputs.map((i) => i.value)), ['Email', 'Name']);
+    await page.click('#node-dialog-ok');
+    const saved = await page.evaluate(() => ({ fieldMap: RED.nodes.node('oldCrm').fieldMap, version: RED.nodes.node('oldCrm').version }));
+    assert.deepEqual(saved, { fieldMap: [{ crmField: 'Email', leadField: 'email' }, { crmField: 'Name', leadField: 'fullName' }], version: 1 });
   });
 
   it('the source dialog shows the chosen provider\'s description and only the fields it needs', async function () {

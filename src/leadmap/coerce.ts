@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { MappingType } from './types';
+import { epochToIso } from '../shared/epoch';
 
 /** A value coerced to a mapping type, or the reason it could not be. */
 export type Coerced = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -19,13 +20,12 @@ function toText(value: unknown): string | undefined {
 
 /** Epoch seconds or milliseconds, or any text Date understands, as ISO 8601. */
 function toIsoDate(value: unknown): string | undefined {
-  let date: Date | undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) date = new Date(Math.abs(value) >= 1e11 ? value : value * 1000);
-  else if (typeof value === 'string' && value.trim() !== '') {
-    const text = value.trim();
-    date = /^\d+$/.test(text) ? new Date(Number(text) >= 1e11 ? Number(text) : Number(text) * 1000) : new Date(text);
-  }
-  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
+  if (typeof value === 'number') return epochToIso(value);
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return epochToIso(text);
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 export function coerce(value: unknown, type: MappingType): Coerced {

@@ -45,8 +45,8 @@ export interface MapResult {
 const STANDARD = new Set<string>(STANDARD_LEAD_FIELDS);
 const FIELD_NAME = /^[A-Za-z_][\w-]*$/;
 
-/** The documents' notation (payload.people_detail.email) means the same as $.payload.people_detail.email. */
-export function normalizePath(path: string): string {
+/** A row's path as JSONPath: the documents' notation (payload.people_detail.email) means $.payload.people_detail.email. */
+export function toJsonPath(path: string): string {
   const trimmed = path.trim();
   if (trimmed.startsWith('$')) return trimmed;
   return trimmed.startsWith('[') ? `$${trimmed}` : `$.${trimmed}`;
@@ -77,7 +77,7 @@ function checkPath(path: string): string | undefined {
 /** The split path a mapping implies: the prefix of its first row that selects many records ("…[*]"). */
 export function inferSplitPath(rows: Pick<MappingRow, 'path'>[]): string | undefined {
   for (const { path } of rows) {
-    const normalized = normalizePath(path || '');
+    const normalized = toJsonPath(path || '');
     const index = normalized.indexOf('[*]');
     if (index !== -1) return normalized.slice(0, index + 3);
   }
@@ -89,7 +89,7 @@ export function compileMapping(rows: MappingRow[], options: { split?: boolean; s
   if (!Array.isArray(rows) || rows.length === 0) throw new MappingConfigError(undefined, undefined, 'add at least one mapping row');
   let splitPath: string | undefined;
   if (options.split) {
-    splitPath = options.splitPath?.trim() ? normalizePath(options.splitPath) : inferSplitPath(rows);
+    splitPath = options.splitPath?.trim() ? toJsonPath(options.splitPath) : inferSplitPath(rows);
     if (!splitPath) throw new MappingConfigError(undefined, undefined, 'splitting needs a path that selects several records, such as payload.call.prospects[*]');
     const problem = checkPath(splitPath);
     if (problem) throw new MappingConfigError(undefined, undefined, `the split path ${problem}`);
@@ -105,7 +105,7 @@ export function compileMapping(rows: MappingRow[], options: { split?: boolean; s
     const type = (raw.type || 'string') as MappingType;
     if (!MAPPING_TYPES.includes(type)) throw new MappingConfigError(row, field, `unknown type "${String(raw.type)}"`);
     if (!raw.path || !String(raw.path).trim()) throw new MappingConfigError(row, field, 'enter a path, for example payload.people_detail.email');
-    const jsonPath = normalizePath(String(raw.path));
+    const jsonPath = toJsonPath(String(raw.path));
     const problem = checkPath(jsonPath);
     if (problem) throw new MappingConfigError(row, field, `the path ${problem}`);
     const recordPath = splitPath && jsonPath.startsWith(splitPath) ? `$${jsonPath.slice(splitPath.length)}` : undefined;

@@ -1,11 +1,13 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { accountSettings, AUTHS_BY_SYSTEM, CrmConfigError, CrmHttp, DEFAULT_FIELD_MAPS, DEFAULT_LOGIN_URLS, DEFAULT_BASE_URLS, ZOHO_ACCOUNTS_SERVERS } from '../crm';
+import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
 
 export = function (RED: NodeAPI) {
-  function SalesCrmAccount(this: CrmAccountNode, config: NodeDef & Record<string, unknown>) {
-    RED.nodes.createNode(this, config);
+  function SalesCrmAccount(this: CrmAccountNode, storedConfig: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, storedConfig);
+    const config = migrate('sales-crm-account', storedConfig);
     const credentials = this.credentials ?? {};
     try {
       this.settings = accountSettings(config, credentials);

@@ -1,7 +1,8 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { CrmAuthRefusedError, CrmError, DEFAULT_FIELD_MAPS, migrateCrmOutConfig, upsertLead, type CrmOutConfig, type UpsertOptions, type UpsertResult } from '../crm';
+import { CrmAuthRefusedError, CrmError, DEFAULT_FIELD_MAPS, upsertLead, type CrmOutConfig, type UpsertOptions, type UpsertResult } from '../crm';
 import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
+import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
@@ -13,7 +14,7 @@ interface OutputError { message: string; status?: number; crmMessage?: string; a
 export = function (RED: NodeAPI) {
   function SalesCrmOut(this: Node, rawConfig: CrmOutNodeDef) {
     RED.nodes.createNode(this, rawConfig);
-    const config = migrateCrmOutConfig(rawConfig);
+    const config = migrate('sales-crm out', rawConfig);
     const node = this;
     const account = RED.nodes.getNode(config.account ?? '') as CrmAccountNode | null;
     const configError = !account

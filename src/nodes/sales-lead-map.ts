@@ -1,13 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError, type CompiledMapping, type FieldFailure } from '../leadmap';
-import { migrateLeadMapConfig, type LeadMapConfig } from '../leadmap/config';
+import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError, rowValues, type CompiledMapping, type FieldFailure } from '../leadmap';
+import { effectiveMapping, type LeadMapConfig } from '../leadmap/config';
+import { migrate } from '../migrations';
+import { throttledStatus } from '../shared/throttledStatus';
 import type { MappingRow } from '../leadmap/types';
 import { getLeadPreset, listLeadPresets } from '../providers/registry';
+import { sampleEventFile } from '../sampleEvents';
+import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
 
-const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures');
-const STATUS_INTERVAL_MS = 250;
 
 function describeFailures(failures: FieldFailure[]): string {
   return failures.map((f) => (f.row ? `${f.field} (${f.path}): ${f.reason}` : `${f.path}: ${f.reason}`)).join('; ');
@@ -19,12 +20,16 @@ export = function (RED: NodeAPI) {
   function SalesLeadMap(this: Node, rawConfig: LeadMapNodeDef) {
     RED.nodes.createNode(this, rawConfig);
     const node = this;
-    const config = migrateLeadMapConfig(rawConfig);
+    const config = migrate('sales-lead-map', rawConfig);
     const property = config.property || 'payload';
     let mapping: CompiledMapping | undefined;
     let configError: string | undefined;
+    const effective = effectiveMapping(config, getLeadPreset);
     try {
-      mapping = compileMapping(config.mappings ?? [], { split: config.split, splitPath: config.splitPath });
+      if (effective.mappings.length === 0 && config.preset && config.preset !== 'custom') {
+        throw new MappingConfigError(undefined, undefined, RED._('sales-lead-map.errors.unknown-preset-rows', { preset: config.preset }));
+      }
+      mapping = compileMapping(effective.mappings, { split: effective.split, splitPath: effective.splitPath });
     } catch (err) {
       if (!(err instanceof MappingConfigError)) throw err;
       configError = RED._('sales-lead-map.errors.config', { reason: err.message });
@@ -34,17 +39,14 @@ export = function (RED: NodeAPI) {
     if (mapping) node.status({});
 
     const counts = { leads: 0, failed: 0 };
-    let statusTimer: NodeJS.Timeout | undefined;
-    const scheduleStatus = () => {
-      statusTimer ??= setTimeout(() => {
-        statusTimer = undefined;
-        node.status({
-          fill: counts.failed > 0 ? 'yellow' : 'green',
-          shape: 'dot',
-          text: RED._('sales-lead-map.status.counts', { leads: String(counts.leads), failed: String(counts.failed) }),
-        });
-      }, STATUS_INTERVAL_MS);
-    };
+    const status = throttledStatus(() =>
+      node.status({
+        fill: counts.failed > 0 ? 'yellow' : 'green',
+        shape: 'dot',
+        text: RED._('sales-lead-map.status.counts', { leads: String(counts.leads), failed: String(counts.failed) }),
+      }),
+    );
+    const scheduleStatus = status.schedule;
 
     node.on('input', (msg: NodeMessage & { webhook?: unknown }, send, done) => {
       const fail = (message: string, fields: FieldFailure[]) => {
@@ -72,7 +74,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', () => {
-      if (statusTimer) clearTimeout(statusTimer);
+      status.cancel();
     });
   }
 
@@ -89,18 +91,33 @@ export = function (RED: NodeAPI) {
   RED.httpAdmin.get('/sales-lead-map/fixture/:preset', read, (req, res) => {
     const preset = getLeadPreset(String(req.params.preset));
     if (!preset) return res.status(404).json({ error: RED._('sales-lead-map.errors.unknown-preset') });
-    const file = path.join(FIXTURES_DIR, preset.provider, `${preset.eventType}.json`);
+    const file = sampleEventFile(preset.provider, preset.eventType);
     fs.readFile(file, 'utf8', (err, text) => {
       if (err) return res.status(404).json({ error: RED._('sales-lead-map.errors.no-fixture') });
       res.json({ payload: JSON.parse(text), webhook: { provider: preset.provider, eventType: preset.eventType } });
     });
   });
 
-  RED.httpAdmin.get('/sales-lead-map/last-delivery/:nodeId', read, (req, res) => {
-    const source = RED.nodes.getNode(String(req.params.nodeId)) as (Node & { lastDelivery?: unknown; type?: string }) | null;
-    if (!source || source.type !== 'sales-webhook in') return res.status(404).json({ error: RED._('sales-lead-map.errors.no-source-node') });
-    if (!source.lastDelivery) return res.status(404).json({ error: RED._('sales-lead-map.errors.no-delivery-yet') });
-    res.json(source.lastDelivery);
+  type ReceiverNode = Node & { lastDelivery?: unknown; type?: string };
+  const sendLastDelivery = (receiverId: string, res: { status(code: number): { json(body: unknown): void }; json(body: unknown): void }) => {
+    const receiver = RED.nodes.getNode(receiverId) as ReceiverNode | null;
+    if (!receiver || receiver.type !== 'sales-webhook in') return res.status(404).json({ error: RED._('sales-lead-map.errors.no-receiver-node') });
+    if (!receiver.lastDelivery) return res.status(404).json({ error: RED._('sales-lead-map.errors.no-delivery-yet') });
+    res.json(receiver.lastDelivery);
+  };
+
+  RED.httpAdmin.get('/sales-lead-map/last-delivery/:nodeId', read, (req, res) => sendLastDelivery(String(req.params.nodeId), res));
+
+  // The dialog's "Last delivery": the nearest sales webhook in upstream of this lead map in the deployed flows,
+  // through any nodes (switch, change, link out → link in, link call).
+  RED.httpAdmin.get('/sales-lead-map/:id/upstream-delivery', read, (req, res) => {
+    const nodes: FlowNodeConfig[] = [];
+    RED.nodes.eachNode((config: unknown) => { nodes.push(config as FlowNodeConfig); });
+    const id = String(req.params.id);
+    if (!nodes.some((n) => n.id === id)) return res.status(404).json({ error: RED._('sales-lead-map.errors.not-deployed') });
+    const receiver = nearestUpstream(nodes, id, (n) => n.type === 'sales-webhook in');
+    if (!receiver) return res.status(404).json({ error: RED._('sales-lead-map.errors.not-connected') });
+    sendLastDelivery(receiver.id, res);
   });
 
   RED.httpAdmin.post('/sales-lead-map/preview', write, (req, res) => {
@@ -111,10 +128,12 @@ export = function (RED: NodeAPI) {
       compiled = compileMapping(body.mappings ?? [], { split: body.split, splitPath: body.splitPath });
     } catch (err) {
       if (!(err instanceof MappingConfigError)) throw err;
-      return res.json({ leads: [], failures: [{ row: err.row ?? 0, field: err.field ?? '', reason: err.message }], paths });
+      const rows = body.sample && typeof body.sample === 'object' ? rowValues(body.mappings ?? [], { split: body.split, splitPath: body.splitPath }, body.sample, leadSourceFrom(body.webhook)) : [];
+      return res.json({ leads: [], failures: [{ row: err.row ?? 0, field: err.field ?? '', reason: err.message }], paths, rows });
     }
-    if (!body.sample || typeof body.sample !== 'object') return res.json({ leads: [], failures: [], paths });
+    if (!body.sample || typeof body.sample !== 'object') return res.json({ leads: [], failures: [], paths, rows: [] });
     const { leads, failures } = mapEvent(compiled, body.sample, leadSourceFrom(body.webhook));
-    res.json({ leads, failures, paths });
+    const rows = rowValues(body.mappings ?? [], { split: body.split, splitPath: body.splitPath }, body.sample, leadSourceFrom(body.webhook));
+    res.json({ leads, failures, paths, rows });
   });
 };

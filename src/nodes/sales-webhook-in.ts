@@ -1,7 +1,11 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
-import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import { handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import { migrate } from '../migrations';
+import { WEBHOOK_IN_DEFAULTS } from '../receive/webhookInDefaults';
+import { positiveNumber } from '../shared/numbers';
+import { throttledStatus } from '../shared/throttledStatus';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerSendTestEndpoint } from './send-test-endpoint';
@@ -25,21 +29,13 @@ interface WebhookInNode extends Node {
   source?: SalesWebhookSourceNode;
 }
 
-const DEFAULT_DEDUPE_HOURS = 24;
-const DEFAULT_DEDUPE_LIMIT = 50000;
 const SEEN_CONTEXT_KEY = 'salesWebhookSeenDeliveries';
 const SAVE_DELAY_MS = 2000;
-const STATUS_INTERVAL_MS = 250;
-
-function positiveNumber(value: unknown, fallback: number): number | undefined {
-  if (value === undefined || value === '' || value === null) return fallback;
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
 
 export = function (RED: NodeAPI) {
-  function SalesWebhookIn(this: WebhookInNode, config: WebhookInConfig) {
-    RED.nodes.createNode(this, config);
+  function SalesWebhookIn(this: WebhookInNode, storedConfig: WebhookInConfig) {
+    RED.nodes.createNode(this, storedConfig);
+    const config = migrate('sales-webhook in', storedConfig);
     const node = this;
     const fail = (key: string, params?: Record<string, string>) => {
       const text = RED._(`sales-webhook-in.errors.${key}`, params);
@@ -50,10 +46,10 @@ export = function (RED: NodeAPI) {
     if (RED.settings.httpNodeRoot === false) return fail('http-disabled');
     if (!config.url || !String(config.url).trim()) return fail('missing-url');
     const url = '/' + String(config.url).trim().replace(/^\/+/, '');
-    const maxBytes = positiveNumber(config.maxBytes, DEFAULT_MAX_BYTES);
+    const maxBytes = positiveNumber(config.maxBytes, WEBHOOK_IN_DEFAULTS.maxBytes);
     if (maxBytes === undefined) return fail('invalid-max-bytes');
-    const dedupeHours = positiveNumber(config.dedupeHours, DEFAULT_DEDUPE_HOURS);
-    const dedupeLimit = positiveNumber(config.dedupeLimit, DEFAULT_DEDUPE_LIMIT);
+    const dedupeHours = positiveNumber(config.dedupeHours, WEBHOOK_IN_DEFAULTS.dedupeHours);
+    const dedupeLimit = positiveNumber(config.dedupeLimit, WEBHOOK_IN_DEFAULTS.dedupeLimit);
     if (dedupeHours === undefined || dedupeLimit === undefined) return fail('invalid-dedupe');
     const source = RED.nodes.getNode(config.source) as SalesWebhookSourceNode | null;
     if (!source) return fail('missing-source');
@@ -75,9 +71,7 @@ export = function (RED: NodeAPI) {
     }
 
     const counts = { accepted: 0, rejected: 0, invalid: 0, duplicates: 0 };
-    let statusTimer: NodeJS.Timeout | undefined;
     const showStatus = () => {
-      statusTimer = undefined;
       if (!processor) return;
       const unverified = processor.profile.verification.kind === 'none';
       const text = RED._('sales-webhook-in.status.counts', {
@@ -91,8 +85,8 @@ export = function (RED: NodeAPI) {
         text: unverified ? `${RED._('sales-webhook-in.status.unverified')} · ${text}` : text,
       });
     };
-    // Status updates travel to every open editor; one per burst is enough.
-    const scheduleStatus = () => { statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS); };
+    const status = throttledStatus(showStatus);
+    const scheduleStatus = status.schedule;
     if (processor) {
       node.status(processor.profile.verification.kind === 'none'
         ? { fill: 'yellow', shape: 'ring', text: RED._('sales-webhook-in.status.unverified') }
@@ -158,7 +152,7 @@ export = function (RED: NodeAPI) {
             node.lastDelivery = { payload: outcome.body, webhook: outcome.meta };
             const rejection: RejectedDelivery & { event: unknown } = {
               statusCode: 200,
-              reason: RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType ?? '?' }),
+              reason: outcome.meta.eventType ? RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType }) : RED._('sales-webhook-in.errors.schema-no-type'),
               provider: outcome.meta.provider,
               headers: outcome.meta.headers,
               receivedAt: outcome.meta.receivedAt,
@@ -189,7 +183,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       unregister?.();
-      if (statusTimer) clearTimeout(statusTimer);
+      status.cancel();
       if (saveTimer) clearTimeout(saveTimer);
       node.status({});
       if (guard) saveSeen(done);

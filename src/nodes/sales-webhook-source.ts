@@ -1,4 +1,5 @@
 import type { NodeAPI, NodeDef } from 'node-red';
+import { migrate } from '../migrations';
 import { describeProviders, getProvider } from '../providers/registry';
 import { buildVerifierOptions, type SourceConfig } from '../receive/source';
 import { authenticationHeaders, createVerifier } from '../verify';
@@ -8,8 +9,9 @@ import type { SalesWebhookSourceNode } from './source-node';
 type SourceNodeDef = NodeDef & SourceConfig;
 
 export = function (RED: NodeAPI) {
-  function SalesWebhookSource(this: SalesWebhookSourceNode, config: SourceNodeDef) {
-    RED.nodes.createNode(this, config);
+  function SalesWebhookSource(this: SalesWebhookSourceNode, storedConfig: SourceNodeDef) {
+    RED.nodes.createNode(this, storedConfig);
+    const config = migrate('sales-webhook-source', storedConfig);
     this.authenticationHeaders = [];
     const profile = getProvider(config.provider);
     if (!profile) {

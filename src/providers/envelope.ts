@@ -1,4 +1,5 @@
 import type { ZodError } from 'zod';
+import { epochToIso } from '../shared/epoch';
 import type { ProviderProfile } from './types';
 
 export interface Envelope {
@@ -31,10 +32,7 @@ const text = (value: unknown): string | undefined =>
 /** A time as sent when it is text; epoch seconds or milliseconds become ISO 8601. */
 function time(value: unknown): string | undefined {
   if (typeof value === 'string') return value || undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  const ms = value >= 1e11 ? value : value * 1000;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  return typeof value === 'number' ? epochToIso(value) : undefined;
 }
 
 /** Where the provider keeps the event type, id and time of a parsed delivery. */

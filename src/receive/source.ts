@@ -1,4 +1,5 @@
 import type { ProviderProfile } from '../providers/types';
+import { positiveNumber } from '../shared/numbers';
 import { WebhookConfigError, type VerificationScheme, type VerifierOptions } from '../verify/types';
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -30,8 +31,8 @@ const nonEmpty = (value: string | undefined): value is string => typeof value ==
  * provider shows, and the secrets it needs. Throws WebhookConfigError (never quoting a secret).
  */
 export function buildVerifierOptions(profile: ProviderProfile, config: SourceConfig, credentials: SourceCredentials): VerifierOptions {
-  const tolerance = config.tolerance === undefined || config.tolerance === '' ? DEFAULT_TOLERANCE_SECONDS : Number(config.tolerance);
-  if (!Number.isFinite(tolerance) || tolerance <= 0) {
+  const tolerance = positiveNumber(config.tolerance, DEFAULT_TOLERANCE_SECONDS);
+  if (tolerance === undefined) {
     throw new WebhookConfigError('tolerance', 'tolerance must be a positive number of seconds');
   }
   const shown = new Set(profile.fields);

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { ProviderProfile } from '../providers/types';
+import { sampleEventFile } from '../sampleEvents';
 import { signDelivery } from '../verify/sign';
 import type { VerificationScheme } from '../verify/types';
-
-export const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures');
 
 export interface TestDelivery {
   body: Buffer;
@@ -27,7 +25,7 @@ function uniqueCopy(profile: ProviderProfile, example: Buffer): Buffer {
 
 /** The documented event types that have an example body, in the provider's order. */
 export function testEventTypes(profile: ProviderProfile): string[] {
-  return Object.keys(profile.events).filter((type) => fs.existsSync(path.join(FIXTURES_DIR, profile.id, `${type}.json`)));
+  return Object.keys(profile.events).filter((type) => fs.existsSync(sampleEventFile(profile.id, type)));
 }
 
 /**
@@ -36,7 +34,7 @@ export function testEventTypes(profile: ProviderProfile): string[] {
  */
 export function buildTestDelivery(profile: ProviderProfile, scheme: VerificationScheme, eventType: string, secret: string, { tamper = false, same = false } = {}): TestDelivery {
   if (!testEventTypes(profile).includes(eventType)) throw new Error(`${profile.label} has no example of "${eventType}"`);
-  const example = fs.readFileSync(path.join(FIXTURES_DIR, profile.id, `${eventType}.json`));
+  const example = fs.readFileSync(sampleEventFile(profile.id, eventType));
   const body = same ? example : uniqueCopy(profile, example);
   // SaleAssist sends python-requests' content type; everyone else plain JSON.
   const contentType = profile.id === 'saleassist' ? 'application/json; charset=UTF-8' : 'application/json';

@@ -1,19 +1,21 @@
 'use strict';
-// Debian's chromium, driven by playwright-core; never a downloaded browser. A missing browser is a loud failure.
+// A system Chromium or Chrome, driven by playwright-core; never a downloaded browser. Tests call requireBrowser(this)
+// in their before hook: without a browser they skip with one line (or fail under CI), see ./system-tools.js.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
+const { findSystemTool, requireSystemTool, CHROMIUM } = require('./system-tools');
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** For a mocha before hook: the browser's path, or the suite is skipped (a failure when CI is set). */
+const requireBrowser = (context) => requireSystemTool(context, CHROMIUM);
 
 async function launchBrowser() {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium); .ci/run does this`);
-  }
+  const executablePath = findSystemTool(CHROMIUM);
+  if (!executablePath) throw new Error(`No Chromium or Chrome found. ${CHROMIUM.howToInstall}`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     viewport: { width: 1400, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -28,4 +30,4 @@ async function launchBrowser() {
   };
 }
 
-module.exports = { launchBrowser, CHROMIUM };
+module.exports = { launchBrowser, requireBrowser };

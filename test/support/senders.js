@@ -80,7 +80,9 @@ function tokenHeaders(_body, { token = SECRETS.token, headerName = 'x-webhook-to
   return { 'content-type': contentType, [headerName]: token };
 }
 
-const fixturesDir = path.resolve(__dirname, '..', 'fixtures');
+// The package's sample events (sample-events/<provider>/<event>.json); `fixturesDir` is the older name.
+const sampleEventsDir = path.resolve(__dirname, '..', '..', 'sample-events');
+const fixturesDir = sampleEventsDir;
 /** The exact bytes of a fixture file. */
 function fixture(provider, eventType) {
   return fs.readFileSync(path.join(fixturesDir, provider, `${eventType}.json`));
@@ -97,7 +99,7 @@ const PLATFORMS = {
 
 module.exports = {
   PLATFORMS,
-  SECRETS, hmac, nowSeconds, randomId, fixture, fixturesDir,
+  SECRETS, hmac, nowSeconds, randomId, fixture, fixturesDir, sampleEventsDir,
   svixHeaders, standardHeaders, stripeHeaders, recorderHeaders, recorderDocumentedExampleHeaders,
   callcallHeaders, githubHeaders, tokenHeaders,
 };

@@ -1,6 +1,6 @@
 'use strict';
 const assert = require('node:assert/strict');
-const { DuplicateGuard } = require('../dist/receive/duplicateGuard');
+const { DuplicateGuard } = require('../../dist/receive/duplicateGuard');
 
 describe('DuplicateGuard', function () {
   let now;

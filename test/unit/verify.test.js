@@ -5,7 +5,7 @@ const crypto = require('node:crypto');
 const { Webhook: SvixWebhook } = require('svix');
 const { Webhook: StandardWebhook } = require('standardwebhooks');
 const Stripe = require('stripe');
-const { createVerifier, authenticationHeaders, signDelivery, WebhookVerificationError, WebhookConfigError } = require('../dist/verify');
+const { createVerifier, authenticationHeaders, signDelivery, WebhookVerificationError, WebhookConfigError } = require('../../dist/verify');
 
 const SVIX_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OTHER_SVIX_SECRET = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';

@@ -1,16 +1,16 @@
 'use strict';
 // The mapping engine alone: paths, types, names, split, errors and the safe evaluator.
 const assert = require('node:assert/strict');
-const { compileMapping, mapEvent, normalizePath, listPaths, MappingConfigError, migrateLeadMapConfig, coerce } = require('../dist/leadmap');
+const { compileMapping, mapEvent, toJsonPath, listPaths, MappingConfigError, migrateLeadMapConfig, coerce } = require('../../dist/leadmap');
 
 const row = (field, path, type = 'string', extra = {}) => ({ field, path, type, required: false, default: '', ...extra });
 const mapOne = (rows, event, source) => mapEvent(compileMapping(rows), event, source);
 
 describe('lead mapping engine', function () {
   it('reads the documents\' notation and JSONPath alike', function () {
-    assert.equal(normalizePath('payload.people_detail.email'), '$.payload.people_detail.email');
-    assert.equal(normalizePath('$.a.b'), '$.a.b');
-    assert.equal(normalizePath("['odd key']"), "$['odd key']");
+    assert.equal(toJsonPath('payload.people_detail.email'), '$.payload.people_detail.email');
+    assert.equal(toJsonPath('$.a.b'), '$.a.b');
+    assert.equal(toJsonPath("['odd key']"), "$['odd key']");
     const event = { payload: { people_detail: { email: '  Prakashm@AthenaBPO.in ' } } };
     const a = mapOne([row('email', 'payload.people_detail.email', 'email')], event);
     const b = mapOne([row('email', '$.payload.people_detail.email', 'email')], event);
@@ -105,17 +105,17 @@ describe('lead mapping engine', function () {
 
 describe('plain paths take a short cut that must agree with jsonpath-plus', function () {
   const { JSONPath } = require('jsonpath-plus');
-  const { plainSteps, normalizePath } = require('../dist/leadmap');
+  const { plainSteps, toJsonPath } = require('../../dist/leadmap');
   const fs = require('node:fs');
   const path = require('node:path');
   it('gives the same value as jsonpath-plus for every path of every fixture', function () {
-    const dir = path.join(__dirname, 'fixtures');
+    const dir = path.join(__dirname, '..', '..', 'sample-events');
     let checked = 0;
     for (const provider of fs.readdirSync(dir).filter((d) => !d.includes('.'))) {
       for (const file of fs.readdirSync(path.join(dir, provider))) {
         const event = JSON.parse(fs.readFileSync(path.join(dir, provider, file), 'utf8'));
         for (const { path: p } of listPaths(event)) {
-          const jsonPath = normalizePath(p);
+          const jsonPath = toJsonPath(p);
           const steps = plainSteps(jsonPath);
           assert.ok(steps, `${p} is a plain path`);
           const viaSteps = mapOne([row('x', p, 'json')], event).leads[0]?.custom.x;

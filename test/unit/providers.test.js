@@ -4,9 +4,9 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { JSONPath } = require('jsonpath-plus');
-const { listProviders, describeProviders, listLeadPresets, getProvider } = require('../dist/providers/registry');
-const { readEnvelope, validateEvent } = require('../dist/providers/envelope');
-const { fixturesDir, SECRETS } = require('./support/senders');
+const { listProviders, describeProviders, listLeadPresets, getProvider } = require('../../dist/providers/registry');
+const { readEnvelope, validateEvent } = require('../../dist/providers/envelope');
+const { fixturesDir, SECRETS } = require('../support/senders');
 
 const readFixture = (provider, eventType) => JSON.parse(fs.readFileSync(path.join(fixturesDir, provider, `${eventType}.json`), 'utf8'));
 const at = (json, p) => JSONPath({ path: p.startsWith('$') ? p : `$.${p}`, json, wrap: true, eval: 'safe' });

@@ -3,10 +3,10 @@
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { describeProviders, listLeadPresets } = require('../dist/providers/registry');
-const pkg = require('../package.json');
+const { describeProviders, listLeadPresets } = require('../../dist/providers/registry');
+const pkg = require('../../package.json');
 
-const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 
 describe('README', function () {
   it('names every provider, every documented event and every preset', function () {
@@ -21,6 +21,6 @@ describe('README', function () {
     for (const node of ['sales-webhook in', 'sales-webhook-source', 'sales-lead-map', 'sales-crm out', 'sales-crm-account']) assert.ok(readme.includes(node), node);
     assert.match(readme, /```sh\nnpm test\n```/);
     assert.equal(pkg.scripts.test, 'npm run build && mocha');
-    assert.ok(fs.existsSync(path.join(__dirname, '..', 'docs', 'demo-flow.png')));
+    assert.ok(fs.existsSync(path.join(__dirname, '..', '..', 'docs', 'demo-flow.png')));
   });
 });

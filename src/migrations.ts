@@ -1,0 +1,100 @@
+/**
+ * How a saved node's configuration evolves: per node type, an ordered list of steps, each bringing a configuration
+ * up to its `version`. The runtime applies them in every node constructor, and the editor applies the same steps when
+ * a dialog opens (scripts/build.js serves this compiled file to the editor as resources/sales-webhooks-editor.js),
+ * so this module imports nothing at run time: it must run unchanged in the browser.
+ */
+
+export type StoredConfig = Record<string, unknown>;
+
+export interface MigrationStep {
+  version: number;
+  /** What changed, in one line; the tests name each step by it. */
+  change: string;
+  up(config: StoredConfig): StoredConfig;
+}
+
+export const NODE_TYPES = ['sales-webhook-source', 'sales-webhook in', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'] as const;
+export type NodeTypeName = (typeof NODE_TYPES)[number];
+
+const rowsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
+  'sales-webhook-source': [
+    { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
+    {
+      version: 2,
+      change: 'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
+      up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
+    },
+  ],
+  'sales-webhook in': [
+    { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
+    {
+      version: 2,
+      change: 'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
+      up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
+    },
+  ],
+  'sales-lead-map': [
+    {
+      version: 1,
+      change: 'rows get a type, required and default; splitPath, property and preset get their defaults',
+      up: (config) => ({
+        ...config,
+        splitPath: config.splitPath ?? '',
+        property: config.property || 'payload',
+        preset: config.preset || 'custom',
+        mappings: rowsOf(config.mappings).map((raw) => {
+          const row = (raw && typeof raw === 'object' ? raw : {}) as StoredConfig;
+          return { ...row, type: row.type || 'string', required: Boolean(row.required), default: row.default ?? '' };
+        }),
+      }),
+    },
+  ],
+  'sales-crm-account': [
+    { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
+    {
+      version: 2,
+      change: 'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
+      up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
+    },
+  ],
+  'sales-crm out': [
+    {
+      version: 1,
+      change: 'the field map, an object { crmField: leadField } before, becomes ordered rows; method, externalIdField and url get their defaults',
+      up: (config) => {
+        const stored = config.fieldMap;
+        const fieldMap = Array.isArray(stored)
+          ? stored
+          : stored && typeof stored === 'object'
+            ? Object.entries(stored as Record<string, unknown>).map(([crmField, leadField]) => ({ crmField, leadField: String(leadField ?? '') }))
+            : [];
+        return { ...config, fieldMap, method: config.method || 'POST', externalIdField: config.externalIdField ?? '', url: config.url ?? '' };
+      },
+    },
+  ],
+};
+
+/** The version a node of this type is saved with by this package. */
+export function currentVersion(type: NodeTypeName): number {
+  const steps = MIGRATIONS[type];
+  return steps.length ? steps[steps.length - 1].version : 0;
+}
+
+/**
+ * Applies, in order, every step newer than the stored version (none stored means 0) and stamps each step's version.
+ * Returns the same object when nothing applies, a new one otherwise; the input is never changed.
+ */
+export function migrate<T extends object>(type: NodeTypeName, config: T): T {
+  const steps = MIGRATIONS[type];
+  if (!steps) throw new Error(`no migrations for node type "${type}"`);
+  const stored = Number((config as StoredConfig).version) || 0;
+  let result = config as StoredConfig;
+  for (const step of steps) {
+    if (step.version <= stored) continue;
+    result = { ...step.up({ ...result }), version: step.version };
+  }
+  return result as T;
+}

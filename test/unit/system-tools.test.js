@@ -1,0 +1,63 @@
+'use strict';
+// The fresh-machine rule: a missing system program skips its tests with one line, unless CI is set.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { findSystemTool, requireSystemTool } = require('../support/system-tools');
+
+describe('system tools the tests need (Chromium, redis-server)', function () {
+  let dir;
+  let tool;
+  const saved = { CI: process.env.CI, FAKE_TOOL_PATH: process.env.FAKE_TOOL_PATH };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'system-tools-'));
+    tool = path.join(dir, 'fake-browser');
+    fs.writeFileSync(tool, '#!/bin/sh\n', { mode: 0o755 });
+    delete process.env.FAKE_TOOL_PATH;
+    delete process.env.CI;
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  });
+  const missing = () => ({ label: 'Fake', envVar: 'FAKE_TOOL_PATH', candidates: [path.join(dir, 'nope')], names: ['no-such-program-4f1c'], howToInstall: 'apt-get install fake, then npm test' });
+
+  it('finds the first usual path that is an executable file, and prefers the environment variable', function () {
+    assert.equal(findSystemTool({ candidates: [path.join(dir, 'nope'), dir, tool] }), tool);
+    fs.writeFileSync(path.join(dir, 'not-executable'), '', { mode: 0o644 });
+    assert.equal(findSystemTool({ candidates: [path.join(dir, 'not-executable')] }), undefined);
+    process.env.FAKE_TOOL_PATH = tool;
+    assert.equal(findSystemTool({ envVar: 'FAKE_TOOL_PATH', candidates: [] }), tool);
+    process.env.FAKE_TOOL_PATH = path.join(dir, 'nope');
+    assert.equal(findSystemTool({ envVar: 'FAKE_TOOL_PATH', candidates: [tool] }), undefined, 'a wrong variable is not silently ignored');
+  });
+
+  it('finds a program by name on PATH', function () {
+    const savedPath = process.env.PATH;
+    process.env.PATH = dir;
+    try {
+      assert.equal(findSystemTool({ names: ['fake-browser'] }), tool);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
+  it('skips with one line saying how to install it when missing, and fails when CI is set', function () {
+    let skipped = 0;
+    const lines = [];
+    const log = console.log;
+    console.log = (line) => lines.push(line);
+    try {
+      requireSystemTool({ skip: () => { skipped++; } }, missing());
+      requireSystemTool({ skip: () => { skipped++; } }, missing());
+    } finally {
+      console.log = log;
+    }
+    assert.equal(skipped, 2);
+    assert.equal(lines.length, 1, 'one line, not one per suite');
+    assert.match(lines[0], /skipping the Fake tests: .*To run them: apt-get install fake, then npm test/);
+    process.env.CI = 'true';
+    assert.throws(() => requireSystemTool({ skip: () => assert.fail('CI must not skip') }, missing()), /CI runs every test: apt-get install fake/);
+  });
+});
