@@ -22,19 +22,9 @@ const rowsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []
 export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
   'sales-webhook-source': [
     { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
-    {
-      version: 2,
-      change: 'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
-      up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
-    },
   ],
   'sales-webhook in': [
     { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
-    {
-      version: 2,
-      change: 'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
-      up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
-    },
   ],
   'sales-lead-map': [
     {

@@ -57,7 +57,7 @@ describe('shared rules', function () {
     assert.deepEqual(facts.leadSourceFields, ['source.provider', 'source.eventType', 'source.eventId', 'source.receivedAt']);
     assert.equal(facts.webhookIn.maxBytes, 1048576);
     assert.equal(new RegExp(facts.headerNamePattern).test('x-webhook-token'), true);
-    assert.equal(facts.versions['sales-crm-account'], 1);
+    assert.equal(facts.versions['sales-crm-account'], 2);
     assert.equal(JSON.stringify(facts), JSON.stringify(JSON.parse(JSON.stringify(facts))), 'plain JSON');
   });
 });
