@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
+import { receiveRedaction, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
 import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
@@ -60,6 +60,8 @@ export = function (RED: NodeAPI) {
     node.url = url;
     node.source = source;
 
+    const credentials = source.credentials ?? {};
+    const redaction = receiveRedaction(source.authenticationHeaders, [credentials.secret, credentials.previousSecret, credentials.token]);
     let processor: DeliveryProcessor | null = null;
     const guard = config.dedupe === false ? undefined : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
     if (source.configError || !source.profile || !source.verifier) {
@@ -68,7 +70,7 @@ export = function (RED: NodeAPI) {
       processor = {
         profile: source.profile,
         verifier: source.verifier,
-        redactedHeaders: redactedHeaderSet(source.authenticationHeaders),
+        redaction,
         guard,
       };
       if (source.profile.verification.kind === 'none') node.warn(RED._('sales-webhook-in.warn.unverified'));
@@ -125,6 +127,7 @@ export = function (RED: NodeAPI) {
     const rejectionMessage = (rejection: RejectedDelivery): NodeMessage => ({ payload: rejection, topic: 'rejected' });
     const endpoint: WebhookEndpoint = {
       maxBytes,
+      redaction,
       ready,
       processor: () => processor,
       onRefusal(refusal: Refusal) {

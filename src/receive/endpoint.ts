@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonContentType } from './contentType';
-import { processDelivery, redactHeaders, type DeliveryOutcome, type DeliveryProcessor } from './delivery';
+import { processDelivery, type DeliveryOutcome, type DeliveryProcessor } from './delivery';
+import { redactHeaders, type HeaderRedaction } from '../redact';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 
@@ -14,6 +15,8 @@ export interface Refusal {
 
 export interface WebhookEndpoint {
   maxBytes: number;
+  /** How headers of refused requests are shown; known even while the source's configuration is unusable. */
+  redaction: HeaderRedaction;
   /** The processor in force; null while the node's configuration is unusable (every request gets 503). */
   processor(): DeliveryProcessor | null;
   /** Resolves once persisted duplicate keys are loaded, so no retry slips through at start-up. */
@@ -45,8 +48,7 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
   const receivedAt = new Date();
   const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
     sendError(res, statusCode, reason, extraHeaders);
-    const processor = endpoint.processor();
-    endpoint.onRefusal({ statusCode, reason, receivedAt, headers: redactHeaders(req.headers, processor ? processor.redactedHeaders : new Set(['authorization', 'cookie'])) });
+    endpoint.onRefusal({ statusCode, reason, receivedAt, headers: redactHeaders(req.headers, endpoint.redaction) });
   };
 
   if (req.method !== 'POST') return refuse(405, 'method not allowed, use POST', { allow: 'POST' });
