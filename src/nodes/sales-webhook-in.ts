@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { receiveRedaction, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
-import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerSendTestEndpoint } from './send-test-endpoint';
@@ -11,6 +11,8 @@ interface WebhookInConfig extends NodeDef {
   url: string;
   source: string;
   maxBytes?: number | string;
+  /** Seconds a body may take to arrive. */
+  bodyTimeout?: number | string;
   dedupe?: boolean;
   dedupeHours?: number | string;
   dedupeLimit?: number | string;
@@ -52,6 +54,8 @@ export = function (RED: NodeAPI) {
     const url = '/' + String(config.url).trim().replace(/^\/+/, '');
     const maxBytes = positiveNumber(config.maxBytes, DEFAULT_MAX_BYTES);
     if (maxBytes === undefined) return fail('invalid-max-bytes');
+    const bodyTimeoutSeconds = positiveNumber(config.bodyTimeout, DEFAULT_BODY_TIMEOUT_MS / 1000);
+    if (bodyTimeoutSeconds === undefined) return fail('invalid-body-timeout');
     const dedupeHours = positiveNumber(config.dedupeHours, DEFAULT_DEDUPE_HOURS);
     const dedupeLimit = positiveNumber(config.dedupeLimit, DEFAULT_DEDUPE_LIMIT);
     if (dedupeHours === undefined || dedupeLimit === undefined) return fail('invalid-dedupe');
@@ -127,6 +131,7 @@ export = function (RED: NodeAPI) {
     const rejectionMessage = (rejection: RejectedDelivery): NodeMessage => ({ payload: rejection, topic: 'rejected' });
     const endpoint: WebhookEndpoint = {
       maxBytes,
+      bodyTimeoutMs: bodyTimeoutSeconds * 1000,
       redaction,
       ready,
       processor: () => processor,

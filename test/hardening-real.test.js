@@ -1,0 +1,159 @@
+'use strict';
+// Issue 10 in a real Node-RED process with default settings and this package installed: routes next to the admin
+// app, sockets and bodies from hostile or broken senders.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const path = require('node:path');
+const undici = require('undici');
+const { startNodeRed, waitFor } = require('./support/real-node-red');
+const { postRaw } = require('./support/flow');
+const send = require('./support/senders');
+
+const TOKEN = send.SECRETS.token;
+const JSON_TOKEN_HEADERS = { 'content-type': 'application/json', 'x-webhook-token': TOKEN };
+const readLines = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+
+/** Nodes that write "<node id> <fill> <text>" for every status of the webhook nodes, and outputs to files. */
+function statusAndOutputs(dir) {
+  return [
+    { id: 'status', type: 'status', z: 'tab', scope: null, wires: [['status-format']] },
+    { id: 'status-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'status.source.id & " " & $string(status.fill) & " " & $string(status.text)', tot: 'jsonata' }], wires: [['status-file']] },
+    { id: 'status-file', type: 'file', z: 'tab', filename: path.join(dir, 'status.txt'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
+    { id: 'out-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(topic) & " " & $string(payload.statusCode)', tot: 'jsonata' }], wires: [['out-file']] },
+    { id: 'out-file', type: 'file', z: 'tab', filename: path.join(dir, 'out.txt'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
+  ];
+}
+
+const tab = { id: 'tab', type: 'tab', label: 'hardening' };
+const tokenSource = { id: 'src', type: 'sales-webhook-source', provider: 'saleassist', credentials: { token: TOKEN } };
+const webhookNode = (id, url, extra = {}) => ({ id, type: 'sales-webhook in', z: 'tab', url, source: 'src', maxBytes: 1048576, dedupe: false, wires: [['out-format'], ['out-format']], ...extra });
+
+/** Declares `declared` bytes, sends `sent` of them and stalls. Returns { done: Promise<{status, body, error}>, req }. */
+function partialPost(url, { declared, sent, headers = JSON_TOKEN_HEADERS }) {
+  const req = http.request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': declared } });
+  const done = new Promise((resolve) => {
+    const result = { status: undefined, body: '', error: undefined };
+    req.on('response', (res) => {
+      result.status = res.statusCode;
+      res.on('data', (c) => { result.body += c; });
+      res.on('end', () => resolve(result));
+      res.on('error', () => resolve(result));
+    });
+    req.on('error', (err) => { result.error = err.code; resolve(result); });
+  });
+  req.write(Buffer.alloc(sent, 0x20));
+  return { done, req };
+}
+
+/**
+ * A raw socket that sends a chunked request whose body never ends. Resolves with the status line it read and
+ * whether the server closed the connection within `waitMs` (the client never closes it).
+ */
+function endlessBody(port, { method, contentType, waitMs = 15000 }) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let answer = '';
+    let writer;
+    const finish = (serverClosed) => {
+      clearInterval(writer);
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ statusLine: answer.split('\r\n')[0], serverClosed });
+    };
+    const timer = setTimeout(() => finish(false), waitMs);
+    socket.on('data', (d) => { answer += d; });
+    socket.on('end', () => finish(true));
+    socket.on('error', () => finish(true));
+    socket.on('close', () => finish(true));
+    socket.write(`${method} /webhooks/stall HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${contentType}\r\nX-Webhook-Token: ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    const chunk = `4000\r\n${' '.repeat(0x4000)}\r\n`;
+    writer = setInterval(() => { if (!socket.destroyed) socket.write(chunk); }, 5);
+  });
+}
+
+describe('issue 10 in a real Node-RED with default settings', function () {
+  this.timeout(90000);
+  let nodeRed;
+  before(async function () {
+    nodeRed = await startNodeRed();
+  });
+  after(async () => {
+    if (!nodeRed) return;
+    await nodeRed.stop();
+    fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+  });
+
+  describe('defect 6: a body declared too large gets a 413 the sender can read', function () {
+    before(async () => {
+      await nodeRed.deploy([tab, tokenSource, webhookNode('in', '/webhooks/big'), ...statusAndOutputs(nodeRed.userDir)]);
+    });
+    const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
+
+    it('undici fetch reads the 413 instead of a network error', async function () {
+      const res = await undici.fetch(`${nodeRed.url}/webhooks/big`, { method: 'POST', body: big, headers: JSON_TOKEN_HEADERS });
+      assert.equal(res.status, 413);
+      assert.match((await res.json()).error, /larger than 1048576 bytes/);
+    });
+
+    it('http.request reads the 413, declared or chunked', async function () {
+      const declared = await postRaw(`${nodeRed.url}/webhooks/big`, { body: big, headers: JSON_TOKEN_HEADERS });
+      assert.equal(declared.status, 413);
+      const chunked = await new Promise((resolve, reject) => {
+        const req = http.request(`${nodeRed.url}/webhooks/big`, { method: 'POST', headers: JSON_TOKEN_HEADERS }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 32; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+        req.end();
+      });
+      assert.equal(chunked, 413);
+    });
+  });
+
+  describe('defect 7: bodies that stall, and refused requests with endless bodies', function () {
+    before(async () => {
+      await nodeRed.deploy([
+        tab, tokenSource,
+        webhookNode('in', '/webhooks/stall'),
+        webhookNode('in-patient', '/webhooks/patient', { bodyTimeout: 60 }),
+        ...statusAndOutputs(nodeRed.userDir),
+      ]);
+    });
+
+    it('a body that stops arriving gets 408 and its socket closed (default body time)', async function () {
+      const stalled = Array.from({ length: 20 }, () => partialPost(`${nodeRed.url}/webhooks/stall`, { declared: 1048576, sent: 900 * 1024 }));
+      for (const result of await Promise.all(stalled.map((s) => s.done))) {
+        assert.equal(result.status, 408, JSON.stringify(result));
+        assert.match(result.body, /did not arrive in time/);
+      }
+    });
+
+    it('unfinished bodies beyond the process-wide cap get 503 with Retry-After', async function () {
+      const requests = Array.from({ length: 80 }, () => partialPost(`${nodeRed.url}/webhooks/patient`, { declared: 1048576, sent: 1000 * 1024 }));
+      try {
+        // 64 MiB of them are held (their senders stall, the body time is 60 s); the rest are refused at once.
+        const settled = await Promise.all(requests.map((r) => Promise.race([r.done, new Promise((resolve) => setTimeout(() => resolve(null), 8000))])));
+        const statuses = settled.map((r) => r && r.status);
+        assert.ok(statuses.filter((s) => s === 503).length >= 10, JSON.stringify(statuses));
+        assert.ok(statuses.filter((s) => s === null).length >= 60, 'the bodies under the cap are still being read');
+        assert.ok(statuses.every((s) => s === null || s === 503), JSON.stringify(statuses));
+      } finally {
+        for (const r of requests) r.req.destroy();
+      }
+    });
+
+    for (const [label, method, contentType, status] of [
+      ['405 (wrong method)', 'PUT', 'application/json', 405],
+      ['415 (not JSON)', 'POST', 'text/plain', 415],
+    ]) {
+      it(`${label} answers and then closes a socket whose body never ends`, async function () {
+        const result = await endlessBody(nodeRed.port, { method, contentType });
+        assert.match(result.statusLine, new RegExp(`^HTTP/1.1 ${status} `));
+        assert.ok(result.serverClosed, 'the server closed the connection instead of reading the endless body');
+      });
+    }
+  });
+});
