@@ -7,6 +7,7 @@ const http = require('node:http');
 const net = require('node:net');
 const path = require('node:path');
 const undici = require('undici');
+const WebSocket = require('ws');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { postRaw } = require('./support/flow');
 const send = require('./support/senders');
@@ -18,7 +19,7 @@ const readLines = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8')
 /** Nodes that write "<node id> <fill> <text>" for every status of the webhook nodes, and outputs to files. */
 function statusAndOutputs(dir) {
   return [
-    { id: 'status', type: 'status', z: 'tab', scope: null, wires: [['status-format']] },
+    { id: 'watch-statuses', type: 'status', z: 'tab', scope: null, wires: [['status-format']] },
     { id: 'status-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'status.source.id & " " & $string(status.fill) & " " & $string(status.text)', tot: 'jsonata' }], wires: [['status-file']] },
     { id: 'status-file', type: 'file', z: 'tab', filename: path.join(dir, 'status.txt'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
     { id: 'out-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(topic) & " " & $string(payload.statusCode)', tot: 'jsonata' }], wires: [['out-file']] },
@@ -27,6 +28,7 @@ function statusAndOutputs(dir) {
 }
 
 const tab = { id: 'tab', type: 'tab', label: 'hardening' };
+// The status node must exist before the nodes it watches: a status set while a node is created reaches only status nodes created earlier.
 const tokenSource = { id: 'src', type: 'sales-webhook-source', provider: 'saleassist', credentials: { token: TOKEN } };
 const webhookNode = (id, url, extra = {}) => ({ id, type: 'sales-webhook in', z: 'tab', url, source: 'src', maxBytes: 1048576, dedupe: false, wires: [['out-format'], ['out-format']], ...extra });
 
@@ -87,9 +89,10 @@ describe('issue 10 in a real Node-RED with default settings', function () {
 
   describe('defect 6: a body declared too large gets a 413 the sender can read', function () {
     before(async () => {
-      await nodeRed.deploy([tab, tokenSource, webhookNode('in', '/webhooks/big'), ...statusAndOutputs(nodeRed.userDir)]);
+      await nodeRed.deploy([tab, ...statusAndOutputs(nodeRed.userDir), tokenSource, webhookNode('in', '/webhooks/big')]);
     });
-    const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
+    // 4 MiB: past what loopback socket buffers absorb, so a server that closes early shows as a reset.
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
 
     it('undici fetch reads the 413 instead of a network error', async function () {
       const res = await undici.fetch(`${nodeRed.url}/webhooks/big`, { method: 'POST', body: big, headers: JSON_TOKEN_HEADERS });
@@ -106,7 +109,7 @@ describe('issue 10 in a real Node-RED with default settings', function () {
           res.on('end', () => resolve(res.statusCode));
         });
         req.on('error', reject);
-        for (let i = 0; i < 32; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
+        for (let i = 0; i < 64; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
         req.end();
       });
       assert.equal(chunked, 413);
@@ -116,10 +119,9 @@ describe('issue 10 in a real Node-RED with default settings', function () {
   describe('defect 7: bodies that stall, and refused requests with endless bodies', function () {
     before(async () => {
       await nodeRed.deploy([
-        tab, tokenSource,
+        tab, ...statusAndOutputs(nodeRed.userDir), tokenSource,
         webhookNode('in', '/webhooks/stall'),
         webhookNode('in-patient', '/webhooks/patient', { bodyTimeout: 60 }),
-        ...statusAndOutputs(nodeRed.userDir),
       ]);
     });
 
@@ -155,5 +157,119 @@ describe('issue 10 in a real Node-RED with default settings', function () {
         assert.ok(result.serverClosed, 'the server closed the connection instead of reading the endless body');
       });
     }
+  });
+
+  /** Deploys only what changed (the editor's default): untouched nodes keep running. */
+  async function deployChangedNodes(flow) {
+    const before = nodeRed.logs().split('Started modified nodes').length;
+    const res = await fetch(`${nodeRed.url}/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'nodes', 'Node-RED-API-Version': 'v1' },
+      body: JSON.stringify(flow),
+    });
+    assert.ok(res.ok, `deploy failed: ${res.status}`);
+    await waitFor(() => nodeRed.logs().split('Started modified nodes').length > before, 15000, 20);
+  }
+  /**
+   * The status the editor would show for each node, as "<id> <fill> <text>": read from the runtime's comms socket,
+   * which replays the latest status of every node (a status set while a node is created reaches no status node).
+   */
+  function editorStatuses() {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`${nodeRed.url.replace('http', 'ws')}/comms`);
+      const latest = {};
+      socket.on('open', () => socket.send(JSON.stringify({ subscribe: 'status/#' })));
+      socket.on('message', (data) => {
+        for (const { topic, data: status } of [].concat(JSON.parse(String(data)))) {
+          if (topic?.startsWith('status/')) latest[topic.slice(7)] = `${topic.slice(7)} ${status.fill} ${status.text}`;
+        }
+      });
+      socket.on('error', reject);
+      setTimeout(() => { socket.close(); resolve(latest); }, 300);
+    });
+  }
+  let statuses = {};
+  const lastStatus = (id) => statuses[id];
+  const waitForStatus = (predicate) => waitFor(async () => { statuses = await editorStatuses(); return predicate(); });
+
+  describe('defects 1, 2 and 10: routes next to the editor', function () {
+    const SHADOWING = {
+      'admin-flows': '/flows',
+      'admin-root': '/',
+      'admin-nodes': '/nodes',
+      'admin-settings': '/settings',
+      'admin-auth': '/auth/login',
+      'admin-odd-case': '/FLOWS/',
+      'admin-double-slash': '//flows',
+      'admin-inject': '/inject/abc',
+    };
+
+    it('a path that would hide an admin route is refused at deploy with a red status; the editor keeps working, also after a restart', async function () {
+      const flow = [
+        tab, ...statusAndOutputs(nodeRed.userDir), tokenSource,
+        { id: 'an-inject', type: 'inject', z: 'tab', repeat: '', once: false, wires: [[]] },
+        ...Object.entries(SHADOWING).map(([id, url]) => webhookNode(id, url)),
+        webhookNode('fine', '/webhooks/fine'),
+      ];
+      await nodeRed.deploy(flow);
+      await waitForStatus(() => Object.keys(SHADOWING).every((id) => lastStatus(id)));
+      for (const id of Object.keys(SHADOWING)) assert.match(lastStatus(id), new RegExp(`^${id} red .*would hide the Node-RED editor's own`), id);
+      assert.match(nodeRed.logs(), /\/flows would hide the Node-RED editor's own \/flows routes/);
+
+      const checkEditor = async () => {
+        const flows = await fetch(`${nodeRed.url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } });
+        assert.equal(flows.status, 200);
+        assert.ok(Array.isArray(await flows.json()));
+        const editor = await fetch(`${nodeRed.url}/`);
+        assert.equal(editor.status, 200);
+        assert.match(await editor.text(), /<title>Node-RED<\/title>/);
+        for (const adminPath of ['/settings', '/nodes', '/auth/login', '/FLOWS/']) {
+          const res = await fetch(`${nodeRed.url}${adminPath}`, { headers: { accept: 'application/json' } });
+          assert.equal(res.status, 200, adminPath);
+        }
+        const inject = await fetch(`${nodeRed.url}/inject/an-inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        assert.equal(inject.status, 200);
+      };
+      await checkEditor();
+      const body = Buffer.from('{"event_type":"x"}');
+      assert.equal((await postRaw(`${nodeRed.url}/webhooks/fine`, { body, headers: JSON_TOKEN_HEADERS })).status, 200);
+
+      await nodeRed.stop();
+      nodeRed = await startNodeRed({ userDir: nodeRed.userDir });
+      await checkEditor();
+    });
+
+    it('a URL Express cannot compile is refused before anything is registered, and leaves no ghost route', async function () {
+      await nodeRed.deploy([tab, ...statusAndOutputs(nodeRed.userDir), tokenSource, webhookNode('bad', '/bad('), webhookNode('pattern', '/hooks/:tenant')]);
+      await waitForStatus(() => lastStatus('bad') && lastStatus('pattern'));
+      assert.match(lastStatus('bad'), /^bad red \/bad\( is not a plain URL path/);
+      assert.match(lastStatus('pattern'), /^pattern red \/hooks\/:tenant is not a plain URL path/);
+      const body = Buffer.from('{"event_type":"x"}');
+      const ghost = await postRaw(`${nodeRed.url}/bad(`, { body, headers: JSON_TOKEN_HEADERS });
+      assert.equal(ghost.status, 404, ghost.body);
+      await nodeRed.deploy([tab, ...statusAndOutputs(nodeRed.userDir), tokenSource]);
+      assert.equal((await postRaw(`${nodeRed.url}/bad(`, { body, headers: JSON_TOKEN_HEADERS })).status, 404);
+    });
+
+    it('two nodes on one path: when the one that answers is removed, the other takes the path over', async function () {
+      fs.rmSync(path.join(nodeRed.userDir, 'out.txt'), { force: true });
+      const second = { ...webhookNode('second', '/webhooks/shared'), wires: [['second-format'], ['second-format']] };
+      const secondOutput = [
+        { id: 'second-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'second', tot: 'str' }], wires: [['out-file']] },
+      ];
+      const common = [tab, ...statusAndOutputs(nodeRed.userDir), tokenSource, second, ...secondOutput];
+      await nodeRed.deploy([webhookNode('first', '/webhooks/shared'), ...common]);
+      await waitForStatus(() => lastStatus('second'));
+      assert.match(lastStatus('second'), /^second red .*already listens on \/webhooks\/shared/);
+      const body = Buffer.from('{"event_type":"x"}');
+      assert.equal((await postRaw(`${nodeRed.url}/webhooks/shared`, { body, headers: JSON_TOKEN_HEADERS })).status, 200);
+
+      await deployChangedNodes(common);
+      await waitForStatus(() => /^second green /.test(lastStatus('second'))).catch(() => assert.fail(`${lastStatus('second')}\n${nodeRed.logs().slice(-2000)}`));
+      assert.match(lastStatus('second'), /listening on \/webhooks\/shared/);
+      const after = await postRaw(`${nodeRed.url}/webhooks/shared`, { body: Buffer.from('{"event_type":"y"}'), headers: JSON_TOKEN_HEADERS });
+      assert.equal(after.status, 200, after.body);
+      await waitFor(() => readLines(path.join(nodeRed.userDir, 'out.txt')).includes('second'));
+    });
   });
 });

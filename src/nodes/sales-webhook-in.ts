@@ -5,7 +5,7 @@ import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BYTES, handleWebhookRequest, type 
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerSendTestEndpoint } from './send-test-endpoint';
-import { registerWebhookRoute, RouteConflictError, type RouteSettings } from './webhook-routes';
+import { AdminRouteError, InvalidWebhookPathError, registerWebhookRoute, type RouteSettings, type WebhookRoute } from './webhook-routes';
 
 interface WebhookInConfig extends NodeDef {
   url: string;
@@ -99,11 +99,12 @@ export = function (RED: NodeAPI) {
     };
     // Status updates travel to every open editor; one per burst is enough.
     const scheduleStatus = () => { statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS); };
-    if (processor) {
+    const showListening = () => {
+      if (!processor) return;
       node.status(processor.profile.verification.kind === 'none'
         ? { fill: 'yellow', shape: 'ring', text: RED._('sales-webhook-in.status.unverified') }
         : { fill: 'green', shape: 'ring', text: RED._('sales-webhook-in.status.listening', { url }) });
-    }
+    };
 
     // Seen deliveries survive a restart when the chosen context store persists.
     const store = config.dedupeStore || undefined;
@@ -187,16 +188,26 @@ export = function (RED: NodeAPI) {
       },
     };
 
-    let unregister: (() => void) | undefined;
+    let route: WebhookRoute;
     try {
-      unregister = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res));
+      route = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res), {
+        httpAdmin: RED.httpAdmin as any,
+        // Like core's http in: when the node that answered on this path is removed, this one takes over.
+        onOwner: () => {
+          if (source.configError) fail('source-config', { reason: source.configError });
+          else showListening();
+        },
+      });
     } catch (err) {
-      if (err instanceof RouteConflictError) return fail('route-conflict', { url });
+      if (err instanceof InvalidWebhookPathError) return fail('invalid-url', { url });
+      if (err instanceof AdminRouteError) return fail('admin-route', { url, route: err.adminRoute });
       throw err;
     }
+    if (!route.owner) fail('route-conflict', { url });
+    else if (processor) showListening();
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      unregister?.();
+      route.unregister();
       if (statusTimer) clearTimeout(statusTimer);
       if (saveTimer) clearTimeout(saveTimer);
       node.status({});
