@@ -6,6 +6,8 @@ const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow')
 const send = require('./support/senders');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
+const leadMapNode = require('../nodes/sales-lead-map.js');
+const { compileMapping, mapEvent } = require('../dist/leadmap');
 
 const NODES = [webhookInNode, sourceNode];
 
@@ -105,4 +107,68 @@ describe('sales-webhook in against hostile senders', function () {
       assert.deepEqual(leaks(msg, ['real-sender-token-123', 'p-123456', stripeHeader, 'cd'.repeat(32)]), []);
     });
   });
+
+  describe('defects 8 and 9: JSONPath filters on sender data', function () {
+    // 34 characters that make /^(a+)+$/ backtrack for minutes in JavaScript's engine.
+    const EVIL_INPUT = 'a'.repeat(34) + '!';
+
+    async function startLeadMap(mappings, options = {}) {
+      const flow = [
+        { id: 'map', type: 'sales-lead-map', mappings, split: false, ...options, wires: [['leads'], ['failed']] },
+        { id: 'leads', type: 'helper' },
+        { id: 'failed', type: 'helper' },
+      ];
+      await helper.load(leadMapNode, flow);
+      return { map: helper.getNode('map'), leads: helper.getNode('leads'), failed: helper.getNode('failed') };
+    }
+
+    it('a filter meeting null, a missing property or a non-number skips that item; the valid records still become leads', async function () {
+      const { map, leads } = await startLeadMap([{ field: 'email', path: 'items[?(@.score > 3)].email', type: 'email', required: true }], { split: true, splitPath: 'items[?(@.score > 3)]' });
+      const got = collect(leads, 2);
+      map.receive({ payload: { items: [null, {}, { score: 'high' }, { score: 5, email: 'a@example.com' }, { score: 9, email: 'b@example.com' }] } });
+      assert.deepEqual((await got).map((m) => m.payload.email), ['a@example.com', 'b@example.com']);
+    });
+
+    it('a row that cannot be evaluated is that row\'s failure on output 2, never a lost message', async function () {
+      const { map, failed } = await startLeadMap([{ field: 'email', path: 'items[?(@.score > 3)].email', type: 'email', required: true }]);
+      const got = collect(failed);
+      map.receive({ payload: { items: [null, { score: 'x' }] } });
+      const [msg] = await got;
+      assert.equal(msg.error.fields[0].field, 'email');
+    });
+
+    it('a backtracking pattern on sender data cannot stall the event loop: regular expressions run in linear time', function () {
+      this.timeout(5000);
+      const mapping = compileMapping([{ field: 'email', path: 'items[?(@.name.match(/^(a+)+$/))].email', type: 'email' }]);
+      const result = mapEvent(mapping, { items: [{ name: EVIL_INPUT, email: 'x@example.com' }, { name: 'aaa', email: 'y@example.com' }] });
+      assert.deepEqual(result.leads.map((l) => l.email), ['y@example.com']);
+      // A pattern the sender sends is no different.
+      const fromSender = compileMapping([{ field: 'email', path: 'items[?(@.name.match(@.pattern))].email', type: 'email' }]);
+      assert.doesNotThrow(() => mapEvent(fromSender, { items: [{ name: EVIL_INPUT, pattern: '^(a+)+$', email: 'x@example.com' }] }));
+      const tested = compileMapping([{ field: 'email', path: 'items[?(/^(a+)+$/i.test(@.name))].email', type: 'email' }]);
+      assert.deepEqual(mapEvent(tested, { items: [{ name: EVIL_INPUT, email: 'x@example.com' }, { name: 'AA', email: 'z@example.com' }] }).leads.map((l) => l.email), ['z@example.com']);
+    });
+
+    it('a pattern that needs backtracking (a backreference) is refused at deploy, naming the row', function () {
+      assert.throws(() => compileMapping([{ field: 'email', path: 'items[?(@.name.match(/(a)\\1/))].email', type: 'email' }]), /row 1 \(email\).*linear time/);
+      assert.throws(() => compileMapping([{ field: 'email', path: 'items[?(@.name.replace(/a/, "b"))].email', type: 'email' }]), /row 1 \(email\)/);
+    });
+
+    it('the preview endpoint is bounded and answers JSON when it fails', async function () {
+      await helper.load(leadMapNode, []);
+      const evil = await helper.request().post('/sales-lead-map/preview').send({
+        mappings: [{ field: 'email', path: 'items[?(@.name.match(/^(a+)+$/))].email', type: 'email' }],
+        split: true,
+        splitPath: 'items[*]',
+        sample: { items: Array.from({ length: 500 }, (_, i) => ({ name: EVIL_INPUT, email: `p${i}@example.com` })) },
+      });
+      assert.equal(evil.status, 200);
+      assert.ok(evil.body.failures.length <= 200, 'at most 200 records are previewed');
+      const broken = await helper.request().post('/sales-lead-map/preview').send({ mappings: [null], sample: {} });
+      assert.equal(broken.status, 400);
+      assert.match(broken.headers['content-type'], /json/);
+      assert.equal(typeof broken.body.error, 'string');
+    });
+  });
 });
+
