@@ -273,3 +273,44 @@ describe('issue 10 in a real Node-RED with default settings', function () {
     });
   });
 });
+
+describe('defect 11: Send test event posts where the runtime listens', function () {
+  this.timeout(60000);
+  let nodeRed;
+  let previousDispatcher;
+  afterEach(async () => {
+    if (previousDispatcher) undici.setGlobalDispatcher(previousDispatcher);
+    previousDispatcher = undefined;
+    if (!nodeRed) return;
+    await nodeRed.stop();
+    fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    nodeRed = undefined;
+  });
+
+  it('over HTTPS on ::1 only', async function () {
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'nr-sales-webhooks-tls-'));
+    require('node:child_process').execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    // The test's own fetch must accept the self-signed certificate too.
+    previousDispatcher = undici.getGlobalDispatcher();
+    undici.setGlobalDispatcher(new undici.Agent({ connect: { rejectUnauthorized: false } }));
+    nodeRed = await startNodeRed({
+      userDir: dir,
+      settings: `const fs = require('fs'); module.exports = { uiHost: '::1', https: { key: fs.readFileSync(${JSON.stringify(path.join(dir, 'key.pem'))}), cert: fs.readFileSync(${JSON.stringify(path.join(dir, 'cert.pem'))}) } };`,
+      origin: (port) => `https://[::1]:${port}`,
+    });
+    await nodeRed.deploy([
+      { id: 'tab', type: 'tab' },
+      { id: 'src', type: 'sales-webhook-source', provider: 'salesmagic', credentials: { secret: send.SECRETS.svix } },
+      { id: 'in', type: 'sales-webhook in', z: 'tab', url: '/webhooks/salesmagic', source: 'src', wires: [[], []] },
+    ]);
+    const res = await fetch(`${nodeRed.url}/sales-webhook-in/in/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const answer = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(answer));
+    assert.equal(answer.status, 200, JSON.stringify(answer));
+    assert.match(answer.url, /^https:\/\/\[::1\]:\d+\/webhooks\/salesmagic$/);
+    const forged = await (await fetch(`${nodeRed.url}/sales-webhook-in/in/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tamper":true}' })).json();
+    assert.equal(forged.status, 401);
+  });
+});
+
