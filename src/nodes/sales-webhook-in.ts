@@ -5,7 +5,7 @@ import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BYTES, handleWebhookRequest, type 
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerSendTestEndpoint } from './send-test-endpoint';
-import { AdminRouteError, InvalidWebhookPathError, registerWebhookRoute, type RouteSettings, type WebhookRoute } from './webhook-routes';
+import { AdminRouteError, InvalidWebhookPathError, registerWebhookRoute, webhookPathProblem, type RouteSettings, type WebhookRoute } from './webhook-routes';
 
 interface WebhookInConfig extends NodeDef {
   url: string;
@@ -218,4 +218,15 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('sales-webhook in', SalesWebhookIn as any);
   registerSendTestEndpoint(RED);
+
+  // The dialog warns about a path as the runtime would refuse it at deploy: the rule lives once, here.
+  RED.httpAdmin.get('/sales-webhook-in/check-path', RED.auth.needsPermission('sales-webhook-in.read'), (req, res) => {
+    const raw = String(req.query.url ?? '').trim();
+    const url = '/' + raw.replace(/^\/+/, '');
+    if (!raw || RED.settings.httpNodeRoot === false) return res.json({ problem: null });
+    const problem = webhookPathProblem(RED.httpNode as any, RED.httpAdmin as any, url);
+    if (problem instanceof InvalidWebhookPathError) return res.json({ problem: RED._('sales-webhook-in.errors.invalid-url', { url }) });
+    if (problem instanceof AdminRouteError) return res.json({ problem: RED._('sales-webhook-in.errors.admin-route', { url, route: problem.adminRoute }) });
+    res.json({ problem: null });
+  });
 };
