@@ -182,6 +182,28 @@ describe('the dialogs in the editor', function () {
     await page.click('#node-config-dialog-cancel');
   });
 
+  // Issue 10, defects 1 and 2: the dialog asks the runtime about the path (one rule) and warns before deploy.
+  it('the webhook dialog names the editor route a path would hide, says when a path is not plain, and is quiet for a good one', async function () {
+    const { page } = browser;
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('in')));
+    await page.waitForSelector('#node-input-url', { timeout: 15000 });
+    const expectWarning = async (url, pattern) => {
+      await page.fill('#node-input-url', url);
+      if (pattern) {
+        await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#sales-webhook-in-url-warning').textContent), pattern.source, { timeout: 10000 });
+        assert.ok(await page.locator('#sales-webhook-in-url-warning').isVisible(), url);
+      } else {
+        await page.waitForFunction(() => getComputedStyle(document.querySelector('#sales-webhook-in-url-warning')).display === 'none', null, { timeout: 10000 });
+      }
+    };
+    await expectWarning('/flows', /would hide the Node-RED editor's own \/flows routes/);
+    await expectWarning('/', /would hide the Node-RED editor's own page/);
+    await expectWarning('/bad(', /not a plain URL path/);
+    await expectWarning('/webhooks/saleassist', undefined);
+    await page.click('#node-dialog-cancel');
+    await page.waitForSelector('#node-input-url', { state: 'detached', timeout: 10000 });
+  });
+
   it('Send test event posts a signed example to the deployed node and shows the answer', async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('in')));

@@ -1,5 +1,6 @@
 import { JSONPath } from 'jsonpath-plus';
 import { coerce } from './coerce';
+import { LinearSafeScript } from './linearRegex';
 import { leadSchema, STANDARD_LEAD_FIELDS, type Lead, type LeadSource } from './lead';
 import { MAPPING_TYPES, type MappingRow, type MappingType } from './types';
 
@@ -52,8 +53,8 @@ export function toJsonPath(path: string): string {
   return trimmed.startsWith('[') ? `$${trimmed}` : `$.${trimmed}`;
 }
 
-// jsonpath-plus compiles filters lazily; compile them now so a broken one is a deploy-time error.
-const SafeScript = (JSONPath.prototype as unknown as { safeVm: { Script: new (expr: string) => unknown } }).safeVm.Script;
+// jsonpath-plus compiles filters lazily; compile them now so a broken one (or a regex that cannot run in linear
+// time) is a deploy-time error.
 function checkPath(path: string): string | undefined {
   let depth = 0;
   for (const ch of path) {
@@ -66,7 +67,7 @@ function checkPath(path: string): string | undefined {
   try {
     for (const step of JSONPath.toPathArray(path)) {
       const script = /^\??\((.*)\)$/s.exec(step)?.[1];
-      if (script !== undefined) new SafeScript(script.replace(/@parent/g, '_$_parent').replace(/@path/g, '_$_path').replace(/@property/g, '_$_property').replace(/@root/g, '_$_root').replace(/@/g, '_$_v'));
+      if (script !== undefined) new LinearSafeScript(script.replace(/@parent/g, '_$_parent').replace(/@path/g, '_$_path').replace(/@property/g, '_$_property').replace(/@root/g, '_$_root').replace(/@/g, '_$_v'));
     }
   } catch (err) {
     return `is not valid JSONPath (${(err as Error).message})`;
@@ -134,8 +135,18 @@ function walk(json: unknown, steps: string[]): unknown[] {
 
 function find(json: unknown, path: string, steps?: string[]): unknown[] {
   if (steps) return walk(json, steps);
-  // eval 'safe': filters run in jsonpath-plus's own interpreter, never as JavaScript.
-  return JSONPath({ path, json: json as object, wrap: true, eval: 'safe' }) as unknown[];
+  // Filters run in jsonpath-plus's own interpreter, never as JavaScript, with linear-time regular expressions; a
+  // filter that fails on one item (null, a missing property) does not select it, so the other items still count.
+  return JSONPath({ path, json: json as object, wrap: true, eval: LinearSafeScript as never, ignoreEvalErrors: true }) as unknown[];
+}
+
+/** find(), with anything that still goes wrong reported as the reason instead of thrown. */
+function findOrFail(json: unknown, path: string, steps?: string[]): { matches: unknown[]; error?: string } {
+  try {
+    return { matches: find(json, path, steps) };
+  } catch (err) {
+    return { matches: [], error: `the path could not be evaluated on this event (${(err as Error).message})` };
+  }
 }
 
 const empty = (value: unknown) => value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
@@ -176,7 +187,11 @@ function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, so
   const custom: Record<string, unknown> = {};
   const before = failures.length;
   for (const row of mapping.rows) {
-    const matches = row.recordPath !== undefined ? find(record, row.recordPath, row.recordSteps) : find(event, row.jsonPath, row.steps);
+    const { matches, error } = row.recordPath !== undefined ? findOrFail(record, row.recordPath, row.recordSteps) : findOrFail(event, row.jsonPath, row.steps);
+    if (error) {
+      failures.push({ row: row.row, field: row.field, path: row.path, reason: error });
+      continue;
+    }
     let value = pick(matches, row.type);
     if (empty(value) && row.default !== undefined && row.default !== '') value = row.default;
     if (empty(value)) {
@@ -207,16 +222,21 @@ function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, so
 }
 
 /** One lead per event, or per record in split mode; every failing field is reported, not just the first. */
-export function mapEvent(mapping: CompiledMapping, event: unknown, source: LeadSource = {}): MapResult {
+export function mapEvent(mapping: CompiledMapping, event: unknown, source: LeadSource = {}, options: { maxRecords?: number } = {}): MapResult {
   const failures: FieldFailure[] = [];
   const leads: Lead[] = [];
   if (mapping.splitPath) {
-    const records = find(event, mapping.splitPath);
+    const { matches: records, error } = findOrFail(event, mapping.splitPath);
+    if (error) {
+      failures.push({ row: 0, field: 'split', path: mapping.splitPath, reason: error });
+      return { leads, failures };
+    }
     if (records.length === 0) {
       failures.push({ row: 0, field: 'split', path: mapping.splitPath, reason: 'the split path found no records' });
       return { leads, failures };
     }
-    for (const record of records) {
+    // The dialog's preview maps a bounded number of records; a flow maps them all.
+    for (const record of options.maxRecords !== undefined ? records.slice(0, options.maxRecords) : records) {
       const lead = buildLead(mapping, event, record, source, failures);
       if (lead) leads.push(lead);
     }

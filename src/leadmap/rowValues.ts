@@ -27,7 +27,8 @@ export function rowValues(rows: MappingRow[], options: { split?: boolean; splitP
     const number = index + 1;
     try {
       const single = compileMapping([row], { split: Boolean(splitPath), splitPath });
-      const { leads, failures } = mapEvent(single, sample, source);
+      // Only the first record is shown: a sample with many records costs one, however large.
+      const { leads, failures } = mapEvent(single, sample, source, { maxRecords: 1 });
       if (failures.length) return { row: number, reason: failures[0].reason };
       const field = String(row.field).trim();
       const lead = leads[0] as Record<string, unknown> & { custom: Record<string, unknown> };

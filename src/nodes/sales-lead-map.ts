@@ -9,6 +9,7 @@ import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
 import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
 
+const PREVIEW_MAX_RECORDS = 200;
 
 function describeFailures(failures: FieldFailure[]): string {
   return failures.map((f) => (f.row ? `${f.field} (${f.path}): ${f.reason}` : `${f.path}: ${f.reason}`)).join('; ');
@@ -120,20 +121,26 @@ export = function (RED: NodeAPI) {
     sendLastDelivery(receiver.id, res);
   });
 
+  // Bounded like every request from the editor: a preview maps at most PREVIEW_MAX_RECORDS records, and any failure
+  // is answered as JSON the dialog can show, never as an HTML stack trace.
   RED.httpAdmin.post('/sales-lead-map/preview', write, (req, res) => {
-    const body = (req.body ?? {}) as { mappings?: MappingRow[]; split?: boolean; splitPath?: string; sample?: unknown; webhook?: unknown; property?: string };
-    const paths = body.sample && typeof body.sample === 'object' ? listPaths(body.sample) : [];
-    let compiled: CompiledMapping;
     try {
-      compiled = compileMapping(body.mappings ?? [], { split: body.split, splitPath: body.splitPath });
+      const body = (req.body ?? {}) as { mappings?: MappingRow[]; split?: boolean; splitPath?: string; sample?: unknown; webhook?: unknown; property?: string };
+      const paths = body.sample && typeof body.sample === 'object' ? listPaths(body.sample) : [];
+      const hasSample = Boolean(body.sample && typeof body.sample === 'object');
+      const rows = () => (hasSample ? rowValues(body.mappings ?? [], { split: body.split, splitPath: body.splitPath }, body.sample, leadSourceFrom(body.webhook)) : []);
+      let compiled: CompiledMapping;
+      try {
+        compiled = compileMapping(body.mappings ?? [], { split: body.split, splitPath: body.splitPath });
+      } catch (err) {
+        if (!(err instanceof MappingConfigError)) throw err;
+        return res.json({ leads: [], failures: [{ row: err.row ?? 0, field: err.field ?? '', reason: err.message }], paths, rows: rows() });
+      }
+      if (!hasSample) return res.json({ leads: [], failures: [], paths, rows: [] });
+      const { leads, failures } = mapEvent(compiled, body.sample, leadSourceFrom(body.webhook), { maxRecords: PREVIEW_MAX_RECORDS });
+      res.json({ leads, failures, paths, rows: rows() });
     } catch (err) {
-      if (!(err instanceof MappingConfigError)) throw err;
-      const rows = body.sample && typeof body.sample === 'object' ? rowValues(body.mappings ?? [], { split: body.split, splitPath: body.splitPath }, body.sample, leadSourceFrom(body.webhook)) : [];
-      return res.json({ leads: [], failures: [{ row: err.row ?? 0, field: err.field ?? '', reason: err.message }], paths, rows });
+      res.status(400).json({ error: RED._('sales-lead-map.errors.preview-failed', { reason: (err as Error)?.message ?? String(err) }) });
     }
-    if (!body.sample || typeof body.sample !== 'object') return res.json({ leads: [], failures: [], paths, rows: [] });
-    const { leads, failures } = mapEvent(compiled, body.sample, leadSourceFrom(body.webhook));
-    const rows = rowValues(body.mappings ?? [], { split: body.split, splitPath: body.splitPath }, body.sample, leadSourceFrom(body.webhook));
-    res.json({ leads, failures, paths, rows });
   });
 };

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
+import { receiveRedaction, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
 import { handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import { migrate } from '../migrations';
@@ -9,12 +9,14 @@ import { throttledStatus } from '../shared/throttledStatus';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerSendTestEndpoint } from './send-test-endpoint';
-import { registerWebhookRoute, RouteConflictError, type RouteSettings } from './webhook-routes';
+import { AdminRouteError, InvalidWebhookPathError, registerWebhookRoute, webhookPathProblem, type RouteSettings, type WebhookRoute } from './webhook-routes';
 
 interface WebhookInConfig extends NodeDef {
   url: string;
   source: string;
   maxBytes?: number | string;
+  /** Seconds a body may take to arrive. */
+  bodyTimeout?: number | string;
   dedupe?: boolean;
   dedupeHours?: number | string;
   dedupeLimit?: number | string;
@@ -48,6 +50,8 @@ export = function (RED: NodeAPI) {
     const url = '/' + String(config.url).trim().replace(/^\/+/, '');
     const maxBytes = positiveNumber(config.maxBytes, WEBHOOK_IN_DEFAULTS.maxBytes);
     if (maxBytes === undefined) return fail('invalid-max-bytes');
+    const bodyTimeoutSeconds = positiveNumber(config.bodyTimeout, WEBHOOK_IN_DEFAULTS.bodyTimeout);
+    if (bodyTimeoutSeconds === undefined) return fail('invalid-body-timeout');
     const dedupeHours = positiveNumber(config.dedupeHours, WEBHOOK_IN_DEFAULTS.dedupeHours);
     const dedupeLimit = positiveNumber(config.dedupeLimit, WEBHOOK_IN_DEFAULTS.dedupeLimit);
     if (dedupeHours === undefined || dedupeLimit === undefined) return fail('invalid-dedupe');
@@ -56,6 +60,8 @@ export = function (RED: NodeAPI) {
     node.url = url;
     node.source = source;
 
+    const credentials = source.credentials ?? {};
+    const redaction = receiveRedaction(source.authenticationHeaders, [credentials.secret, credentials.previousSecret, credentials.token]);
     let processor: DeliveryProcessor | null = null;
     const guard = config.dedupe === false ? undefined : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
     if (source.configError || !source.profile || !source.verifier) {
@@ -64,7 +70,7 @@ export = function (RED: NodeAPI) {
       processor = {
         profile: source.profile,
         verifier: source.verifier,
-        redactedHeaders: redactedHeaderSet(source.authenticationHeaders),
+        redaction,
         guard,
       };
       if (source.profile.verification.kind === 'none') node.warn(RED._('sales-webhook-in.warn.unverified'));
@@ -87,11 +93,12 @@ export = function (RED: NodeAPI) {
     };
     const status = throttledStatus(showStatus);
     const scheduleStatus = status.schedule;
-    if (processor) {
+    const showListening = () => {
+      if (!processor) return;
       node.status(processor.profile.verification.kind === 'none'
         ? { fill: 'yellow', shape: 'ring', text: RED._('sales-webhook-in.status.unverified') }
         : { fill: 'green', shape: 'ring', text: RED._('sales-webhook-in.status.listening', { url }) });
-    }
+    };
 
     // Seen deliveries survive a restart when the chosen context store persists.
     const store = config.dedupeStore || undefined;
@@ -119,6 +126,8 @@ export = function (RED: NodeAPI) {
     const rejectionMessage = (rejection: RejectedDelivery): NodeMessage => ({ payload: rejection, topic: 'rejected' });
     const endpoint: WebhookEndpoint = {
       maxBytes,
+      bodyTimeoutMs: bodyTimeoutSeconds * 1000,
+      redaction,
       ready,
       processor: () => processor,
       onRefusal(refusal: Refusal) {
@@ -173,16 +182,26 @@ export = function (RED: NodeAPI) {
       },
     };
 
-    let unregister: (() => void) | undefined;
+    let route: WebhookRoute;
     try {
-      unregister = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res));
+      route = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res), {
+        httpAdmin: RED.httpAdmin as any,
+        // Like core's http in: when the node that answered on this path is removed, this one takes over.
+        onOwner: () => {
+          if (source.configError) fail('source-config', { reason: source.configError });
+          else showListening();
+        },
+      });
     } catch (err) {
-      if (err instanceof RouteConflictError) return fail('route-conflict', { url });
+      if (err instanceof InvalidWebhookPathError) return fail('invalid-url', { url });
+      if (err instanceof AdminRouteError) return fail('admin-route', { url, route: err.adminRoute });
       throw err;
     }
+    if (!route.owner) fail('route-conflict', { url });
+    else if (processor) showListening();
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      unregister?.();
+      route.unregister();
       status.cancel();
       if (saveTimer) clearTimeout(saveTimer);
       node.status({});
@@ -193,4 +212,15 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('sales-webhook in', SalesWebhookIn as any);
   registerSendTestEndpoint(RED);
+
+  // The dialog warns about a path as the runtime would refuse it at deploy: the rule lives once, here.
+  RED.httpAdmin.get('/sales-webhook-in/check-path', RED.auth.needsPermission('sales-webhook-in.read'), (req, res) => {
+    const raw = String(req.query.url ?? '').trim();
+    const url = '/' + raw.replace(/^\/+/, '');
+    if (!raw || RED.settings.httpNodeRoot === false) return res.json({ problem: null });
+    const problem = webhookPathProblem(RED.httpNode as any, RED.httpAdmin as any, url);
+    if (problem instanceof InvalidWebhookPathError) return res.json({ problem: RED._('sales-webhook-in.errors.invalid-url', { url }) });
+    if (problem instanceof AdminRouteError) return res.json({ problem: RED._('sales-webhook-in.errors.admin-route', { url, route: problem.adminRoute }) });
+    res.json({ problem: null });
+  });
 };

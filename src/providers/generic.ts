@@ -32,7 +32,7 @@ export const github = generic({
   id: 'github',
   label: 'GitHub-style signature',
   description: 'GitHub and senders that copy its scheme: X-Hub-Signature-256: sha256=<hex HMAC of the raw body>. The event type comes from X-GitHub-Event and the delivery id from X-GitHub-Delivery.',
-  verification: { kind: 'hmac', header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', template: '{body}' },
+  verification: { kind: 'hmac', header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', requirePrefix: true, template: '{body}' },
   fields: ['secret', 'previousSecret'],
   envelope: { typeHeader: 'x-github-event', idHeader: 'x-github-delivery' },
 });

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { listProviders } from '../providers/registry';
 import type { ProviderProfile } from '../providers/types';
+import { headerRedaction, redactHeaders, type HeaderRedaction } from '../redact';
+import { authenticationHeaders } from '../verify';
 import { readEnvelope, validateEvent } from '../providers/envelope';
 import { WebhookVerificationError, type SignedDelivery, type Verifier } from '../verify/types';
 import type { DuplicateGuard } from './duplicateGuard';
@@ -8,8 +11,8 @@ import type { WebhookMeta } from './types';
 export interface DeliveryProcessor {
   profile: ProviderProfile;
   verifier: Verifier;
-  /** Lower-case names of headers whose values are shown as "[redacted]". */
-  redactedHeaders: ReadonlySet<string>;
+  /** What is shown as "[redacted]" wherever this delivery's headers appear. */
+  redaction: HeaderRedaction;
   guard?: DuplicateGuard;
 }
 
@@ -19,46 +22,45 @@ export type DeliveryOutcome =
   | { kind: 'invalid'; body: Record<string, unknown>; meta: WebhookMeta; issues: string[] }
   | { kind: 'accepted'; body: Record<string, unknown>; meta: WebhookMeta };
 
-const ALWAYS_REDACTED = ['authorization', 'proxy-authorization', 'cookie'];
+let providerAuthenticationHeaders: string[] | undefined;
 
-export function redactedHeaderSet(authenticationHeaders: string[]): ReadonlySet<string> {
-  return new Set([...ALWAYS_REDACTED, ...authenticationHeaders.map((h) => h.toLowerCase())]);
+/**
+ * What the receive side redacts: the usual credential headers, every provider's authentication headers (a sender
+ * of one platform posting to a source set up for another still hides its token), the source's own, and any header
+ * carrying one of the source's secrets (a mistyped header name, a token sent while the source has none).
+ */
+export function receiveRedaction(sourceHeaders: string[], secrets: Array<string | undefined>): HeaderRedaction {
+  providerAuthenticationHeaders ??= listProviders().flatMap((profile) => authenticationHeaders(profile.verification));
+  return headerRedaction([...providerAuthenticationHeaders, ...sourceHeaders], secrets);
 }
 
-/** Headers as msg.webhook shows them: lower-case names, one string each, secrets replaced. */
-export function redactHeaders(headers: SignedDelivery['headers'], redacted: ReadonlySet<string>): Record<string, string> {
-  const shown: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    const lower = name.toLowerCase();
-    shown[lower] = redacted.has(lower) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
-  }
-  return shown;
-}
+export { redactHeaders };
 
 /**
  * Decides what one delivery is. Verification runs on the exact bytes before anything else,
  * so a forged request never reaches the parser or the duplicate guard.
  */
 export function processDelivery(processor: DeliveryProcessor, delivery: SignedDelivery, receivedAt: Date): DeliveryOutcome {
-  const { profile, verifier, redactedHeaders, guard } = processor;
+  const { profile, verifier, redaction, guard } = processor;
   let deliveryId: string | undefined;
+  let signedBody: Buffer;
   try {
-    deliveryId = verifier(delivery).deliveryId;
+    const verified = verifier(delivery);
+    deliveryId = verified.deliveryId;
+    signedBody = verified.signedBody ?? delivery.rawBody;
   } catch (err) {
     if (!(err instanceof WebhookVerificationError)) throw err;
-    return { kind: 'rejected', statusCode: 401, reason: err.message, headers: redactHeaders(delivery.headers, redactedHeaders) };
+    return { kind: 'rejected', statusCode: 401, reason: err.message, headers: redactHeaders(delivery.headers, redaction) };
   }
 
   let body: unknown;
   try {
     body = JSON.parse(delivery.rawBody.toString('utf8'));
   } catch {
-    return { kind: 'rejected', statusCode: 400, reason: 'body is not valid JSON', headers: redactHeaders(delivery.headers, redactedHeaders) };
+    return { kind: 'rejected', statusCode: 400, reason: 'body is not valid JSON', headers: redactHeaders(delivery.headers, redaction) };
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return { kind: 'rejected', statusCode: 400, reason: 'body is not a JSON object', headers: redactHeaders(delivery.headers, redactedHeaders) };
+    return { kind: 'rejected', statusCode: 400, reason: 'body is not a JSON object', headers: redactHeaders(delivery.headers, redaction) };
   }
 
   const envelope = readEnvelope(profile, body as Record<string, unknown>, delivery.headers);
@@ -72,11 +74,13 @@ export function processDelivery(processor: DeliveryProcessor, delivery: SignedDe
     receivedAt: receivedAt.toISOString(),
     verified: profile.verification.kind !== 'none',
     known: false,
-    headers: redactHeaders(delivery.headers, redactedHeaders),
+    headers: redactHeaders(delivery.headers, redaction),
   };
 
-  // Without an event id, a retry can only be recognised by its exact bytes.
-  const duplicateKey = eventId !== undefined ? `id:${eventId}` : `sha256:${createHash('sha256').update(delivery.rawBody).digest('base64')}`;
+  // Only what the signature covers keys duplicates, or a replay with a changed unsigned header (X-GitHub-Delivery) or
+  // re-formatted bytes would pass as new: an id inside the signed body, else a signed delivery id, else the signed bytes.
+  const signedEventId = readEnvelope(profile, body as Record<string, unknown>, {}).eventId ?? deliveryId;
+  const duplicateKey = signedEventId !== undefined ? `id:${signedEventId}` : `sha256:${createHash('sha256').update(signedBody).digest('base64')}`;
   if (guard?.has(duplicateKey)) return { kind: 'duplicate', key: duplicateKey, meta };
 
   const validation = validateEvent(profile, envelope.eventType, body);

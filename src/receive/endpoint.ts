@@ -1,8 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isJsonContentType } from './contentType';
-import { processDelivery, redactHeaders, type DeliveryOutcome, type DeliveryProcessor } from './delivery';
+import { processDelivery, type DeliveryOutcome, type DeliveryProcessor } from './delivery';
+import { redactHeaders, type HeaderRedaction } from '../redact';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
+/** A body must be complete this long after its request arrived, or it gets 408 and its memory back. */
+export const DEFAULT_BODY_TIMEOUT_MS = 5000;
+/** All unfinished bodies of every webhook node together may hold this many bytes; beyond it, 503 with Retry-After. */
+export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+/** After a refusal, the rest of the body is read and discarded up to these bounds, so the sender can read the answer. */
+export const LINGER_MAX_BYTES = 8 * 1024 * 1024;
+export const LINGER_MAX_MS = 5000;
 
 /** A request the endpoint refused before or without verification succeeding. */
 export interface Refusal {
@@ -14,12 +22,22 @@ export interface Refusal {
 
 export interface WebhookEndpoint {
   maxBytes: number;
+  /** Milliseconds a body may take to arrive; DEFAULT_BODY_TIMEOUT_MS when absent. */
+  bodyTimeoutMs?: number;
+  /** How headers of refused requests are shown; known even while the source's configuration is unusable. */
+  redaction: HeaderRedaction;
   /** The processor in force; null while the node's configuration is unusable (every request gets 503). */
   processor(): DeliveryProcessor | null;
   /** Resolves once persisted duplicate keys are loaded, so no retry slips through at start-up. */
   ready?: Promise<void>;
   onOutcome(outcome: DeliveryOutcome): void;
   onRefusal(refusal: Refusal): void;
+}
+
+let pendingBytes = 0;
+/** Bytes held by bodies still arriving, across every webhook node in this process. */
+export function pendingBodyBytes(): number {
+  return pendingBytes;
 }
 
 const RESPONSE_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
@@ -38,49 +56,97 @@ function sendError(res: ServerResponse, statusCode: number, reason: string, extr
 }
 
 /**
+ * Lingering close: reads and discards what is left of a refused request's body, up to a bound in bytes and time,
+ * then closes. A sender still writing would otherwise see a connection reset instead of the answer, and retry.
+ */
+function discardRest(req: IncomingMessage): void {
+  req.removeAllListeners('data');
+  if (req.complete || req.destroyed) return;
+  let discarded = 0;
+  const close = () => {
+    clearTimeout(timer);
+    req.socket?.destroy();
+  };
+  const timer = setTimeout(close, LINGER_MAX_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_MAX_BYTES) close();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+/**
  * Handles one HTTP request for a webhook route: method, content type and size are checked before a byte
- * is kept; the body is read raw and never past `maxBytes`; then the processor decides.
+ * is kept; the body is read raw, never past `maxBytes`, within the body deadline and the process-wide cap on
+ * unfinished bodies; then `answer` decides. Every refusal drains the rest of the body within bounds.
  */
 export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMessage, res: ServerResponse): void {
   const receivedAt = new Date();
   const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
     sendError(res, statusCode, reason, extraHeaders);
-    const processor = endpoint.processor();
-    endpoint.onRefusal({ statusCode, reason, receivedAt, headers: redactHeaders(req.headers, processor ? processor.redactedHeaders : new Set(['authorization', 'cookie'])) });
+    endpoint.onRefusal({ statusCode, reason, receivedAt, headers: redactHeaders(req.headers, endpoint.redaction) });
+  };
+  const refuseUnread = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
+    refuse(statusCode, reason, extraHeaders);
+    discardRest(req);
   };
 
-  if (req.method !== 'POST') return refuse(405, 'method not allowed, use POST', { allow: 'POST' });
-  if (!endpoint.processor()) return refuse(503, 'webhook receiver is not configured');
-  if (!isJsonContentType(req.headers['content-type'])) return refuse(415, 'content type must be application/json');
+  if (req.method !== 'POST') return refuseUnread(405, 'method not allowed, use POST', { allow: 'POST' });
+  if (!endpoint.processor()) return refuseUnread(503, 'webhook receiver is not configured');
+  if (!isJsonContentType(req.headers['content-type'])) return refuseUnread(415, 'content type must be application/json');
   if (req.readableEnded) return refuse(500, 'request body was consumed before the webhook node could read it');
 
   const { maxBytes } = endpoint;
-  const closeAfterTooLarge = () => {
-    // Stop reading; the connection closes once the 413 is out, so the rest of the body is never accepted.
-    req.removeAllListeners('data');
-    req.pause();
-    res.once('finish', () => req.socket?.destroy());
-    refuse(413, `body is larger than ${maxBytes} bytes`, { connection: 'close' });
-  };
   const declaredLength = Number(req.headers['content-length']);
-  if (declaredLength > maxBytes) return closeAfterTooLarge();
+  if (declaredLength > maxBytes) return refuseUnread(413, `body is larger than ${maxBytes} bytes`);
 
   const chunks: Buffer[] = [];
   let received = 0;
-  let tooLarge = false;
+  let finished = false;
+  // Bytes this request counts in pendingBytes; given back exactly once, however the request ends.
+  const release = () => {
+    pendingBytes -= received;
+    received = 0;
+    chunks.length = 0;
+  };
+  const stop = () => {
+    finished = true;
+    clearTimeout(deadline);
+    release();
+  };
+  const deadline = setTimeout(() => {
+    if (finished) return;
+    stop();
+    // The sender stalled: answer, then close, since the rest of its body may never come.
+    res.once('finish', () => req.socket?.destroy());
+    refuse(408, 'the body did not arrive in time', { connection: 'close' });
+    req.removeAllListeners('data');
+  }, endpoint.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+  deadline.unref();
+
   req.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received > maxBytes) {
-      tooLarge = true;
-      closeAfterTooLarge();
-      return;
+    if (finished) return;
+    if (received + chunk.length > maxBytes) {
+      stop();
+      return refuseUnread(413, `body is larger than ${maxBytes} bytes`);
     }
+    if (pendingBytes + chunk.length > MAX_PENDING_BYTES) {
+      stop();
+      return refuseUnread(503, 'too many deliveries are arriving at once; retry later', { 'retry-after': '5' });
+    }
+    received += chunk.length;
+    pendingBytes += chunk.length;
     chunks.push(chunk);
   });
-  req.on('error', () => { /* the sender went away; nothing to answer */ });
+  req.on('error', () => { /* the sender went away; 'close' gives the memory back */ });
+  req.on('close', () => { if (!finished) stop(); });
   req.on('end', () => {
-    if (tooLarge) return;
+    if (finished) return;
     const rawBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
+    stop();
     const decide = () => answer(endpoint, { rawBody, headers: req.headers }, receivedAt, res, refuse);
     if (endpoint.ready) endpoint.ready.then(decide, decide);
     else decide();

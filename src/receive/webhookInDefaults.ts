@@ -1,9 +1,11 @@
-import { DEFAULT_MAX_BYTES } from './endpoint';
+import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BYTES } from './endpoint';
 
 /** What a new sales-webhook in starts with, and what an empty field means; the dialog reads these from the runtime. */
 export const WEBHOOK_IN_DEFAULTS = {
   url: '/webhooks/saleassist',
   maxBytes: DEFAULT_MAX_BYTES,
+  /** Seconds a body may take after its first byte. */
+  bodyTimeout: DEFAULT_BODY_TIMEOUT_MS / 1000,
   dedupeHours: 24,
   dedupeLimit: 50000,
 } as const;

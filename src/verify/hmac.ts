@@ -20,6 +20,10 @@ export function checkHmacScheme(scheme: HmacScheme): void {
   if (scheme.template.includes('{timestamp}') && !scheme.timestampHeader) {
     throw new WebhookConfigError('timestampHeader', 'the template uses {timestamp}: name the timestamp header');
   }
+  // A tolerance checked on a header the signature does not cover protects nothing: a replay just sets it to now.
+  if (scheme.timestampHeader && !scheme.template.includes('{timestamp}')) {
+    throw new WebhookConfigError('timestampHeader', 'a timestamp header is set but the template does not sign {timestamp}: add {timestamp} to the template or clear the timestamp header');
+  }
   if (scheme.template.includes('{id}') && !scheme.idHeader) {
     throw new WebhookConfigError('idHeader', 'the template uses {id}: name the id header');
   }
@@ -46,6 +50,7 @@ export function signHmac(scheme: HmacScheme, secret: string, content: Buffer[]):
 function decodeSignature(raw: string, scheme: HmacScheme): Buffer {
   let value = raw.trim();
   if (scheme.prefix && value.toLowerCase().startsWith(scheme.prefix.toLowerCase())) value = value.slice(scheme.prefix.length);
+  else if (scheme.prefix && scheme.requirePrefix) throw new WebhookVerificationError('malformed_header', `${scheme.header} must start with ${scheme.prefix}`);
   const valid = scheme.encoding === 'hex' ? /^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0 : /^[A-Za-z0-9+/_-]+={0,2}$/.test(value);
   if (!valid) throw new WebhookVerificationError('malformed_header', `${scheme.header} is not a ${scheme.encoding} signature`);
   return Buffer.from(value, scheme.encoding === 'hex' ? 'hex' : 'base64');
@@ -66,7 +71,7 @@ export function verifyHmac(delivery: SignedDelivery, scheme: HmacScheme, secrets
   let seconds: number | undefined;
   if (scheme.timestampHeader) {
     timestamp = requireHeader(delivery, scheme.timestampHeader);
-    seconds = parseTimestamp(timestamp, scheme.timestampHeader);
+    seconds = parseTimestamp(timestamp, scheme.timestampHeader, true);
     checkTolerance(seconds, toleranceSeconds, nowMs);
   }
   // Only an id the signature covers may key duplicates; an unsigned header could be changed by anyone replaying.
@@ -83,7 +88,7 @@ export function verifyHmac(delivery: SignedDelivery, scheme: HmacScheme, secrets
   for (const body of bodies) {
     const content = signedContent(scheme.template, { body, timestamp, id });
     for (const secret of secrets) {
-      if (safeEqual(signature, hmac(scheme.algorithm, secret, content))) return { deliveryId: id, timestamp: seconds };
+      if (safeEqual(signature, hmac(scheme.algorithm, secret, content))) return { deliveryId: id, timestamp: seconds, signedBody: body };
     }
   }
   throw noMatch();

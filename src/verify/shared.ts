@@ -25,12 +25,18 @@ export function hmac(algorithm: string, key: Buffer | string, parts: Array<Buffe
   return mac.digest();
 }
 
-/** Parses a Unix timestamp in seconds, or milliseconds when the value is too large to be seconds. */
-export function parseTimestamp(raw: string, header: string): number {
+/**
+ * Parses a Unix timestamp in seconds. With `allowMilliseconds` (generic HMAC senders), a value too large to be
+ * seconds is read as milliseconds; Svix, Standard Webhooks and Stripe send seconds only, and their libraries
+ * reject anything else, so those schemes do too.
+ */
+export function parseTimestamp(raw: string, header: string, allowMilliseconds = false): number {
   if (!/^\d{1,16}$/.test(raw.trim())) throw new WebhookVerificationError('malformed_header', `${header} is not a Unix timestamp`);
   const value = Number(raw.trim());
   // Seconds stay below 1e11 until the year 5138; anything larger is milliseconds.
-  return value >= 1e11 ? Math.floor(value / 1000) : value;
+  if (value < 1e11) return value;
+  if (!allowMilliseconds) throw new WebhookVerificationError('malformed_header', `${header} is not a Unix timestamp in seconds`);
+  return Math.floor(value / 1000);
 }
 
 export function checkTolerance(timestampSeconds: number, toleranceSeconds: number, nowMs: number): void {

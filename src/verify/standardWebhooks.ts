@@ -16,20 +16,22 @@ export function decodeStandardSecret(secret: string, key: 'secret' | 'previousSe
   return bytes;
 }
 
-/** The header trio: svix-* as SalesMagic sends, or the webhook-* names of the Standard Webhooks spec. */
+/**
+ * The header trio: svix-* as SalesMagic sends, or the webhook-* names of the Standard Webhooks spec. Each svix-*
+ * header wins over its webhook-* twin, as in the svix library, so a stray webhook-* header from a proxy is ignored.
+ */
 function readHeaders(delivery: SignedDelivery): { id: string; timestamp: string; signature: string } {
-  for (const prefix of ['webhook-', 'svix-']) {
-    const id = headerValue(delivery, `${prefix}id`);
-    const timestamp = headerValue(delivery, `${prefix}timestamp`);
-    const signature = headerValue(delivery, `${prefix}signature`);
-    if (id !== undefined || timestamp !== undefined || signature !== undefined) {
-      if (id === undefined || timestamp === undefined || signature === undefined) {
-        throw new WebhookVerificationError('missing_header', `missing ${prefix}id, ${prefix}timestamp or ${prefix}signature header`);
-      }
-      return { id, timestamp, signature };
-    }
+  const read = (name: string) => headerValue(delivery, `svix-${name}`) ?? headerValue(delivery, `webhook-${name}`);
+  const id = read('id');
+  const timestamp = read('timestamp');
+  const signature = read('signature');
+  if (id === undefined && timestamp === undefined && signature === undefined) {
+    throw new WebhookVerificationError('missing_header', 'missing svix-signature (or webhook-signature) header');
   }
-  throw new WebhookVerificationError('missing_header', 'missing svix-signature (or webhook-signature) header');
+  if (id === undefined || timestamp === undefined || signature === undefined) {
+    throw new WebhookVerificationError('missing_header', 'missing svix-id, svix-timestamp or svix-signature header (or their webhook-* names)');
+  }
+  return { id, timestamp, signature };
 }
 
 export function signStandard(key: Buffer, id: string, timestamp: number, rawBody: Buffer): string {

@@ -21,6 +21,8 @@ export type VerificationScheme =
       encoding: SignatureEncoding;
       /** Stripped from the header value when present, e.g. "sha256=". */
       prefix: string;
+      /** The prefix must be present (GitHub: octokit rejects a bare hex signature); otherwise it is tolerated. */
+      requirePrefix?: boolean;
       template: string;
       timestampHeader?: string;
       idHeader?: string;
@@ -46,6 +48,11 @@ export interface VerifiedDelivery {
   deliveryId?: string;
   /** Signed timestamp in seconds, if the scheme has one. */
   timestamp?: number;
+  /**
+   * The body bytes the signature covers, when they differ from the raw body (the recorder's JSON.stringify form).
+   * Duplicates are keyed on these, so a re-formatted copy of a signed delivery is still the same delivery.
+   */
+  signedBody?: Buffer;
 }
 
 export type Verifier = (delivery: SignedDelivery) => VerifiedDelivery;

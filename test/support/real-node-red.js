@@ -25,10 +25,11 @@ function freePort() {
  * - settings: source of a settings.js (omit for Node-RED's default settings),
  * - entry: the red.js to run (another Node-RED version, e.g. require.resolve('node-red-3/red.js'))
  * - install: 'link' (what `npm install <checkout>` does) or the path of a directory already installed into,
- * - userDir: reuse a directory (to restart with the same context store).
+ * - userDir: reuse a directory (to restart with the same context store),
+ * - origin: (port) => the origin to reach it at, when settings make it listen elsewhere (uiHost, https).
  * Returns { url, port, userDir, logs(), deploy(flow), stop() }.
  */
-async function startNodeRed({ settings, userDir, install = 'link', env = {}, nodeArgs = [], entry = nodeRedEntry } = {}) {
+async function startNodeRed({ settings, userDir, install = 'link', env = {}, nodeArgs = [], entry = nodeRedEntry, origin = (p) => `http://127.0.0.1:${p}` } = {}) {
   const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-'));
   if (install === 'link') {
     const modules = path.join(dir, 'node_modules');
@@ -52,7 +53,7 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
-  const url = `http://127.0.0.1:${port}`;
+  const url = origin(port);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${output}`)), 30000);
     const check = () => {

@@ -197,7 +197,7 @@ describe('verify: HMAC headers', () => {
   it('takes a delivery id only from a header the signature covers', () => {
     const unsigned = { kind: 'hmac', header: 'x-sig', algorithm: 'sha256', encoding: 'hex', prefix: '', template: '{body}', idHeader: 'x-id' };
     // Anyone replaying a genuine delivery could change an unsigned id header to slip past duplicate suppression.
-    assert.deepEqual(verifier(unsigned)({ rawBody: BODY, headers: { 'x-id': 'evt_1', 'x-sig': mac('sha256', BODY) } }), { deliveryId: undefined, timestamp: undefined });
+    assert.equal(verifier(unsigned)({ rawBody: BODY, headers: { 'x-id': 'evt_1', 'x-sig': mac('sha256', BODY) } }).deliveryId, undefined);
   });
 
   it('accepts the previous secret during a rotation', () => {
@@ -255,3 +255,57 @@ describe('verify: shared header token', () => {
     assert.deepEqual(createVerifier({ scheme: { kind: 'none' }, secrets: [], toleranceSeconds: 300 })({ rawBody: BODY, headers: {} }), {});
   });
 });
+
+// Issue 10, defect 12: what the official libraries reject, we reject; what they accept, we accept.
+describe('verify: interoperability with the official libraries', () => {
+  const github = { kind: 'hmac', header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', requirePrefix: true, template: '{body}' };
+  const { getProvider } = require('../dist/providers/registry');
+
+  it('GitHub: a signature without its sha256= prefix is refused, as octokit refuses it', () => {
+    const hex = crypto.createHmac('sha256', HMAC_SECRET).update(BODY).digest('hex');
+    const verify = createVerifier({ scheme: getProvider('github').verification, secrets: [HMAC_SECRET], toleranceSeconds: 300, now });
+    assert.ok(verify({ rawBody: BODY, headers: { 'x-hub-signature-256': `sha256=${hex}` } }));
+    assert.equal(failure(() => verify({ rawBody: BODY, headers: { 'x-hub-signature-256': hex } })), 'malformed_header');
+    assert.deepEqual(getProvider('github').verification, github);
+  });
+
+  it('Svix, Standard Webhooks and Stripe refuse a millisecond timestamp, as their libraries do', () => {
+    const ms = String(NOW_MS);
+    const id = 'msg_ms';
+    const svixKey = Buffer.from(SVIX_SECRET.slice(6), 'base64');
+    const signature = `v1,${crypto.createHmac('sha256', svixKey).update(`${id}.${ms}.`).update(BODY).digest('base64')}`;
+    for (const prefix of ['svix-', 'webhook-']) {
+      const headers = { [`${prefix}id`]: id, [`${prefix}timestamp`]: ms, [`${prefix}signature`]: signature };
+      assert.equal(failure(() => standard()({ rawBody: BODY, headers })), 'malformed_header', prefix);
+      assert.throws(() => new SvixWebhook(SVIX_SECRET).verify(BODY.toString(), { 'svix-id': id, 'svix-timestamp': ms, 'svix-signature': signature }));
+    }
+    const stripeHeader = stripe.webhooks.generateTestHeaderString({ payload: BODY.toString(), secret: 'whsec_test_secret', timestamp: NOW_MS });
+    const stripeVerify = createVerifier({ scheme: { kind: 'stripe' }, secrets: ['whsec_test_secret'], toleranceSeconds: 300, now });
+    assert.equal(failure(() => stripeVerify({ rawBody: BODY, headers: { 'stripe-signature': stripeHeader } })), 'malformed_header');
+  });
+
+  it('a full svix-* set with one stray webhook-* header is accepted, as the svix library accepts it', () => {
+    const headers = { ...svixSigned(BODY), 'webhook-id': 'msg_from_a_proxy' };
+    assert.equal(standard()({ rawBody: BODY, headers }).deliveryId, 'msg_2b1');
+    const realNow = Math.floor(Date.now() / 1000);
+    const live = svixSigned(BODY, { at: realNow });
+    assert.ok(new SvixWebhook(SVIX_SECRET).verify(BODY.toString(), { ...live, 'webhook-id': 'msg_from_a_proxy' }));
+  });
+});
+
+// Issue 10, defect 4: a tolerance on a header the signature does not cover protects nothing.
+describe('verify: a timestamp header the template does not sign', () => {
+  it('is a configuration error naming the timestamp header field', () => {
+    const scheme = { kind: 'hmac', header: 'x-sig', algorithm: 'sha256', encoding: 'hex', prefix: '', template: '{body}', timestampHeader: 'x-timestamp' };
+    assert.equal(configError({ scheme, secrets: [HMAC_SECRET], toleranceSeconds: 300 }), 'timestampHeader');
+    assert.ok(createVerifier({ scheme: { ...scheme, template: '{timestamp}.{body}' }, secrets: [HMAC_SECRET], toleranceSeconds: 300 }));
+  });
+
+  it('a source built from the dialog fields reports it at deploy', () => {
+    const { buildVerifierOptions } = require('../dist/receive/source');
+    const { getProvider } = require('../dist/providers/registry');
+    const options = buildVerifierOptions(getProvider('hmac'), { provider: 'hmac', signatureHeader: 'x-sig', template: '{body}', timestampHeader: 'X-Timestamp' }, { secret: HMAC_SECRET });
+    assert.equal(configError(options), 'timestampHeader');
+  });
+});
+
