@@ -259,7 +259,7 @@ describe('verify: shared header token', () => {
 // Issue 10, defect 12: what the official libraries reject, we reject; what they accept, we accept.
 describe('verify: interoperability with the official libraries', () => {
   const github = { kind: 'hmac', header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', requirePrefix: true, template: '{body}' };
-  const { getProvider } = require('../dist/providers/registry');
+  const { getProvider } = require('../../dist/providers/registry');
 
   it('GitHub: a signature without its sha256= prefix is refused, as octokit refuses it', () => {
     const hex = crypto.createHmac('sha256', HMAC_SECRET).update(BODY).digest('hex');
@@ -302,8 +302,8 @@ describe('verify: a timestamp header the template does not sign', () => {
   });
 
   it('a source built from the dialog fields reports it at deploy', () => {
-    const { buildVerifierOptions } = require('../dist/receive/source');
-    const { getProvider } = require('../dist/providers/registry');
+    const { buildVerifierOptions } = require('../../dist/receive/source');
+    const { getProvider } = require('../../dist/providers/registry');
     const options = buildVerifierOptions(getProvider('hmac'), { provider: 'hmac', signatureHeader: 'x-sig', template: '{body}', timestampHeader: 'X-Timestamp' }, { secret: HMAC_SECRET });
     assert.equal(configError(options), 'timestampHeader');
   });
