@@ -51,8 +51,9 @@ const SAVE_DELAY_MS = 2000;
 const STATUS_INTERVAL_MS = 250;
 const DEFAULT_LEASE_MINUTES = 5;
 const DEFAULT_MAX_ATTEMPTS = 5;
-/** How often expired leases are looked for. */
+/** How often expired leases are looked for, at most (a short lease is checked a few times within it). */
 const LEASE_POLL_MS = 5000;
+const MIN_LEASE_POLL_MS = 50;
 
 function positiveNumber(value: unknown, fallback: number): number | undefined {
   if (value === undefined || value === '' || value === null) return fallback;
@@ -213,7 +214,7 @@ export = function (RED: NodeAPI) {
           node: node.id,
           leaseMs,
           maxAttempts,
-          pollMs: LEASE_POLL_MS,
+          pollMs: Math.max(MIN_LEASE_POLL_MS, Math.min(LEASE_POLL_MS, leaseMs / 4)),
           settles: () => settles[0],
           emit: (due: DueDelivery) => {
             let payload: Record<string, unknown>;
