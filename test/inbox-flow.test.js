@@ -280,6 +280,23 @@ describe('durable inbox in the flow', function () {
     assert.ok(!fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')));
   });
 
+  it('retention from settings.js: delivered rows older than retentionDays are purged in the background, at start', async function () {
+    const settings = { salesWebhooks: { inbox: { retentionDays: 0.5 / 86400 } } }; // half a second
+    const flow = inboxFlow();
+    const { url, store } = await start(flow, { settings });
+    const got = collect(helper.getNode('accepted'));
+    assert.equal((await post(url, saleassistBody('old@example.com'))).status, 200);
+    const [msg] = await got;
+    await waitFor(async () => (await store().get(msg.webhook.deliveryId)).state === 'delivered');
+    await settle(600);
+    const userDir = running.userDir;
+    await running.close();
+    running = undefined;
+    await helper.unload();
+    const restarted = await start(flow, { userDir, settings });
+    await waitFor(async () => (await restarted.store().get(msg.webhook.deliveryId)) === undefined, 3000);
+  });
+
   it('a database file that cannot be opened: red status at deploy naming the file, 503 to senders, Node-RED keeps running', async function () {
     const file = path.join(os.tmpdir(), `no-such-dir-${process.pid}`, 'sales-webhooks.db');
     const statuses = [];
