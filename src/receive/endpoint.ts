@@ -132,7 +132,10 @@ function answer(
         respond(endpoint, decided, { rawBody: delivery.rawBody, deliveryId: result.deliveryId }, res);
       },
       () => refuse(500, 'internal error while storing the delivery', undefined, delivery.rawBody),
-    );
+    ).catch(() => {
+      // The node's own handling threw after the store answered: never an unhandled rejection that stops Node-RED.
+      if (!res.headersSent) sendError(res, 500, 'internal error while storing the delivery');
+    });
     return;
   }
   respond(endpoint, outcome, { rawBody: delivery.rawBody }, res);
