@@ -102,6 +102,24 @@ describe('durable inbox in the flow', function () {
     assert.ok(fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')), 'the default file is sales-webhooks.db in the user directory');
   });
 
+  it('an authentic event that fails its schema is stored with its issues, goes to output 2 with its delivery id, and is not emitted again', async function () {
+    const { url, store } = await start(inboxFlow());
+    const event = JSON.parse(saleassistBody('schema@example.com'));
+    event.payload.people_detail.email = 42;
+    const body = JSON.stringify(event);
+    const got = collect(helper.getNode('rejected'));
+    const res = await post(url, body);
+    assert.deepEqual(res.json, { received: true, valid: false });
+    const [msg] = await got;
+    assert.equal(msg.webhook.attempt, 1);
+    const record = await waitFor(async () => {
+      const r = await store().get(msg.webhook.deliveryId);
+      return r.state === 'delivered' && r;
+    });
+    assert.equal(record.body, body);
+    assert.ok(record.issues.some((issue) => issue.startsWith('payload.people_detail.email')), record.issues.join('; '));
+  });
+
   it('a retry after a restart is a duplicate, with no context store configured; nothing is emitted again', async function () {
     const flow = inboxFlow();
     let { url } = await start(flow);
