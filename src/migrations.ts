@@ -14,7 +14,7 @@ export interface MigrationStep {
   up(config: StoredConfig): StoredConfig;
 }
 
-export const NODE_TYPES = ['sales-webhook-source', 'sales-webhook in', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'] as const;
+export const NODE_TYPES = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'] as const;
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 
 const rowsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
@@ -25,7 +25,18 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
   ],
   'sales-webhook in': [
     { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
+    {
+      version: 2,
+      change: 'the durable inbox: on, settled within 5 minutes, 5 attempts (a flow saved before it gets it like a new node)',
+      up: (config) => ({
+        ...config,
+        inbox: config.inbox ?? true,
+        leaseMinutes: config.leaseMinutes ?? 5,
+        maxAttempts: config.maxAttempts ?? 5,
+      }),
+    },
   ],
+  'sales-webhook settle': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
   'sales-lead-map': [
     {
       version: 1,

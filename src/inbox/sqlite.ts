@@ -48,6 +48,8 @@ export class SqliteInboxStore implements InboxStore {
   private opening: Promise<Worker> | undefined;
   private openError: { message: string; at: number } | undefined;
   private queue: Pending[] = [];
+  /** Emissions still waiting for a commit, by delivery id: the leads noted meanwhile travel with them (one write). */
+  private queuedEmissions = new Map<string, { leads?: LeadSummary[] }>();
   private inFlight: Map<number, { resolve(reply: WorkerReply): void; reject(err: Error): void }> = new Map();
   private writing = false;
   private seq = 0;
@@ -123,6 +125,7 @@ export class SqliteInboxStore implements InboxStore {
   /** Sends everything queued as one transaction; what arrives meanwhile waits for the next. */
   private flush(): void {
     const group = this.queue.splice(0, MAX_GROUP);
+    for (const pending of group) if (pending.op.op === 'markEmitted') this.queuedEmissions.delete(pending.op.args[0]);
     if (group.length === 0) return;
     this.writing = true;
     const settleGroup = (results: OpResult[] | Error) => {
@@ -154,6 +157,9 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    const { rawBody } = delivery;
+    // A view into a larger buffer (a socket read) would be cloned whole to the writer; send just the body's bytes.
+    if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength) delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
     return this.write({ op: 'accept', args: [delivery] });
   }
 
@@ -162,10 +168,18 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): Promise<void> {
-    return this.write({ op: 'markEmitted', args: [id, emission] });
+    const queued = { ...emission };
+    this.queuedEmissions.set(id, queued);
+    return this.write({ op: 'markEmitted', args: [id, queued] });
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {
+    // Lead map runs right after the emission, usually while its markEmitted still waits for the commit in progress.
+    const queued = this.queuedEmissions.get(id);
+    if (queued) {
+      queued.leads = [...(queued.leads ?? []), ...leads];
+      return;
+    }
     this.write({ op: 'noteLeads', args: [id, leads] }).catch(() => { /* the log's lead column only */ });
   }
 

@@ -4,6 +4,7 @@ import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
+import { settleLead } from './settle';
 
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
 
@@ -55,6 +56,7 @@ export = function (RED: NodeAPI) {
     node.on('input', (msg: NodeMessage, send, done) => {
       /** The lead is in the CRM: the one place a success is reported. */
       const delivered = (crm: UpsertResult) => {
+        settleLead(node, msg, { state: 'delivered', system: crm.system, recordId: crm.id, action: crm.action, attempts: crm.attempts });
         counts.sent++;
         scheduleStatus();
         send([{ ...msg, crm } as NodeMessage, null]);
@@ -62,6 +64,7 @@ export = function (RED: NodeAPI) {
       };
       /** The lead will not reach the CRM (every attempt spent, refused, or not a lead): the one place a final failure is reported. */
       const failed = (error: OutputError) => {
+        settleLead(node, msg, { state: 'failed', system, reason: error.message, attempts: error.attempts });
         counts.failed++;
         scheduleStatus();
         send([null, { ...msg, error } as NodeMessage]);
@@ -74,17 +77,17 @@ export = function (RED: NodeAPI) {
       }
       counts.pending++;
       scheduleStatus();
-      const settled = () => {
+      const answered = () => {
         counts.pending--;
         if (counts.pending === 0) retrying = false;
       };
       upsertLead(account.http, account.settings, parsed.data, options).then(
         (crm) => {
-          settled();
+          answered();
           delivered(crm);
         },
         (err: unknown) => {
-          settled();
+          answered();
           if (err instanceof CrmAuthRefusedError) return failed({ message: RED._('sales-crm-out.errors.refused', { reason: err.reason }), crmMessage: err.reason, attempts: 0 });
           if (err instanceof CrmError) return failed({ message: err.message, status: err.status, crmMessage: err.crmMessage, attempts: err.attempts });
           // Anything unexpected still reaches output 2 with the lead, never silently dropped; its text is generic.

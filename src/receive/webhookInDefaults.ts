@@ -8,4 +8,8 @@ export const WEBHOOK_IN_DEFAULTS = {
   bodyTimeout: DEFAULT_BODY_TIMEOUT_MS / 1000,
   dedupeHours: 24,
   dedupeLimit: 50000,
+  /** With the inbox on and a settling point downstream: minutes before an unsettled delivery is emitted again. */
+  leaseMinutes: 5,
+  /** Emissions of an unsettled delivery before it is marked failed. */
+  maxAttempts: 5,
 } as const;

@@ -2,7 +2,7 @@
 // A loopback emulator of the documented endpoints of HubSpot (CRM v3 contacts), Salesforce (sObjects Lead),
 // Pipedrive (persons, leads), Zoho CRM (v8 Leads upsert) and an HTTP API at /api/leads. It keeps records, answers
 // conflicts as the real APIs do, checks the token, and can be told to fail: fault({ status, times | forMs,
-// retryAfter, body, hang, match }).
+// retryAfter, body, hang, match }). It answers after `latencyMs` (a longer one is a slow CRM).
 // OAuth: each system's token endpoint (Salesforce client credentials, JWT bearer with an RS256 signature checked
 // against `oauth.jwtPublicKey`, refresh token; HubSpot, Pipedrive and Zoho refresh tokens; an HTTP API's client
 // credentials at /oauth2/token). Issued tokens live `oauth.tokenLifeMs`; an expired one gets the CRM's own 401.
@@ -10,7 +10,7 @@ const http = require('node:http');
 const crypto = require('node:crypto');
 const { randomUUID } = crypto;
 
-async function startCrmEmulator({ token = 'emulator-token', oauth = {} } = {}) {
+async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyMs = 5 } = {}) {
   const o = {
     clientId: 'emulator-client-id',
     clientSecret: 'emulator-client-secret',
@@ -285,8 +285,8 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {} } = {}) {
         if (refusal) return json(res, refusal[0], refusal[1]);
         route(req, res, url, body);
       };
-      // A small delay makes overlapping requests visible to the in-flight count.
-      setTimeout(answer, 5);
+      // A small delay makes overlapping requests visible to the in-flight count; a longer one is a slow CRM.
+      setTimeout(answer, latencyMs);
     });
   });
   server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });

@@ -10,7 +10,7 @@ const pkg = require('../../package.json');
 
 describe('migrations of saved nodes', function () {
   it('cover the five node types the package registers, each with ordered steps', function () {
-    const registered = ['sales-webhook-source', 'sales-webhook in', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'];
+    const registered = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'];
     assert.deepEqual([...NODE_TYPES].sort(), registered.sort());
     assert.equal(Object.keys(pkg['node-red'].nodes).length, registered.length);
     for (const type of NODE_TYPES) {
@@ -41,7 +41,7 @@ describe('migrations of saved nodes', function () {
     assert.equal(migrate('sales-crm out', { fieldMap: rows }).fieldMap, rows, 'rows stay as they are');
   });
 
-  for (const type of ['sales-webhook-source', 'sales-webhook in', 'sales-crm-account']) {
+  for (const type of ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-crm-account']) {
     it(`${type} 0 → 1: the version is introduced and nothing else changes`, function () {
       const saved = { id: 'n1', name: 'x', some: { nested: true } };
       const step = MIGRATIONS[type].find((s) => s.version === 1);
@@ -49,6 +49,11 @@ describe('migrations of saved nodes', function () {
       if (currentVersion(type) === 1) assert.deepEqual(migrate(type, saved), { ...saved, version: 1 });
     });
   }
+
+  it('sales-webhook in 1 → 2: a node saved before the durable inbox gets it on, with the defaults; its own values stay', function () {
+    assert.deepEqual(migrate('sales-webhook in', { url: '/x', version: 1 }), { url: '/x', inbox: true, leaseMinutes: 5, maxAttempts: 5, version: 2 });
+    assert.deepEqual(migrate('sales-webhook in', { inbox: false, leaseMinutes: '2', version: 1 }), { inbox: false, leaseMinutes: '2', maxAttempts: 5, version: 2 });
+  });
 
   it('sales-crm-account 1 → 2: an account saved before OAuth signs in with its pasted token (Zoho: its refresh token)', function () {
     assert.deepEqual(migrate('sales-crm-account', { system: 'hubspot', version: 1 }), { system: 'hubspot', auth: 'token', version: 2 });
@@ -68,15 +73,15 @@ describe('migrations of saved nodes', function () {
 
   it('chains the steps in order, each seeing the result of the one before', function () {
     const log = [];
-    const steps = MIGRATIONS['sales-webhook in'];
+    const steps = MIGRATIONS['sales-webhook settle'];
     const saved = steps.slice();
     try {
       steps.push({ version: 2, change: 'test', up: (c) => { log.push(['2', c.version]); return { ...c, two: true }; } });
       steps.push({ version: 3, change: 'test', up: (c) => { log.push(['3', c.version, c.two]); return c; } });
-      assert.deepEqual(migrate('sales-webhook in', {}), { two: true, version: 3 });
+      assert.deepEqual(migrate('sales-webhook settle', {}), { two: true, version: 3 });
       assert.deepEqual(log, [['2', 1], ['3', 2, true]]);
       log.length = 0;
-      migrate('sales-webhook in', { version: 2 });
+      migrate('sales-webhook settle', { version: 2 });
       assert.deepEqual(log, [['3', 2, undefined]]);
     } finally {
       steps.splice(0, steps.length, ...saved);
