@@ -154,6 +154,9 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   accept(delivery: IncomingDelivery): Promise<AcceptResult> {
+    const { rawBody } = delivery;
+    // A view into a larger buffer (a socket read) would be cloned whole to the writer; send just the body's bytes.
+    if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength) delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
     return this.write({ op: 'accept', args: [delivery] });
   }
 

@@ -254,7 +254,11 @@ export class InboxDatabase {
   claimDue(options: ClaimOptions): DueDelivery[] {
     const rows = (
       options.recovering
-        ? this.sql(`SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted') ORDER BY id LIMIT ?`).all(options.node, options.limit)
+        ? this.sql(`SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted') AND id > ? ORDER BY id LIMIT ?`).all(
+            options.node,
+            Number(options.afterId ?? 0),
+            options.limit,
+          )
         : this.sql(
             `SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted')
              AND (due = 1 OR (settles = 1 AND lease_until IS NOT NULL AND lease_until <= ?)) ORDER BY id LIMIT ?`,

@@ -140,6 +140,8 @@ export interface ClaimOptions {
   settles: boolean;
   /** Claim every unsettled delivery of the node regardless of its lease: Node-RED (or the node) just started. */
   recovering?: boolean;
+  /** Recovery pages through the unsettled deliveries by id: only those after this one. */
+  afterId?: string;
 }
 
 /** The store could not write or read (disk full, file locked, permissions, server down). Sender gets 503. */

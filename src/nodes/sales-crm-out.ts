@@ -3,6 +3,7 @@ import { CrmError, DEFAULT_FIELD_MAPS, migrateCrmOutConfig, upsertLead, type Crm
 import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
 import type { CrmAccountNode } from './crm-account-node';
+import { settleLead } from './settle';
 
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
 
@@ -45,6 +46,7 @@ export = function (RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessage, send, done) => {
       const fail = (error: { message: string; status?: number; crmMessage?: string; attempts: number }) => {
+        settleLead(node, msg, { state: 'failed', system, reason: error.message, attempts: error.attempts });
         counts.failed++;
         scheduleStatus();
         send([null, { ...msg, error } as NodeMessage]);
@@ -59,6 +61,7 @@ export = function (RED: NodeAPI) {
       scheduleStatus();
       upsertLead(account.http, account.settings, parsed.data, options).then(
         (crm) => {
+          settleLead(node, msg, { state: 'delivered', system: crm.system, recordId: crm.id, action: crm.action, attempts: crm.attempts });
           counts.pending--;
           counts.sent++;
           if (counts.pending === 0) retrying = false;

@@ -5,6 +5,7 @@ import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError
 import { migrateLeadMapConfig, type LeadMapConfig } from '../leadmap/config';
 import type { MappingRow } from '../leadmap/types';
 import { getLeadPreset, listLeadPresets } from '../providers/registry';
+import { noteLeadsOfDelivery, partOf } from './settle';
 
 const FIXTURES_DIR = path.resolve(__dirname, '..', '..', 'test', 'fixtures');
 const STATUS_INTERVAL_MS = 250;
@@ -64,7 +65,9 @@ export = function (RED: NodeAPI) {
         counts.leads += leads.length;
         scheduleStatus();
         // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
-        const messages = leads.map((lead) => ({ ...msg, payload: lead, ...(msg.webhook ? { webhook: { ...(msg.webhook as object) } } : {}) }));
+        // In split mode each lead settles its part of the delivery (msg.webhook.part), so the delivery settles when all have.
+        const messages = leads.map((lead, index) => ({ ...msg, payload: lead, ...(msg.webhook ? { webhook: { ...(msg.webhook as object), ...(config.split ? partOf(index, leads.length) : {}) } } : {}) }));
+        noteLeadsOfDelivery(msg, leads);
         send([messages as NodeMessage[], null]);
       }
       if (failures.length > 0) return fail(RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }), failures);

@@ -1,9 +1,15 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { InboxUnavailableError, REJECTED_BODY_BYTES, type DueDelivery } from '../inbox/types';
+import { Redelivery } from '../inbox/redelivery';
+import { describeInboxProblem } from '../inbox/settings';
+import { hasSettlingPointDownstream, type FlowNodeConfig } from '../inbox/settlingPoints';
 import { redactedHeaderSet, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
-import { DEFAULT_MAX_BYTES, handleWebhookRequest, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import { DEFAULT_MAX_BYTES, handleWebhookRequest, type OutcomeContext, type PersistResult, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
+import { registerInboxConsumer } from './inbox-registry';
+import { openInbox, registerInboxStatsRoute } from './inbox-service';
 import { registerSendTestEndpoint } from './send-test-endpoint';
 import { registerWebhookRoute, RouteConflictError, type RouteSettings } from './webhook-routes';
 
@@ -15,6 +21,19 @@ interface WebhookInConfig extends NodeDef {
   dedupeHours?: number | string;
   dedupeLimit?: number | string;
   dedupeStore?: string;
+  /** Store every delivery durably before answering 2xx (default on; absent in flows saved before the inbox). */
+  inbox?: boolean;
+  leaseMinutes?: number | string;
+  maxAttempts?: number | string;
+}
+
+/** msg.webhook on an emitted delivery: the inbox adds where it is kept and which emission this is. */
+interface EmittedWebhookMeta extends WebhookMeta {
+  deliveryId?: string;
+  attempt?: number;
+  replay?: boolean;
+  /** The receiving node's id: settling points find the delivery's inbox through it. */
+  node?: string;
 }
 
 interface WebhookInNode extends Node {
@@ -30,6 +49,11 @@ const DEFAULT_DEDUPE_LIMIT = 50000;
 const SEEN_CONTEXT_KEY = 'salesWebhookSeenDeliveries';
 const SAVE_DELAY_MS = 2000;
 const STATUS_INTERVAL_MS = 250;
+const DEFAULT_LEASE_MINUTES = 5;
+const DEFAULT_MAX_ATTEMPTS = 5;
+/** How often expired leases are looked for, at most (a short lease is checked a few times within it). */
+const LEASE_POLL_MS = 5000;
+const MIN_LEASE_POLL_MS = 50;
 
 function positiveNumber(value: unknown, fallback: number): number | undefined {
   if (value === undefined || value === '' || value === null) return fallback;
@@ -55,13 +79,19 @@ export = function (RED: NodeAPI) {
     const dedupeHours = positiveNumber(config.dedupeHours, DEFAULT_DEDUPE_HOURS);
     const dedupeLimit = positiveNumber(config.dedupeLimit, DEFAULT_DEDUPE_LIMIT);
     if (dedupeHours === undefined || dedupeLimit === undefined) return fail('invalid-dedupe');
+    const inboxOn = config.inbox !== false;
+    const leaseMinutes = positiveNumber(config.leaseMinutes, DEFAULT_LEASE_MINUTES);
+    const maxAttempts = positiveNumber(config.maxAttempts, DEFAULT_MAX_ATTEMPTS);
+    if (leaseMinutes === undefined || maxAttempts === undefined || !Number.isInteger(maxAttempts)) return fail('invalid-lease');
     const source = RED.nodes.getNode(config.source) as SalesWebhookSourceNode | null;
     if (!source) return fail('missing-source');
     node.url = url;
     node.source = source;
 
     let processor: DeliveryProcessor | null = null;
-    const guard = config.dedupe === false ? undefined : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
+    // With the inbox on, duplicates are recognised by the store (across restarts); the memory guard is the old way.
+    const guard = inboxOn || config.dedupe === false ? undefined : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
+    const duplicateWindowMs = config.dedupe === false ? 0 : dedupeHours * 3600 * 1000;
     if (source.configError || !source.profile || !source.verifier) {
       fail('source-config', { reason: source.configError ?? '' });
     } else {
@@ -76,9 +106,12 @@ export = function (RED: NodeAPI) {
 
     const counts = { accepted: 0, rejected: 0, invalid: 0, duplicates: 0 };
     let statusTimer: NodeJS.Timeout | undefined;
+    /** Why the inbox cannot write, while it cannot: the status stays red until a write succeeds. */
+    let inboxProblem: string | undefined;
     const showStatus = () => {
       statusTimer = undefined;
       if (!processor) return;
+      if (inboxProblem) return node.status({ fill: 'red', shape: 'ring', text: inboxProblem });
       const unverified = processor.profile.verification.kind === 'none';
       const text = RED._('sales-webhook-in.status.counts', {
         accepted: String(counts.accepted),
@@ -123,12 +156,133 @@ export = function (RED: NodeAPI) {
       : Promise.resolve();
 
     const rejectionMessage = (rejection: RejectedDelivery): NodeMessage => ({ payload: rejection, topic: 'rejected' });
+
+    // The durable inbox: opened for a node that can verify; shared by every node writing to the same file.
+    const inbox = inboxOn && processor ? openInbox(RED, (text) => node.warn(text)) : undefined;
+    let closing = false;
+    const inboxFailed = (err: Error) => {
+      const text = RED._('sales-webhook-in.status.inbox-unavailable', { problem: describeInboxProblem(err.message), file: inbox?.store.location ?? '' });
+      if (inboxProblem !== text) node.warn(`${text}: ${err.message}`);
+      inboxProblem = text;
+      showStatus();
+    };
+    const inboxWorks = () => {
+      if (!inboxProblem) return;
+      inboxProblem = undefined;
+      scheduleStatus();
+    };
+    inbox?.store.ready().then(inboxWorks, inboxFailed);
+
+    // Decided at each flow start: does a settling point (sales-crm out, sales-webhook settle) follow an output?
+    const settles = [false, false];
+    const findSettlingPoints = () => {
+      const nodes = new Map<string, FlowNodeConfig>();
+      (RED.nodes as unknown as { eachNode(cb: (n: FlowNodeConfig) => void): void }).eachNode((n) => nodes.set(n.id, n));
+      settles[0] = hasSettlingPointDownstream(node.id, nodes, 0);
+      settles[1] = hasSettlingPointDownstream(node.id, nodes, 1);
+    };
+    const leaseMs = leaseMinutes * 60_000;
+
+    /** Sends a stored delivery into the flow: output 1, or output 2 when it failed its schema. */
+    const emitStored = (payload: Record<string, unknown>, meta: WebhookMeta, issues: string[], inboxFields: { deliveryId: string; attempt: number; replay: boolean }) => {
+      const webhook: EmittedWebhookMeta = { ...meta, ...inboxFields, node: node.id };
+      if (issues.length === 0) {
+        node.lastDelivery = { payload, webhook };
+        node.send([{ payload, topic: meta.eventType, webhook } as NodeMessage, null]);
+        return;
+      }
+      const rejection: RejectedDelivery & { event: unknown } = {
+        statusCode: 200,
+        reason: RED._('sales-webhook-in.errors.schema', { eventType: meta.eventType ?? '?' }),
+        provider: meta.provider,
+        headers: meta.headers,
+        receivedAt: meta.receivedAt,
+        issues,
+        event: payload,
+      };
+      node.send([null, { payload: rejection, topic: meta.eventType, webhook } as NodeMessage]);
+    };
+    /** Records the first emission: delivered at once when nothing downstream settles, else under a lease. */
+    const markEmitted = (deliveryId: string, output: 0 | 1, attempt: number) => {
+      inbox?.store
+        .markEmitted(deliveryId, { attempt, settles: settles[output], leaseUntil: Date.now() + leaseMs })
+        .catch((err: Error) => { if (err instanceof InboxUnavailableError) inboxFailed(err); else node.error(err); });
+    };
+    const redelivery = inbox
+      ? new Redelivery({
+          store: inbox.store,
+          node: node.id,
+          leaseMs,
+          maxAttempts,
+          pollMs: Math.max(MIN_LEASE_POLL_MS, Math.min(LEASE_POLL_MS, leaseMs / 4)),
+          settles: () => settles[0],
+          emit: (due: DueDelivery) => {
+            let payload: Record<string, unknown>;
+            try {
+              payload = JSON.parse(due.rawBody.toString('utf8')) as Record<string, unknown>;
+            } catch {
+              return; // stored only after it parsed; a damaged row is left in the log
+            }
+            emitStored(payload, due.meta, due.issues, { deliveryId: due.id, attempt: due.attempt, replay: due.replay });
+            // An invalid delivery's output may have no settling point although output 1 has one.
+            if (due.issues.length && !settles[1]) markEmitted(due.id, 1, due.attempt);
+          },
+          onError: (err) => { if (err instanceof InboxUnavailableError) inboxFailed(err); else node.error(err); },
+        })
+      : undefined;
+    const unregisterConsumer = inbox && redelivery ? registerInboxConsumer({ nodeId: node.id, store: inbox.store, poke: () => redelivery.poke() }) : undefined;
+    // Downstream nodes exist only once the flows have started: recover then, not in the constructor.
+    const onFlowsStarted = () => {
+      if (closing) return;
+      findSettlingPoints();
+      void redelivery?.start();
+    };
+    if (inbox) RED.events.on('flows:started', onFlowsStarted);
+
+    const persist = inbox
+      ? (outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' }, rawBody: Buffer, receivedAt: Date): Promise<PersistResult> =>
+          inbox.store
+            .accept({
+              node: node.id,
+              duplicateKey: outcome.key,
+              duplicateWindowMs,
+              receivedAt: receivedAt.getTime(),
+              rawBody,
+              meta: outcome.meta,
+              issues: outcome.kind === 'invalid' ? outcome.issues : [],
+            })
+            .then(
+              (result): PersistResult => {
+                inboxWorks();
+                return result.stored ? { stored: true, deliveryId: result.id } : { stored: false };
+              },
+              (err: Error): PersistResult => {
+                if (!(err instanceof InboxUnavailableError)) throw err;
+                inboxFailed(err);
+                return { unavailable: err.message };
+              },
+            )
+      : undefined;
+    const logRejected = (statusCode: number, reason: string, headers: Record<string, string>, receivedAt: number, rawBody?: Buffer) => {
+      inbox?.store.logRejected({
+        node: node.id,
+        provider: source.profile?.id ?? 'unconfigured',
+        receivedAt,
+        statusCode,
+        reason,
+        headers,
+        // A copy of the first bytes only: a view would carry the whole socket buffer to the writer.
+        bodyPrefix: rawBody ? Buffer.from(rawBody.subarray(0, REJECTED_BODY_BYTES)) : undefined,
+      });
+    };
     const endpoint: WebhookEndpoint = {
       maxBytes,
       ready,
+      persist,
       processor: () => processor,
       onRefusal(refusal: Refusal) {
         counts.rejected++;
+        logRejected(refusal.statusCode, refusal.reason, refusal.headers, refusal.receivedAt.getTime(), refusal.rawBody);
         scheduleStatus();
         node.send([null, rejectionMessage({
           statusCode: refusal.statusCode,
@@ -138,10 +292,22 @@ export = function (RED: NodeAPI) {
           receivedAt: refusal.receivedAt.toISOString(),
         })]);
       },
-      onOutcome(outcome: DeliveryOutcome) {
+      onOutcome(outcome: DeliveryOutcome, context: OutcomeContext) {
+        const { deliveryId } = context;
+        if (deliveryId !== undefined && (outcome.kind === 'accepted' || outcome.kind === 'invalid')) {
+          outcome.kind === 'accepted' ? counts.accepted++ : counts.invalid++;
+          scheduleStatus();
+          // Stored while the node was closing: the next start recovers it, so it is not emitted twice.
+          if (closing) return;
+          const output = outcome.kind === 'accepted' ? 0 : 1;
+          markEmitted(deliveryId, output, 1);
+          emitStored(outcome.body, outcome.meta, outcome.kind === 'invalid' ? outcome.issues : [], { deliveryId, attempt: 1, replay: false });
+          return;
+        }
         switch (outcome.kind) {
           case 'rejected':
             counts.rejected++;
+            logRejected(outcome.statusCode, outcome.reason, outcome.headers, Date.now(), context.rawBody);
             node.send([null, rejectionMessage({
               statusCode: outcome.statusCode,
               reason: outcome.reason,
@@ -183,20 +349,31 @@ export = function (RED: NodeAPI) {
     try {
       unregister = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res));
     } catch (err) {
+      closing = true;
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      redelivery?.stop();
+      unregisterConsumer?.();
+      void inbox?.release();
       if (err instanceof RouteConflictError) return fail('route-conflict', { url });
       throw err;
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
       unregister?.();
       if (statusTimer) clearTimeout(statusTimer);
       if (saveTimer) clearTimeout(saveTimer);
       node.status({});
-      if (guard) saveSeen(done);
-      else done();
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      redelivery?.stop();
+      unregisterConsumer?.();
+      // Queued writes finish first: they were acknowledged to a sender.
+      const released = inbox ? inbox.release().catch((err: Error) => node.warn(err.message)) : Promise.resolve();
+      void released.then(() => (guard ? saveSeen(done) : done()));
     });
   }
 
   RED.nodes.registerType('sales-webhook in', SalesWebhookIn as any);
   registerSendTestEndpoint(RED);
+  registerInboxStatsRoute(RED);
 };

@@ -16,8 +16,8 @@ export interface DeliveryProcessor {
 export type DeliveryOutcome =
   | { kind: 'rejected'; statusCode: 401 | 400; reason: string; headers: Record<string, string> }
   | { kind: 'duplicate'; key: string; meta: WebhookMeta }
-  | { kind: 'invalid'; body: Record<string, unknown>; meta: WebhookMeta; issues: string[] }
-  | { kind: 'accepted'; body: Record<string, unknown>; meta: WebhookMeta };
+  | { kind: 'invalid'; key: string; body: Record<string, unknown>; meta: WebhookMeta; issues: string[] }
+  | { kind: 'accepted'; key: string; body: Record<string, unknown>; meta: WebhookMeta };
 
 const ALWAYS_REDACTED = ['authorization', 'proxy-authorization', 'cookie'];
 
@@ -83,6 +83,6 @@ export function processDelivery(processor: DeliveryProcessor, delivery: SignedDe
   meta.known = validation.known;
   guard?.remember(duplicateKey);
   const event = body as Record<string, unknown>;
-  if (validation.issues.length > 0) return { kind: 'invalid', body: event, meta, issues: validation.issues };
-  return { kind: 'accepted', body: event, meta };
+  if (validation.issues.length > 0) return { kind: 'invalid', key: duplicateKey, body: event, meta, issues: validation.issues };
+  return { kind: 'accepted', key: duplicateKey, body: event, meta };
 }

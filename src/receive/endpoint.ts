@@ -10,6 +10,17 @@ export interface Refusal {
   reason: string;
   headers: Record<string, string>;
   receivedAt: Date;
+  /** The body, when it was read before the refusal (for the delivery log). */
+  rawBody?: Buffer;
+}
+
+/** What the durable inbox made of a verified delivery: stored (with its id), a repeat, or it could not write. */
+export type PersistResult = { stored: true; deliveryId: string } | { stored: false } | { unavailable: string };
+
+/** What the node gets with each outcome: the exact bytes, and the inbox id once stored. */
+export interface OutcomeContext {
+  rawBody: Buffer;
+  deliveryId?: string;
 }
 
 export interface WebhookEndpoint {
@@ -18,9 +29,17 @@ export interface WebhookEndpoint {
   processor(): DeliveryProcessor | null;
   /** Resolves once persisted duplicate keys are loaded, so no retry slips through at start-up. */
   ready?: Promise<void>;
-  onOutcome(outcome: DeliveryOutcome): void;
+  /**
+   * The durable step between deciding and answering: a verified delivery is answered 2xx only once this resolves
+   * stored; a repeat is a duplicate; `unavailable` is a 503 (the sender retries). Absent: answer at once.
+   */
+  persist?(outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' }, rawBody: Buffer, receivedAt: Date): Promise<PersistResult>;
+  onOutcome(outcome: DeliveryOutcome, context: OutcomeContext): void;
   onRefusal(refusal: Refusal): void;
 }
+
+/** How long a sender should wait before retrying after the inbox could not write. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 
 const RESPONSE_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 const RECEIVED = Buffer.from('{"received":true}');
@@ -43,10 +62,10 @@ function sendError(res: ServerResponse, statusCode: number, reason: string, extr
  */
 export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMessage, res: ServerResponse): void {
   const receivedAt = new Date();
-  const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
+  const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>, rawBody?: Buffer) => {
     sendError(res, statusCode, reason, extraHeaders);
     const processor = endpoint.processor();
-    endpoint.onRefusal({ statusCode, reason, receivedAt, headers: redactHeaders(req.headers, processor ? processor.redactedHeaders : new Set(['authorization', 'cookie'])) });
+    endpoint.onRefusal({ statusCode, reason, receivedAt, rawBody, headers: redactHeaders(req.headers, processor ? processor.redactedHeaders : new Set(['authorization', 'cookie'])) });
   };
 
   if (req.method !== 'POST') return refuse(405, 'method not allowed, use POST', { allow: 'POST' });
@@ -92,16 +111,34 @@ function answer(
   delivery: { rawBody: Buffer; headers: IncomingMessage['headers'] },
   receivedAt: Date,
   res: ServerResponse,
-  refuse: (statusCode: number, reason: string) => void,
+  refuse: (statusCode: number, reason: string, extraHeaders?: Record<string, string>, rawBody?: Buffer) => void,
 ): void {
   const processor = endpoint.processor();
-  if (!processor) return refuse(503, 'webhook receiver is not configured');
+  if (!processor) return refuse(503, 'webhook receiver is not configured', undefined, delivery.rawBody);
   let outcome: DeliveryOutcome;
   try {
     outcome = processDelivery(processor, delivery, receivedAt);
   } catch {
-    return refuse(500, 'internal error while checking the delivery');
+    return refuse(500, 'internal error while checking the delivery', undefined, delivery.rawBody);
   }
+  if (endpoint.persist && (outcome.kind === 'accepted' || outcome.kind === 'invalid')) {
+    const decided = outcome;
+    endpoint.persist(decided, delivery.rawBody, receivedAt).then(
+      (result) => {
+        if ('unavailable' in result) {
+          return refuse(503, 'the webhook inbox cannot store deliveries right now; retry later', { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }, delivery.rawBody);
+        }
+        if (!result.stored) return respond(endpoint, { kind: 'duplicate', key: decided.key, meta: decided.meta }, { rawBody: delivery.rawBody }, res);
+        respond(endpoint, decided, { rawBody: delivery.rawBody, deliveryId: result.deliveryId }, res);
+      },
+      () => refuse(500, 'internal error while storing the delivery', undefined, delivery.rawBody),
+    );
+    return;
+  }
+  respond(endpoint, outcome, { rawBody: delivery.rawBody }, res);
+}
+
+function respond(endpoint: WebhookEndpoint, outcome: DeliveryOutcome, context: OutcomeContext, res: ServerResponse): void {
   switch (outcome.kind) {
     case 'rejected':
       sendError(res, outcome.statusCode, outcome.reason);
@@ -116,5 +153,5 @@ function answer(
       send(res, 200, RECEIVED);
       break;
   }
-  endpoint.onOutcome(outcome);
+  endpoint.onOutcome(outcome, context);
 }

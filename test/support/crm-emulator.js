@@ -1,11 +1,11 @@
 'use strict';
 // A loopback emulator of the documented endpoints of HubSpot (CRM v3 contacts), Salesforce (sObjects Lead),
 // Pipedrive (persons, leads) and a generic /api/leads. It keeps records, answers conflicts as the real APIs do,
-// checks the token, and can be told to fail: fault({ status, times | forMs, retryAfter, body, hang, match }).
+// checks the token, answers after `latencyMs`, and can be told to fail: fault({ status, times | forMs, retryAfter, body, hang, match }).
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
 
-async function startCrmEmulator({ token = 'emulator-token' } = {}) {
+async function startCrmEmulator({ token = 'emulator-token', latencyMs = 5 } = {}) {
   const state = {
     hubspot: { contacts: new Map() },
     salesforce: { leads: new Map() },
@@ -155,8 +155,8 @@ async function startCrmEmulator({ token = 'emulator-token' } = {}) {
         if (fault?.hang) return; // never answers: the client's timeout must fire
         route(req, res, url, body);
       };
-      // A small delay makes overlapping requests visible to the in-flight count.
-      setTimeout(answer, 5);
+      // A small delay makes overlapping requests visible to the in-flight count; a longer one is a slow CRM.
+      setTimeout(answer, latencyMs);
     });
   });
   server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });

@@ -2,6 +2,7 @@
 // Loads nodes into the real Node-RED runtime through node-red-node-test-helper and serves RED.httpNode over real HTTP.
 const fs = require('node:fs');
 const http = require('node:http');
+const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
 
@@ -18,9 +19,14 @@ function translate(key, params = {}) {
 
 /**
  * Loads `flow` with the given node modules and serves the runtime's httpNode app on a loopback port.
- * Returns { baseUrl, app, close() }; call close() before helper.unload().
+ * Each load gets its own user directory (so its own inbox database) unless `options.userDir` reuses one (a restart);
+ * `options.settings` adds runtime settings.
+ * Returns { baseUrl, app, userDir, close() }; call close() before helper.unload().
  */
-async function loadFlow(nodeModules, flow, credentials = {}) {
+async function loadFlow(nodeModules, flow, credentials = {}, options = {}) {
+  const userDir = options.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-helper-'));
+  // Keeps what a test set with helper.settings() before loading.
+  helper.settings({ ...helper.settings(), userDir, ...options.settings });
   let app;
   const modules = Array.isArray(nodeModules) ? nodeModules : [nodeModules];
   const capture = (RED) => {
@@ -36,6 +42,7 @@ async function loadFlow(nodeModules, flow, credentials = {}) {
     app,
     server,
     baseUrl,
+    userDir,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
