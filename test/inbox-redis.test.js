@@ -152,6 +152,20 @@ describe('Redis inbox store', function () {
     assert.deepEqual(record.leads.map((l) => l.email).sort(), ['a@example.com', 'b@example.com']);
   });
 
+  it('recovery with the node\'s redelivery loop pages through this consumer\'s pending entries once each', async () => {
+    const { Redelivery } = require('../dist/inbox/redelivery');
+    const a = await open({ consumer: 'stable' });
+    const ids = [];
+    for (let i = 0; i < 450; i++) ids.push((await a.accept(delivery())).id);
+    await a.close();
+    const again = await open({ consumer: 'stable' });
+    const emitted = [];
+    const loop = new Redelivery({ store: again, node: 'n1', leaseMs: 60_000, maxAttempts: 5, pollMs: 60_000, settles: () => true, emit: (d) => emitted.push(d.id), onError: (err) => { throw err; } });
+    await loop.start();
+    loop.stop();
+    assert.deepEqual(emitted.sort(), ids.sort());
+  });
+
   it('logs refusals; filters, searches and erases across nodes and instances', async () => {
     const a = await open({ consumer: 'a' });
     const b = await open({ consumer: 'b' });

@@ -137,6 +137,7 @@ export class RedisInboxStore implements InboxStore {
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
   private readonly knownNodes = new Set<string>();
   private readonly shas = new Map<string, string>();
+  private readonly recoveredUpTo = new Map<string, string>();
   private connecting: Promise<void> | undefined;
   private lastError: string | undefined;
   private closed = false;
@@ -394,12 +395,18 @@ export class RedisInboxStore implements InboxStore {
 
   async claimDue(options: ClaimOptions): Promise<DueDelivery[]> {
     const k = this.keys(options.node);
-    const rows = (await this.script(
+    // Recovery pages through this consumer's pending entries (which stay its own once claimed): continue after the last.
+    const from = options.recovering && options.afterId !== undefined ? this.recoveredUpTo.get(options.node) : undefined;
+    const [rows, lastRecovered] = (await this.script(
       scripts.CLAIM_DUE,
       [k.inbox, k.dead, k.due],
-      [k.base, this.consumer, Math.round(options.now), Math.max(1, Math.round(options.leaseMs)), options.maxAttempts, Math.max(1, options.limit), options.settles ? '1' : '0', options.recovering ? '1' : '0'],
+      [
+        k.base, this.consumer, Math.round(options.now), Math.max(1, Math.round(options.leaseMs)), options.maxAttempts, Math.max(1, options.limit),
+        options.settles ? '1' : '0', options.recovering ? '1' : '0', from ? `(${from}` : '-',
+      ],
       true,
-    )) as [Buffer, number, Buffer, Buffer, Buffer, Buffer][];
+    )) as [[Buffer, number, Buffer, Buffer, Buffer, Buffer][], Buffer];
+    if (options.recovering && toText(lastRecovered)) this.recoveredUpTo.set(options.node, toText(lastRecovered)!);
     return rows.map(([n, attempt, replay, body, meta, issues]) => ({
       id: `${options.node}~${toText(n)}`,
       node: options.node,

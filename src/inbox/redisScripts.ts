@@ -154,9 +154,9 @@ return next_state
 
 /**
  * KEYS: inbox stream, dead stream, due set. ARGV: base, consumer, now, lease ms, max attempts, limit, settles (1/0),
- * recovering (1/0). Hands back what is due: replays requested, this consumer's own pending entries when recovering,
+ * recovering (1/0), where recovery continues (`-` or `(<entry id>`). Hands back what is due: replays requested, this consumer's own pending entries when recovering,
  * and (XAUTOCLAIM) entries idle longer than the lease whose lease is over, e.g. a dead instance's. Returns a list of
- * {n, attempt, replay, body, meta, issues}.
+ * {{n, attempt, replay, body, meta, issues}, …} and the last pending entry recovery went through.
  */
 export const CLAIM_DUE = `${HELPERS}
 local stream, dead, due = KEYS[1], KEYS[2], KEYS[3]
@@ -176,8 +176,10 @@ for _, n in ipairs(redis.call('ZRANGE', due, 0, limit - 1)) do
   redis.call('HSET', base .. ':d:' .. n, 'entry', entry)
   consider(n, entry, true, true)
 end
+local last_recovered = ''
 if recovering then
-  for _, p in ipairs(redis.call('XPENDING', stream, '${GROUP}', '-', '+', limit, consumer)) do
+  for _, p in ipairs(redis.call('XPENDING', stream, '${GROUP}', ARGV[9], '+', limit, consumer)) do
+    last_recovered = p[1]
     local e = redis.call('XRANGE', stream, p[1], p[1])
     if e[1] then consider(e[1][2][2], p[1], true, false) else ack(stream, p[1]) end
   end
@@ -224,7 +226,7 @@ for _, c in ipairs(candidates) do
     end
   end
 end
-return out
+return { out, last_recovered }
 `;
 
 /** KEYS: record, settlements, inbox stream, dead stream, due set. ARGV: n, now. Returns 1 when the replay was queued. */
