@@ -387,8 +387,8 @@ export class RedisInboxStore implements InboxStore {
     const at = splitId(id);
     if (!at) return undefined;
     const k = this.keys(at.node);
-    const state = await this.script(scripts.SETTLE, [k.record(at.n), k.settlements(at.n), k.inbox], [
-      JSON.stringify(record), record.lead ? JSON.stringify(record.lead) : '',
+    const state = await this.script(scripts.SETTLE, [k.record(at.n), k.settlements(at.n), k.inbox, k.dead], [
+      JSON.stringify(record), record.lead ? JSON.stringify(record.lead) : '', record.reason ?? record.state,
     ]);
     return state ? (String(state) as DeliveryState) : undefined;
   }

@@ -5,7 +5,7 @@
  *
  * Keys of node N under prefix P (base = `P:{N}`):
  *   base:inbox   stream, consumer group `emit`: one entry per emission round of a delivery (field d = its number)
- *   base:dead    stream: deliveries that failed every attempt (dead letters)
+ *   base:dead    stream: deliveries that ended failed (past the attempt limit, or a CRM gave up): dead letters
  *   base:due     sorted set: deliveries whose replay was requested, by request time
  *   base:seq     counter: delivery numbers; a delivery's id is `N~<number>`
  *   base:index   sorted set: every delivery and refusal by received time (the log's index)
@@ -135,7 +135,10 @@ redis.call('HSET', KEYS[1], 'leads', merge_leads(leads, ARGV[1]))
 return 1
 `;
 
-/** KEYS: record, settlements, inbox stream. ARGV: settlement JSON, lead JSON ('' for none). Returns the state. */
+/**
+ * KEYS: record, settlements, inbox stream, dead stream. ARGV: settlement JSON, lead JSON ('' for none), reason.
+ * Returns the state. A delivery that ends failed (a CRM gave up) is a dead letter too, replayable like the others.
+ */
 export const SETTLE = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'roundStart', 'leads', 'entry')
 local state = h[1]
@@ -148,6 +151,9 @@ redis.call('HSET', KEYS[1], unpack(fields))
 if next_state == 'delivered' or next_state == 'failed' then
   redis.call('HDEL', KEYS[1], 'leaseUntil')
   ack(KEYS[3], h[4])
+end
+if next_state == 'failed' and state ~= 'failed' then
+  redis.call('HSET', KEYS[1], 'dead', redis.call('XADD', KEYS[4], '*', 'd', string.match(KEYS[1], ':d:(%d+)$'), 'reason', ARGV[3]))
 end
 return next_state
 `;
