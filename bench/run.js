@@ -7,6 +7,7 @@
 //   --soak      200,000 requests to ours, RSS at start, middle and end
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time
 //   --flows ours,oursSvix   drive only these flows (for profiling one path)
+//   --redis     the shared inbox instead: SQLite vs one and two instances on Redis (bench/redis.js, its own options)
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -18,6 +19,11 @@ const { getLeadPreset } = require('../dist/providers/registry');
 const SECRET = 'bench-hmac-secret-1c0ffee';
 const SVIX_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const resultsDir = path.join(__dirname, 'results');
+
+if (process.argv.includes('--redis')) {
+  require('./redis.js');
+  return;
+}
 
 const { values: args } = parseArgs({
   options: {

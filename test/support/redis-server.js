@@ -84,6 +84,8 @@ async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', ar
       if (!dir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
     logs: () => output,
+    /** The server's process id (it changes with each start). */
+    child: () => child.pid,
   };
 }
 
