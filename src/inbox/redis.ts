@@ -163,8 +163,15 @@ export class RedisInboxStore implements InboxStore {
       },
     });
     this.client.on('error', (err: unknown) => this.setHealth({ ok: false, reason: this.describe(err) }));
-    this.client.on('ready', () => this.setHealth({ ok: true }));
-    this.client.on('end', () => { if (!this.closed) this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` }); });
+    // At every (re)connection: the server may have restarted with other persistence settings.
+    this.client.on('ready', () => {
+      this.checkDurability().then(
+        () => this.setHealth({ ok: true }),
+        (err: unknown) => this.setHealth({ ok: false, reason: this.describe(err) }),
+      );
+    });
+    // A closed socket says less than the error before it (a refused password, say): keep that reason.
+    this.client.on('end', () => { if (!this.closed && this.health.ok) this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` }); });
     this.client.on('reconnecting', () => { if (this.health.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` }); });
   }
 
@@ -190,7 +197,7 @@ export class RedisInboxStore implements InboxStore {
   /** Connects (once), checks the server's persistence; rejects with InboxUnavailableError saying what is wrong. */
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('the inbox is closed'));
-    if (this.client.isReady) return Promise.resolve();
+    if (this.health.ok) return Promise.resolve();
     this.connecting ??= new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: string) => {
@@ -198,25 +205,22 @@ export class RedisInboxStore implements InboxStore {
         settled = true;
         clearTimeout(timer);
         unsubscribe();
-        if (err) {
-          this.connecting = undefined;
-          reject(new InboxUnavailableError(err));
-        } else resolve();
+        this.connecting = undefined;
+        if (err) reject(new InboxUnavailableError(err));
+        else resolve();
       };
       const timer = setTimeout(() => finish(this.lastError ?? `Redis at ${this.location} did not answer within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs + 500);
-      const unsubscribe = this.onHealth((health) => { if (!health.ok && health.reason !== 'connecting') finish(health.reason); });
+      // Healthy once connected and its persistence checked (the 'ready' handler); a specific failure ends the wait.
+      const unsubscribe = this.onHealth((health) => {
+        if (health.ok) finish();
+        else if (health.reason !== 'connecting') finish(health.reason);
+      });
       if (!this.client.isOpen) {
         // The client keeps reconnecting by itself after this; a first failure is reported through health.
         this.client.connect().catch((err: unknown) => finish(this.describe(err)));
       }
-      const waitReady = () => {
-        if (settled) return;
-        if (this.client.isReady) this.checkDurability().then(() => finish(), (err) => finish(this.describe(err)));
-        else setTimeout(waitReady, 20);
-      };
-      waitReady();
     });
-    return this.connecting.then(() => undefined);
+    return this.connecting;
   }
 
   /** Reads the server's version and persistence settings once, to know how an acknowledgement reaches the disk. */
@@ -258,8 +262,18 @@ export class RedisInboxStore implements InboxStore {
         };
   }
 
+  /** Why nothing can be done now: the last specific reason (a refused password, say), not just "not connected". */
+  private notConnected(): InboxUnavailableError {
+    return new InboxUnavailableError(this.health.reason && this.health.reason !== 'connecting' ? this.health.reason : `not connected to Redis at ${this.location}`);
+  }
+
   private async command(args: (string | Buffer)[], buffers = false): Promise<Reply> {
     if (this.closed) throw new InboxUnavailableError('the inbox is closed');
+    if (!this.client.isReady) {
+      // Fail fast (the sender gets 503 and retries); the client reconnects by itself, or a first connect starts here.
+      if (!this.client.isOpen && !this.connecting) this.ready().catch(() => undefined);
+      throw this.notConnected();
+    }
     try {
       return await this.client.sendCommand(args, {
         timeout: this.commandTimeoutMs,
@@ -315,11 +329,8 @@ export class RedisInboxStore implements InboxStore {
   }
 
   async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
-    if (!this.client.isReady) {
-      // Fail fast: the sender retries on 503; a connect attempt is under way in the background.
-      if (!this.connecting && !this.closed) this.ready().catch(() => undefined);
-      throw new InboxUnavailableError(this.health.reason && this.health.reason !== 'connecting' ? this.health.reason : `not connected to Redis at ${this.location}`);
-    }
+    // Not before the server's persistence is known: on Redis 7.2+ the answer waits for WAITAOF.
+    if (!this.health.ok) throw this.notConnected();
     await this.rememberNode(delivery.node);
     const k = this.keys(delivery.node);
     const { meta } = delivery;

@@ -55,7 +55,7 @@ export function openChosenInbox(RED: NodeAPI, storeId: string | undefined, warn:
   }
   const configNode = RED.nodes.getNode(storeId) as RedisStoreNode | null;
   if (!configNode?.store) {
-    const reason = configNode?.configError ?? RED._('sales-webhook-redis.errors.missing');
+    const reason = configNode?.configError ?? RED._('sales-webhook-in.errors.store-missing');
     return { store: new UnavailableStore('redis', reason), release: () => Promise.resolve(), watch: () => undefined };
   }
   const store = configNode.store as unknown as HealthyStore;
@@ -69,7 +69,7 @@ export function openChosenInbox(RED: NodeAPI, storeId: string | undefined, warn:
     watch({ failed, works, caution }) {
       const show = (health: StoreHealth) => {
         if (!health.ok) return failed(new InboxUnavailableError(health.reason ?? 'Redis is not reachable'));
-        caution(store.durability.warning ? RED._('sales-webhook-redis.status.not-durable') : undefined);
+        caution(store.durability.warning ? RED._('sales-webhook-in.status.store-not-durable') : undefined);
         works();
       };
       unsubscribe = store.onHealth(show);
