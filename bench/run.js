@@ -2,9 +2,11 @@
 'use strict';
 // npm run bench: one real Node-RED (default settings) with four flows, driven in interleaved rounds by autocannon in
 // a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios ours/echo and
-// ours/hand-built; writes bench/results/<time>.json and latest.json.
+// ours/hand-built; for ours, with the durable inbox on (FULL sync, group commit) and off, and the inbox's fsyncs per
+// second and mean group size (read from the stores' counters, which Node-RED serves when SALES_WEBHOOKS_INBOX_STATS=1);
+// writes bench/results/<time>.json and latest.json.
 //   --rounds N --requests N --connections N   (defaults 5, 20000, 20)
-//   --soak      200,000 requests to ours, RSS at start, middle and end
+//   --soak      200,000 requests to ours (inbox on), RSS at start, middle and end, and the database's size
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time
 //   --flows ours,oursSvix   drive only these flows (for profiling one path)
 //   --redis     the shared inbox instead: SQLite vs one and two instances on Redis (bench/redis.js, its own options)
@@ -70,6 +72,9 @@ function flows() {
     { id: 'ours-src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
     { id: 'ours-in', type: 'sales-webhook in', z: tab, url: '/bench/ours', source: 'ours-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, version: 1, x: 120, y: 180, wires: [['ours-map'], []] },
     { id: 'ours-map', type: 'sales-lead-map', z: tab, preset: saleassist.id, mappings: saleassist.mappings, property: 'payload', split: false, splitPath: '', version: 1, x: 340, y: 180, wires: [[], []] },
+    // (c') The same with the inbox off: answered before anything is stored.
+    { id: 'off-in', type: 'sales-webhook in', z: tab, url: '/bench/ours-off', source: 'ours-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, inbox: false, version: 1, x: 120, y: 300, wires: [['off-map'], []] },
+    { id: 'off-map', type: 'sales-lead-map', z: tab, preset: saleassist.id, mappings: saleassist.mappings, property: 'payload', split: false, splitPath: '', version: 1, x: 340, y: 300, wires: [[], []] },
     // (d) Ours with Svix signatures and SalesMagic's call.completed, one lead per prospect.
     { id: 'svix-src', type: 'sales-webhook-source', provider: 'salesmagic', tolerance: 300, credentials: { secret: SVIX_SECRET } },
     { id: 'svix-in', type: 'sales-webhook in', z: tab, url: '/bench/svix', source: 'svix-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, version: 1, x: 120, y: 240, wires: [['svix-map'], []] },
@@ -80,8 +85,9 @@ function flows() {
 const TARGETS = {
   echo: { path: '/bench/echo', kind: 'hmac', label: 'http in → http response (echo)' },
   hand: { path: '/bench/hand', kind: 'hmac', label: 'hand-built: raw http in → function (HMAC, parse, pick) → http response' },
-  ours: { path: '/bench/ours', kind: 'hmac', label: 'ours: sales-webhook in (HMAC, dedupe) → sales-lead-map (SaleAssist)' },
-  oursSvix: { path: '/bench/svix', kind: 'svix', label: 'ours: sales-webhook in (Svix, dedupe) → sales-lead-map (SalesMagic split)' },
+  ours: { path: '/bench/ours', kind: 'hmac', inbox: true, label: 'ours: sales-webhook in (HMAC, dedupe, inbox on) → sales-lead-map (SaleAssist)' },
+  oursNoInbox: { path: '/bench/ours-off', kind: 'hmac', label: 'ours, inbox off: sales-webhook in (HMAC, dedupe in memory) → sales-lead-map (SaleAssist)' },
+  oursSvix: { path: '/bench/svix', kind: 'svix', inbox: true, label: 'ours: sales-webhook in (Svix, dedupe, inbox on) → sales-lead-map (SalesMagic split)' },
 };
 
 function rssMiB(pid) {
@@ -113,19 +119,47 @@ function load(url, kind, count, connections) {
   });
 }
 
+/** The inbox's group-commit counters (commits = fsyncs, writes), summed over the stores in use. */
+async function inboxStats(nodeRed) {
+  const res = await fetch(`${nodeRed.url}/sales-webhooks/inbox-stats`);
+  if (!res.ok) return { commits: 0, writes: 0 };
+  const { stores } = await res.json();
+  return stores.reduce((sum, s) => ({ commits: sum.commits + s.commits, writes: sum.writes + s.writes }), { commits: 0, writes: 0 });
+}
+
 async function measure(nodeRed, name, count, connections) {
   const pid = nodeRed.process.pid;
   let peak = rssMiB(pid);
   const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(pid)); }, 200);
   try {
+    const statsBefore = await inboxStats(nodeRed);
     const cpuBefore = cpuSeconds(pid);
     const result = await load(`${nodeRed.url}${TARGETS[name].path}`, TARGETS[name].kind, count, connections);
-    // Node-RED's own CPU per request: unlike req/s, it does not depend on how fast the load generator can go.
+    // Node-RED's own CPU per request (its inbox writer thread included): unlike req/s, it does not depend on how fast
+    // the load generator can go.
     const cpuMicrosPerRequest = Math.round(((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.totalRequests));
-    return { ...result, cpuMicrosPerRequest, peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10 };
+    const statsAfter = await inboxStats(nodeRed);
+    const commits = statsAfter.commits - statsBefore.commits;
+    const writes = statsAfter.writes - statsBefore.writes;
+    const inbox = TARGETS[name].inbox
+      ? {
+          fsyncsPerSecond: Math.round(commits / result.durationSeconds),
+          // Writes per commit: each delivery is stored (accept) and then marked emitted, and lead map notes its lead.
+          meanGroupSize: commits ? +(writes / commits).toFixed(1) : 0,
+          deliveriesPerFsync: commits ? +(result.totalRequests / commits).toFixed(1) : 0,
+        }
+      : undefined;
+    return { ...result, cpuMicrosPerRequest, peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10, inbox };
   } finally {
     clearInterval(sampler);
   }
+}
+
+/** The inbox file and its write-ahead log, in MiB. */
+function databaseMiB(userDir) {
+  const size = (f) => (fs.existsSync(f) ? fs.statSync(f).size : 0);
+  const file = path.join(userDir, 'sales-webhooks.db');
+  return +((size(file) + size(`${file}-wal`)) / 2 ** 20).toFixed(1);
 }
 
 const selected = () => (args.flows ? args.flows.split(',') : Object.keys(TARGETS)).filter((n) => TARGETS[n]);
@@ -142,7 +176,7 @@ async function main() {
   const connections = Number(args.connections);
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [];
   fs.mkdirSync(resultsDir, { recursive: true });
-  const nodeRed = await startNodeRed({ nodeArgs });
+  const nodeRed = await startNodeRed({ nodeArgs, env: { SALES_WEBHOOKS_INBOX_STATS: '1' } });
   const report = { date: new Date().toISOString(), machine: machine(), settings: { rounds, requestsPerRun: count, connections, loadGenerator: 'autocannon in a separate process' }, flows: {} };
   try {
     await nodeRed.deploy(flows());
@@ -156,8 +190,17 @@ async function main() {
       const middle = rssMiB(nodeRed.process.pid);
       const second = await measure(nodeRed, 'ours', half, connections);
       const end = rssMiB(nodeRed.process.pid);
-      report.soak = { requests: total, rssMiB: { start: +start.toFixed(1), middle: +middle.toFixed(1), end: +end.toFixed(1) }, errors: first.errors + second.errors, non2xx: first.non2xx + second.non2xx, requestsPerSecond: Math.round((first.requestsPerSecond + second.requestsPerSecond) / 2) };
-      console.log(`soak: ${total} requests to ours; RSS MiB start ${report.soak.rssMiB.start}, middle ${report.soak.rssMiB.middle}, end ${report.soak.rssMiB.end}; ${report.soak.requestsPerSecond} req/s; errors ${report.soak.errors}, non-2xx ${report.soak.non2xx}`);
+      report.soak = {
+        requests: total,
+        rssMiB: { start: +start.toFixed(1), middle: +middle.toFixed(1), end: +end.toFixed(1) },
+        databaseMiB: databaseMiB(nodeRed.userDir),
+        errors: first.errors + second.errors,
+        non2xx: first.non2xx + second.non2xx,
+        requestsPerSecond: Math.round((first.requestsPerSecond + second.requestsPerSecond) / 2),
+        fsyncsPerSecond: Math.round((first.inbox.fsyncsPerSecond + second.inbox.fsyncsPerSecond) / 2),
+        cpuMicrosPerRequest: Math.round((first.cpuMicrosPerRequest + second.cpuMicrosPerRequest) / 2),
+      };
+      console.log(`soak: ${total} requests to ours (inbox on); RSS MiB start ${report.soak.rssMiB.start}, middle ${report.soak.rssMiB.middle}, end ${report.soak.rssMiB.end}; database ${report.soak.databaseMiB} MiB; ${report.soak.requestsPerSecond} req/s, ${report.soak.fsyncsPerSecond} fsyncs/s; errors ${report.soak.errors}, non-2xx ${report.soak.non2xx}`);
     } else {
       const runs = Object.fromEntries(selected().map((n) => [n, []]));
       for (let round = 1; round <= rounds; round++) {
@@ -176,6 +219,13 @@ async function main() {
           cpuMicrosPerRequest: median(list.map((r) => r.cpuMicrosPerRequest)),
           bodyBytes: list[0].bodyBytes,
           rounds: list.map((r) => Math.round(r.requestsPerSecond)),
+          ...(list[0].inbox ? {
+            inbox: {
+              fsyncsPerSecond: median(list.map((r) => r.inbox.fsyncsPerSecond)),
+              meanGroupSize: median(list.map((r) => r.inbox.meanGroupSize)),
+              deliveriesPerFsync: median(list.map((r) => r.inbox.deliveriesPerFsync)),
+            },
+          } : {}),
         };
       }
       const f = report.flows;
@@ -187,8 +237,13 @@ async function main() {
         // How many requests ours serves for the Node-RED CPU one echo request costs.
         cpuEfficiencyOursOverEcho: +(f.echo.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
         cpuEfficiencyOursOverHandBuilt: +(f.hand.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
+        ...(f.oursNoInbox ? {
+          oursNoInboxOverEcho: +(f.oursNoInbox.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
+          cpuEfficiencyOursNoInboxOverEcho: +(f.echo.cpuMicrosPerRequest / f.oursNoInbox.cpuMicrosPerRequest).toFixed(2),
+        } : {}),
       };
-      console.table(Object.fromEntries(Object.entries(f).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'Node-RED CPU µs/req': r.cpuMicrosPerRequest, 'peak RSS MiB': r.peakRssMiB }])));
+      console.table(Object.fromEntries(Object.entries(f).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'Node-RED CPU µs/req': r.cpuMicrosPerRequest, 'peak RSS MiB': r.peakRssMiB, 'fsyncs/s': r.inbox?.fsyncsPerSecond ?? '', 'writes/fsync': r.inbox?.meanGroupSize ?? '', 'deliveries/fsync': r.inbox?.deliveriesPerFsync ?? '' }])));
+      if (report.ratios?.cpuEfficiencyOursNoInboxOverEcho) console.log(`inbox off: ours/echo ${report.ratios.oursNoInboxOverEcho}×; Node-RED CPU per request echo/ours ${report.ratios.cpuEfficiencyOursNoInboxOverEcho}×`);
       if (report.ratios) console.log(`ours/echo ${report.ratios.oursOverEcho}×, ours/hand-built ${report.ratios.oursOverHandBuilt}×, ours (Svix, split)/echo ${report.ratios.oursSvixOverEcho}×, p99 ours/echo ${report.ratios.p99OursOverEcho}; Node-RED CPU per request: echo/ours ${report.ratios.cpuEfficiencyOursOverEcho}×, hand-built/ours ${report.ratios.cpuEfficiencyOursOverHandBuilt}×`);
     }
   } finally {

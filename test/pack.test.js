@@ -34,7 +34,7 @@ describe('npm pack → install into a fresh Node-RED user directory', function (
     assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'node-red-contrib-sales-webhooks', 'dist', 'index.js')));
     nodeRed = await startNodeRed({ userDir, install: 'none' });
     const sets = (await (await fetch(`${nodeRed.url}/nodes`, { headers: { accept: 'application/json' } })).json()).filter((s) => s.module === 'node-red-contrib-sales-webhooks');
-    assert.deepEqual(sets.flatMap((s) => s.types).sort(), ['sales-crm out', 'sales-crm-account', 'sales-lead-map', 'sales-webhook in', 'sales-webhook-source']);
+    assert.deepEqual(sets.flatMap((s) => s.types).sort(), ['sales-crm out', 'sales-crm-account', 'sales-lead-map', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-source']);
     assert.ok(sets.every((s) => s.enabled && !s.err), JSON.stringify(sets));
     assert.equal((await fetch(`${nodeRed.url}/icons/node-red-contrib-sales-webhooks/sales-lead.svg`)).status, 200);
     assert.doesNotMatch(nodeRed.logs(), /\[error\]|\[warn\] \[node-red-contrib-sales-webhooks/);

@@ -18,7 +18,7 @@ describe('README', function () {
   });
 
   it('describes every node and shows the test command and the screenshot', function () {
-    for (const node of ['sales-webhook in', 'sales-webhook-source', 'sales-lead-map', 'sales-crm out', 'sales-crm-account']) assert.ok(readme.includes(node), node);
+    for (const node of ['sales-webhook in', 'sales-webhook-source', 'sales-lead-map', 'sales-crm out', 'sales-crm-account', 'sales-webhook settle']) assert.ok(readme.includes(node), node);
     assert.match(readme, /```sh\nnpm test\n```/);
     assert.equal(pkg.scripts.test, 'npm run build && mocha');
     assert.ok(fs.existsSync(path.join(__dirname, '..', 'docs', 'demo-flow.png')));

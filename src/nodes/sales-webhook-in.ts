@@ -21,7 +21,11 @@ interface WebhookInConfig extends NodeDef {
   dedupe?: boolean;
   dedupeHours?: number | string;
   dedupeLimit?: number | string;
+  /** Inbox off only (with the inbox on, the store recognises repeats): the in-memory guard's size and its context store. */
   dedupeStore?: string;
+  // Migration note (config version 1 → 2, for the versioned migrations): add inbox: true, leaseMinutes: 5,
+  // maxAttempts: 5 when absent; keep dedupe, dedupeHours (the store's window); dedupeLimit and dedupeStore stay for
+  // the inbox-off mode. Until then a missing property means its default, so version 1 flows run unchanged.
   /** Store every delivery durably before answering 2xx (default on; absent in flows saved before the inbox). */
   inbox?: boolean;
   /** A `sales-webhook-redis` config node shared by several Node-RED instances; empty: the embedded file. */
