@@ -213,6 +213,13 @@ describe('Redis inbox store', function () {
     const b = await open({ consumer: 'b' });
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual((await b.claimDue(claim({ leaseMs: 10 }))).map((d) => d.id), [oldUnsettled.id]);
+    // Consumers of instances long gone (nothing pending) leave the group; one with pending entries stays.
+    const consumers = async () => (await raw.sendCommand(['XINFO', 'CONSUMERS', `${prefix}:{n1}:inbox`, 'emit'])).map((c) => c[1]).sort();
+    await raw.sendCommand(['XGROUP', 'CREATECONSUMER', `${prefix}:{n1}:inbox`, 'emit', 'gone-long-ago']);
+    assert.deepEqual(await consumers(), ['a', 'b', 'gone-long-ago']);
+    const prune = require('../dist/inbox/redisScripts').PRUNE_CONSUMERS;
+    await raw.sendCommand(['EVAL', prune, '1', `${prefix}:{n1}:inbox`, 'a', '0']);
+    assert.deepEqual(await consumers(), ['a', 'b'], 'b holds the old delivery now; the empty one went');
   });
 
   it('says when the server cannot keep the promise (appendfsync everysec, or appendonly off)', async () => {

@@ -50,6 +50,8 @@ const MAX_SCAN = 50_000;
 const BATCH = 200;
 const PURGE_STEP = 500;
 const MAX_RECONNECT_DELAY_MS = 3000;
+/** A consumer (an instance's name) idle this long with nothing pending is removed from the group by retention. */
+const CONSUMER_IDLE_MS = 24 * 3600 * 1000;
 
 /** How the server keeps an acknowledged delivery on disk. */
 export interface Durability {
@@ -626,7 +628,10 @@ export class RedisInboxStore implements InboxStore {
       }
     }
     const minId = `${Math.max(0, now - policy.maxAgeMs)}-0`;
-    for (const node of nodes) await this.script(scripts.TRIM_STREAMS, [this.keys(node).inbox, this.keys(node).dead], [minId]);
+    for (const node of nodes) {
+      await this.script(scripts.TRIM_STREAMS, [this.keys(node).inbox, this.keys(node).dead], [minId]);
+      await this.script(scripts.PRUNE_CONSUMERS, [this.keys(node).inbox], [this.consumer, CONSUMER_IDLE_MS]);
+    }
     return removed;
   }
 

@@ -287,3 +287,23 @@ end
 if redis.call('EXISTS', KEYS[2]) == 1 then trimmed = trimmed + redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1]) end
 return trimmed
 `;
+
+/**
+ * KEYS: inbox stream. ARGV: this consumer, idle ms. Removes consumers (instances that restarted under a new name)
+ * with nothing pending that have been idle that long; never one with pending entries (DELCONSUMER would drop them).
+ */
+export const PRUNE_CONSUMERS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], '${GROUP}')
+if not ok then return 0 end
+local removed = 0
+for _, c in ipairs(consumers) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info.name ~= ARGV[1] and tonumber(info.pending) == 0 and tonumber(info.idle) >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], '${GROUP}', info.name)
+    removed = removed + 1
+  end
+end
+return removed
+`;
