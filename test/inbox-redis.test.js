@@ -251,6 +251,29 @@ describe('Redis inbox store', function () {
     }
   });
 
+  it('a server that stops answering (SIGSTOP): 503 within the command timeout, and what it stored meanwhile is not lost', async () => {
+    const own = await startRedisServer();
+    try {
+      const a = await open({ url: own.url, consumer: 'a', commandTimeoutMs: 500 });
+      const earlier = await a.accept(delivery());
+      await a.markEmitted(earlier.id, { attempt: 1, settles: false });
+      const d = delivery({ duplicateKey: 'id:hung' });
+      process.kill(own.child(), 'SIGSTOP');
+      const started = Date.now();
+      await assert.rejects(a.accept(d), (err) => err instanceof InboxUnavailableError && /did not answer in time/.test(err.message));
+      assert.ok(Date.now() - started < 1500, `answered after ${Date.now() - started} ms`);
+      process.kill(own.child(), 'SIGCONT');
+      // The server ran the write once it woke: the sender's retry is a duplicate, and the delivery is not lost.
+      const retry = await a.accept({ ...d, receivedAt: Date.now() });
+      assert.equal(retry.stored, false);
+      const recovered = await a.claimDue(claim({ recovering: true }));
+      assert.deepEqual(recovered.map((x) => x.id), [retry.duplicateOf]);
+    } finally {
+      process.kill(own.child(), 'SIGCONT');
+      await own.remove();
+    }
+  });
+
   it('Redis stopped mid-run: InboxUnavailableError at once, nothing acknowledged lost, reconnects by itself', async () => {
     const own = await startRedisServer();
     try {

@@ -276,14 +276,21 @@ export class RedisInboxStore implements InboxStore {
       if (!this.client.isOpen && !this.connecting) this.ready().catch(() => undefined);
       throw this.notConnected();
     }
+    const reply = this.client.sendCommand(args, buffers ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : undefined);
+    // node-redis's own command timeout does not fire once a command is on the wire (a hung server): bound it here.
+    // The late reply, if any, is dropped; a write it carried is found as a duplicate when the sender retries.
+    reply.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InboxUnavailableError(`Redis at ${this.location} did not answer in time`)), this.commandTimeoutMs);
+    });
     try {
-      return await this.client.sendCommand(args, {
-        timeout: this.commandTimeoutMs,
-        ...(buffers ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : {}),
-      });
+      return await Promise.race([reply, late]);
     } catch (err) {
       if (err instanceof InboxUnavailableError) throw err;
       throw new InboxUnavailableError(this.describe(err));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
