@@ -222,18 +222,23 @@ describe('Redis inbox store', function () {
     assert.deepEqual(await consumers(), ['a', 'b'], 'b holds the old delivery now; the empty one went');
   });
 
-  it('says when the server cannot keep the promise (appendfsync everysec, or appendonly off)', async () => {
+  it('says when the server cannot keep the promise (appendfsync everysec, appendonly off, an evicting memory policy)', async () => {
     const lax = await startRedisServer({ appendfsync: 'everysec' });
     const memory = await startRedisServer({ appendonly: 'no' });
+    const evicting = await startRedisServer({ args: ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'] });
     try {
       const a = await open({ url: lax.url });
       assert.equal(a.durability.mode, 'none');
       assert.match(a.durability.warning, /only every second.*appendfsync always/);
       const b = await open({ url: memory.url });
       assert.match(b.durability.warning, /memory only.*appendonly yes/);
+      const c = await open({ url: evicting.url });
+      assert.equal(c.durability.mode, 'fsync-always');
+      assert.match(c.durability.warning, /evicts keys.*allkeys-lru.*noeviction/);
     } finally {
       await lax.remove();
       await memory.remove();
+      await evicting.remove();
     }
   });
 

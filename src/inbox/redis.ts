@@ -225,8 +225,20 @@ export class RedisInboxStore implements InboxStore {
     return this.connecting;
   }
 
-  /** Reads the server's version and persistence settings once, to know how an acknowledgement reaches the disk. */
+  /** Reads the server's persistence and eviction settings: how an acknowledgement reaches the disk, and stays. */
   private async checkDurability(): Promise<void> {
+    const durability = await this.checkPersistence();
+    // An evicting policy drops stored deliveries and duplicate claims silently when memory runs out.
+    const policy = /maxmemory_policy:(\S+)/.exec(String(await this.command(['INFO', 'memory'])))?.[1];
+    if (policy && policy !== 'noeviction') {
+      const eviction = `Redis at ${this.location} evicts keys when its memory is full ("maxmemory-policy ${policy}"): stored deliveries could vanish. Set "maxmemory-policy noeviction".`;
+      durability.warning = durability.warning ? `${durability.warning} ${eviction}` : eviction;
+    }
+    this.durability = durability;
+  }
+
+  /** From the server's version and persistence settings: how an acknowledgement reaches the disk. */
+  private async checkPersistence(): Promise<Durability> {
     const info = String(await this.command(['INFO', 'server']));
     const persistence = String(await this.command(['INFO', 'persistence']));
     const version = /redis_version:(\d+)\.(\d+)/.exec(info);
@@ -235,28 +247,25 @@ export class RedisInboxStore implements InboxStore {
     const aof = /aof_enabled:1/.test(persistence);
     const where = `Redis at ${this.location}`;
     if (!aof) {
-      this.durability = {
+      return {
         mode: 'none',
         warning: `${where} keeps deliveries in memory only (appendonly is off): a Redis restart loses deliveries already acknowledged. Set "appendonly yes" and "appendfsync always" on the server.`,
       };
-      return;
     }
     if (major > 7 || (major === 7 && minor >= 2)) {
-      this.durability = { mode: 'waitaof' };
-      return;
+      return { mode: 'waitaof' };
     }
     let fsync: string | undefined;
     try {
       const reply = (await this.command(['CONFIG', 'GET', 'appendfsync'])) as string[];
       fsync = reply[1];
     } catch {
-      this.durability = {
+      return {
         mode: 'unknown',
         warning: `${where} does not let this store check its disk settings (CONFIG is disabled), so it cannot promise that an acknowledged delivery survives a crash of the server. Make sure the server runs with "appendfsync always", or use Redis 7.2 or later.`,
       };
-      return;
     }
-    this.durability = fsync === 'always'
+    return fsync === 'always'
       ? { mode: 'fsync-always' }
       : {
           mode: 'none',
