@@ -108,6 +108,18 @@ describe('several Node-RED instances sharing one Redis', function () {
     return emails.every((e) => delivered.has(e));
   };
 
+  it('settings.js can name one Redis store for the whole runtime: nodes that name none use it', async () => {
+    emulator = await startCrmEmulator();
+    const nr = await startNodeRed({ settings: `module.exports = { salesWebhooks: { inbox: { redis: { url: ${JSON.stringify(redis.url)}, prefix: ${JSON.stringify(PREFIX)} } } } };` });
+    instances = [nr];
+    const flow = sharedFlow(emulator, redis.url).filter((n) => n.type !== 'sales-webhook-redis').map((n) => (n.id === 'in' ? { ...n, store: '' } : n));
+    await nr.deploy(flow);
+    const d = delivery('runtime-wide@example.com');
+    await waitFor(async () => is2xx(await postStatus(`${nr.url}/webhooks/leads`, d)), 10000, 100);
+    await waitFor(() => settledAll([d.email]), 15000, 200);
+    assert.ok(!fs.existsSync(require('node:path').join(nr.userDir, 'sales-webhooks.db')), 'no embedded file was written');
+  });
+
   it('the same signed delivery posted to two instances at the same moment is emitted once in all', async () => {
     emulator = await startCrmEmulator();
     const [a, b] = await startInstances(3, sharedFlow(emulator, redis.url));
