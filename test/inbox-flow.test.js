@@ -280,6 +280,20 @@ describe('durable inbox in the flow', function () {
     assert.ok(!fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')));
   });
 
+  it('a database file that cannot be opened: red status at deploy naming the file, 503 to senders, Node-RED keeps running', async function () {
+    const file = path.join(os.tmpdir(), `no-such-dir-${process.pid}`, 'sales-webhooks.db');
+    const statuses = [];
+    const { url } = await start(inboxFlow(), { settings: { salesWebhooks: { inbox: { file } } } });
+    helper.getNode('statuses').on('input', (msg) => statuses.push(msg.status));
+    let emitted = 0;
+    helper.getNode('accepted').on('input', () => emitted++);
+    const res = await post(url, saleassistBody('nowhere@example.com'));
+    assert.equal(res.status, 503);
+    await waitFor(() => statuses.some((s) => s.fill === 'red'));
+    assert.equal(statuses.find((s) => s.fill === 'red').text, `inbox cannot write: its folder does not exist (${file})`);
+    assert.equal(emitted, 0);
+  });
+
   describe('when the disk is full', function () {
     const canMount = process.getuid?.() === 0;
     let mountPoint;

@@ -90,6 +90,7 @@ describe('inbox settings', function () {
     assert.equal(describeInboxProblem('SQLITE_READONLY: attempt to write a readonly database'), 'the file is read-only');
     assert.equal(describeInboxProblem('SQLITE_BUSY: database is locked'), 'the file is locked by another program');
     assert.equal(describeInboxProblem('SQLITE_CANTOPEN: unable to open database file'), 'the file cannot be opened (does its folder exist?)');
+    assert.equal(describeInboxProblem('Cannot open database because the directory does not exist'), 'its folder does not exist');
     assert.equal(describeInboxProblem('SQLITE_NOTADB: file is not a database'), 'the file is damaged or not an inbox database');
   });
 });

@@ -52,7 +52,10 @@ interface DeliveryRow {
   settlements: string;
 }
 
-const SUMMARY_COLUMNS = 'id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
+const SUMMARY_COLUMNS = 'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
+/** What a delivery was (bytes, headers, msg.webhook, issues) never changes; it lives apart from its state. */
+const CONTENT_COLUMNS = 'c.headers, c.body, c.body_truncated, c.meta, c.issues';
+const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
 
 /** Errors that mean the store cannot write at all (not a bug in one statement): the whole group fails with 503. */
 export function isUnavailableError(err: unknown): boolean {
@@ -129,11 +132,6 @@ export class InboxDatabase {
         state TEXT NOT NULL,
         status_code INTEGER,
         reason TEXT,
-        headers TEXT NOT NULL,
-        body BLOB NOT NULL,
-        body_truncated INTEGER NOT NULL DEFAULT 0,
-        meta TEXT,
-        issues TEXT,
         attempt INTEGER NOT NULL DEFAULT 0,
         settles INTEGER NOT NULL DEFAULT 0,
         lease_until INTEGER,
@@ -143,6 +141,15 @@ export class InboxDatabase {
         round_first_attempt INTEGER NOT NULL DEFAULT 1,
         leads TEXT NOT NULL DEFAULT '[]',
         settlements TEXT NOT NULL DEFAULT '[]'
+      );
+      -- Apart from the state, so that emitting and settling (updates) never rewrite the body's pages.
+      CREATE TABLE IF NOT EXISTS delivery_content (
+        id INTEGER PRIMARY KEY,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        body_truncated INTEGER NOT NULL DEFAULT 0,
+        meta TEXT,
+        issues TEXT
       );
       CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
       CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
@@ -185,19 +192,15 @@ export class InboxDatabase {
     const { meta } = delivery;
     const id = Number(
       this.sql(
-        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, headers, body, meta, issues)
-         VALUES (?, ?, ?, ?, ?, 'received', ?, ?, ?, ?)`,
-      ).run(
-        delivery.node,
-        meta.provider,
-        meta.eventType ?? null,
-        meta.eventId ?? null,
-        now,
-        JSON.stringify(meta.headers),
-        delivery.rawBody,
-        JSON.stringify(meta),
-        delivery.issues.length ? JSON.stringify(delivery.issues) : null,
-      ).lastInsertRowid,
+        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state) VALUES (?, ?, ?, ?, ?, 'received')`,
+      ).run(delivery.node, meta.provider, meta.eventType ?? null, meta.eventId ?? null, now).lastInsertRowid,
+    );
+    this.sql(`INSERT INTO delivery_content (id, headers, body, meta, issues) VALUES (?, ?, ?, ?, ?)`).run(
+      id,
+      JSON.stringify(meta.headers),
+      delivery.rawBody,
+      JSON.stringify(meta),
+      delivery.issues.length ? JSON.stringify(delivery.issues) : null,
     );
     this.sql(
       `INSERT INTO duplicate_keys (node, key, expires_at, delivery_id) VALUES (?, ?, ?, ?)
@@ -208,10 +211,10 @@ export class InboxDatabase {
 
   logRejected(request: RejectedRequest): void {
     const body = request.bodyPrefix ?? Buffer.alloc(0);
-    this.sql(
-      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason, headers, body, body_truncated)
-       VALUES (?, ?, ?, 'rejected', ?, ?, ?, ?, ?)`,
-    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason, JSON.stringify(request.headers), body, request.bodyPrefix ? 1 : 0);
+    const id = this.sql(
+      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason) VALUES (?, ?, ?, 'rejected', ?, ?)`,
+    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason).lastInsertRowid;
+    this.sql(`INSERT INTO delivery_content (id, headers, body, body_truncated) VALUES (?, ?, ?, ?)`).run(id, JSON.stringify(request.headers), body, request.bodyPrefix ? 1 : 0);
   }
 
   markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): void {
@@ -254,14 +257,14 @@ export class InboxDatabase {
   claimDue(options: ClaimOptions): DueDelivery[] {
     const rows = (
       options.recovering
-        ? this.sql(`SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted') AND id > ? ORDER BY id LIMIT ?`).all(
+        ? this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE node = ? AND state IN ('received', 'emitted') AND d.id > ? ORDER BY d.id LIMIT ?`).all(
             options.node,
             Number(options.afterId ?? 0),
             options.limit,
           )
         : this.sql(
-            `SELECT * FROM deliveries WHERE node = ? AND state IN ('received', 'emitted')
-             AND (due = 1 OR (settles = 1 AND lease_until IS NOT NULL AND lease_until <= ?)) ORDER BY id LIMIT ?`,
+            `SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE node = ? AND state IN ('received', 'emitted')
+             AND (due = 1 OR (settles = 1 AND lease_until IS NOT NULL AND lease_until <= ?)) ORDER BY d.id LIMIT ?`,
           ).all(options.node, options.now, options.limit)
     ) as DeliveryRow[];
     const claimed: DueDelivery[] = [];
@@ -318,7 +321,9 @@ export class InboxDatabase {
     if (filter.to !== undefined) conditions.push('received_at <= ?'), params.push(filter.to);
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`;
-      conditions.push(`(CAST(body AS TEXT) LIKE ? ESCAPE '\\' OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR CAST(id AS TEXT) = ?)`);
+      conditions.push(
+        `(d.id IN (SELECT id FROM delivery_content WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\') OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR CAST(d.id AS TEXT) = ?)`,
+      );
       params.push(pattern, pattern, pattern, filter.q);
     }
     return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
@@ -326,13 +331,13 @@ export class InboxDatabase {
 
   list(filter: DeliveryFilter): DeliverySummary[] {
     const { clause, params } = this.where(filter);
-    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries ${clause} ORDER BY id DESC LIMIT ?`).all(...params, filter.limit ?? 100) as DeliveryRow[];
+    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries d ${clause} ORDER BY d.id DESC LIMIT ?`).all(...params, filter.limit ?? 100) as DeliveryRow[];
     return rows.map((row) => this.summary(row));
   }
 
   ids(filter: DeliveryFilter): string[] {
     const { clause, params } = this.where(filter);
-    return (this.db.prepare(`SELECT id FROM deliveries ${clause} ORDER BY id LIMIT ?`).pluck().all(...params, filter.limit ?? 10000) as number[]).map(String);
+    return (this.db.prepare(`SELECT d.id FROM deliveries d ${clause} ORDER BY d.id LIMIT ?`).pluck().all(...params, filter.limit ?? 10000) as number[]).map(String);
   }
 
   private summary(row: DeliveryRow): DeliverySummary {
@@ -354,7 +359,7 @@ export class InboxDatabase {
   }
 
   get(id: string): DeliveryRecord | undefined {
-    const row = this.sql('SELECT * FROM deliveries WHERE id = ?').get(Number(id)) as DeliveryRow | undefined;
+    const row = this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE d.id = ?`).get(Number(id)) as DeliveryRow | undefined;
     if (!row) return undefined;
     return {
       ...this.summary(row),
@@ -372,11 +377,17 @@ export class InboxDatabase {
   erase(email: string): number {
     const pattern = `%${escapeLike(email.trim())}%`;
     const ids = this.db
-      .prepare(`SELECT id FROM deliveries WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR settlements LIKE ? ESCAPE '\\' OR headers LIKE ? ESCAPE '\\'`)
+      .prepare(
+        `SELECT d.id FROM ${WITH_CONTENT} WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR d.settlements LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'`,
+      )
       .pluck()
       .all(pattern, pattern, pattern, pattern) as number[];
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
-    for (const id of ids) remove.run(id);
+    const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
+    for (const id of ids) {
+      remove.run(id);
+      removeContent.run(id);
+    }
     if (ids.length) this.releaseSpace();
     return ids.length;
   }
@@ -384,15 +395,18 @@ export class InboxDatabase {
   /** One purge step: at most PURGE_STEP_ROWS rows. The caller repeats while it returns more than zero. */
   purgeStep(policy: RetentionPolicy, now: number): number {
     this.sql('DELETE FROM duplicate_keys WHERE expires_at <= ?').run(now);
-    let removed = this.sql(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?)`).run(
-      now - policy.maxAgeMs,
-      PURGE_STEP_ROWS,
-    ).changes;
-    if (removed === 0 && this.usedBytes() > policy.maxBytes) {
-      removed = this.sql(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?)`).run(PURGE_STEP_ROWS).changes;
+    let removed = this.sql(
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
+    ).pluck().all(now - policy.maxAgeMs, PURGE_STEP_ROWS) as number[];
+    if (removed.length === 0 && this.usedBytes() > policy.maxBytes) {
+      removed = this.sql(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`)
+        .pluck()
+        .all(PURGE_STEP_ROWS) as number[];
     }
-    if (removed) this.releaseSpace();
-    return removed;
+    const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
+    for (const id of removed) removeContent.run(id);
+    if (removed.length) this.releaseSpace();
+    return removed.length;
   }
 
   /** Bytes of the pages in use (the file shrinks to about this after a purge). */

@@ -241,13 +241,19 @@ export = function (RED: NodeAPI) {
         })
       : undefined;
     const unregisterConsumer = inbox && redelivery ? registerInboxConsumer({ nodeId: node.id, store: inbox.store, poke: () => redelivery.poke() }) : undefined;
-    // Downstream nodes exist only once the flows have started: recover then, not in the constructor.
+    // Downstream nodes exist only once the flows have started: until then a stored delivery is not emitted (it would
+    // go nowhere) but left received, and the recovery that runs then emits it.
+    let flowsStarted = false;
     const onFlowsStarted = () => {
       if (closing) return;
+      flowsStarted = true;
       findSettlingPoints();
       void redelivery?.start();
     };
-    if (inbox) RED.events.on('flows:started', onFlowsStarted);
+    if (inbox) {
+      findSettlingPoints();
+      RED.events.on('flows:started', onFlowsStarted);
+    }
 
     const persist = inbox
       ? (outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' }, rawBody: Buffer, receivedAt: Date): Promise<PersistResult> =>
@@ -307,8 +313,8 @@ export = function (RED: NodeAPI) {
         if (deliveryId !== undefined && (outcome.kind === 'accepted' || outcome.kind === 'invalid')) {
           outcome.kind === 'accepted' ? counts.accepted++ : counts.invalid++;
           scheduleStatus();
-          // Stored while the node was closing: the next start recovers it, so it is not emitted twice.
-          if (closing) return;
+          // Stored while the flows were starting or the node closing: recovery emits it, so it is not emitted twice.
+          if (closing || !flowsStarted) return;
           const output = outcome.kind === 'accepted' ? 0 : 1;
           markEmitted(deliveryId, output, 1);
           emitStored(outcome.body, outcome.meta, outcome.kind === 'invalid' ? outcome.issues : [], { deliveryId, attempt: 1, replay: false });
