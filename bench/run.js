@@ -9,6 +9,7 @@
 //   --soak      200,000 requests to ours (inbox on), RSS at start, middle and end, and the database's size
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time
 //   --flows ours,oursSvix   drive only these flows (for profiling one path)
+//   --redis     the shared inbox instead: SQLite vs one and two instances on Redis (bench/redis.js, its own options)
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -27,11 +28,17 @@ Options:
   --profile             run Node-RED with --cpu-prof and print where ours spends its time
   --flows <list>        only these flows, comma-separated: echo, hand, ours, oursSvix
   --out <file>          also write the results to this file
+  --redis               the shared inbox instead: SQLite vs one and two instances on Redis (see --redis --help)
   -h, --help            this text`;
 
 const SECRET = 'bench-hmac-secret-1c0ffee';
 const SVIX_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const resultsDir = path.join(__dirname, 'results');
+
+if (process.argv.includes('--redis')) {
+  require('./redis.js');
+  return;
+}
 
 const { values: args } = parseOptions(USAGE, {
   options: {

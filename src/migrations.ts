@@ -14,7 +14,7 @@ export interface MigrationStep {
   up(config: StoredConfig): StoredConfig;
 }
 
-export const NODE_TYPES = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'] as const;
+export const NODE_TYPES = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-redis', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'] as const;
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 
 const rowsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
@@ -37,6 +37,7 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
     },
   ],
   'sales-webhook settle': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
+  'sales-webhook-redis': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
   'sales-lead-map': [
     {
       version: 1,

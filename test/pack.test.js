@@ -51,7 +51,7 @@ describe('npm pack → install into a fresh Node-RED user directory', function (
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-pack-'));
     const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], projectRoot));
     const files = packed.files.map((f) => f.path);
-    for (const needed of ['dist/nodes/sales-webhook-in.js', 'dist/index.d.ts', 'resources/sales-webhooks-editor.js', 'nodes/locales/en-US/sales-lead-map.html', 'nodes/sales-webhook-in.html', 'nodes/icons/sales-webhook.svg', 'nodes/locales/en-US/sales-webhook-source.html', 'examples/saleassist.json', 'sample-events/saleassist/widget_new_conversation.json', 'bin/sales-webhooks.js']) {
+    for (const needed of ['dist/nodes/sales-webhook-in.js', 'dist/index.d.ts', 'resources/sales-webhooks-editor.js', 'nodes/locales/en-US/sales-lead-map.html', 'nodes/sales-webhook-in.html', 'nodes/icons/sales-webhook.svg', 'nodes/locales/en-US/sales-webhook-source.html', 'nodes/locales/en-US/sales-webhook-redis.html', 'examples/saleassist.json', 'sample-events/saleassist/widget_new_conversation.json', 'bin/sales-webhooks.js']) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
     assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/support') || f.endsWith('.test.js')), 'sources and tests stay out');
@@ -66,7 +66,7 @@ describe('npm pack → install into a fresh Node-RED user directory', function (
     assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), 'better-sqlite3 installed');
     nodeRed = await startNodeRed({ userDir, install: 'none' });
     const sets = (await (await fetch(`${nodeRed.url}/nodes`, { headers: { accept: 'application/json' } })).json()).filter((s) => s.module === 'node-red-contrib-sales-webhooks');
-    assert.deepEqual(sets.flatMap((s) => s.types).sort(), ['sales-crm out', 'sales-crm-account', 'sales-lead-map', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-source']);
+    assert.deepEqual(sets.flatMap((s) => s.types).sort(), ['sales-crm out', 'sales-crm-account', 'sales-lead-map', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-redis', 'sales-webhook-source']);
     assert.ok(sets.every((s) => s.enabled && !s.err), JSON.stringify(sets));
     assert.equal((await fetch(`${nodeRed.url}/icons/node-red-contrib-sales-webhooks/sales-lead.svg`)).status, 200);
     assert.doesNotMatch(nodeRed.logs(), /\[error\]|\[warn\] \[node-red-contrib-sales-webhooks/);

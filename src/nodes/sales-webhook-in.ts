@@ -13,7 +13,8 @@ import { throttledStatus } from '../shared/throttledStatus';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
 import { registerInboxConsumer } from './inbox-registry';
-import { openInbox, registerInboxStatsRoute } from './inbox-service';
+import { openChosenInbox } from './inbox-choice';
+import { registerInboxStatsRoute } from './inbox-service';
 import { registerSendTestEndpoint } from './send-test-endpoint';
 import { AdminRouteError, InvalidWebhookPathError, registerWebhookRoute, webhookPathProblem, type RouteSettings, type WebhookRoute } from './webhook-routes';
 
@@ -30,6 +31,8 @@ interface WebhookInConfig extends NodeDef {
   dedupeStore?: string;
   /** Store every delivery durably before answering 2xx (default on; absent in flows saved before the inbox). */
   inbox?: boolean;
+  /** A `sales-webhook-redis` config node shared by several Node-RED instances; empty: the embedded file. */
+  store?: string;
   leaseMinutes?: number | string;
   maxAttempts?: number | string;
 }
@@ -108,6 +111,8 @@ export = function (RED: NodeAPI) {
     const counts = { accepted: 0, rejected: 0, invalid: 0, duplicates: 0 };
     /** Why the inbox cannot write, while it cannot: the status stays red until a write succeeds. */
     let inboxProblem: string | undefined;
+    /** Set while the store writes but cannot promise the disk (Redis without fsync at every write). */
+    let inboxCaution: string | undefined;
     const showStatus = () => {
       if (!processor) return;
       if (inboxProblem) return node.status({ fill: 'red', shape: 'ring', text: inboxProblem });
@@ -118,9 +123,9 @@ export = function (RED: NodeAPI) {
         duplicates: String(counts.duplicates),
       });
       node.status({
-        fill: unverified ? 'yellow' : counts.rejected + counts.invalid > 0 && counts.accepted === 0 ? 'red' : 'green',
-        shape: unverified ? 'ring' : 'dot',
-        text: unverified ? `${RED._('sales-webhook-in.status.unverified')} · ${text}` : text,
+        fill: unverified || inboxCaution ? 'yellow' : counts.rejected + counts.invalid > 0 && counts.accepted === 0 ? 'red' : 'green',
+        shape: unverified || inboxCaution ? 'ring' : 'dot',
+        text: [unverified ? RED._('sales-webhook-in.status.unverified') : '', inboxCaution ?? '', text].filter(Boolean).join(' · '),
       });
     };
     const status = throttledStatus(showStatus);
@@ -158,7 +163,7 @@ export = function (RED: NodeAPI) {
     const rejectionMessage = (rejection: RejectedDelivery): NodeMessage => ({ payload: rejection, topic: 'rejected' });
 
     // The durable inbox: opened for a node that can verify; shared by every node writing to the same file.
-    const inbox = inboxOn && processor ? openInbox(RED, (text) => node.warn(text)) : undefined;
+    const inbox = inboxOn && processor ? openChosenInbox(RED, config.store, (text) => node.warn(text)) : undefined;
     let closing = false;
     const inboxFailed = (err: Error) => {
       const text = RED._('sales-webhook-in.status.inbox-unavailable', { problem: describeInboxProblem(err.message), file: inbox?.store.location ?? '' });
@@ -172,6 +177,7 @@ export = function (RED: NodeAPI) {
       scheduleStatus();
     };
     inbox?.store.ready().then(inboxWorks, inboxFailed);
+    inbox?.watch({ failed: inboxFailed, works: inboxWorks, caution: (text) => { inboxCaution = text; scheduleStatus(); } });
 
     // Decided at each flow start: does a settling point (sales-crm out, sales-webhook settle) follow an output?
     const settles = [false, false];

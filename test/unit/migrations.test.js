@@ -10,7 +10,7 @@ const pkg = require('../../package.json');
 
 describe('migrations of saved nodes', function () {
   it('cover the five node types the package registers, each with ordered steps', function () {
-    const registered = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'];
+    const registered = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-redis', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'];
     assert.deepEqual([...NODE_TYPES].sort(), registered.sort());
     assert.equal(Object.keys(pkg['node-red'].nodes).length, registered.length);
     for (const type of NODE_TYPES) {
@@ -41,7 +41,7 @@ describe('migrations of saved nodes', function () {
     assert.equal(migrate('sales-crm out', { fieldMap: rows }).fieldMap, rows, 'rows stay as they are');
   });
 
-  for (const type of ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-crm-account']) {
+  for (const type of ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-redis', 'sales-crm-account']) {
     it(`${type} 0 → 1: the version is introduced and nothing else changes`, function () {
       const saved = { id: 'n1', name: 'x', some: { nested: true } };
       const step = MIGRATIONS[type].find((s) => s.version === 1);

@@ -1,0 +1,309 @@
+/**
+ * The Lua scripts of the Redis inbox. Each runs atomically on the server, so two Node-RED instances can never both
+ * store, claim or settle the same delivery. All keys a script touches belong to one `sales webhook` node and share
+ * its hash tag (`<prefix>:{<node>}:…`), so they live in one slot of a Redis Cluster.
+ *
+ * Keys of node N under prefix P (base = `P:{N}`):
+ *   base:inbox   stream, consumer group `emit`: one entry per emission round of a delivery (field d = its number)
+ *   base:dead    stream: deliveries that ended failed (past the attempt limit, or a CRM gave up): dead letters
+ *   base:due     sorted set: deliveries whose replay was requested, by request time
+ *   base:seq     counter: delivery numbers; a delivery's id is `N~<number>`
+ *   base:index   sorted set: every delivery and refusal by received time (the log's index)
+ *   base:bytes   counter: approximate bytes held (retention by size)
+ *   base:d:<n>   hash: the record (body, meta, headers, state, attempt, lease, leads, …)
+ *   base:s:<n>   list: its settlements (JSON), in order
+ *   base:k:<key> string: a duplicate key's claim, value = the delivery id, expires with the window (SET NX PX)
+ *
+ * Invariant: an entry is added to base:inbox only by a script that reads it into a consumer's pending list in the same
+ * step (XREADGROUP `>`), so no instance ever reads another's new entries: the first emission is the acceptor's alone.
+ */
+
+export const GROUP = 'emit';
+
+const HELPERS = `
+local function ensure_group(stream)
+  redis.pcall('XGROUP', 'CREATE', stream, '${GROUP}', '0', 'MKSTREAM')
+end
+local function merge_leads(current, added)
+  local list, seen = {}, {}
+  local function key(l) return tostring(l.email or '') .. '\\0' .. tostring(l.name or '') end
+  local ok, cur = pcall(cjson.decode, current or '[]')
+  if ok and type(cur) == 'table' then
+    for _, l in ipairs(cur) do seen[key(l)] = true; table.insert(list, l) end
+  end
+  local ok2, add = pcall(cjson.decode, added or '[]')
+  if ok2 and type(add) == 'table' then
+    for _, l in ipairs(add) do
+      if type(l) == 'table' then
+        local email = (type(l.email) == 'string' and l.email ~= '') and l.email or nil
+        local name = (type(l.name) == 'string' and l.name ~= '') and l.name or nil
+        if email or name then
+          local lead = { email = email, name = name }
+          if not seen[key(lead)] then seen[key(lead)] = true; table.insert(list, lead) end
+        end
+      end
+    end
+  end
+  if #list == 0 then return '[]' end
+  return cjson.encode(list)
+end
+-- The settlements of the current round, latest per lead; settled when every lead of the split has one.
+local function settled_state(list, round_start)
+  local latest, count = {}, 1
+  for _, text in ipairs(redis.call('LRANGE', list, round_start, -1)) do
+    local ok, r = pcall(cjson.decode, text)
+    if ok and type(r) == 'table' then
+      local index, parts = 0, 1
+      if type(r.part) == 'table' then index = tonumber(r.part.index) or 0; parts = tonumber(r.part.count) or 1 end
+      if parts > count then count = parts end
+      latest[index] = r.state
+    end
+  end
+  for i = 0, count - 1 do if latest[i] == nil then return nil end end
+  for _, state in pairs(latest) do if state == 'failed' then return 'failed' end end
+  return 'delivered'
+end
+local function ack(stream, entry)
+  if entry and entry ~= '' then redis.pcall('XACK', stream, '${GROUP}', entry) end
+end
+-- Adds a new entry for delivery n and reads it into this consumer's pending list in the same step.
+local function add_owned_entry(stream, consumer, n)
+  ensure_group(stream)
+  local entry = redis.call('XADD', stream, '*', 'd', n)
+  local read = redis.call('XREADGROUP', 'GROUP', '${GROUP}', consumer, 'COUNT', 1, 'STREAMS', stream, '>')
+  if not read or read[1][2][1][1] ~= entry then return redis.error_reply('INBOX an entry of the inbox stream was read by nobody') end
+  return entry
+end
+`;
+
+/**
+ * KEYS: duplicate key, seq, index, inbox stream, bytes. ARGV: base, window ms, node, consumer, received at, size,
+ * then field/value pairs of the record. Returns {1, id} when stored, {0, id of the first} for a duplicate.
+ */
+export const ACCEPT = `${HELPERS}
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+local n = redis.call('INCR', KEYS[2])
+local id = ARGV[3] .. '~' .. n
+local record = ARGV[1] .. ':d:' .. n
+local entry = add_owned_entry(KEYS[4], ARGV[4], n)
+if type(entry) == 'table' then return entry end
+local fields = { 'state', 'received', 'entry', entry, 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
+for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
+redis.call('HSET', record, unpack(fields))
+redis.call('ZADD', KEYS[3], ARGV[5], n)
+redis.call('INCRBY', KEYS[5], ARGV[6])
+redis.call('SET', KEYS[1], id, 'PX', ARGV[2])
+return {1, id}
+`;
+
+/** KEYS: seq, index, bytes. ARGV: base, node, received at, size, field/value pairs. Returns the id. */
+export const LOG_REJECTED = `
+local n = redis.call('INCR', KEYS[1])
+local fields = { 'state', 'rejected', 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[4] }
+for i = 5, #ARGV do table.insert(fields, ARGV[i]) end
+redis.call('HSET', ARGV[1] .. ':d:' .. n, unpack(fields))
+redis.call('ZADD', KEYS[2], ARGV[3], n)
+redis.call('INCRBY', KEYS[3], ARGV[4])
+return ARGV[2] .. '~' .. n
+`;
+
+/** KEYS: record, inbox stream. ARGV: attempt, settles (1/0), lease until ('' for none), leads JSON ('' for none). */
+export const MARK_EMITTED = `${HELPERS}
+local h = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'leads', 'entry')
+local state = h[1]
+if not state or state == 'rejected' then return 0 end
+local settled = state == 'delivered' or state == 'failed'
+local settles = ARGV[2] == '1'
+local next_state = state
+if not settled then next_state = settles and 'emitted' or 'delivered' end
+local attempt = math.max(tonumber(h[2]) or 0, tonumber(ARGV[1]) or 0)
+local leads = h[3]
+if ARGV[4] ~= '' then leads = merge_leads(h[3], ARGV[4]) end
+redis.call('HSET', KEYS[1], 'state', next_state, 'attempt', attempt, 'settles', settles and 1 or 0, 'leads', leads)
+if settles and not settled and ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'leaseUntil', ARGV[3])
+else redis.call('HDEL', KEYS[1], 'leaseUntil') end
+if next_state ~= 'emitted' then ack(KEYS[2], h[4]) end
+return 1
+`;
+
+/** KEYS: record. ARGV: leads JSON. */
+export const NOTE_LEADS = `${HELPERS}
+local leads = redis.call('HGET', KEYS[1], 'leads')
+if not leads then return 0 end
+redis.call('HSET', KEYS[1], 'leads', merge_leads(leads, ARGV[1]))
+return 1
+`;
+
+/**
+ * KEYS: record, settlements, inbox stream, dead stream. ARGV: settlement JSON, lead JSON ('' for none), reason.
+ * Returns the state. A delivery that ends failed (a CRM gave up) is a dead letter too, replayable like the others.
+ */
+export const SETTLE = `${HELPERS}
+local h = redis.call('HMGET', KEYS[1], 'state', 'roundStart', 'leads', 'entry')
+local state = h[1]
+if not state or state == 'rejected' then return false end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+local next_state = settled_state(KEYS[2], tonumber(h[2]) or 0) or state
+local fields = { 'state', next_state }
+if ARGV[2] ~= '' then table.insert(fields, 'leads'); table.insert(fields, merge_leads(h[3], '[' .. ARGV[2] .. ']')) end
+redis.call('HSET', KEYS[1], unpack(fields))
+if next_state == 'delivered' or next_state == 'failed' then
+  redis.call('HDEL', KEYS[1], 'leaseUntil')
+  ack(KEYS[3], h[4])
+end
+if next_state == 'failed' and state ~= 'failed' then
+  redis.call('HSET', KEYS[1], 'dead', redis.call('XADD', KEYS[4], '*', 'd', string.match(KEYS[1], ':d:(%d+)$'), 'reason', ARGV[3]))
+end
+return next_state
+`;
+
+/**
+ * KEYS: inbox stream, dead stream, due set. ARGV: base, consumer, now, lease ms, max attempts, limit, settles (1/0),
+ * recovering (1/0), where recovery continues (`-` or `(<entry id>`). Hands back what is due: replays requested, this consumer's own pending entries when recovering,
+ * and (XAUTOCLAIM) entries idle longer than the lease whose lease is over, e.g. a dead instance's. Returns a list of
+ * {{n, attempt, replay, body, meta, issues}, …} and the last pending entry recovery went through.
+ */
+export const CLAIM_DUE = `${HELPERS}
+local stream, dead, due = KEYS[1], KEYS[2], KEYS[3]
+local base, consumer, now, lease_ms = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local max_attempts, limit, settles, recovering = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8] == '1'
+ensure_group(stream)
+local candidates, seen = {}, {}
+local function consider(n, entry, forced, replayed)
+  if seen[n] or #candidates >= limit then return end
+  seen[n] = true
+  table.insert(candidates, { n = n, entry = entry, forced = forced, replayed = replayed })
+end
+for _, n in ipairs(redis.call('ZRANGE', due, 0, limit - 1)) do
+  redis.call('ZREM', due, n)
+  local entry = add_owned_entry(stream, consumer, n)
+  if type(entry) == 'table' then return entry end
+  redis.call('HSET', base .. ':d:' .. n, 'entry', entry)
+  consider(n, entry, true, true)
+end
+local last_recovered = ''
+if recovering then
+  for _, p in ipairs(redis.call('XPENDING', stream, '${GROUP}', ARGV[9], '+', limit, consumer)) do
+    last_recovered = p[1]
+    local e = redis.call('XRANGE', stream, p[1], p[1])
+    if e[1] then consider(e[1][2][2], p[1], true, false) else ack(stream, p[1]) end
+  end
+end
+if #candidates < limit then
+  local claimed = redis.call('XAUTOCLAIM', stream, '${GROUP}', consumer, lease_ms, '0-0', 'COUNT', limit)
+  for _, e in ipairs(claimed[2]) do
+    if e and e[2] then consider(e[2][2], e[1], false, false) end
+  end
+end
+local out = {}
+for _, c in ipairs(candidates) do
+  local record = base .. ':d:' .. c.n
+  local h = redis.call('HMGET', record, 'state', 'attempt', 'settles', 'leaseUntil', 'roundFirst', 'entry', 'replay')
+  local state = h[1]
+  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'failed' or state == 'rejected' then
+    -- Erased, superseded by a replay, or settled: its entry needs no one.
+    ack(stream, c.entry)
+  else
+    local lease_until = tonumber(h[4])
+    local is_due = c.forced or state == 'received' or (h[3] == '1' and (lease_until == nil or lease_until <= now))
+    if is_due then
+      local attempt = (tonumber(h[2]) or 0) + 1
+      local round_first = tonumber(h[5]) or 1
+      if not c.replayed and attempt - round_first + 1 > max_attempts then
+        local reason = 'not settled after ' .. max_attempts .. ' attempt' .. (max_attempts == 1 and '' or 's')
+        redis.call('RPUSH', base .. ':s:' .. c.n, cjson.encode({ state = 'failed', reason = reason, at = now }))
+        local dead_entry = redis.call('XADD', dead, '*', 'd', c.n, 'reason', reason)
+        redis.call('HSET', record, 'state', 'failed', 'dead', dead_entry)
+        redis.call('HDEL', record, 'leaseUntil')
+        ack(stream, c.entry)
+      else
+        local fields = { 'state', settles and 'emitted' or 'delivered', 'attempt', attempt, 'settles', settles and 1 or 0 }
+        redis.call('HSET', record, unpack(fields))
+        if settles then
+          redis.call('HSET', record, 'leaseUntil', string.format('%d', now + lease_ms * 2 ^ math.max(0, attempt - round_first)))
+        else
+          redis.call('HDEL', record, 'leaseUntil')
+          ack(stream, c.entry)
+        end
+        local d = redis.call('HMGET', record, 'body', 'meta', 'issues')
+        table.insert(out, { c.n, attempt, h[7] or '0', d[1] or '', d[2] or '', d[3] or '' })
+      end
+    end
+  end
+end
+return { out, last_recovered }
+`;
+
+/** KEYS: record, settlements, inbox stream, dead stream, due set. ARGV: n, now. Returns 1 when the replay was queued. */
+export const REQUEST_REPLAY = `${HELPERS}
+local h = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'entry', 'dead')
+if not h[1] or h[1] == 'rejected' then return 0 end
+ack(KEYS[3], h[3])
+if h[4] then redis.call('XDEL', KEYS[4], h[4]); redis.call('HDEL', KEYS[1], 'dead') end
+redis.call('HSET', KEYS[1], 'state', 'received', 'replay', 1, 'roundStart', redis.call('LLEN', KEYS[2]),
+  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '')
+redis.call('HDEL', KEYS[1], 'leaseUntil')
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
+return 1
+`;
+
+/**
+ * KEYS: record, settlements, index, inbox stream, dead stream, due set, bytes. ARGV: n, only settled (1/0).
+ * Removes a delivery and everything pointing at it. Returns 1 when removed.
+ */
+export const DELETE_RECORD = `${HELPERS}
+local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'dead', 'size')
+if not h[1] then redis.call('ZREM', KEYS[3], ARGV[1]); return 0 end
+if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
+if h[2] and h[2] ~= '' then ack(KEYS[4], h[2]); redis.call('XDEL', KEYS[4], h[2]) end
+if h[3] then redis.call('XDEL', KEYS[5], h[3]) end
+redis.call('ZREM', KEYS[6], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DECRBY', KEYS[7], tonumber(h[4]) or 0)
+return 1
+`;
+
+/**
+ * KEYS: inbox stream, dead stream. ARGV: oldest id to keep (ms-0). Trims both streams by MINID, never past an entry
+ * still pending (an unsettled delivery's) in the inbox. Returns entries trimmed.
+ */
+export const TRIM_STREAMS = `
+local function id_less(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  if am ~= bm then return am < bm end
+  return as < bs
+end
+local minid = ARGV[1]
+local trimmed = 0
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local summary = redis.pcall('XPENDING', KEYS[1], '${GROUP}')
+  if type(summary) == 'table' and tonumber(summary[1]) > 0 and id_less(summary[2], minid) then minid = summary[2] end
+  trimmed = trimmed + redis.call('XTRIM', KEYS[1], 'MINID', minid)
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then trimmed = trimmed + redis.call('XTRIM', KEYS[2], 'MINID', ARGV[1]) end
+return trimmed
+`;
+
+/**
+ * KEYS: inbox stream. ARGV: this consumer, idle ms. Removes consumers (instances that restarted under a new name)
+ * with nothing pending that have been idle that long; never one with pending entries (DELCONSUMER would drop them).
+ */
+export const PRUNE_CONSUMERS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], '${GROUP}')
+if not ok then return 0 end
+local removed = 0
+for _, c in ipairs(consumers) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info.name ~= ARGV[1] and tonumber(info.pending) == 0 and tonumber(info.idle) >= tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], '${GROUP}', info.name)
+    removed = removed + 1
+  end
+end
+return removed
+`;

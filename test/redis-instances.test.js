@@ -1,0 +1,243 @@
+'use strict';
+// Several real Node-RED processes (default settings, the package installed) sharing one real redis-server through the
+// sales-webhook-redis config node: duplicates across instances, kill -9 of an instance, Redis going away, dead letters.
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const { startNodeRed, waitFor } = require('./support/real-node-red');
+const { startCrmEmulator } = require('./support/crm-emulator');
+const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const send = require('./support/senders');
+
+const SECRET = 'redis-test-hmac-secret-7c2d';
+const PREFIX = 'it';
+
+function sharedFlow(emulator, redisUrl, { leaseMinutes = 0.05, maxAttempts = 5, crmAttempts = 3 } = {}) {
+  const { getLeadPreset } = require('../dist/providers/registry');
+  const preset = getLeadPreset('saleassist:widget_new_conversation');
+  return [
+    { id: 'tab', type: 'tab', label: 'leads' },
+    { id: 'redis', type: 'sales-webhook-redis', url: redisUrl, prefix: PREFIX, tls: false },
+    { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
+    { id: 'in', type: 'sales-webhook in', z: 'tab', url: '/webhooks/leads', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, inbox: true, store: 'redis', leaseMinutes, maxAttempts, version: 1, wires: [['map'], []] },
+    { id: 'map', type: 'sales-lead-map', z: 'tab', preset: preset.id, mappings: preset.mappings, property: 'payload', split: false, splitPath: '', version: 1, wires: [['out'], []] },
+    { id: 'acct', type: 'sales-crm-account', system: 'hubspot', baseUrl: emulator.url, maxAttempts: crmAttempts, minDelay: 20, maxDelay: 100, timeout: 5000, concurrency: 4, credentials: { token: emulator.token } },
+    { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
+  ];
+}
+
+function delivery(email) {
+  const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
+  event.payload.people_detail = { ...event.payload.people_detail, email };
+  const body = JSON.stringify(event);
+  const signature = crypto.createHmac('sha256', SECRET).update(body).digest('hex');
+  return { email, body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
+}
+
+/** Posts and resolves with the status, or 0 when the connection broke before an answer. */
+function postStatus(url, { body, headers }) {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+      res.on('error', () => resolve(0));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+
+const contactsByEmail = (emulator) => {
+  const counts = new Map();
+  for (const contact of emulator.hubspot.contacts.values()) counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
+  return counts;
+};
+/** Every create request the CRM got, per e-mail: more than one means the lead was emitted more than once. */
+const createsByEmail = (emulator) => {
+  const counts = new Map();
+  for (const r of emulator.requests) {
+    if (r.method !== 'POST' || r.path !== '/crm/v3/objects/contacts') continue;
+    const email = (typeof r.body === 'string' ? JSON.parse(r.body) : r.body)?.properties?.email;
+    counts.set(email, (counts.get(email) ?? 0) + 1);
+  }
+  return counts;
+};
+const is2xx = (code) => code >= 200 && code < 300;
+
+describe('several Node-RED instances sharing one Redis', function () {
+  this.timeout(180000);
+  let redis;
+  let emulator;
+  let instances = [];
+  let store;
+
+  before(async function () {
+    if (!requireRedisServer(this)) return;
+  });
+  beforeEach(async () => {
+    redis = await startRedisServer();
+    const { RedisInboxStore } = require('../dist/inbox/redis');
+    store = new RedisInboxStore({ url: redis.url, prefix: PREFIX, consumer: 'test-observer' });
+    await store.ready();
+  });
+  afterEach(async () => {
+    await Promise.all(instances.map(async (nr) => {
+      // A kill -9'd instance has exited already (stop() would wait for an exit that came).
+      if (nr.process.exitCode === null && !nr.process.signalCode) await nr.stop();
+      fs.rmSync(nr.userDir, { recursive: true, force: true });
+    }));
+    instances = [];
+    await store?.close();
+    await emulator?.close();
+    emulator = undefined;
+    await redis?.remove();
+  });
+
+  async function startInstances(count, flow) {
+    instances = await Promise.all(Array.from({ length: count }, () => startNodeRed()));
+    await Promise.all(instances.map((nr) => nr.deploy(flow)));
+    // Each instance connects and registers as a consumer on its first claim.
+    await waitFor(() => instances.every((nr) => /Redis store at redis:\/\/127\.0\.0\.1/.test(nr.logs())), 10000);
+    return instances;
+  }
+  const settledAll = async (emails) => {
+    const records = (await store.list({ limit: 5000 })).filter((r) => r.state !== 'rejected');
+    const delivered = new Set(records.filter((r) => r.state === 'delivered').flatMap((r) => r.leads.map((l) => l.email)));
+    return emails.every((e) => delivered.has(e));
+  };
+
+  it('settings.js can name one Redis store for the whole runtime: nodes that name none use it', async () => {
+    emulator = await startCrmEmulator();
+    const nr = await startNodeRed({ settings: `module.exports = { salesWebhooks: { inbox: { redis: { url: ${JSON.stringify(redis.url)}, prefix: ${JSON.stringify(PREFIX)} } } } };` });
+    instances = [nr];
+    const flow = sharedFlow(emulator, redis.url).filter((n) => n.type !== 'sales-webhook-redis').map((n) => (n.id === 'in' ? { ...n, store: '' } : n));
+    await nr.deploy(flow);
+    const d = delivery('runtime-wide@example.com');
+    await waitFor(async () => is2xx(await postStatus(`${nr.url}/webhooks/leads`, d)), 10000, 100);
+    await waitFor(() => settledAll([d.email]), 15000, 200);
+    assert.ok(!fs.existsSync(require('node:path').join(nr.userDir, 'sales-webhooks.db')), 'no embedded file was written');
+  });
+
+  it('the same signed delivery posted to two instances at the same moment is emitted once in all', async () => {
+    emulator = await startCrmEmulator();
+    const [a, b] = await startInstances(3, sharedFlow(emulator, redis.url));
+    assert.doesNotMatch(a.logs(), /may lose|cannot promise/, 'this server keeps the promise');
+    const batch = Array.from({ length: 12 }, (_, i) => delivery(`twice-${i}@example.com`));
+    for (const d of batch) {
+      const codes = await Promise.all([postStatus(`${a.url}/webhooks/leads`, d), postStatus(`${b.url}/webhooks/leads`, d)]);
+      assert.deepEqual(codes, [200, 200]);
+    }
+    await waitFor(() => settledAll(batch.map((d) => d.email)), 20000, 200);
+    // Longer than a lease: nothing comes again.
+    await new Promise((r) => setTimeout(r, 4000));
+    const creates = createsByEmail(emulator);
+    for (const d of batch) assert.equal(creates.get(d.email), 1, `${d.email} emitted once`);
+    assert.equal((await store.list({ limit: 100 })).length, batch.length, 'stored once each');
+  });
+
+  it('kill -9 of one of three instances under load: every acknowledged delivery reaches the CRM exactly once; the others finish its pending entries', async () => {
+    emulator = await startCrmEmulator({ latencyMs: 150 });
+    await startInstances(3, sharedFlow(emulator, redis.url));
+    const victim = instances[2];
+    const victimConsumer = `${os.hostname()}-${victim.process.pid}`;
+    const genuine = Array.from({ length: 150 }, (_, i) => delivery(`load-${i}@example.com`));
+    const status = new Map();
+    let acknowledged = 0;
+    let pendingAtKill;
+    let next = 0;
+    const live = new Set(instances);
+    // Six senders; a load balancer's behaviour: a failed connection is tried on the next instance.
+    await Promise.all(Array.from({ length: 6 }, async (_, sender) => {
+      let turn = sender;
+      while (next < genuine.length) {
+        const d = genuine[next++];
+        for (let tries = 0; tries < 6; tries++) {
+          const target = [...live][turn++ % live.size];
+          const code = await postStatus(`${target.url}/webhooks/leads`, d);
+          status.set(d.email, code);
+          if (code === 0 || code === 503) continue;
+          if (is2xx(code) && ++acknowledged === 50 && !pendingAtKill) {
+            victim.process.kill('SIGKILL');
+            live.delete(victim);
+            pendingAtKill = [];
+            // What the killed instance held unsettled: delivery numbers of its pending entries.
+            const stream = `${PREFIX}:{in}:inbox`;
+            for (const [entry] of await store['client'].sendCommand(['XPENDING', stream, 'emit', '-', '+', '1000', victimConsumer])) {
+              const [[, fields]] = await store['client'].sendCommand(['XRANGE', stream, entry, entry]);
+              pendingAtKill.push(`in~${fields[1]}`);
+            }
+          }
+          break;
+        }
+      }
+    }));
+    assert.ok(pendingAtKill !== undefined, 'an instance was killed mid-run');
+    for (const d of genuine) assert.ok(is2xx(status.get(d.email)), `${d.email}: ${status.get(d.email)}`);
+    await waitFor(() => genuine.every((d) => contactsByEmail(emulator).has(d.email)), 60000, 200);
+    await waitFor(() => settledAll(genuine.map((d) => d.email)), 60000, 250);
+    const counts = contactsByEmail(emulator);
+    for (const d of genuine) assert.equal(counts.get(d.email), 1, `${d.email} is one contact`);
+    const records = await store.list({ limit: 1000 });
+    assert.equal(records.length, genuine.length, 'one delivery per lead');
+    // The dead instance's unsettled deliveries were finished by the others, after its lease.
+    const consumers = await store['client'].sendCommand(['XINFO', 'CONSUMERS', `${PREFIX}:{in}:inbox`, 'emit']);
+    const dead = consumers.find((c) => c[1] === victimConsumer);
+    assert.equal(dead ? Number(dead[3]) : 0, 0, 'nothing left pending on the killed instance');
+    assert.ok(pendingAtKill.length > 0, 'the killed instance held unsettled deliveries');
+    for (const id of pendingAtKill) assert.equal((await store.get(id)).state, 'delivered', `${id}, pending on the killed instance, was finished by another`);
+  });
+
+  it('Redis stopped mid-run: 503 while it is down, nothing acknowledged lost, the flows resume without a redeploy', async () => {
+    emulator = await startCrmEmulator();
+    const [a, b] = await startInstances(2, sharedFlow(emulator, redis.url));
+    const urls = [a.url, b.url].map((u) => `${u}/webhooks/leads`);
+    const acknowledged = [];
+    const post = async (d, i) => {
+      const code = await postStatus(urls[i % 2], d);
+      if (is2xx(code)) acknowledged.push(d.email);
+      return code;
+    };
+    for (let i = 0; i < 20; i++) assert.equal(await post(delivery(`before-${i}@example.com`), i), 200);
+    await redis.kill();
+    const whileDown = [];
+    for (let i = 0; i < 10; i++) whileDown.push(await post(delivery(`down-${i}@example.com`), i));
+    assert.deepEqual([...new Set(whileDown)], [503], 'senders are told to retry');
+    await waitFor(() => /Redis|redis/.test(JSON.stringify(a.logs().split('\n').slice(-20))), 5000);
+    await redis.start();
+    // The clients reconnect by themselves; the same posts succeed again, without a redeploy.
+    await waitFor(async () => is2xx(await postStatus(urls[0], delivery('probe@example.com'))), 20000, 250);
+    acknowledged.push('probe@example.com');
+    for (let i = 0; i < 10; i++) assert.equal(await post(delivery(`down-${i}@example.com`), i + 1), 200, 'the retry of a 503 is accepted');
+    for (let i = 0; i < 10; i++) assert.equal(await post(delivery(`after-${i}@example.com`), i), 200);
+    await waitFor(() => acknowledged.every((e) => contactsByEmail(emulator).has(e)), 30000, 200);
+    await waitFor(() => settledAll(acknowledged), 30000, 250);
+    const counts = contactsByEmail(emulator);
+    for (const email of acknowledged) assert.equal(counts.get(email), 1, email);
+  });
+
+  it('a delivery that fails every attempt lands in the dead-letter stream and replays once the CRM is back', async () => {
+    emulator = await startCrmEmulator();
+    await startInstances(2, sharedFlow(emulator, redis.url, { crmAttempts: 2 }));
+    emulator.fault({ status: 503, forMs: 600000, match: /contacts/ });
+    const d = delivery('dead-letter@example.com');
+    assert.equal(await postStatus(`${instances[0].url}/webhooks/leads`, d), 200);
+    await waitFor(async () => (await store.deadLetters('in')).length === 1, 20000, 200);
+    const [dead] = await store.deadLetters('in');
+    assert.equal((await store.get(dead.id)).state, 'failed');
+    assert.equal(emulator.hubspot.contacts.size, 0);
+    emulator.clearFaults();
+    const before = createsByEmail(emulator).get(d.email) ?? 0;
+    assert.equal(await store.requestReplay([dead.id]), 1);
+    // Either instance finds the replay on its next look.
+    await waitFor(() => contactsByEmail(emulator).has(d.email), 20000, 200);
+    await waitFor(async () => (await store.get(dead.id)).state === 'delivered', 10000, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(createsByEmail(emulator).get(d.email) - before, 1, 'replayed once');
+    assert.deepEqual(await store.deadLetters('in'), []);
+    const record = await store.get(dead.id);
+    assert.equal(record.replay, true);
+    assert.ok(record.crm.some((c) => c.system === 'hubspot' && c.recordId), JSON.stringify(record.crm));
+  });
+});

@@ -1,0 +1,95 @@
+'use strict';
+// Starts a real redis-server (Debian's package) on a free loopback port with its append-only file fsynced at every
+// write, in a temporary directory. Tests that need it skip when it is missing, unless CI is set: there, missing fails.
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
+
+function redisServerPath() {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${REDIS_SERVER}`], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let skipSaid = false;
+
+/** In a mocha `before`: skips the suite (one line for the whole run, saying how to run it) or, on CI, fails. */
+function requireRedisServer(context) {
+  if (redisServerPath()) return true;
+  if (process.env.CI) throw new Error('redis-server is not installed, and CI requires the Redis tests: apt-get install -y redis-server');
+  if (!skipSaid) console.log('      (Redis tests skipped: redis-server is not installed; to run them: apt-get install redis-server)');
+  skipSaid = true;
+  context.skip();
+  return false;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Starts a server. Options: appendfsync ('always' by default), appendonly ('yes'), extra arguments, a port to reuse
+ * (to start it again after stop()), a dir to reuse (to restart with its data).
+ * Returns { url, port, dir, stop(), kill(), start(), logs() }.
+ */
+async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', args = [], port, dir } = {}) {
+  const dataDir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'redis-test-'));
+  const serverPort = port || (await freePort());
+  let child;
+  let output = '';
+  const start = async () => {
+    output = '';
+    child = spawn(redisServerPath() || REDIS_SERVER, [
+      '--port', String(serverPort), '--bind', '127.0.0.1', '--save', '', '--dir', dataDir,
+      '--appendonly', appendonly, '--appendfsync', appendfsync, ...args,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.removeListener('exit', killOnExit));
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const deadline = Date.now() + 10000;
+    while (!/Ready to accept connections/.test(output)) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const exit = (signal) => new Promise((resolve) => {
+    if (!child || child.exitCode !== null || child.signalCode) return resolve();
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+  await start();
+  return {
+    url: `redis://127.0.0.1:${serverPort}`,
+    port: serverPort,
+    dir: dataDir,
+    start,
+    /** Stops the server the way a crash would (SIGKILL): only what reached its AOF survives. */
+    kill: () => exit('SIGKILL'),
+    stop: () => exit('SIGTERM'),
+    async remove() {
+      await exit('SIGKILL');
+      if (!dir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    logs: () => output,
+    /** The server's process id (it changes with each start). */
+    child: () => child.pid,
+  };
+}
+
+module.exports = { startRedisServer, requireRedisServer, redisServerPath };
