@@ -44,8 +44,7 @@ describe('delivery log: filter, merge, permissions', function () {
   it('checks the address to erase', function () {
     assert.equal(parseErasureEmail({ email: ' Jane.Doe@Example.com ' }), 'Jane.Doe@Example.com');
     for (const body of [undefined, null, {}, { email: '' }, { email: 42 }, []]) rejects(() => parseErasureEmail(body), 400, 'errors.emailMissing');
-    for (const email of ['jane', 'jane@', '@example.com', 'a b@example.com', `${'x'.repeat(250)}@example.com`, '%@%']) {
-      if (email === '%@%') continue; // wildcards are literal in the store's search; "%@%" is odd but a valid-looking address
+    for (const email of ['jane', 'jane@', '@example.com', 'a b@example.com', `${'x'.repeat(250)}@example.com`]) {
       rejects(() => parseErasureEmail({ email }), 400, 'errors.emailInvalid');
     }
   });
@@ -172,6 +171,8 @@ describe('delivery log across stores', function () {
     const log = logWith(undefined);
     assert.equal(await log.erase('jane@example.com'), 2);
     assert.deepEqual((await log.list({})).map((d) => d.id), [keep]);
+    // Erased means gone from the files too (no copy left in free pages or the WAL).
+    for (const file of fs.readdirSync(dir)) assert.equal(fs.readFileSync(path.join(dir, file)).includes('jane@example.com'), false, file);
   });
 
   it('a store that cannot be read is a 503 that names it', async () => {

@@ -196,8 +196,11 @@ export class SqliteInboxStore implements InboxStore {
     return this.read({ op: 'ids', args: [filter] });
   }
 
-  erase(email: string): Promise<number> {
-    return this.write({ op: 'erase', args: [email] });
+  async erase(email: string): Promise<number> {
+    const erased = await this.write<number>({ op: 'erase', args: [email] });
+    // The WAL still holds the pages as they were before the erasure until a checkpoint copies and truncates it.
+    if (erased) await this.read({ op: 'checkpoint', args: [] });
+    return erased;
   }
 
   /** Purges step by step, so deliveries arriving meanwhile are committed between steps. */

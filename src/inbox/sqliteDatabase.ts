@@ -109,6 +109,8 @@ export class InboxDatabase {
       // FULL: the WAL is fsynced at every commit, so an acknowledged delivery survives a power cut.
       this.db.pragma('synchronous = FULL');
       this.db.pragma('journal_size_limit = 67108864');
+      // Freed space is zeroed where that costs no extra I/O, so an erased person leaves no stale copy in the file.
+      this.db.pragma('secure_delete = FAST');
       this.migrate();
     } catch (err) {
       this.db.close();
@@ -372,7 +374,14 @@ export class InboxDatabase {
       .pluck()
       .all(pattern, pattern, pattern, pattern) as number[];
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
-    for (const id of ids) remove.run(id);
+    // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
+    // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
+    this.db.pragma('secure_delete = ON');
+    try {
+      for (const id of ids) remove.run(id);
+    } finally {
+      this.db.pragma('secure_delete = FAST');
+    }
     if (ids.length) this.releaseSpace();
     return ids.length;
   }
