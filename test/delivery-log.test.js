@@ -168,9 +168,14 @@ describe('delivery log across stores', function () {
     await accept(one, 'a', { email: 'jane@example.com' });
     await accept(two, 'b', { email: 'jane@example.com' });
     const keep = await accept(two, 'b', { email: 'john@example.com' });
+    // Other people whose addresses contain hers are not erased.
+    const longer = await accept(one, 'a', { email: 'mary.jane@example.com' });
+    const abroad = await accept(one, 'a', { email: 'jane@example.com.au' });
     const log = logWith(undefined);
-    assert.equal(await log.erase('jane@example.com'), 2);
-    assert.deepEqual((await log.list({})).map((d) => d.id), [keep]);
+    assert.equal(await log.erase('JANE@example.com'), 2);
+    assert.deepEqual((await log.list({})).map((d) => d.id).sort(), [keep, longer, abroad].sort());
+    await one.erase('mary.jane@example.com');
+    await one.erase('jane@example.com.au');
     // Erased means gone from the files too (no copy left in free pages or the WAL).
     for (const file of fs.readdirSync(dir)) assert.equal(fs.readFileSync(path.join(dir, file)).includes('jane@example.com'), false, file);
   });

@@ -83,6 +83,12 @@ function settledState(settlements: SettleRecord[], roundStart: number): Delivery
   return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
 }
 
+/** The address as a whole word: not inside a longer address (bojo@x.com, jo@x.com.au), any case. */
+function mentionsAddress(email: string): RegExp {
+  const literal = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9._%+\\-])${literal}(?![A-Za-z0-9\\-]|\\.[A-Za-z0-9])`, 'i');
+}
+
 function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[] {
   const key = (l: LeadSummary) => `${l.email ?? ''}\u0000${l.name ?? ''}`;
   const seen = new Set(current.map(key));
@@ -369,10 +375,15 @@ export class InboxDatabase {
 
   erase(email: string): number {
     const pattern = `%${escapeLike(email.trim())}%`;
-    const ids = this.db
-      .prepare(`SELECT id FROM deliveries WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR settlements LIKE ? ESCAPE '\\' OR headers LIKE ? ESCAPE '\\'`)
-      .pluck()
-      .all(pattern, pattern, pattern, pattern) as number[];
+    const candidates = this.db
+      .prepare(
+        `SELECT id, CAST(body AS TEXT) AS body, leads, settlements, headers FROM deliveries
+         WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR settlements LIKE ? ESCAPE '\\' OR headers LIKE ? ESCAPE '\\'`,
+      )
+      .all(pattern, pattern, pattern, pattern) as { id: number; body: string; leads: string; settlements: string; headers: string }[];
+    // LIKE finds the address inside longer ones too (jo@x.com in bojo@x.com): only the whole address is this person.
+    const address = mentionsAddress(email.trim());
+    const ids = candidates.filter((row) => [row.body, row.leads, row.settlements, row.headers].some((text) => address.test(text))).map((row) => row.id);
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
     // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
