@@ -97,4 +97,4 @@ async function seedInbox(userDir, rows) {
   return ids;
 }
 
-module.exports = { logSettings, login, logFlow, postLead, emitted, seedInbox, STANDIN_DIR };
+module.exports = { logSettings, login, logFlow, postLead, emitted, seedInbox, STANDIN_DIR, PASSWORD };
