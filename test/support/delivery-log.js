@@ -88,7 +88,7 @@ async function seedInbox(userDir, rows) {
       const meta = { provider: 'salesmagic', eventType: 'user.created', eventId: row.eventId, occurredAt: undefined, receivedAt: new Date(receivedAt).toISOString(), verified: true, known: true, headers: { 'content-type': 'application/json', 'svix-id': row.eventId ?? 'msg_seed', 'svix-signature': '[redacted]' } };
       const { id } = await store.accept({ node: row.node, duplicateKey: `seed:${row.name}:${receivedAt}`, duplicateWindowMs: 3600_000, receivedAt, rawBody: Buffer.from(body), meta, issues: row.issues ?? [] });
       await store.markEmitted(id, { attempt: 1, settles: true, leaseUntil: Date.now() + 3600_000, leads: [{ email: row.email, name: row.name }] });
-      if (row.crm) await store.settle(id, { system: 'hubspot', attempts: row.crm.attempts ?? 1, at: receivedAt + 1000, lead: { email: row.email }, ...row.crm });
+      if (row.crm) await store.settle(id, { system: 'hubspot', attempts: row.crm.attempts ?? 1, at: receivedAt + 1000, lead: { email: row.email, name: row.name }, ...row.crm });
       ids[row.name] = id;
     }
   } finally {
