@@ -186,3 +186,27 @@ describe('delivery log across stores', function () {
     await assert.rejects(log.list({}), (e) => e.status === 503 && e.key === 'errors.unavailable' && e.params.location === path.join(dir, 'two.db'));
   });
 });
+
+describe('delivery log announcements', function () {
+  const { announceDelivery, DELIVERY_LOG_TOPIC } = require('../dist/nodes/delivery-announce');
+  const recorder = () => {
+    const published = [];
+    return { published, comms: { publish: (topic, data, retain) => published.push({ topic, data, retain }) } };
+  };
+
+  it('batches a few changes as ids and states, a burst as counts, and never carries anything else', async () => {
+    const few = recorder();
+    announceDelivery(few, { id: '1', node: 'n1', state: 'received', email: 'leak@example.com' });
+    announceDelivery(few, { id: '1', node: 'n1', state: 'delivered' });
+    assert.equal(few.published.length, 0, 'batched, not published at once');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(few.published, [
+      { topic: DELIVERY_LOG_TOPIC, data: { id: '1', node: 'n1', state: 'received' }, retain: false },
+      { topic: DELIVERY_LOG_TOPIC, data: { id: '1', node: 'n1', state: 'delivered' }, retain: false },
+    ]);
+    const burst = recorder();
+    for (let i = 0; i < 500; i++) announceDelivery(burst, { id: String(i), node: 'n1', state: i % 5 ? 'delivered' : 'failed' });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.deepEqual(burst.published, [{ topic: DELIVERY_LOG_TOPIC, data: { count: 500, states: { failed: 100, delivered: 400 } }, retain: false }]);
+  });
+});

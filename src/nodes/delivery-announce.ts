@@ -18,20 +18,20 @@ const MAX_LISTED = 20;
 
 let queued: DeliveryAnnouncement[] = [];
 let timer: NodeJS.Timeout | undefined;
-let publish: ((data: unknown) => void) | undefined;
+let comms: Pick<NodeAPI, 'comms'>['comms'] | undefined;
 
 function flush(): void {
   timer = undefined;
   const batch = queued;
   queued = [];
-  if (!publish || batch.length === 0) return;
+  if (!comms || batch.length === 0) return;
   if (batch.length <= MAX_LISTED) {
-    for (const a of batch) publish({ id: a.id, node: a.node, state: a.state });
+    for (const a of batch) comms.publish(DELIVERY_LOG_TOPIC, { id: a.id, node: a.node, state: a.state }, false);
     return;
   }
   const states: Partial<Record<DeliveryState, number>> = {};
   for (const a of batch) states[a.state] = (states[a.state] ?? 0) + 1;
-  publish({ count: batch.length, states });
+  comms.publish(DELIVERY_LOG_TOPIC, { count: batch.length, states }, false);
 }
 
 /**
@@ -39,7 +39,7 @@ function flush(): void {
  * announcements are batched and published at most every BATCH_MS.
  */
 export function announceDelivery(RED: Pick<NodeAPI, 'comms'>, announcement: DeliveryAnnouncement): void {
-  publish = (data) => RED.comms.publish(DELIVERY_LOG_TOPIC, data as object, false);
+  comms = RED.comms;
   queued.push(announcement);
   timer ??= setTimeout(flush, BATCH_MS).unref();
 }
