@@ -63,7 +63,8 @@ describe('the delivery log sidebar in the editor', function () {
     // seed: a failed CRM delivery and another failed one (sales-crm out settles them once the inbox wiring is merged).
     const ids = await seedInbox(nodeRed.userDir, [
       { node: 'in', name: 'Carla Failed', email: 'carla@example.com', eventId: 'msg_carla', crm: { state: 'failed', reason: 'HubSpot answered 503 Service Unavailable', attempts: 4 } },
-      { node: 'in', name: 'Fay Failed', email: 'fay@example.com', crm: { state: 'failed', reason: 'HubSpot answered 500' } },
+      // Sender data with markup: shown as text, never run.
+      { node: 'in', name: 'Fay <img src=x onerror="window.__salesWebhooksLogXss=1">', email: 'fay@example.com', crm: { state: 'failed', reason: 'HubSpot answered <b>500</b>' } },
     ]);
     await page.click('#sales-webhooks-log-refresh');
     await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 4);
@@ -100,7 +101,7 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForSelector('#sales-webhooks-log-confirm');
     assert.match(await page.textContent('.red-ui-notification'), /1 failed deliveries match the filter; 1 can be replayed now/);
     await page.click('#sales-webhooks-log-confirm');
-    await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Fay Failed']} 2 true fay@example.com`));
+    await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Fay <img src=x onerror="window.__salesWebhooksLogXss=1">']} 2 true fay@example.com`));
     await page.waitForFunction(() => /1 deliveries will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent));
     await page.waitForFunction(() => /No delivery matches the filter/.test(document.querySelector('#sales-webhooks-log-empty').textContent), null, { timeout: 15000 });
 
@@ -125,7 +126,9 @@ describe('the delivery log sidebar in the editor', function () {
     await openAs('viewer');
     await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3);
     await page.click('#sales-webhooks-log-list tr.sales-webhooks-log-row');
-    await page.waitForSelector('#sales-webhooks-log-detail .sales-webhooks-log-detail-head');
+    await page.waitForSelector('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
+    assert.match(await page.textContent('#sales-webhooks-log-detail'), /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*HubSpot answered <b>500<\/b>/s);
+    assert.equal(await page.evaluate(() => window.__salesWebhooksLogXss), undefined);
     await page.click('#sales-webhooks-log-replay-one');
     await page.waitForFunction(() => /You need the sales-webhooks.write permission to replay/.test(document.querySelector('#sales-webhooks-log-message').textContent));
     await page.click('#sales-webhooks-log-back');
