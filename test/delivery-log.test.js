@@ -180,6 +180,20 @@ describe('delivery log across stores', function () {
     for (const file of fs.readdirSync(dir)) assert.equal(fs.readFileSync(path.join(dir, file)).includes('jane@example.com'), false, file);
   });
 
+  it('a search of the log never holds up a delivery: the log reads on its own connection', async function () {
+    this.timeout(60000);
+    const pad = 'x'.repeat(4000);
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => one.accept({ node: 'a', duplicateKey: `bulk${batch}:${i}`, duplicateWindowMs: 60_000, receivedAt: Date.now(), rawBody: Buffer.from(JSON.stringify({ email: `p${batch}.${i}@example.com`, pad })), meta: meta('salesmagic'), issues: [] })));
+    }
+    const order = [];
+    // Each search reads every body; were reads queued with writes, the delivery would wait for all three.
+    const searches = [1, 2, 3].map((n) => one.list({ q: 'nobody@example.com' }).then(() => order.push(`search ${n}`)));
+    const delivery = accept(one, 'a').then(() => order.push('delivery stored'));
+    await Promise.all([...searches, delivery]);
+    assert.notEqual(order.at(-1), 'delivery stored', order.join(', '));
+  });
+
   it('a store that cannot be read is a 503 that names it', async () => {
     await two.close();
     const log = logWith(undefined);

@@ -106,7 +106,12 @@ function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[]
 export class InboxDatabase {
   readonly db: Database.Database;
 
-  constructor(file: string) {
+  /** `readOnly`: a second connection for the log's queries, on a file the writer has already set up. */
+  constructor(file: string, options: { readOnly?: boolean } = {}) {
+    if (options.readOnly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+      return;
+    }
     this.db = new Database(file, { timeout: 5000 });
     try {
       // Must precede the first table: lets purges hand pages back to the file system.
