@@ -64,11 +64,10 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
   };
   const admin = RED.httpAdmin;
 
+  // The sidebar's choices come from the runtime, so they cannot drift from the provider profiles.
   admin.get('/sales-webhooks/options', ...allow(READ_PERMISSION, 'list'), handle(async () => ({
     providers: listProviders().map((p) => ({ id: p.id, label: p.label })),
     states: DELIVERY_STATES,
-    nodes: inboxConsumers().map((c) => c.nodeId),
-    stores: log.stores().map((s) => ({ kind: s.kind, location: s.location })),
   })));
 
   admin.get('/sales-webhooks/deliveries', ...allow(READ_PERMISSION, 'list'), handle(async (req) => ({
