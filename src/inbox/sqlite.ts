@@ -46,6 +46,9 @@ export class SqliteInboxStore implements InboxStore {
   readonly stats: GroupCommitStats = { commits: 0, writes: 0 };
   private worker: Worker | undefined;
   private opening: Promise<Worker> | undefined;
+  /** The log's reader connection (list, get, ids), opened once the writer has set the file up. */
+  private reader: Promise<Worker | undefined> | undefined;
+  private readerSeqs = new Set<number>();
   private openError: { message: string; at: number } | undefined;
   private queue: Pending[] = [];
   /** Emissions still waiting for a commit, by delivery id: the leads noted meanwhile travel with them (one write). */
@@ -105,14 +108,39 @@ export class SqliteInboxStore implements InboxStore {
     if (this.queue.length) this.flush();
   }
 
-  private request(message: WorkerRequest & { seq: number }): Promise<WorkerReply> {
-    return this.open().then(
+  private request(message: WorkerRequest & { seq: number }, on: Promise<Worker> = this.open()): Promise<WorkerReply> {
+    return on.then(
       (worker) =>
         new Promise<WorkerReply>((resolve, reject) => {
           this.inFlight.set(message.seq, { resolve, reject });
           worker.postMessage(message);
         }),
     );
+  }
+
+  /** The reader worker, or the writer when a reader cannot be had (then reads wait between write groups, as before). */
+  private openReader(): Promise<Worker> {
+    this.reader ??= this.open().then(
+      () =>
+        new Promise<Worker | undefined>((resolve) => {
+          const worker = new Worker(path.join(__dirname, 'sqliteWorker.js'), { workerData: { file: this.location, readOnly: true } });
+          worker.once('message', (reply: WorkerReply) => {
+            if ('openError' in reply) return resolve(undefined);
+            worker.on('message', (message: WorkerReply) => this.onReply(message));
+            worker.once('exit', () => {
+              this.reader = undefined;
+              for (const seq of this.readerSeqs) {
+                this.inFlight.get(seq)?.reject(new InboxUnavailableError('the inbox reader stopped'));
+                this.inFlight.delete(seq);
+              }
+              this.readerSeqs.clear();
+            });
+            resolve(worker);
+          });
+          worker.once('error', () => resolve(undefined));
+        }),
+    );
+    return this.reader.then((reader) => reader ?? this.open());
   }
 
   private write<T>(op: WriteOp): Promise<T> {
@@ -151,7 +179,10 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   private async read<T>(op: ReadOp): Promise<T> {
-    const reply = await this.request({ seq: ++this.seq, read: op });
+    const onReader = op.op === 'list' || op.op === 'get' || op.op === 'ids';
+    const seq = ++this.seq;
+    if (onReader) this.readerSeqs.add(seq);
+    const reply = await this.request({ seq, read: op }, onReader ? this.openReader() : this.open()).finally(() => this.readerSeqs.delete(seq));
     if ('results' in reply && reply.results[0]?.ok) return reply.results[0].value as T;
     throw new InboxUnavailableError('error' in reply ? reply.error : 'no answer');
   }
@@ -210,8 +241,11 @@ export class SqliteInboxStore implements InboxStore {
     return this.read({ op: 'ids', args: [filter] });
   }
 
-  erase(email: string): Promise<number> {
-    return this.write({ op: 'erase', args: [email] });
+  async erase(email: string): Promise<number> {
+    const erased = await this.write<number>({ op: 'erase', args: [email] });
+    // The WAL still holds the pages as they were before the erasure until a checkpoint copies and truncates it.
+    if (erased) await this.read({ op: 'checkpoint', args: [] });
+    return erased;
   }
 
   /** Purges step by step, so deliveries arriving meanwhile are committed between steps. */
@@ -236,6 +270,12 @@ export class SqliteInboxStore implements InboxStore {
     // Let queued writes finish: they were (or are about to be) acknowledged.
     while (this.writing || this.queue.length) await new Promise((resolve) => setTimeout(resolve, 5));
     this.closed = true;
+    const reader = await this.reader?.catch(() => undefined);
+    this.reader = undefined;
+    if (reader) await new Promise<void>((resolve) => {
+      reader.once('exit', () => resolve());
+      reader.postMessage({ close: true } satisfies WorkerRequest);
+    });
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;

@@ -86,6 +86,12 @@ function settledState(settlements: SettleRecord[], roundStart: number): Delivery
   return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
 }
 
+/** The address as a whole word: not inside a longer address (bojo@x.com, jo@x.com.au), any case. */
+function mentionsAddress(email: string): RegExp {
+  const literal = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9._%+\\-])${literal}(?![A-Za-z0-9\\-]|\\.[A-Za-z0-9])`, 'i');
+}
+
 function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[] {
   const key = (l: LeadSummary) => `${l.email ?? ''}\u0000${l.name ?? ''}`;
   const seen = new Set(current.map(key));
@@ -103,7 +109,12 @@ function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[]
 export class InboxDatabase {
   readonly db: Database.Database;
 
-  constructor(file: string) {
+  /** `readOnly`: a second connection for the log's queries, on a file the writer has already set up. */
+  constructor(file: string, options: { readOnly?: boolean } = {}) {
+    if (options.readOnly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+      return;
+    }
     this.db = new Database(file, { timeout: 5000 });
     try {
       // Must precede the first table: lets purges hand pages back to the file system.
@@ -112,6 +123,8 @@ export class InboxDatabase {
       // FULL: the WAL is fsynced at every commit, so an acknowledged delivery survives a power cut.
       this.db.pragma('synchronous = FULL');
       this.db.pragma('journal_size_limit = 67108864');
+      // Freed space is zeroed where that costs no extra I/O, so an erased person leaves no stale copy in the file.
+      this.db.pragma('secure_delete = FAST');
       this.migrate();
     } catch (err) {
       this.db.close();
@@ -376,17 +389,27 @@ export class InboxDatabase {
 
   erase(email: string): number {
     const pattern = `%${escapeLike(email.trim())}%`;
-    const ids = this.db
+    const candidates = this.db
       .prepare(
-        `SELECT d.id FROM ${WITH_CONTENT} WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR d.settlements LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'`,
+        `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads, d.settlements AS settlements, c.headers AS headers FROM ${WITH_CONTENT}
+         WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR d.settlements LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'`,
       )
-      .pluck()
-      .all(pattern, pattern, pattern, pattern) as number[];
+      .all(pattern, pattern, pattern, pattern) as { id: number; body: string; leads: string; settlements: string; headers: string }[];
+    // LIKE finds the address inside longer ones too (jo@x.com in bojo@x.com): only the whole address is this person.
+    const address = mentionsAddress(email.trim());
+    const ids = candidates.filter((row) => [row.body, row.leads, row.settlements, row.headers].some((text) => address.test(text))).map((row) => row.id);
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
-    for (const id of ids) {
-      remove.run(id);
-      removeContent.run(id);
+    // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
+    // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
+    this.db.pragma('secure_delete = ON');
+    try {
+      for (const id of ids) {
+        remove.run(id);
+        removeContent.run(id);
+      }
+    } finally {
+      this.db.pragma('secure_delete = FAST');
     }
     if (ids.length) this.releaseSpace();
     return ids.length;

@@ -3,7 +3,9 @@ import { InboxDatabase, isUnavailableError } from './sqliteDatabase';
 
 /**
  * The embedded inbox's writer: owns the database connection off Node-RED's event loop. A batch of writes is one
- * transaction and one fsync (group commit); reads run between batches.
+ * transaction and one fsync (group commit); reads run between batches. Started with `readOnly`, the same script is
+ * the log's reader: a second connection, so a slow search never holds up an acknowledgment (WAL readers do not
+ * block the writer).
  */
 
 export type WriteOp =
@@ -49,7 +51,8 @@ if (parentPort) {
   const port = parentPort;
   let db: InboxDatabase;
   try {
-    db = new InboxDatabase((workerData as { file: string }).file);
+    const { file, readOnly } = workerData as { file: string; readOnly?: boolean };
+    db = new InboxDatabase(file, { readOnly });
     port.postMessage({ opened: true } satisfies WorkerReply);
   } catch (err) {
     port.postMessage({ openError: describe(err) } satisfies WorkerReply);

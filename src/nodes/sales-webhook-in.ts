@@ -12,6 +12,7 @@ import { positiveNumber } from '../shared/numbers';
 import { throttledStatus } from '../shared/throttledStatus';
 import type { RejectedDelivery, WebhookMeta } from '../receive/types';
 import type { SalesWebhookSourceNode } from './source-node';
+import { announceDelivery } from './delivery-announce';
 import { registerInboxConsumer } from './inbox-registry';
 import { openChosenInbox } from './inbox-choice';
 import { registerInboxStatsRoute } from './inbox-service';
@@ -210,8 +211,10 @@ export = function (RED: NodeAPI) {
     };
     /** Records the first emission: delivered at once when nothing downstream settles, else under a lease. */
     const markEmitted = (deliveryId: string, output: 0 | 1, attempt: number) => {
+      const state = settles[output] ? 'emitted' : 'delivered';
       inbox?.store
         .markEmitted(deliveryId, { attempt, settles: settles[output], leaseUntil: Date.now() + leaseMs })
+        .then(() => announceDelivery(RED, { id: deliveryId, node: node.id, state }))
         .catch((err: Error) => { if (err instanceof InboxUnavailableError) inboxFailed(err); else node.error(err); });
     };
     const redelivery = inbox
@@ -230,6 +233,7 @@ export = function (RED: NodeAPI) {
               return; // stored only after it parsed; a damaged row is left in the log
             }
             emitStored(payload, due.meta, due.issues, { deliveryId: due.id, attempt: due.attempt, replay: due.replay });
+            announceDelivery(RED, { id: due.id, node: node.id, state: settles[0] ? 'emitted' : 'delivered' });
             // An invalid delivery's output may have no settling point although output 1 has one.
             if (due.issues.length && !settles[1]) markEmitted(due.id, 1, due.attempt);
           },
@@ -266,6 +270,7 @@ export = function (RED: NodeAPI) {
             .then(
               (result): PersistResult => {
                 inboxWorks();
+                if (result.stored) announceDelivery(RED, { id: result.id, node: node.id, state: 'received' });
                 return result.stored ? { stored: true, deliveryId: result.id } : { stored: false };
               },
               (err: Error): PersistResult => {
@@ -276,6 +281,7 @@ export = function (RED: NodeAPI) {
             )
       : undefined;
     const logRejected = (statusCode: number, reason: string, headers: Record<string, string>, receivedAt: number, rawBody?: Buffer) => {
+      if (inbox) announceDelivery(RED, { id: '', node: node.id, state: 'rejected' });
       inbox?.store.logRejected({
         node: node.id,
         provider: source.profile?.id ?? 'unconfigured',

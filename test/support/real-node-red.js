@@ -68,15 +68,16 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
     };
     check();
   });
-  await waitFor(async () => (await fetch(`${url}/flows`)).ok, 20000);
+  // With adminAuth on, the admin API answers 401 once it is up.
+  await waitFor(async () => [200, 401].includes((await fetch(`${url}/flows`)).status), 20000);
 
   const startedFlows = () => output.split('Started flows').length - 1;
-  /** Deploys and waits until the runtime has restarted the flows: the admin API answers before that. */
-  async function deploy(flow) {
+  /** Deploys (as the user of `token` when adminAuth is on) and waits until the runtime has restarted the flows: the admin API answers before that. */
+  async function deploy(flow, { token } = {}) {
     const before = startedFlows();
     const res = await fetch(`${url}/flows`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' },
+      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(flow),
     });
     if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);

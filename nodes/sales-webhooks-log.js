@@ -1,0 +1,1 @@
+module.exports = require('../dist/nodes/sales-webhooks-log.js');

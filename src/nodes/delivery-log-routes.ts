@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import type { NodeAPI } from 'node-red';
+import { acquireSqliteInbox } from '../inbox';
+import { inboxFile, type InboxLocationSettings } from '../inbox/location';
+import { DELIVERY_STATES, type InboxStore } from '../inbox/types';
+import { DeliveryLog } from '../log/deliveryLog';
+import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail } from '../log/filter';
+import { listProviders } from '../providers/registry';
+import { DELIVERY_LOG_TOPIC, announceDelivery, announceErasure } from './delivery-announce';
+import { inboxConsumers } from './inbox-registry';
+
+export const READ_PERMISSION = 'sales-webhooks.read';
+export const WRITE_PERMISSION = 'sales-webhooks.write';
+
+type Req = { params: Record<string, string>; query: Record<string, unknown>; body?: unknown; user?: unknown; authInfo?: { scope?: unknown } };
+type Res = { status(code: number): Res; json(body: unknown): void };
+type Next = () => void;
+
+/**
+ * The delivery log's admin API (under httpAdminRoot). Every route first goes through Node-RED's own authentication
+ * (401 without a session when adminAuth is on); a user who lacks the log's permission gets a 403 that names it.
+ */
+export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
+  const t = (key: string, params?: Record<string, string | number>) => RED._(`sales-webhooks-log.${key}`, params);
+  let fallback: { file: string; store: InboxStore } | undefined;
+  const log = new DeliveryLog({
+    consumers: inboxConsumers,
+    defaultStore() {
+      const file = inboxFile(RED.settings as unknown as InboxLocationSettings);
+      if (fallback?.file === file) return fallback.store;
+      // Opening creates the file: the log only reads one that the inbox already made.
+      if (!fs.existsSync(file)) return undefined;
+      fallback = { file, store: acquireSqliteInbox(file) };
+      return fallback.store;
+    },
+  });
+
+  // Node-RED's audit log takes any fields; its type declares only the level-and-message ones.
+  const audit = (entry: Record<string, unknown>, req: Req): void => RED.log.audit(entry as never, req as never);
+  const authenticated = RED.auth.needsPermission('') as unknown as (req: Req, res: Res, next: Next) => void;
+  const allow = (permission: string, action: string) => [
+    authenticated,
+    (req: Req, res: Res, next: Next) => {
+      // No user: adminAuth is off (Node-RED's needsPermission lets such requests through the same way).
+      if (!req.user || hasPermission(req.authInfo?.scope, permission)) return next();
+      audit({ event: 'sales-webhooks.permission.fail', permissions: permission }, req);
+      res.status(403).json({ error: t('errors.permission', { permission, action: t(`action.${action}`) }) });
+    },
+  ];
+  const handle = (work: (req: Req) => Promise<unknown>) => (req: Req, res: Res) => {
+    work(req).then(
+      (body) => res.json(body),
+      (err: unknown) => {
+        if (err instanceof DeliveryLogError) return res.status(err.status).json({ error: t(err.key, err.params) });
+        RED.log.error(`sales-webhooks delivery log: ${(err as Error)?.message ?? err}`);
+        res.status(500).json({ error: t('errors.internal') });
+      },
+    );
+  };
+  const providers = () => listProviders().map((p) => p.id);
+  const nodeOf = (req: Req) => {
+    const node = (req.body as { node?: unknown } | undefined)?.node ?? req.query.node;
+    return typeof node === 'string' && node ? node : undefined;
+  };
+  const admin = RED.httpAdmin;
+
+  // The sidebar's choices come from the runtime, so they cannot drift from the provider profiles.
+  admin.get('/sales-webhooks/options', ...allow(READ_PERMISSION, 'list'), handle(async () => ({
+    providers: listProviders().map((p) => ({ id: p.id, label: p.label })),
+    states: DELIVERY_STATES,
+  })));
+
+  admin.get('/sales-webhooks/deliveries', ...allow(READ_PERMISSION, 'list'), handle(async (req) => ({
+    deliveries: await log.list(parseDeliveryFilter(req.query, providers())),
+  })));
+
+  admin.get('/sales-webhooks/deliveries/:id', ...allow(READ_PERMISSION, 'view'), handle((req) => log.get(req.params.id, nodeOf(req))));
+
+  admin.post('/sales-webhooks/deliveries/:id/replay', ...allow(WRITE_PERMISSION, 'replay'), handle(async (req) => {
+    const result = await log.replay(req.params.id, nodeOf(req));
+    audit({ event: 'sales-webhooks.replay', id: result.id, node: result.node }, req);
+    announceDelivery(RED, { id: result.id, node: result.node, state: 'received' });
+    return { replayed: result.replayed };
+  }));
+
+  admin.post('/sales-webhooks/replay', ...allow(WRITE_PERMISSION, 'replay'), handle(async (req) => {
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const dryRun = body.dryRun === true || req.query.dryRun === 'true';
+    const filter = parseDeliveryFilter({ ...req.query, ...body, dryRun: undefined, limit: undefined }, providers());
+    const result = await log.replayMatching(filter, dryRun);
+    if (!dryRun) {
+      audit({ event: 'sales-webhooks.replay', count: result.replayed, filter: { ...filter, q: filter.q ? '…' : undefined } }, req);
+      RED.comms.publish(DELIVERY_LOG_TOPIC, { replayed: result.replayed }, false);
+    }
+    return result;
+  }));
+
+  admin.post('/sales-webhooks/erase', ...allow(WRITE_PERMISSION, 'erase'), handle(async (req) => {
+    const erased = await log.erase(parseErasureEmail(req.body));
+    // The address itself is personal data: the audit line says that an erasure happened, not whose.
+    audit({ event: 'sales-webhooks.erase', erased }, req);
+    announceErasure(RED, erased);
+    return { erased };
+  }));
+
+  return log;
+}
