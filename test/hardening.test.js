@@ -7,7 +7,7 @@ const send = require('./support/senders');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
 const leadMapNode = require('../nodes/sales-lead-map.js');
-const { compileMapping, mapEvent } = require('../dist/leadmap');
+const { compileMapping } = require('../dist/leadmap');
 
 const NODES = [webhookInNode, sourceNode];
 

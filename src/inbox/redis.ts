@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { createClient, RESP_TYPES } from 'redis';
 import type { WebhookMeta } from '../receive/types';
+import { mentionsAddress } from './address';
 import * as scripts from './redisScripts';
 import {
   InboxUnavailableError,
@@ -596,6 +597,7 @@ export class RedisInboxStore implements InboxStore {
   async erase(email: string): Promise<number> {
     const needle = email.trim().toLowerCase();
     if (!needle) return 0;
+    const address = mentionsAddress(needle);
     let erased = 0;
     for (const node of await this.nodes({})) {
       let cursor = 0;
@@ -606,10 +608,13 @@ export class RedisInboxStore implements InboxStore {
         let kept = page.length;
         for (const record of records) {
           if (!record) continue;
-          const haystack = ['body', 'leads', 'settlements', 'headers'].map((f) => record.get(f)?.toString('utf8').toLowerCase() ?? '');
-          if (haystack.some((h) => h.includes(needle))) {
+          const haystack = ['body', 'leads', 'settlements', 'headers'].map((f) => record.get(f)?.toString('utf8') ?? '');
+          if (haystack.some((h) => address.test(h))) {
             const at = splitId(record.get('id')!.toString())!;
-            if (await this.remove(node, at.n, false)) erased++, kept--;
+            if (await this.remove(node, at.n, false)) {
+              erased++;
+              kept--;
+            }
           }
         }
         cursor += kept;
@@ -629,7 +634,10 @@ export class RedisInboxStore implements InboxStore {
         const old = (await this.command(['ZRANGEBYSCORE', this.keys(node).index, '-inf', `(${now - policy.maxAgeMs}`, 'LIMIT', String(offset), String(PURGE_STEP)])) as string[];
         if (old.length === 0) break;
         let kept = 0;
-        for (const n of old) (await this.remove(node, n, true)) ? removed++ : kept++;
+        for (const n of old) {
+          if (await this.remove(node, n, true)) removed++;
+          else kept++;
+        }
         offset += kept;
       }
     }
@@ -640,7 +648,10 @@ export class RedisInboxStore implements InboxStore {
       for (const entry of oldest) {
         if (held <= policy.maxBytes) break;
         const size = Number(await this.command(['HGET', this.keys(entry.node).record(entry.n), 'size'])) || 0;
-        if (await this.remove(entry.node, entry.n, true)) removed++, (held -= size);
+        if (await this.remove(entry.node, entry.n, true)) {
+          removed++;
+          held -= size;
+        }
       }
     }
     const minId = `${Math.max(0, now - policy.maxAgeMs)}-0`;

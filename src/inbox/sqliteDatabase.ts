@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
+import { mentionsAddress } from './address';
 import type {
   AcceptResult,
   ClaimOptions,
@@ -84,12 +85,6 @@ function settledState(settlements: SettleRecord[], roundStart: number): Delivery
   }
   for (let index = 0; index < count; index++) if (!latest.has(index)) return undefined;
   return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
-}
-
-/** The address as a whole word: not inside a longer address (bojo@x.com, jo@x.com.au), any case. */
-function mentionsAddress(email: string): RegExp {
-  const literal = email.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![A-Za-z0-9._%+\\-])${literal}(?![A-Za-z0-9\\-]|\\.[A-Za-z0-9])`, 'i');
 }
 
 function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[] {
@@ -327,11 +322,26 @@ export class InboxDatabase {
   private where(filter: DeliveryFilter): { clause: string; params: unknown[] } {
     const conditions: string[] = [];
     const params: unknown[] = [];
-    if (filter.provider) conditions.push('provider = ?'), params.push(filter.provider);
-    if (filter.node) conditions.push('node = ?'), params.push(filter.node);
-    if (filter.state) conditions.push('state = ?'), params.push(filter.state);
-    if (filter.from !== undefined) conditions.push('received_at >= ?'), params.push(filter.from);
-    if (filter.to !== undefined) conditions.push('received_at <= ?'), params.push(filter.to);
+    if (filter.provider) {
+      conditions.push('provider = ?');
+      params.push(filter.provider);
+    }
+    if (filter.node) {
+      conditions.push('node = ?');
+      params.push(filter.node);
+    }
+    if (filter.state) {
+      conditions.push('state = ?');
+      params.push(filter.state);
+    }
+    if (filter.from !== undefined) {
+      conditions.push('received_at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to !== undefined) {
+      conditions.push('received_at <= ?');
+      params.push(filter.to);
+    }
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`;
       conditions.push(

@@ -315,7 +315,8 @@ export = function (RED: NodeAPI) {
       onOutcome(outcome: DeliveryOutcome, context: OutcomeContext) {
         const { deliveryId } = context;
         if (deliveryId !== undefined && (outcome.kind === 'accepted' || outcome.kind === 'invalid')) {
-          outcome.kind === 'accepted' ? counts.accepted++ : counts.invalid++;
+          if (outcome.kind === 'accepted') counts.accepted++;
+          else counts.invalid++;
           scheduleStatus();
           // Stored while the flows were starting or the node closing: recovery emits it, so it is not emitted twice.
           if (closing || !flowsStarted) return;
