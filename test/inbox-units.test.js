@@ -5,6 +5,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { hasSettlingPointDownstream } = require('../dist/inbox/settlingPoints');
 const { resolveInboxSettings, describeInboxProblem } = require('../dist/inbox/settings');
+const { Redelivery } = require('../dist/inbox/redelivery');
 
 const graph = (...nodes) => new Map(nodes.map((n) => [n.id, n]));
 
@@ -92,5 +93,34 @@ describe('inbox settings', function () {
     assert.equal(describeInboxProblem('SQLITE_CANTOPEN: unable to open database file'), 'the file cannot be opened (does its folder exist?)');
     assert.equal(describeInboxProblem('Cannot open database because the directory does not exist'), 'its folder does not exist');
     assert.equal(describeInboxProblem('SQLITE_NOTADB: file is not a database'), 'the file is damaged or not an inbox database');
+  });
+});
+
+describe('redelivery loop', function () {
+  const due = (id) => ({ id: String(id), node: 'n', rawBody: Buffer.from('{}'), meta: {}, issues: [], attempt: 2, replay: false });
+  const loop = (claimDue, emitted) => new Redelivery({ store: { claimDue }, node: 'n', leaseMs: 1000, maxAttempts: 3, pollMs: 60000, settles: () => true, emit: (d) => emitted.push(d.id), onError: (err) => { throw err; } });
+
+  it('recovery pages through every unsettled delivery by id, each emitted once', async function () {
+    const rows = Array.from({ length: 450 }, (_, i) => due(i + 1));
+    const calls = [];
+    const emitted = [];
+    const redelivery = loop(async (options) => {
+      calls.push(options);
+      return rows.filter((r) => Number(r.id) > Number(options.afterId ?? 0)).slice(0, options.limit);
+    }, emitted);
+    await redelivery.start();
+    redelivery.stop();
+    assert.equal(emitted.length, 450);
+    assert.equal(new Set(emitted).size, 450);
+    assert.ok(calls.every((c) => c.recovering === true));
+    assert.deepEqual(calls.map((c) => c.afterId), [undefined, '200', '400', '450']);
+  });
+
+  it('ends even when a store hands the same deliveries back (it ignores afterId)', async function () {
+    const emitted = [];
+    const redelivery = loop(async () => [due(1), due(2), due(3)], emitted);
+    await redelivery.start();
+    redelivery.stop();
+    assert.deepEqual(emitted, ['1', '2', '3']);
   });
 });

@@ -72,12 +72,18 @@ export class Redelivery {
   private async claimAll(recovering: boolean): Promise<void> {
     const { store, node, leaseMs, maxAttempts } = this.options;
     let afterId: string | undefined;
+    // A store that does not page by afterId would hand the same deliveries back: emit each once per run, then stop.
+    const emitted = new Set<string>();
     for (;;) {
       if (this.stopped) return;
       const due = await store.claimDue({ node, now: Date.now(), leaseMs, maxAttempts, limit: CLAIM_PAGE, settles: this.options.settles(), recovering, afterId });
-      for (const delivery of due) if (!this.stopped) this.options.emit(delivery);
+      const fresh = due.filter((delivery) => !emitted.has(delivery.id));
+      for (const delivery of fresh) {
+        emitted.add(delivery.id);
+        if (!this.stopped) this.options.emit(delivery);
+      }
       // A page can come back short when the store marked some failed (attempt limit), so stop only on an empty one.
-      if (due.length === 0) return;
+      if (fresh.length === 0) return;
       afterId = due[due.length - 1].id;
       // Let the flow take this page before the next one.
       await new Promise((resolve) => setImmediate(resolve));
