@@ -217,7 +217,7 @@ describe('several Node-RED instances sharing one Redis', function () {
     for (const email of acknowledged) assert.equal(counts.get(email), 1, email);
   });
 
-  it('a delivery that fails every attempt lands in the dead-letter stream and replays once the CRM is back', async () => {
+  it('a delivery that fails every attempt lands in the dead-letter stream, is listed in the delivery log and replays from it once the CRM is back', async () => {
     emulator = await startCrmEmulator();
     await startInstances(2, sharedFlow(emulator, redis.url, { crmAttempts: 2 }));
     emulator.fault({ status: 503, forMs: 600000, match: /contacts/ });
@@ -229,7 +229,12 @@ describe('several Node-RED instances sharing one Redis', function () {
     assert.equal(emulator.hubspot.contacts.size, 0);
     emulator.clearFaults();
     const before = createsByEmail(emulator).get(d.email) ?? 0;
-    assert.equal(await store.requestReplay([dead.id]), 1);
+    // The other instance's delivery log lists the dead letter as failed and replays it, once for all instances.
+    const listed = await (await fetch(`${instances[1].url}/sales-webhooks/deliveries?state=failed`)).json();
+    assert.deepEqual(listed.deliveries.map((x) => x.id), [dead.id]);
+    const replay = await fetch(`${instances[1].url}/sales-webhooks/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
+    assert.equal(replay.status, 200, await replay.clone().text());
+    assert.deepEqual(await replay.json(), { replayed: 1 });
     // Either instance finds the replay on its next look.
     await waitFor(() => contactsByEmail(emulator).has(d.email), 20000, 200);
     await waitFor(async () => (await store.get(dead.id)).state === 'delivered', 10000, 200);
