@@ -26,7 +26,10 @@ module.exports = tseslint.config(
   {
     // Runs in the editor page, wrapped by scripts/build.js.
     files: ['editor/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, migrations: 'readonly', facts: 'readonly', $: 'readonly' } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, migrations: 'readonly', facts: 'readonly', $: 'readonly' },
+    },
   },
   {
     // Functions passed to page.evaluate run in the editor page.

@@ -15,7 +15,13 @@ The embedded inbox alone, in this process: CPU per delivery (writer thread inclu
 given its lead, 20 at a time, and how many deliveries share an fsync. count: deliveries (default 20000).`);
 
 const body = fs.readFileSync(path.join(__dirname, '..', 'sample-events', 'saleassist', 'widget_new_conversation.json'));
-const headers = { 'content-type': 'application/json; charset=UTF-8', 'x-signature': '[redacted]', host: '127.0.0.1:1880', 'content-length': String(body.length), 'user-agent': 'bench' };
+const headers = {
+  'content-type': 'application/json; charset=UTF-8',
+  'x-signature': '[redacted]',
+  host: '127.0.0.1:1880',
+  'content-length': String(body.length),
+  'user-agent': 'bench',
+};
 
 async function main() {
   const count = Number(process.argv[2] ?? 20000);
@@ -25,28 +31,56 @@ async function main() {
   let next = 0;
   const one = async () => {
     const i = next++;
-    const meta = { provider: 'hmac', eventType: 'widget_new_conversation', eventId: undefined, occurredAt: undefined, receivedAt: new Date().toISOString(), verified: true, known: true, headers };
-    const result = await store.accept({ node: 'bench', duplicateKey: `sha256:${i}-${process.pid}`, duplicateWindowMs: 86400000, receivedAt: Date.now(), rawBody: Buffer.from(body), meta, issues: [] });
+    const meta = {
+      provider: 'hmac',
+      eventType: 'widget_new_conversation',
+      eventId: undefined,
+      occurredAt: undefined,
+      receivedAt: new Date().toISOString(),
+      verified: true,
+      known: true,
+      headers,
+    };
+    const result = await store.accept({
+      node: 'bench',
+      duplicateKey: `sha256:${i}-${process.pid}`,
+      duplicateWindowMs: 86400000,
+      receivedAt: Date.now(),
+      rawBody: Buffer.from(body),
+      meta,
+      issues: [],
+    });
     await store.markEmitted(result.id, { attempt: 1, settles: false, leaseUntil: Date.now() + 300000 });
     store.noteLeads(result.id, [{ email: `p${i}@example.com`, name: 'Prakash' }]);
   };
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(Array.from({ length: 20 }, async () => { while (next < count) await one(); }));
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      while (next < count) await one();
+    }),
+  );
   const used = process.cpuUsage(cpu);
   const seconds = (performance.now() - started) / 1000;
   const { fileBytes } = await store.sizes();
   await store.close();
-  const walBytes = fs.existsSync(path.join(dir, 'sales-webhooks.db-wal')) ? fs.statSync(path.join(dir, 'sales-webhooks.db-wal')).size : 0;
-  console.log(JSON.stringify({
-    deliveries: count,
-    perSecond: Math.round(count / seconds),
-    cpuMicrosPerDelivery: Math.round((used.user + used.system) / count),
-    systemMicrosPerDelivery: Math.round(used.system / count),
-    fsyncsPerSecond: Math.round(store.stats.commits / seconds),
-    deliveriesPerFsync: +(count / store.stats.commits).toFixed(1),
-    databaseMiB: +((fileBytes + walBytes) / 2 ** 20).toFixed(1),
-  }));
+  const walBytes = fs.existsSync(path.join(dir, 'sales-webhooks.db-wal'))
+    ? fs.statSync(path.join(dir, 'sales-webhooks.db-wal')).size
+    : 0;
+  console.log(
+    JSON.stringify({
+      deliveries: count,
+      perSecond: Math.round(count / seconds),
+      cpuMicrosPerDelivery: Math.round((used.user + used.system) / count),
+      systemMicrosPerDelivery: Math.round(used.system / count),
+      fsyncsPerSecond: Math.round(store.stats.commits / seconds),
+      deliveriesPerFsync: +(count / store.stats.commits).toFixed(1),
+      databaseMiB: +((fileBytes + walBytes) / 2 ** 20).toFixed(1),
+    }),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

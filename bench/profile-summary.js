@@ -15,15 +15,28 @@ function printSummary(file, top = 25) {
   for (const [id, n] of counts) {
     const node = byId.get(id);
     const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === '(idle)' || functionName === '(program)' && !url) { if (functionName === '(idle)') idle += n; }
-    const where = url ? `${url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/')}:${lineNumber + 1}` : '';
+    if (functionName === '(idle)' || (functionName === '(program)' && !url)) {
+      if (functionName === '(idle)') idle += n;
+    }
+    const where = url
+      ? `${url
+          .replace(/^file:\/\//, '')
+          .replace(/.*node_modules\//, '')
+          .replace(/.*\/dist\//, 'dist/')}:${lineNumber + 1}`
+      : '';
     const key = `${functionName || '(anonymous)'} ${where}`;
     self.set(key, (self.get(key) || 0) + n);
     if (/\/dist\//.test(url)) ours += n;
   }
   const busy = totalSamples - idle;
-  console.log(`\nCPU profile ${file}: ${totalSamples} samples, ${(100 * idle / totalSamples).toFixed(1)}% idle; this package's own code: ${(100 * ours / Math.max(1, busy)).toFixed(1)}% of busy time`);
-  for (const [key, n] of [...self].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(100 * n / Math.max(1, busy)).toFixed(1).padStart(5)}%  ${key}`);
+  console.log(
+    `\nCPU profile ${file}: ${totalSamples} samples, ${((100 * idle) / totalSamples).toFixed(1)}% idle; this package's own code: ${((100 * ours) / Math.max(1, busy)).toFixed(1)}% of busy time`,
+  );
+  for (const [key, n] of [...self]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    console.log(`${((100 * n) / Math.max(1, busy)).toFixed(1).padStart(5)}%  ${key}`);
   void intervals;
 }
 

@@ -45,12 +45,47 @@ function flows(redisUrl) {
   const preset = getLeadPreset('saleassist:widget_new_conversation');
   const tab = 'bench-tab';
   const receiver = (id, url, store, y) => [
-    { id: `${id}-in`, type: 'sales-webhook in', z: tab, url, source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, inbox: true, store, version: 1, x: 120, y, wires: [[`${id}-map`], []] },
-    { id: `${id}-map`, type: 'sales-lead-map', z: tab, preset: preset.id, mappings: preset.mappings, property: 'payload', split: false, splitPath: '', version: 1, x: 340, y, wires: [[], []] },
+    {
+      id: `${id}-in`,
+      type: 'sales-webhook in',
+      z: tab,
+      url,
+      source: 'src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      inbox: true,
+      store,
+      version: 1,
+      x: 120,
+      y,
+      wires: [[`${id}-map`], []],
+    },
+    {
+      id: `${id}-map`,
+      type: 'sales-lead-map',
+      z: tab,
+      preset: preset.id,
+      mappings: preset.mappings,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      version: 1,
+      x: 340,
+      y,
+      wires: [[], []],
+    },
   ];
   return [
     { id: tab, type: 'tab', label: 'bench' },
-    { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
+    {
+      id: 'src',
+      type: 'sales-webhook-source',
+      provider: 'hmac',
+      prefix: 'sha256=',
+      tolerance: 300,
+      credentials: { secret: SECRET },
+    },
     { id: 'redis', type: 'sales-webhook-redis', url: redisUrl, prefix: PREFIX, tls: false },
     // The same flow twice: the embedded inbox (a SQLite file per instance), and the Redis inbox shared by the instances.
     ...receiver('sqlite', '/bench/sqlite', '', 60),
@@ -70,10 +105,15 @@ function cpuSeconds(pid) {
 function load(url, count, connections) {
   const options = JSON.stringify({ url, kind: 'hmac', count, connections, secret: SECRET });
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(__dirname, 'load.js'), options], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`load generator failed: ${stderr || err.message}`));
-      resolve(JSON.parse(stdout));
-    });
+    execFile(
+      process.execPath,
+      [path.join(__dirname, 'load.js'), options],
+      { maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`load generator failed: ${stderr || err.message}`));
+        resolve(JSON.parse(stdout));
+      },
+    );
   });
 }
 
@@ -82,7 +122,15 @@ async function measure(instances, urlPath, count, connections, redisPid) {
   const pids = instances.map((nr) => nr.process.pid);
   const before = pids.map(cpuSeconds);
   const redisBefore = cpuSeconds(redisPid);
-  const results = await Promise.all(instances.map((nr) => load(`${nr.url}${urlPath}`, Math.floor(count / instances.length), Math.max(1, Math.floor(connections / instances.length)))));
+  const results = await Promise.all(
+    instances.map((nr) =>
+      load(
+        `${nr.url}${urlPath}`,
+        Math.floor(count / instances.length),
+        Math.max(1, Math.floor(connections / instances.length)),
+      ),
+    ),
+  );
   const total = results.reduce((s, r) => s + r.totalRequests, 0);
   const nodeRedCpu = pids.reduce((s, pid, i) => s + (cpuSeconds(pid) - before[i]), 0);
   return {
@@ -98,7 +146,10 @@ async function measure(instances, urlPath, count, connections, redisPid) {
   };
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 async function redisInfo(url, section) {
   const { createClient } = require('redis');
@@ -125,8 +176,20 @@ async function main() {
   const instances = await Promise.all([startNodeRed(), startNodeRed()]);
   const report = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, nodeRed: require('node-red/package.json').version, redis: '' },
-    settings: { rounds, requestsPerRun: count, connections, redis: 'appendonly yes, appendfsync always', loadGenerator: 'autocannon in separate processes' },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      nodeRed: require('node-red/package.json').version,
+      redis: '',
+    },
+    settings: {
+      rounds,
+      requestsPerRun: count,
+      connections,
+      redis: 'appendonly yes, appendfsync always',
+      loadGenerator: 'autocannon in separate processes',
+    },
     modes: {},
   };
   try {
@@ -135,14 +198,31 @@ async function main() {
     await Promise.all(instances.map((nr) => nr.deploy(flow)));
     const memoryBefore = infoNumber(await redisInfo(redis.url, 'memory'), 'used_memory');
     const modes = {
-      sqlite: { label: 'one instance, embedded inbox (SQLite, synchronous=FULL)', run: () => measure([instances[0]], '/bench/sqlite', count, connections, redis.child()) },
-      redis1: { label: 'one instance, Redis inbox', run: () => measure([instances[0]], '/bench/redis', count, connections, redis.child()) },
-      redis2: { label: 'two instances, one Redis inbox (load split evenly)', run: () => measure(instances, '/bench/redis', count, connections, redis.child()) },
+      sqlite: {
+        label: 'one instance, embedded inbox (SQLite, synchronous=FULL)',
+        run: () => measure([instances[0]], '/bench/sqlite', count, connections, redis.child()),
+      },
+      redis1: {
+        label: 'one instance, Redis inbox',
+        run: () => measure([instances[0]], '/bench/redis', count, connections, redis.child()),
+      },
+      redis2: {
+        label: 'two instances, one Redis inbox (load split evenly)',
+        run: () => measure(instances, '/bench/redis', count, connections, redis.child()),
+      },
     };
     // Warm-up.
-    for (const mode of Object.values(modes)) await measure(mode === modes.redis2 ? instances : [instances[0]], mode === modes.sqlite ? '/bench/sqlite' : '/bench/redis', Math.min(1000, count), connections, redis.child());
+    for (const mode of Object.values(modes))
+      await measure(
+        mode === modes.redis2 ? instances : [instances[0]],
+        mode === modes.sqlite ? '/bench/sqlite' : '/bench/redis',
+        Math.min(1000, count),
+        connections,
+        redis.child(),
+      );
     const runs = Object.fromEntries(Object.keys(modes).map((m) => [m, []]));
-    for (let round = 1; round <= rounds; round++) for (const [name, mode] of Object.entries(modes)) runs[name].push(await mode.run());
+    for (let round = 1; round <= rounds; round++)
+      for (const [name, mode] of Object.entries(modes)) runs[name].push(await mode.run());
     for (const [name, list] of Object.entries(runs)) {
       report.modes[name] = {
         label: modes[name].label,
@@ -173,13 +253,32 @@ async function main() {
     };
     report.redisMemory.aofBytesPerDelivery = Math.round(report.redisMemory.aofBytes / Math.max(1, held));
     const m = report.modes;
-    console.table(Object.fromEntries(Object.entries(m).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'Node-RED CPU µs/req': r.nodeRedCpuMicrosPerRequest, 'redis-server CPU µs/req': r.redisCpuMicrosPerRequest }])));
-    console.log(`Redis: ${report.redisMemory.deliveriesHeld} deliveries held, ${report.redisMemory.bytesPerDelivery} bytes of memory each (the store counts ${report.redisMemory.storeCountedBytesPerDelivery}), ${report.redisMemory.aofBytesPerDelivery} bytes of append-only file each`);
+    console.table(
+      Object.fromEntries(
+        Object.entries(m).map(([n, r]) => [
+          n,
+          {
+            'req/s': r.requestsPerSecond,
+            'p50 ms': r.latencyP50,
+            'p99 ms': r.latencyP99,
+            errors: r.errors,
+            'non-2xx': r.non2xx,
+            'Node-RED CPU µs/req': r.nodeRedCpuMicrosPerRequest,
+            'redis-server CPU µs/req': r.redisCpuMicrosPerRequest,
+          },
+        ]),
+      ),
+    );
+    console.log(
+      `Redis: ${report.redisMemory.deliveriesHeld} deliveries held, ${report.redisMemory.bytesPerDelivery} bytes of memory each (the store counts ${report.redisMemory.storeCountedBytesPerDelivery}), ${report.redisMemory.aofBytesPerDelivery} bytes of append-only file each`,
+    );
   } finally {
-    await Promise.all(instances.map(async (nr) => {
-      await nr.stop();
-      fs.rmSync(nr.userDir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      instances.map(async (nr) => {
+        await nr.stop();
+        fs.rmSync(nr.userDir, { recursive: true, force: true });
+      }),
+    );
     await redis.remove();
   }
   const file = args.out ?? path.join(resultsDir, `redis-${report.date.replace(/[:.]/g, '-')}.json`);

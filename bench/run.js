@@ -78,32 +78,180 @@ function flows() {
   return [
     { id: tab, type: 'tab', label: 'bench' },
     // (a) Node-RED's own echo: http in → http response.
-    { id: 'echo-in', type: 'http in', z: tab, url: '/bench/echo', method: 'post', upload: false, skipBodyParsing: false, swaggerDoc: '', x: 120, y: 60, wires: [['echo-out']] },
+    {
+      id: 'echo-in',
+      type: 'http in',
+      z: tab,
+      url: '/bench/echo',
+      method: 'post',
+      upload: false,
+      skipBodyParsing: false,
+      swaggerDoc: '',
+      x: 120,
+      y: 60,
+      wires: [['echo-out']],
+    },
     { id: 'echo-out', type: 'http response', z: tab, statusCode: '200', headers: {}, x: 320, y: 60, wires: [] },
     // (b) What a user builds by hand today: raw body, HMAC and field picking in a function node.
-    { id: 'hand-in', type: 'http in', z: tab, url: '/bench/hand', method: 'post', upload: false, skipBodyParsing: true, swaggerDoc: '', x: 120, y: 120, wires: [['hand-fn']] },
-    { id: 'hand-fn', type: 'function', z: tab, name: 'verify + map', func: HAND_BUILT, outputs: 1, libs: [{ var: 'crypto', module: 'crypto' }], x: 320, y: 120, wires: [['hand-out']] },
+    {
+      id: 'hand-in',
+      type: 'http in',
+      z: tab,
+      url: '/bench/hand',
+      method: 'post',
+      upload: false,
+      skipBodyParsing: true,
+      swaggerDoc: '',
+      x: 120,
+      y: 120,
+      wires: [['hand-fn']],
+    },
+    {
+      id: 'hand-fn',
+      type: 'function',
+      z: tab,
+      name: 'verify + map',
+      func: HAND_BUILT,
+      outputs: 1,
+      libs: [{ var: 'crypto', module: 'crypto' }],
+      x: 320,
+      y: 120,
+      wires: [['hand-out']],
+    },
     { id: 'hand-out', type: 'http response', z: tab, statusCode: '', headers: {}, x: 520, y: 120, wires: [] },
     // (c) Ours: HMAC verification, duplicate suppression, validation → the SaleAssist preset.
-    { id: 'ours-src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
-    { id: 'ours-in', type: 'sales-webhook in', z: tab, url: '/bench/ours', source: 'ours-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, version: 1, x: 120, y: 180, wires: [['ours-map'], []] },
-    { id: 'ours-map', type: 'sales-lead-map', z: tab, preset: saleassist.id, mappings: saleassist.mappings, property: 'payload', split: false, splitPath: '', version: 1, x: 340, y: 180, wires: [[], []] },
+    {
+      id: 'ours-src',
+      type: 'sales-webhook-source',
+      provider: 'hmac',
+      prefix: 'sha256=',
+      tolerance: 300,
+      credentials: { secret: SECRET },
+    },
+    {
+      id: 'ours-in',
+      type: 'sales-webhook in',
+      z: tab,
+      url: '/bench/ours',
+      source: 'ours-src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      dedupeLimit: 50000,
+      version: 1,
+      x: 120,
+      y: 180,
+      wires: [['ours-map'], []],
+    },
+    {
+      id: 'ours-map',
+      type: 'sales-lead-map',
+      z: tab,
+      preset: saleassist.id,
+      mappings: saleassist.mappings,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      version: 1,
+      x: 340,
+      y: 180,
+      wires: [[], []],
+    },
     // (c') The same with the inbox off: answered before anything is stored.
-    { id: 'off-in', type: 'sales-webhook in', z: tab, url: '/bench/ours-off', source: 'ours-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, inbox: false, version: 1, x: 120, y: 300, wires: [['off-map'], []] },
-    { id: 'off-map', type: 'sales-lead-map', z: tab, preset: saleassist.id, mappings: saleassist.mappings, property: 'payload', split: false, splitPath: '', version: 1, x: 340, y: 300, wires: [[], []] },
+    {
+      id: 'off-in',
+      type: 'sales-webhook in',
+      z: tab,
+      url: '/bench/ours-off',
+      source: 'ours-src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      dedupeLimit: 50000,
+      inbox: false,
+      version: 1,
+      x: 120,
+      y: 300,
+      wires: [['off-map'], []],
+    },
+    {
+      id: 'off-map',
+      type: 'sales-lead-map',
+      z: tab,
+      preset: saleassist.id,
+      mappings: saleassist.mappings,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      version: 1,
+      x: 340,
+      y: 300,
+      wires: [[], []],
+    },
     // (d) Ours with Svix signatures and SalesMagic's call.completed, one lead per prospect.
-    { id: 'svix-src', type: 'sales-webhook-source', provider: 'salesmagic', tolerance: 300, credentials: { secret: SVIX_SECRET } },
-    { id: 'svix-in', type: 'sales-webhook in', z: tab, url: '/bench/svix', source: 'svix-src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, version: 1, x: 120, y: 240, wires: [['svix-map'], []] },
-    { id: 'svix-map', type: 'sales-lead-map', z: tab, preset: salesmagic.id, mappings: salesmagic.mappings, property: 'payload', split: true, splitPath: salesmagic.splitPath, version: 1, x: 340, y: 240, wires: [[], []] },
+    {
+      id: 'svix-src',
+      type: 'sales-webhook-source',
+      provider: 'salesmagic',
+      tolerance: 300,
+      credentials: { secret: SVIX_SECRET },
+    },
+    {
+      id: 'svix-in',
+      type: 'sales-webhook in',
+      z: tab,
+      url: '/bench/svix',
+      source: 'svix-src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      dedupeLimit: 50000,
+      version: 1,
+      x: 120,
+      y: 240,
+      wires: [['svix-map'], []],
+    },
+    {
+      id: 'svix-map',
+      type: 'sales-lead-map',
+      z: tab,
+      preset: salesmagic.id,
+      mappings: salesmagic.mappings,
+      property: 'payload',
+      split: true,
+      splitPath: salesmagic.splitPath,
+      version: 1,
+      x: 340,
+      y: 240,
+      wires: [[], []],
+    },
   ];
 }
 
 const TARGETS = {
   echo: { path: '/bench/echo', kind: 'hmac', label: 'http in → http response (echo)' },
-  hand: { path: '/bench/hand', kind: 'hmac', label: 'hand-built: raw http in → function (HMAC, parse, pick) → http response' },
-  ours: { path: '/bench/ours', kind: 'hmac', inbox: true, label: 'ours: sales-webhook in (HMAC, dedupe, inbox on) → sales-lead-map (SaleAssist)' },
-  oursNoInbox: { path: '/bench/ours-off', kind: 'hmac', label: 'ours, inbox off: sales-webhook in (HMAC, dedupe in memory) → sales-lead-map (SaleAssist)' },
-  oursSvix: { path: '/bench/svix', kind: 'svix', inbox: true, label: 'ours: sales-webhook in (Svix, dedupe, inbox on) → sales-lead-map (SalesMagic split)' },
+  hand: {
+    path: '/bench/hand',
+    kind: 'hmac',
+    label: 'hand-built: raw http in → function (HMAC, parse, pick) → http response',
+  },
+  ours: {
+    path: '/bench/ours',
+    kind: 'hmac',
+    inbox: true,
+    label: 'ours: sales-webhook in (HMAC, dedupe, inbox on) → sales-lead-map (SaleAssist)',
+  },
+  oursNoInbox: {
+    path: '/bench/ours-off',
+    kind: 'hmac',
+    label: 'ours, inbox off: sales-webhook in (HMAC, dedupe in memory) → sales-lead-map (SaleAssist)',
+  },
+  oursSvix: {
+    path: '/bench/svix',
+    kind: 'svix',
+    inbox: true,
+    label: 'ours: sales-webhook in (Svix, dedupe, inbox on) → sales-lead-map (SalesMagic split)',
+  },
 };
 
 function rssMiB(pid) {
@@ -128,10 +276,15 @@ function cpuSeconds(pid) {
 function load(url, kind, count, connections) {
   const options = JSON.stringify({ url, kind, count, connections, secret: kind === 'svix' ? SVIX_SECRET : SECRET });
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path.join(__dirname, 'load.js'), options], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`load generator failed: ${stderr || err.message}`));
-      resolve(JSON.parse(stdout));
-    });
+    execFile(
+      process.execPath,
+      [path.join(__dirname, 'load.js'), options],
+      { maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`load generator failed: ${stderr || err.message}`));
+        resolve(JSON.parse(stdout));
+      },
+    );
   });
 }
 
@@ -140,13 +293,18 @@ async function inboxStats(nodeRed) {
   const res = await fetch(`${nodeRed.url}/sales-webhooks/inbox-stats`);
   if (!res.ok) return { commits: 0, writes: 0 };
   const { stores } = await res.json();
-  return stores.reduce((sum, s) => ({ commits: sum.commits + s.commits, writes: sum.writes + s.writes }), { commits: 0, writes: 0 });
+  return stores.reduce((sum, s) => ({ commits: sum.commits + s.commits, writes: sum.writes + s.writes }), {
+    commits: 0,
+    writes: 0,
+  });
 }
 
 async function measure(nodeRed, name, count, connections) {
   const pid = nodeRed.process.pid;
   let peak = rssMiB(pid);
-  const sampler = setInterval(() => { peak = Math.max(peak, rssMiB(pid)); }, 200);
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, rssMiB(pid));
+  }, 200);
   try {
     const statsBefore = await inboxStats(nodeRed);
     const cpuBefore = cpuSeconds(pid);
@@ -180,10 +338,20 @@ function databaseMiB(userDir) {
 
 const selected = () => (args.flows ? args.flows.split(',') : Object.keys(TARGETS)).filter((n) => TARGETS[n]);
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 function machine() {
-  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, nodeRed: require('node-red/package.json').version, platform: `${os.type()} ${os.release()}` };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    nodeRed: require('node-red/package.json').version,
+    platform: `${os.type()} ${os.release()}`,
+  };
 }
 
 async function main() {
@@ -193,7 +361,12 @@ async function main() {
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [];
   fs.mkdirSync(resultsDir, { recursive: true });
   const nodeRed = await startNodeRed({ nodeArgs, env: { SALES_WEBHOOKS_INBOX_STATS: '1' } });
-  const report = { date: new Date().toISOString(), machine: machine(), settings: { rounds, requestsPerRun: count, connections, loadGenerator: 'autocannon in a separate process' }, flows: {} };
+  const report = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    settings: { rounds, requestsPerRun: count, connections, loadGenerator: 'autocannon in a separate process' },
+    flows: {},
+  };
   try {
     await nodeRed.deploy(flows());
     // Warm-up: JIT and connection pools settle before anything is measured.
@@ -216,7 +389,9 @@ async function main() {
         fsyncsPerSecond: Math.round((first.inbox.fsyncsPerSecond + second.inbox.fsyncsPerSecond) / 2),
         cpuMicrosPerRequest: Math.round((first.cpuMicrosPerRequest + second.cpuMicrosPerRequest) / 2),
       };
-      console.log(`soak: ${total} requests to ours (inbox on); RSS MiB start ${report.soak.rssMiB.start}, middle ${report.soak.rssMiB.middle}, end ${report.soak.rssMiB.end}; database ${report.soak.databaseMiB} MiB; ${report.soak.requestsPerSecond} req/s, ${report.soak.fsyncsPerSecond} fsyncs/s; errors ${report.soak.errors}, non-2xx ${report.soak.non2xx}`);
+      console.log(
+        `soak: ${total} requests to ours (inbox on); RSS MiB start ${report.soak.rssMiB.start}, middle ${report.soak.rssMiB.middle}, end ${report.soak.rssMiB.end}; database ${report.soak.databaseMiB} MiB; ${report.soak.requestsPerSecond} req/s, ${report.soak.fsyncsPerSecond} fsyncs/s; errors ${report.soak.errors}, non-2xx ${report.soak.non2xx}`,
+      );
     } else {
       const runs = Object.fromEntries(selected().map((n) => [n, []]));
       for (let round = 1; round <= rounds; round++) {
@@ -235,32 +410,63 @@ async function main() {
           cpuMicrosPerRequest: median(list.map((r) => r.cpuMicrosPerRequest)),
           bodyBytes: list[0].bodyBytes,
           rounds: list.map((r) => Math.round(r.requestsPerSecond)),
-          ...(list[0].inbox ? {
-            inbox: {
-              fsyncsPerSecond: median(list.map((r) => r.inbox.fsyncsPerSecond)),
-              meanGroupSize: median(list.map((r) => r.inbox.meanGroupSize)),
-              deliveriesPerFsync: median(list.map((r) => r.inbox.deliveriesPerFsync)),
-            },
-          } : {}),
+          ...(list[0].inbox
+            ? {
+                inbox: {
+                  fsyncsPerSecond: median(list.map((r) => r.inbox.fsyncsPerSecond)),
+                  meanGroupSize: median(list.map((r) => r.inbox.meanGroupSize)),
+                  deliveriesPerFsync: median(list.map((r) => r.inbox.deliveriesPerFsync)),
+                },
+              }
+            : {}),
         };
       }
       const f = report.flows;
-      if (f.ours && f.echo && f.hand && f.oursSvix) report.ratios = {
-        oursOverEcho: +(f.ours.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
-        oursOverHandBuilt: +(f.ours.requestsPerSecond / f.hand.requestsPerSecond).toFixed(2),
-        oursSvixOverEcho: +(f.oursSvix.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
-        p99OursOverEcho: +(f.ours.latencyP99 / Math.max(1, f.echo.latencyP99)).toFixed(2),
-        // How many requests ours serves for the Node-RED CPU one echo request costs.
-        cpuEfficiencyOursOverEcho: +(f.echo.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
-        cpuEfficiencyOursOverHandBuilt: +(f.hand.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
-        ...(f.oursNoInbox ? {
-          oursNoInboxOverEcho: +(f.oursNoInbox.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
-          cpuEfficiencyOursNoInboxOverEcho: +(f.echo.cpuMicrosPerRequest / f.oursNoInbox.cpuMicrosPerRequest).toFixed(2),
-        } : {}),
-      };
-      console.table(Object.fromEntries(Object.entries(f).map(([n, r]) => [n, { 'req/s': r.requestsPerSecond, 'p50 ms': r.latencyP50, 'p99 ms': r.latencyP99, errors: r.errors, 'non-2xx': r.non2xx, 'Node-RED CPU µs/req': r.cpuMicrosPerRequest, 'peak RSS MiB': r.peakRssMiB, 'fsyncs/s': r.inbox?.fsyncsPerSecond ?? '', 'writes/fsync': r.inbox?.meanGroupSize ?? '', 'deliveries/fsync': r.inbox?.deliveriesPerFsync ?? '' }])));
-      if (report.ratios?.cpuEfficiencyOursNoInboxOverEcho) console.log(`inbox off: ours/echo ${report.ratios.oursNoInboxOverEcho}×; Node-RED CPU per request echo/ours ${report.ratios.cpuEfficiencyOursNoInboxOverEcho}×`);
-      if (report.ratios) console.log(`ours/echo ${report.ratios.oursOverEcho}×, ours/hand-built ${report.ratios.oursOverHandBuilt}×, ours (Svix, split)/echo ${report.ratios.oursSvixOverEcho}×, p99 ours/echo ${report.ratios.p99OursOverEcho}; Node-RED CPU per request: echo/ours ${report.ratios.cpuEfficiencyOursOverEcho}×, hand-built/ours ${report.ratios.cpuEfficiencyOursOverHandBuilt}×`);
+      if (f.ours && f.echo && f.hand && f.oursSvix)
+        report.ratios = {
+          oursOverEcho: +(f.ours.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
+          oursOverHandBuilt: +(f.ours.requestsPerSecond / f.hand.requestsPerSecond).toFixed(2),
+          oursSvixOverEcho: +(f.oursSvix.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
+          p99OursOverEcho: +(f.ours.latencyP99 / Math.max(1, f.echo.latencyP99)).toFixed(2),
+          // How many requests ours serves for the Node-RED CPU one echo request costs.
+          cpuEfficiencyOursOverEcho: +(f.echo.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
+          cpuEfficiencyOursOverHandBuilt: +(f.hand.cpuMicrosPerRequest / f.ours.cpuMicrosPerRequest).toFixed(2),
+          ...(f.oursNoInbox
+            ? {
+                oursNoInboxOverEcho: +(f.oursNoInbox.requestsPerSecond / f.echo.requestsPerSecond).toFixed(2),
+                cpuEfficiencyOursNoInboxOverEcho: +(
+                  f.echo.cpuMicrosPerRequest / f.oursNoInbox.cpuMicrosPerRequest
+                ).toFixed(2),
+              }
+            : {}),
+        };
+      console.table(
+        Object.fromEntries(
+          Object.entries(f).map(([n, r]) => [
+            n,
+            {
+              'req/s': r.requestsPerSecond,
+              'p50 ms': r.latencyP50,
+              'p99 ms': r.latencyP99,
+              errors: r.errors,
+              'non-2xx': r.non2xx,
+              'Node-RED CPU µs/req': r.cpuMicrosPerRequest,
+              'peak RSS MiB': r.peakRssMiB,
+              'fsyncs/s': r.inbox?.fsyncsPerSecond ?? '',
+              'writes/fsync': r.inbox?.meanGroupSize ?? '',
+              'deliveries/fsync': r.inbox?.deliveriesPerFsync ?? '',
+            },
+          ]),
+        ),
+      );
+      if (report.ratios?.cpuEfficiencyOursNoInboxOverEcho)
+        console.log(
+          `inbox off: ours/echo ${report.ratios.oursNoInboxOverEcho}×; Node-RED CPU per request echo/ours ${report.ratios.cpuEfficiencyOursNoInboxOverEcho}×`,
+        );
+      if (report.ratios)
+        console.log(
+          `ours/echo ${report.ratios.oursOverEcho}×, ours/hand-built ${report.ratios.oursOverHandBuilt}×, ours (Svix, split)/echo ${report.ratios.oursSvixOverEcho}×, p99 ours/echo ${report.ratios.p99OursOverEcho}; Node-RED CPU per request: echo/ours ${report.ratios.cpuEfficiencyOursOverEcho}×, hand-built/ours ${report.ratios.cpuEfficiencyOursOverHandBuilt}×`,
+        );
     }
   } finally {
     await nodeRed.stop();
@@ -271,10 +477,16 @@ async function main() {
   if (!args.out) fs.writeFileSync(path.join(resultsDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
   console.log(`results: ${path.relative(process.cwd(), file)}`);
   if (args.profile) {
-    const profile = fs.readdirSync(resultsDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(resultsDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+    const profile = fs
+      .readdirSync(resultsDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => path.join(resultsDir, f))
+      .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
     if (profile) require('./profile-summary').printSummary(profile);
   }
-  const bad = Object.values(report.flows).some((r) => r.errors || r.non2xx) || (report.soak && (report.soak.errors || report.soak.non2xx));
+  const bad =
+    Object.values(report.flows).some((r) => r.errors || r.non2xx) ||
+    (report.soak && (report.soak.errors || report.soak.non2xx));
   if (bad) {
     console.error('errors or non-2xx answers: the figures are not valid');
     process.exitCode = 1;

@@ -19,7 +19,11 @@ export function editorFacts() {
     leadSourceFields: Object.keys(leadSourceSchema.shape).map((key) => `source.${key}`),
     webhookIn: { ...WEBHOOK_IN_DEFAULTS },
     source: { toleranceSeconds: DEFAULT_TOLERANCE_SECONDS },
-    crm: { systems: [...CRM_SYSTEMS], defaultBaseUrls: { ...DEFAULT_BASE_URLS }, accountDefaults: { ...ACCOUNT_DEFAULTS } },
+    crm: {
+      systems: [...CRM_SYSTEMS],
+      defaultBaseUrls: { ...DEFAULT_BASE_URLS },
+      accountDefaults: { ...ACCOUNT_DEFAULTS },
+    },
     headerNamePattern: HEADER_NAME_PATTERN.source,
   };
 }

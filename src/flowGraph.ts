@@ -19,16 +19,22 @@ export function messageSources(nodes: readonly FlowNodeConfig[]): Map<string, Se
   for (const node of nodes) {
     for (const output of node.wires ?? []) for (const target of output ?? []) add(target, node.id);
     const sendsByLink = (node.type === 'link out' && node.mode !== 'return') || node.type === 'link call';
-    if (sendsByLink) for (const target of node.links ?? []) if (byId.get(target)?.type === 'link in') add(target, node.id);
+    if (sendsByLink)
+      for (const target of node.links ?? []) if (byId.get(target)?.type === 'link in') add(target, node.id);
     if (node.type === 'link in') {
-      for (const from of node.links ?? []) if (byId.get(from)?.type === 'link out' && byId.get(from)?.mode !== 'return') add(node.id, from);
+      for (const from of node.links ?? [])
+        if (byId.get(from)?.type === 'link out' && byId.get(from)?.mode !== 'return') add(node.id, from);
     }
   }
   return sources;
 }
 
 /** The closest node upstream of `startId` (fewest hops) that `wanted` accepts, following messageSources. */
-export function nearestUpstream(nodes: readonly FlowNodeConfig[], startId: string, wanted: (node: FlowNodeConfig) => boolean): FlowNodeConfig | undefined {
+export function nearestUpstream(
+  nodes: readonly FlowNodeConfig[],
+  startId: string,
+  wanted: (node: FlowNodeConfig) => boolean,
+): FlowNodeConfig | undefined {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   const sources = messageSources(nodes);
   const seen = new Set([startId]);

@@ -10,11 +10,28 @@ export * from './receive/types';
 // Verification: createVerifier(options).verify(delivery) throws WebhookVerificationError; signDelivery for senders.
 export { createVerifier, authenticationHeaders, signDelivery } from './verify';
 export { buildVerifierOptions, type SourceConfig, type SourceCredentials } from './receive/source';
-export { getProvider, listProviders, describeProviders, listLeadPresets, getLeadPreset, type NamedLeadPreset } from './providers/registry';
+export {
+  getProvider,
+  listProviders,
+  describeProviders,
+  listLeadPresets,
+  getLeadPreset,
+  type NamedLeadPreset,
+} from './providers/registry';
 export { readEnvelope, validateEvent } from './providers/envelope';
 
 // Mapping: compileMapping(rows) once, mapEvent(compiled, event) per event.
-export { compileMapping, mapEvent, leadSourceFrom, listPaths, toJsonPath, MappingConfigError, type CompiledMapping, type FieldFailure, type MapResult } from './leadmap/engine';
+export {
+  compileMapping,
+  mapEvent,
+  leadSourceFrom,
+  listPaths,
+  toJsonPath,
+  MappingConfigError,
+  type CompiledMapping,
+  type FieldFailure,
+  type MapResult,
+} from './leadmap/engine';
 export { leadSchema, STANDARD_LEAD_FIELDS, type Lead, type LeadSource } from './leadmap/lead';
 export { effectiveMapping, type LeadMapConfig, type EffectiveMapping } from './leadmap/config';
 

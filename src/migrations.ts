@@ -14,7 +14,15 @@ export interface MigrationStep {
   up(config: StoredConfig): StoredConfig;
 }
 
-export const NODE_TYPES = ['sales-webhook-source', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-redis', 'sales-lead-map', 'sales-crm-account', 'sales-crm out'] as const;
+export const NODE_TYPES = [
+  'sales-webhook-source',
+  'sales-webhook in',
+  'sales-webhook settle',
+  'sales-webhook-redis',
+  'sales-lead-map',
+  'sales-crm-account',
+  'sales-crm out',
+] as const;
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 
 const rowsOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
@@ -27,7 +35,8 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
     { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
     {
       version: 2,
-      change: 'the durable inbox: on, settled within 5 minutes, 5 attempts (a flow saved before it gets it like a new node)',
+      change:
+        'the durable inbox: on, settled within 5 minutes, 5 attempts (a flow saved before it gets it like a new node)',
       up: (config) => ({
         ...config,
         inbox: config.inbox ?? true,
@@ -58,22 +67,33 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
     { version: 1, change: 'the version property is introduced; the stored shape is unchanged', up: (config) => config },
     {
       version: 2,
-      change: 'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
+      change:
+        'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
       up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
     },
   ],
   'sales-crm out': [
     {
       version: 1,
-      change: 'the field map, an object { crmField: leadField } before, becomes ordered rows; method, externalIdField and url get their defaults',
+      change:
+        'the field map, an object { crmField: leadField } before, becomes ordered rows; method, externalIdField and url get their defaults',
       up: (config) => {
         const stored = config.fieldMap;
         const fieldMap = Array.isArray(stored)
           ? stored
           : stored && typeof stored === 'object'
-            ? Object.entries(stored as Record<string, unknown>).map(([crmField, leadField]) => ({ crmField, leadField: String(leadField ?? '') }))
+            ? Object.entries(stored as Record<string, unknown>).map(([crmField, leadField]) => ({
+                crmField,
+                leadField: String(leadField ?? ''),
+              }))
             : [];
-        return { ...config, fieldMap, method: config.method || 'POST', externalIdField: config.externalIdField ?? '', url: config.url ?? '' };
+        return {
+          ...config,
+          fieldMap,
+          method: config.method || 'POST',
+          externalIdField: config.externalIdField ?? '',
+          url: config.url ?? '',
+        };
       },
     },
   ],

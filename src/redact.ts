@@ -53,7 +53,10 @@ export function isCredentialHeader(name: string, redaction: HeaderRedaction): bo
 }
 
 /** Headers as shown to users: lower-case names, one string each, credentials replaced by "[redacted]". */
-export function redactHeaders(headers: Record<string, string | string[] | undefined>, redaction: HeaderRedaction): Record<string, string> {
+export function redactHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  redaction: HeaderRedaction,
+): Record<string, string> {
   const shown: Record<string, string> = {};
   for (const name in headers) {
     const raw = headers[name];

@@ -12,7 +12,21 @@ describe('bench smoke run', function () {
   it('drives echo, hand-built and ours with zero errors and reports the ratios', async function () {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-bench-')), 'result.json');
     const { code, stderr } = await new Promise((resolve) => {
-      execFile(process.execPath, [path.join(__dirname, '..', 'bench', 'run.js'), '--rounds', '1', '--requests', '300', '--connections', '4', '--out', out], (error, _stdout, stderr) => resolve({ code: error ? error.code : 0, stderr }));
+      execFile(
+        process.execPath,
+        [
+          path.join(__dirname, '..', 'bench', 'run.js'),
+          '--rounds',
+          '1',
+          '--requests',
+          '300',
+          '--connections',
+          '4',
+          '--out',
+          out,
+        ],
+        (error, _stdout, stderr) => resolve({ code: error ? error.code : 0, stderr }),
+      );
     });
     assert.equal(code, 0, stderr);
     const report = JSON.parse(fs.readFileSync(out, 'utf8'));
@@ -22,9 +36,13 @@ describe('bench smoke run', function () {
       assert.equal(flow.non2xx, 0, name);
       assert.ok(flow.requestsPerSecond > 0 && flow.peakRssMiB > 0, name);
     }
-    for (const ratio of ['oursOverEcho', 'oursOverHandBuilt', 'p99OursOverEcho', 'cpuEfficiencyOursNoInboxOverEcho']) assert.equal(typeof report.ratios[ratio], 'number');
+    for (const ratio of ['oursOverEcho', 'oursOverHandBuilt', 'p99OursOverEcho', 'cpuEfficiencyOursNoInboxOverEcho'])
+      assert.equal(typeof report.ratios[ratio], 'number');
     // The inbox's counters reached the bench: every delivery was committed, several per fsync under load or not.
-    assert.ok(report.flows.ours.inbox.fsyncsPerSecond > 0 && report.flows.ours.inbox.deliveriesPerFsync > 0, JSON.stringify(report.flows.ours.inbox));
+    assert.ok(
+      report.flows.ours.inbox.fsyncsPerSecond > 0 && report.flows.ours.inbox.deliveriesPerFsync > 0,
+      JSON.stringify(report.flows.ours.inbox),
+    );
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   });
 });

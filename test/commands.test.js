@@ -6,14 +6,29 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const run = (file, args) => new Promise((resolve) => {
-  execFile(process.execPath, [file, ...args], { cwd: root, timeout: 15000 }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
-});
-const scripts = ['bench', 'scripts', 'bin'].flatMap((dir) => fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.js')).map((f) => path.join(dir, f)));
+const run = (file, args) =>
+  new Promise((resolve) => {
+    execFile(process.execPath, [file, ...args], { cwd: root, timeout: 15000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? error.code : 0, stdout, stderr }),
+    );
+  });
+const scripts = ['bench', 'scripts', 'bin'].flatMap((dir) =>
+  fs
+    .readdirSync(path.join(root, dir))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => path.join(dir, f)),
+);
 
 describe('--help for every command', function () {
   it('finds the scripts', function () {
-    for (const expected of ['bench/run.js', 'bench/dedupe-memory.js', 'scripts/start.js', 'scripts/build.js', 'bin/sales-webhooks.js']) assert.ok(scripts.includes(expected), expected);
+    for (const expected of [
+      'bench/run.js',
+      'bench/dedupe-memory.js',
+      'scripts/start.js',
+      'scripts/build.js',
+      'bin/sales-webhooks.js',
+    ])
+      assert.ok(scripts.includes(expected), expected);
   });
 
   for (const script of scripts) {

@@ -15,7 +15,17 @@ const crmOutNode = require('../nodes/sales-crm-out.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
 const TOKEN = 'crm-token-3e9f1c77a2';
-const lead = (email, extra = {}) => ({ email, fullName: 'Prakash Mudhaliyar', firstName: 'Prakash', lastName: 'Mudhaliyar', phone: '+919876543210', city: 'Thane', source: { provider: 'saleassist', eventType: 'widget_new_conversation' }, custom: {}, ...extra });
+const lead = (email, extra = {}) => ({
+  email,
+  fullName: 'Prakash Mudhaliyar',
+  firstName: 'Prakash',
+  lastName: 'Mudhaliyar',
+  phone: '+919876543210',
+  city: 'Thane',
+  source: { provider: 'saleassist', eventType: 'widget_new_conversation' },
+  custom: {},
+  ...extra,
+});
 
 describe('CRM units', function () {
   it('reads Retry-After as seconds or an HTTP date', function () {
@@ -27,38 +37,91 @@ describe('CRM units', function () {
   });
 
   it('backs off exponentially with jitter, capped', function () {
-    assert.equal(backoffDelay(1, 500, 30000, () => 0), 250);
-    assert.equal(backoffDelay(1, 500, 30000, () => 1), 500);
-    assert.equal(backoffDelay(4, 500, 30000, () => 1), 4000);
-    assert.equal(backoffDelay(20, 500, 30000, () => 1), 30000);
+    assert.equal(
+      backoffDelay(1, 500, 30000, () => 0),
+      250,
+    );
+    assert.equal(
+      backoffDelay(1, 500, 30000, () => 1),
+      500,
+    );
+    assert.equal(
+      backoffDelay(4, 500, 30000, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffDelay(20, 500, 30000, () => 1),
+      30000,
+    );
   });
 
   it('names the field of an unusable account setting, never quoting the token', function () {
-    const key = (raw, creds) => { try { accountSettings(raw, creds); } catch (e) { assert.ok(e instanceof CrmConfigError); assert.ok(!e.message.includes(TOKEN)); return e.field; } assert.fail('expected an error'); };
+    const key = (raw, creds) => {
+      try {
+        accountSettings(raw, creds);
+      } catch (e) {
+        assert.ok(e instanceof CrmConfigError);
+        assert.ok(!e.message.includes(TOKEN));
+        return e.field;
+      }
+      assert.fail('expected an error');
+    };
     assert.equal(key({ system: 'nosuch' }, { token: TOKEN }), 'system');
     assert.equal(key({ system: 'hubspot' }, {}), 'token');
     assert.equal(key({ system: 'salesforce' }, { token: TOKEN }), 'instanceUrl');
     assert.equal(key({ system: 'http', baseUrl: 'ftp://x' }, { token: TOKEN }), 'baseUrl');
     assert.equal(key({ system: 'hubspot', maxAttempts: 0 }, { token: TOKEN }), 'maxAttempts');
     assert.equal(key({ system: 'hubspot', minDelay: 900, maxDelay: 100 }, { token: TOKEN }), 'maxDelay');
-    assert.deepEqual(accountSettings({ system: 'hubspot' }, { token: TOKEN }), { system: 'hubspot', auth: 'token', baseUrl: 'https://api.hubapi.com', baseUrlFromUser: false, loginUrl: '', dataCenter: '', apiVersion: 'v60.0', maxAttempts: 5, minDelayMs: 500, maxDelayMs: 30000, timeoutMs: 10000, concurrency: 4 });
+    assert.deepEqual(accountSettings({ system: 'hubspot' }, { token: TOKEN }), {
+      system: 'hubspot',
+      auth: 'token',
+      baseUrl: 'https://api.hubapi.com',
+      baseUrlFromUser: false,
+      loginUrl: '',
+      dataCenter: '',
+      apiVersion: 'v60.0',
+      maxAttempts: 5,
+      minDelayMs: 500,
+      maxDelayMs: 30000,
+      timeoutMs: 10000,
+      concurrency: 4,
+    });
   });
 
   it('builds the CRM fields from dotted lead paths and leaves empty values out', function () {
-    assert.deepEqual(buildFields(lead('a@b.co', { tags: ['x', 'y'], custom: { score: 9 } }), [
-      { crmField: 'Email', leadField: 'email' }, { crmField: 'Company', leadField: 'company' }, { crmField: 'LeadSource', leadField: 'source.provider' },
-      { crmField: 'Tags', leadField: 'tags' }, { crmField: 'Score__c', leadField: 'custom.score' },
-    ]), { Email: 'a@b.co', LeadSource: 'saleassist', Tags: 'x;y', Score__c: 9 });
+    assert.deepEqual(
+      buildFields(lead('a@b.co', { tags: ['x', 'y'], custom: { score: 9 } }), [
+        { crmField: 'Email', leadField: 'email' },
+        { crmField: 'Company', leadField: 'company' },
+        { crmField: 'LeadSource', leadField: 'source.provider' },
+        { crmField: 'Tags', leadField: 'tags' },
+        { crmField: 'Score__c', leadField: 'custom.score' },
+      ]),
+      { Email: 'a@b.co', LeadSource: 'saleassist', Tags: 'x;y', Score__c: 9 },
+    );
   });
 
   it('scrubs a token from CRM text in every form it may come back in', function () {
     const { scrub } = require('../dist/crm');
     const token = 'tok+en/with=chars';
-    assert.equal(scrub(`a ${token} b ${encodeURIComponent(token)} c api_token=${new URLSearchParams({ t: token }).toString().slice(2)}`, [token]), 'a [redacted] b [redacted] c api_token=[redacted]');
+    assert.equal(
+      scrub(
+        `a ${token} b ${encodeURIComponent(token)} c api_token=${new URLSearchParams({ t: token }).toString().slice(2)}`,
+        [token],
+      ),
+      'a [redacted] b [redacted] c api_token=[redacted]',
+    );
   });
 
   it('migrates a node saved before versions, when the field map was an object', function () {
-    assert.deepEqual(migrate('sales-crm out', { account: 'a', fieldMap: { Email: 'email' } }), { account: 'a', fieldMap: [{ crmField: 'Email', leadField: 'email' }], method: 'POST', externalIdField: '', url: '', version: 1 });
+    assert.deepEqual(migrate('sales-crm out', { account: 'a', fieldMap: { Email: 'email' } }), {
+      account: 'a',
+      fieldMap: [{ crmField: 'Email', leadField: 'email' }],
+      method: 'POST',
+      externalIdField: '',
+      url: '',
+      version: 1,
+    });
   });
 });
 
@@ -67,7 +130,9 @@ function withEmulatorAndRuntime() {
   const env = { emulator: undefined, running: undefined };
   before(() => helper.startServer());
   after(() => helper.stopServer());
-  beforeEach(async () => { env.emulator = await startCrmEmulator({ token: TOKEN }); });
+  beforeEach(async () => {
+    env.emulator = await startCrmEmulator({ token: TOKEN });
+  });
   afterEach(async () => {
     await env.running?.close();
     env.running = undefined;
@@ -84,15 +149,35 @@ describe('sales-crm out', function () {
   async function start(system, { account = {}, out = {}, credentials = {} } = {}) {
     const flow = [
       { id: 'acct', type: 'sales-crm-account', system, baseUrl: env.emulator.url, ...ACCOUNT_DEFAULTS, ...account },
-      { id: 'out', type: 'sales-crm out', z: 'f', x: 300, y: 100, account: 'acct', fieldMap: [], version: 1, ...out, wires: [['sent'], ['failed']] },
+      {
+        id: 'out',
+        type: 'sales-crm out',
+        z: 'f',
+        x: 300,
+        y: 100,
+        account: 'acct',
+        fieldMap: [],
+        version: 1,
+        ...out,
+        wires: [['sent'], ['failed']],
+      },
       { id: 'sent', type: 'helper', z: 'f', x: 500, y: 100 },
       { id: 'failed', type: 'helper', z: 'f', x: 500, y: 160 },
       { id: 'catcher', type: 'catch', z: 'f', x: 300, y: 200, scope: ['out'], wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'f', x: 500, y: 200 },
     ];
-    const creds = { token: TOKEN, ...(system === 'salesforce' ? { instanceUrl: env.emulator.url } : {}), ...credentials };
+    const creds = {
+      token: TOKEN,
+      ...(system === 'salesforce' ? { instanceUrl: env.emulator.url } : {}),
+      ...credentials,
+    };
     env.running = await loadFlow([accountNode, crmOutNode, catchNode], flow, { acct: creds });
-    return { out: helper.getNode('out'), sent: helper.getNode('sent'), failed: helper.getNode('failed'), caught: helper.getNode('caught') };
+    return {
+      out: helper.getNode('out'),
+      sent: helper.getNode('sent'),
+      failed: helper.getNode('failed'),
+      caught: helper.getNode('caught'),
+    };
   }
   const deliver = async (nodes, payload, output = 'sent') => {
     const got = collect(nodes[output], 1, 8000);
@@ -103,19 +188,31 @@ describe('sales-crm out', function () {
   it('HubSpot: creates a contact, then updates it on the 409 conflict', async function () {
     const nodes = await start('hubspot');
     const first = await deliver(nodes, lead('prakashm@athenabpo.in'));
-    assert.deepEqual({ ...first.crm, id: undefined }, { system: 'hubspot', id: undefined, action: 'created', attempts: 1 });
+    assert.deepEqual(
+      { ...first.crm, id: undefined },
+      { system: 'hubspot', id: undefined, action: 'created', attempts: 1 },
+    );
     const second = await deliver(nodes, lead('prakashm@athenabpo.in', { city: 'Mumbai' }));
     assert.equal(second.crm.action, 'updated');
     assert.equal(second.crm.id, first.crm.id);
     assert.equal(env.emulator.hubspot.contacts.size, 1);
     const contact = env.emulator.hubspot.contacts.get(first.crm.id);
-    assert.deepEqual(contact.properties, { email: 'prakashm@athenabpo.in', firstname: 'Prakash', lastname: 'Mudhaliyar', phone: '+919876543210', city: 'Mumbai' });
+    assert.deepEqual(contact.properties, {
+      email: 'prakashm@athenabpo.in',
+      firstname: 'Prakash',
+      lastname: 'Mudhaliyar',
+      phone: '+919876543210',
+      city: 'Mumbai',
+    });
     assert.equal(env.emulator.requests[0].headers.authorization, `Bearer ${TOKEN}`);
   });
 
   it('Salesforce: upserts a Lead by the external id field, filling LastName and Company', async function () {
     const nodes = await start('salesforce', { out: { externalIdField: 'Email' } });
-    const first = await deliver(nodes, lead('dana@northwind.example', { lastName: undefined, fullName: 'Dana', firstName: 'Dana' }));
+    const first = await deliver(
+      nodes,
+      lead('dana@northwind.example', { lastName: undefined, fullName: 'Dana', firstName: 'Dana' }),
+    );
     assert.equal(first.crm.action, 'created');
     const second = await deliver(nodes, lead('dana@northwind.example', { company: 'Northwind' }));
     assert.equal(second.crm.action, 'updated');
@@ -157,10 +254,23 @@ describe('sales-crm out', function () {
   });
 
   it('HTTP API: method, URL, token header and the field map the user edited', async function () {
-    const nodes = await start('http', { out: { method: 'POST', url: '/api/leads', fieldMap: [{ crmField: 'email', leadField: 'email' }, { crmField: 'origin', leadField: 'source.provider' }] }, credentials: { headerName: 'X-Api-Key' } });
+    const nodes = await start('http', {
+      out: {
+        method: 'POST',
+        url: '/api/leads',
+        fieldMap: [
+          { crmField: 'email', leadField: 'email' },
+          { crmField: 'origin', leadField: 'source.provider' },
+        ],
+      },
+      credentials: { headerName: 'X-Api-Key' },
+    });
     const msg = await deliver(nodes, lead('x@y.co'));
     assert.equal(msg.crm.action, 'created');
-    assert.deepEqual(env.emulator.http.records.map(({ id, ...r }) => r), [{ email: 'x@y.co', origin: 'saleassist' }]);
+    assert.deepEqual(
+      env.emulator.http.records.map(({ id, ...r }) => r),
+      [{ email: 'x@y.co', origin: 'saleassist' }],
+    );
     assert.equal(env.emulator.requests[0].headers['x-api-key'], TOKEN);
   });
 
@@ -184,8 +294,14 @@ describe('sales-crm out', function () {
     for (const email of emails) nodes.out.receive({ payload: lead(email) });
     const messages = await got;
     assert.equal(env.emulator.hubspot.contacts.size, emails.length);
-    assert.deepEqual([...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email).sort(), [...emails].sort());
-    assert.ok(messages.some((m) => m.crm.attempts > 1), 'some leads needed retries');
+    assert.deepEqual(
+      [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email).sort(),
+      [...emails].sort(),
+    );
+    assert.ok(
+      messages.some((m) => m.crm.attempts > 1),
+      'some leads needed retries',
+    );
     assert.ok(env.emulator.maxInFlight <= 2, `at most 2 requests at once, saw ${env.emulator.maxInFlight}`);
   });
 
@@ -197,7 +313,7 @@ describe('sales-crm out', function () {
     assert.equal(env.emulator.hubspot.contacts.size, 1);
   });
 
-  it('a 400 goes to output 2 with the CRM\'s reason, is not retried, and a Catch node sees it', async function () {
+  it("a 400 goes to output 2 with the CRM's reason, is not retried, and a Catch node sees it", async function () {
     const nodes = await start('hubspot');
     const caught = collect(nodes.caught);
     const msg = await deliver(nodes, lead('rejected@example.com'), 'failed');
@@ -223,7 +339,11 @@ describe('sales-crm out', function () {
   it('a CRM that echoes the token upper-cased across the length cut: nothing of it reaches output 2 or the log', async function () {
     const nodes = await start('hubspot');
     // The old code cut the reason at 500 characters, then scrubbed it case-sensitively: the first characters leaked.
-    env.emulator.fault({ status: 400, times: 1, body: { status: 'error', message: `${'x'.repeat(485)} ${TOKEN.toUpperCase()} was refused` } });
+    env.emulator.fault({
+      status: 400,
+      times: 1,
+      body: { status: 'error', message: `${'x'.repeat(485)} ${TOKEN.toUpperCase()} was refused` },
+    });
     const msg = await deliver(nodes, lead('echo@example.com'), 'failed');
     const seen = JSON.stringify({ error: msg.error, logs: helper.log().args }).toLowerCase();
     assert.ok(!seen.includes(TOKEN.slice(0, 5).toLowerCase()), msg.error.crmMessage.slice(-40));
@@ -250,24 +370,89 @@ describe('sales-webhook in → sales-lead-map → sales-crm out', function () {
 
   const preset = getLeadPreset('saleassist:widget_new_conversation');
   const SYSTEMS = {
-    hubspot: { out: {}, creds: {}, records: () => [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email) },
-    salesforce: { out: { externalIdField: 'Email' }, creds: { instanceUrl: true }, records: () => [...env.emulator.salesforce.leads.values()].map((l) => l.fields.Email) },
-    pipedrive: { out: {}, creds: {}, records: () => [...env.emulator.pipedrive.persons.values()].map((p) => p.email[0].value) },
-    http: { out: { url: '/api/leads', method: 'POST' }, creds: { headerName: 'X-Api-Key' }, records: () => env.emulator.http.records.map((r) => r.email) },
+    hubspot: {
+      out: {},
+      creds: {},
+      records: () => [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email),
+    },
+    salesforce: {
+      out: { externalIdField: 'Email' },
+      creds: { instanceUrl: true },
+      records: () => [...env.emulator.salesforce.leads.values()].map((l) => l.fields.Email),
+    },
+    pipedrive: {
+      out: {},
+      creds: {},
+      records: () => [...env.emulator.pipedrive.persons.values()].map((p) => p.email[0].value),
+    },
+    http: {
+      out: { url: '/api/leads', method: 'POST' },
+      creds: { headerName: 'X-Api-Key' },
+      records: () => env.emulator.http.records.map((r) => r.email),
+    },
   };
 
   for (const [system, { out, creds, records }] of Object.entries(SYSTEMS)) {
     it(`${system}: the SaleAssist fixture becomes one record; a repeat updates it; a 429/503 start still lands once`, async function () {
-      const credentials = { token: TOKEN, ...(creds.instanceUrl ? { instanceUrl: env.emulator.url } : {}), ...(creds.headerName ? { headerName: creds.headerName } : {}) };
-      env.running = await loadFlow([webhookInNode, sourceNode, leadMapNode, accountNode, crmOutNode], [
-        { id: 'src', type: 'sales-webhook-source', provider: 'saleassist' },
-        { id: 'acct', type: 'sales-crm-account', system, baseUrl: env.emulator.url, maxAttempts: 6, minDelay: 20, maxDelay: 200, timeout: 2000, concurrency: 2 },
-        { id: 'in', type: 'sales-webhook in', z: 'f', x: 100, y: 100, url: '/webhooks/saleassist', source: 'src', wires: [['map'], []] },
-        { id: 'map', type: 'sales-lead-map', z: 'f', x: 300, y: 100, preset: preset.id, mappings: preset.mappings, property: 'payload', version: 1, wires: [['out'], []] },
-        { id: 'out', type: 'sales-crm out', z: 'f', x: 500, y: 100, account: 'acct', fieldMap: [], version: 1, ...out, wires: [['sent'], ['failed']] },
-        { id: 'sent', type: 'helper', z: 'f', x: 700, y: 100 },
-        { id: 'failed', type: 'helper', z: 'f', x: 700, y: 160 },
-      ], { src: { token: send.SECRETS.token }, acct: credentials });
+      const credentials = {
+        token: TOKEN,
+        ...(creds.instanceUrl ? { instanceUrl: env.emulator.url } : {}),
+        ...(creds.headerName ? { headerName: creds.headerName } : {}),
+      };
+      env.running = await loadFlow(
+        [webhookInNode, sourceNode, leadMapNode, accountNode, crmOutNode],
+        [
+          { id: 'src', type: 'sales-webhook-source', provider: 'saleassist' },
+          {
+            id: 'acct',
+            type: 'sales-crm-account',
+            system,
+            baseUrl: env.emulator.url,
+            maxAttempts: 6,
+            minDelay: 20,
+            maxDelay: 200,
+            timeout: 2000,
+            concurrency: 2,
+          },
+          {
+            id: 'in',
+            type: 'sales-webhook in',
+            z: 'f',
+            x: 100,
+            y: 100,
+            url: '/webhooks/saleassist',
+            source: 'src',
+            wires: [['map'], []],
+          },
+          {
+            id: 'map',
+            type: 'sales-lead-map',
+            z: 'f',
+            x: 300,
+            y: 100,
+            preset: preset.id,
+            mappings: preset.mappings,
+            property: 'payload',
+            version: 1,
+            wires: [['out'], []],
+          },
+          {
+            id: 'out',
+            type: 'sales-crm out',
+            z: 'f',
+            x: 500,
+            y: 100,
+            account: 'acct',
+            fieldMap: [],
+            version: 1,
+            ...out,
+            wires: [['sent'], ['failed']],
+          },
+          { id: 'sent', type: 'helper', z: 'f', x: 700, y: 100 },
+          { id: 'failed', type: 'helper', z: 'f', x: 700, y: 160 },
+        ],
+        { src: { token: send.SECRETS.token }, acct: credentials },
+      );
       helper.getNode('failed').on('input', (m) => assert.fail(JSON.stringify(m.error)));
       const url = `${env.running.baseUrl}/webhooks/saleassist`;
       env.emulator.fault({ status: 429, times: 1, retryAfter: 0 });
@@ -286,7 +471,8 @@ describe('sales-webhook in → sales-lead-map → sales-crm out', function () {
       assert.equal((await postRaw(url, { body: againBody, headers: send.tokenHeaders(againBody) })).status, 200);
       const [second] = await got;
       if (system !== 'http') assert.equal(second.crm.action, 'updated');
-      const expected = system === 'http' ? ['prakashm@athenabpo.in', 'prakashm@athenabpo.in'] : ['prakashm@athenabpo.in'];
+      const expected =
+        system === 'http' ? ['prakashm@athenabpo.in', 'prakashm@athenabpo.in'] : ['prakashm@athenabpo.in'];
       assert.deepEqual(records(), expected);
       await settle(50);
     });

@@ -27,12 +27,15 @@ describe('the delivery log sidebar in the editor', function () {
     await page.fill('#node-dialog-login-username', username, { timeout: 30000 });
     await page.fill('#node-dialog-login-password', PASSWORD);
     await page.click('#node-dialog-login-submit');
-    await page.waitForFunction(() => window.RED && RED.sidebar && RED.nodes && RED.nodes.node('in'), null, { timeout: 30000 });
+    await page.waitForFunction(() => window.RED && RED.sidebar && RED.nodes && RED.nodes.node('in'), null, {
+      timeout: 30000,
+    });
     await page.waitForFunction(() => RED.sidebar.containsTab('sales-webhooks-log'), null, { timeout: 15000 });
     await page.evaluate(() => RED.sidebar.show('sales-webhooks-log'));
     await page.waitForSelector('#sales-webhooks-log-list', { state: 'visible' });
   }
-  const rowsText = () => browser.page.$$eval('#sales-webhooks-log-list tr.sales-webhooks-log-row', (rows) => rows.map((r) => r.textContent));
+  const rowsText = () =>
+    browser.page.$$eval('#sales-webhooks-log-list tr.sales-webhooks-log-row', (rows) => rows.map((r) => r.textContent));
   const message = () => browser.page.textContent('#sales-webhooks-log-message');
 
   it('fills live, searches, shows a CRM attempt, replays, replays failed, erases', async function () {
@@ -43,15 +46,27 @@ describe('the delivery log sidebar in the editor', function () {
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
     await openAs('admin');
-    await page.waitForFunction(() => /No deliveries yet/.test(document.querySelector('#sales-webhooks-log-empty').textContent));
+    await page.waitForFunction(() =>
+      /No deliveries yet/.test(document.querySelector('#sales-webhooks-log-empty').textContent),
+    );
     assert.equal(await page.isVisible('#sales-webhooks-log-empty'), true);
 
     // Live: what comms brings is ids and states only; the rows come from the API.
-    await page.evaluate(() => { window.announced = []; RED.comms.subscribe('sales-webhooks/deliveries', (topic, data) => window.announced.push(data)); });
-    for (const [email, name] of [['dana@example.com', 'Dana Scully'], ['ed@example.com', 'Ed Example']]) {
+    await page.evaluate(() => {
+      window.announced = [];
+      RED.comms.subscribe('sales-webhooks/deliveries', (topic, data) => window.announced.push(data));
+    });
+    for (const [email, name] of [
+      ['dana@example.com', 'Dana Scully'],
+      ['ed@example.com', 'Ed Example'],
+    ]) {
       assert.equal((await postLead(nodeRed.url, email, name)).status, 200);
     }
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 2, null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 2,
+      null,
+      { timeout: 15000 },
+    );
     const rows = await rowsText();
     assert.match(rows[0], /salesmagic.*user\.created.*delivered.*ed@example\.com/);
     assert.match(rows[1], /dana@example\.com/);
@@ -62,48 +77,96 @@ describe('the delivery log sidebar in the editor', function () {
 
     // seed: a failed CRM delivery and another failed one (sales-crm out settles them once the inbox wiring is merged).
     const ids = await seedInbox(nodeRed.userDir, [
-      { node: 'in', name: 'Carla Failed', email: 'carla@example.com', eventId: 'msg_carla', crm: { state: 'failed', reason: 'HubSpot answered 503 Service Unavailable', attempts: 4 } },
+      {
+        node: 'in',
+        name: 'Carla Failed',
+        email: 'carla@example.com',
+        eventId: 'msg_carla',
+        crm: { state: 'failed', reason: 'HubSpot answered 503 Service Unavailable', attempts: 4 },
+      },
       // Sender data with markup: shown as text, never run.
-      { node: 'in', name: 'Fay <img src=x onerror="window.__salesWebhooksLogXss=1">', email: 'fay@example.com', crm: { state: 'failed', reason: 'HubSpot answered <b>500</b>' } },
+      {
+        node: 'in',
+        name: 'Fay <img src=x onerror="window.__salesWebhooksLogXss=1">',
+        email: 'fay@example.com',
+        crm: { state: 'failed', reason: 'HubSpot answered <b>500</b>' },
+      },
     ]);
     await page.click('#sales-webhooks-log-refresh');
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 4);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 4,
+    );
 
     // Search by e-mail.
     await page.fill('#sales-webhooks-log-search', 'DANA@example.com');
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 1);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 1,
+    );
     assert.match((await rowsText())[0], /dana@example\.com/);
     await page.fill('#sales-webhooks-log-search', 'nobody@example.com');
-    await page.waitForFunction(() => /No delivery matches the filter/.test(document.querySelector('#sales-webhooks-log-empty').textContent));
+    await page.waitForFunction(() =>
+      /No delivery matches the filter/.test(document.querySelector('#sales-webhooks-log-empty').textContent),
+    );
     await page.fill('#sales-webhooks-log-search', '');
     await page.selectOption('#sales-webhooks-log-state', 'failed');
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 2);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 2,
+    );
 
     // The detail: body pretty-printed, headers redacted, the CRM attempt with its answer.
     await page.click(`#sales-webhooks-log-list tr[data-id="${ids['Carla Failed']}"]`);
     await page.waitForSelector('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
     const attempt = await page.textContent('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
     assert.match(attempt, /hubspot.*failed.*4.*HubSpot answered 503 Service Unavailable/);
-    assert.match(await page.textContent('#sales-webhooks-log-detail .sales-webhooks-log-body'), /\n {2}"type": "user.created"/);
-    assert.match(await page.textContent('#sales-webhooks-log-detail .sales-webhooks-log-headers'), /svix-signature\[redacted\]/);
+    assert.match(
+      await page.textContent('#sales-webhooks-log-detail .sales-webhooks-log-body'),
+      /\n {2}"type": "user.created"/,
+    );
+    assert.match(
+      await page.textContent('#sales-webhooks-log-detail .sales-webhooks-log-headers'),
+      /svix-signature\[redacted\]/,
+    );
     assert.match(await page.textContent('#sales-webhooks-log-detail'), /carla@example\.com/);
 
     // Replay this delivery: the node emits it again, and the detail follows it to delivered.
     await page.click('#sales-webhooks-log-replay-one');
-    await page.waitForFunction(() => /will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent));
+    await page.waitForFunction(() =>
+      /will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent),
+    );
     await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Carla Failed']} 2 true carla@example.com`));
-    await page.waitForFunction(() => document.querySelector('#sales-webhooks-log-detail .sales-webhooks-log-detail-head .sales-webhooks-log-state').textContent === 'delivered', null, { timeout: 15000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#sales-webhooks-log-detail .sales-webhooks-log-detail-head .sales-webhooks-log-state')
+          .textContent === 'delivered',
+      null,
+      { timeout: 15000 },
+    );
     await page.click('#sales-webhooks-log-back');
 
     // Replay every failed delivery matching the filter: how many first, then confirmed.
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 1);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 1,
+    );
     await page.click('#sales-webhooks-log-replay-failed');
     await page.waitForSelector('#sales-webhooks-log-confirm');
-    assert.match(await page.textContent('.red-ui-notification'), /1 failed deliveries match the filter; 1 can be replayed now/);
+    assert.match(
+      await page.textContent('.red-ui-notification'),
+      /1 failed deliveries match the filter; 1 can be replayed now/,
+    );
     await page.click('#sales-webhooks-log-confirm');
-    await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Fay <img src=x onerror="window.__salesWebhooksLogXss=1">']} 2 true fay@example.com`));
-    await page.waitForFunction(() => /1 deliveries will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent));
-    await page.waitForFunction(() => /No delivery matches the filter/.test(document.querySelector('#sales-webhooks-log-empty').textContent), null, { timeout: 15000 });
+    await waitFor(() =>
+      emitted(nodeRed.userDir).includes(
+        `${ids['Fay <img src=x onerror="window.__salesWebhooksLogXss=1">']} 2 true fay@example.com`,
+      ),
+    );
+    await page.waitForFunction(() =>
+      /1 deliveries will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent),
+    );
+    await page.waitForFunction(
+      () => /No delivery matches the filter/.test(document.querySelector('#sales-webhooks-log-empty').textContent),
+      null,
+      { timeout: 15000 },
+    );
 
     // Erase a person, after confirming.
     await page.selectOption('#sales-webhooks-log-state', '');
@@ -113,35 +176,60 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForSelector('#sales-webhooks-log-confirm');
     assert.match(await page.textContent('.red-ui-notification'), /Erase everything held about dana@example\.com\?/);
     await page.click('#sales-webhooks-log-confirm');
-    await page.waitForFunction(() => /Erased 1 deliveries that mentioned dana@example.com/.test(document.querySelector('#sales-webhooks-log-message').textContent));
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3);
+    await page.waitForFunction(() =>
+      /Erased 1 deliveries that mentioned dana@example.com/.test(
+        document.querySelector('#sales-webhooks-log-message').textContent,
+      ),
+    );
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3,
+    );
     assert.doesNotMatch((await rowsText()).join('\n'), /dana/);
     assert.equal(emitted(nodeRed.userDir).length, 4, 'two deliveries and two replays, each emitted once');
     assert.deepEqual(pageErrors, []);
   });
 
-  it('Node-RED\'s read-only user sees the log but is refused replay and erase with the permission named', async function () {
+  it("Node-RED's read-only user sees the log but is refused replay and erase with the permission named", async function () {
     const { page } = browser;
     await page.evaluate(() => localStorage.clear());
     await openAs('viewer');
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3,
+    );
     await page.click('#sales-webhooks-log-list tr.sales-webhooks-log-row');
     await page.waitForSelector('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
-    assert.match(await page.textContent('#sales-webhooks-log-detail'), /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*HubSpot answered <b>500<\/b>/s);
+    assert.match(
+      await page.textContent('#sales-webhooks-log-detail'),
+      /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*HubSpot answered <b>500<\/b>/s,
+    );
     assert.equal(await page.evaluate(() => window.__salesWebhooksLogXss), undefined);
     await page.click('#sales-webhooks-log-replay-one');
-    await page.waitForFunction(() => /You need the sales-webhooks.write permission to replay/.test(document.querySelector('#sales-webhooks-log-message').textContent));
+    await page.waitForFunction(() =>
+      /You need the sales-webhooks.write permission to replay/.test(
+        document.querySelector('#sales-webhooks-log-message').textContent,
+      ),
+    );
     await page.click('#sales-webhooks-log-back');
     await page.click('#sales-webhooks-log-replay-failed');
-    await page.waitForFunction(() => /You need the sales-webhooks.write permission to replay/.test(document.querySelector('#sales-webhooks-log-message').textContent));
+    await page.waitForFunction(() =>
+      /You need the sales-webhooks.write permission to replay/.test(
+        document.querySelector('#sales-webhooks-log-message').textContent,
+      ),
+    );
     await page.click('#sales-webhooks-log-erase');
     await page.fill('#sales-webhooks-log-erase-email', 'ed@example.com');
     await page.click('#sales-webhooks-log-erase-go');
     await page.click('#sales-webhooks-log-confirm');
-    await page.waitForFunction(() => /You need the sales-webhooks.write permission to erase a person's data/.test(document.querySelector('#sales-webhooks-log-message').textContent));
+    await page.waitForFunction(() =>
+      /You need the sales-webhooks.write permission to erase a person's data/.test(
+        document.querySelector('#sales-webhooks-log-message').textContent,
+      ),
+    );
     assert.match(await message(), /Ask an administrator/);
     await page.click('#sales-webhooks-log-refresh');
-    await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3,
+    );
     assert.match((await rowsText()).join('\n'), /ed@example\.com/, 'nothing was erased');
     assert.equal(emitted(nodeRed.userDir).length, 4, 'nothing was replayed');
     assert.deepEqual(pageErrors, []);

@@ -9,10 +9,23 @@ const { startDemo } = require('../scripts/start');
 const { freePort, waitFor } = require('./support/real-node-red');
 const { launchBrowser, requireBrowser } = require('./support/browser');
 
-const cli = (args) => new Promise((resolve) => {
-  execFile(process.execPath, [path.join(__dirname, '..', 'bin', 'sales-webhooks.js'), ...args], { env: { ...process.env } }, (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }));
-});
-const readLeads = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+const cli = (args) =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(__dirname, '..', 'bin', 'sales-webhooks.js'), ...args],
+      { env: { ...process.env } },
+      (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
+    );
+  });
+const readLeads = (file) =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 
 describe('the demo (npm start) and the test-event sender', function () {
   this.timeout(60000);
@@ -29,10 +42,22 @@ describe('the demo (npm start) and the test-event sender', function () {
   it('serves the editor with the demo flow deployed: one receiver per platform', async function () {
     assert.equal((await fetch(demo.url)).status, 200);
     const flows = await (await fetch(`${demo.url}/flows`, { headers: { 'Node-RED-API-Version': 'v1' } })).json();
-    const receivers = flows.filter((n) => n.type === 'sales-webhook in').map((n) => n.url).sort();
-    assert.deepEqual(receivers, ['/webhooks/callcall', '/webhooks/recorder', '/webhooks/saleassist', '/webhooks/salescaling', '/webhooks/salesmagic']);
+    const receivers = flows
+      .filter((n) => n.type === 'sales-webhook in')
+      .map((n) => n.url)
+      .sort();
+    assert.deepEqual(receivers, [
+      '/webhooks/callcall',
+      '/webhooks/recorder',
+      '/webhooks/saleassist',
+      '/webhooks/salescaling',
+      '/webhooks/salesmagic',
+    ]);
     assert.ok(flows.filter((n) => n.type === 'sales-lead-map').every((n) => n.preset !== 'custom'));
-    assert.ok(!JSON.stringify(flows).includes('dev-saleassist-token'), 'credentials never come back from the admin API');
+    assert.ok(
+      !JSON.stringify(flows).includes('dev-saleassist-token'),
+      'credentials never come back from the admin API',
+    );
     assert.doesNotMatch(demo.logs(), /\[error\]/);
   });
 
@@ -49,7 +74,9 @@ describe('the demo (npm start) and the test-event sender', function () {
     try {
       const { page } = browser;
       await page.goto(demo.url, { waitUntil: 'domcontentloaded' });
-      await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('demo-map-saleassist'), null, { timeout: 30000 });
+      await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('demo-map-saleassist'), null, {
+        timeout: 30000,
+      });
       await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group');
       // Both appear right after the flows load when enabled; give them time to, then look.
       await page.waitForTimeout(2000);
@@ -69,7 +96,7 @@ describe('the demo (npm start) and the test-event sender', function () {
     assert.equal(lead.source.provider, 'saleassist');
   });
 
-  it('every platform\'s default test event is accepted; SalesMagic\'s call becomes two leads', async function () {
+  it("every platform's default test event is accepted; SalesMagic's call becomes two leads", async function () {
     for (const provider of ['salesmagic', 'callcall', 'salescaling', 'recorder']) {
       const result = await cli(['send', provider, '--url', `${demo.url}/webhooks/${provider}`]);
       assert.equal(result.code, 0, `${provider}: ${result.stdout}${result.stderr}`);
@@ -79,8 +106,14 @@ describe('the demo (npm start) and the test-event sender', function () {
 
   it('--same sends the example byte for byte, so a second send is acknowledged as a duplicate', async function () {
     const url = `${demo.url}/webhooks/recorder`;
-    assert.match((await cli(['send', 'recorder', 'signal.detected', '--same', '--url', url])).stdout, /200 \{"received":true\}/);
-    assert.match((await cli(['send', 'recorder', 'signal.detected', '--same', '--url', url])).stdout, /"duplicate":true/);
+    assert.match(
+      (await cli(['send', 'recorder', 'signal.detected', '--same', '--url', url])).stdout,
+      /200 \{"received":true\}/,
+    );
+    assert.match(
+      (await cli(['send', 'recorder', 'signal.detected', '--same', '--url', url])).stdout,
+      /"duplicate":true/,
+    );
   });
 
   it('--tamper sends a forged copy and reports the 401', async function () {
@@ -92,20 +125,36 @@ describe('the demo (npm start) and the test-event sender', function () {
   });
 
   it('a wrong secret is a 401 and the command says what to fix', async function () {
-    const result = await cli(['send', 'salesmagic', '--secret', 'whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==', '--url', `${demo.url}/webhooks/salesmagic`]);
+    const result = await cli([
+      'send',
+      'salesmagic',
+      '--secret',
+      'whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==',
+      '--url',
+      `${demo.url}/webhooks/salesmagic`,
+    ]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /SALESMAGIC_SECRET/);
     assert.equal((await cli(['send', 'nosuch'])).code, 2);
   });
 
-  it('the dialog\'s Send test event posts a signed example to the deployed node and shows the answer', async function () {
-    const post = (body) => fetch(`${demo.url}/sales-webhook-in/demo-in-callcall/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  it("the dialog's Send test event posts a signed example to the deployed node and shows the answer", async function () {
+    const post = (body) =>
+      fetch(`${demo.url}/sales-webhook-in/demo-in-callcall/send-test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const ok = await (await post({ eventType: 'customer.qualified' })).json();
     assert.equal(ok.status, 200, JSON.stringify(ok));
     assert.equal(ok.body, '{"received":true}');
     const forged = await (await post({ eventType: 'customer.qualified', tamper: true })).json();
     assert.equal(forged.status, 401);
-    const missing = await fetch(`${demo.url}/sales-webhook-in/not-deployed/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const missing = await fetch(`${demo.url}/sales-webhook-in/not-deployed/send-test`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(missing.status, 404);
     assert.match((await missing.json()).error, /Deploy this node first/);
     assert.ok(!JSON.stringify(ok).includes('dev-callcall-secret'));

@@ -16,22 +16,128 @@ describe('the dialogs in the editor', function () {
     nodeRed = await startNodeRed({ settings: 'module.exports = { editorTheme: { tours: false } };' });
     await nodeRed.deploy([
       { id: 'tab', type: 'tab', label: 'leads' },
-      { id: 'src', type: 'sales-webhook-source', name: 'SaleAssist account', provider: 'saleassist', headerName: 'x-webhook-token', tolerance: 300, credentials: { token: 'editor-test-token-7f3a' } },
-      { id: 'in', type: 'sales-webhook in', z: 'tab', x: 120, y: 100, url: '/webhooks/saleassist', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore: '', version: 1, wires: [['mapper'], []] },
-      { id: 'mapper', type: 'sales-lead-map', z: 'tab', x: 300, y: 100, name: '', preset: 'custom', mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }], property: 'payload', split: false, splitPath: '', version: 1, wires: [[], []] },
+      {
+        id: 'src',
+        type: 'sales-webhook-source',
+        name: 'SaleAssist account',
+        provider: 'saleassist',
+        headerName: 'x-webhook-token',
+        tolerance: 300,
+        credentials: { token: 'editor-test-token-7f3a' },
+      },
+      {
+        id: 'in',
+        type: 'sales-webhook in',
+        z: 'tab',
+        x: 120,
+        y: 100,
+        url: '/webhooks/saleassist',
+        source: 'src',
+        maxBytes: 1048576,
+        dedupe: true,
+        dedupeHours: 24,
+        dedupeLimit: 50000,
+        dedupeStore: '',
+        version: 1,
+        wires: [['mapper'], []],
+      },
+      {
+        id: 'mapper',
+        type: 'sales-lead-map',
+        z: 'tab',
+        x: 300,
+        y: 100,
+        name: '',
+        preset: 'custom',
+        mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }],
+        property: 'payload',
+        split: false,
+        splitPath: '',
+        version: 1,
+        wires: [[], []],
+      },
       // The demo's shape: sales webhook in → switch (by event type) → lead map that follows its preset (no rows).
-      { id: 'in2', type: 'sales-webhook in', z: 'tab', x: 120, y: 200, url: '/webhooks/saleassist-2', source: 'src', wires: [['route'], []] },
-      { id: 'route', type: 'switch', z: 'tab', x: 300, y: 200, property: 'topic', propertyType: 'msg', rules: [{ t: 'eq', v: 'widget_new_conversation', vt: 'str' }, { t: 'else' }], checkall: 'true', repair: false, outputs: 2, wires: [['follower'], ['linkOut']] },
-      { id: 'follower', type: 'sales-lead-map', z: 'tab', x: 500, y: 200, preset: 'saleassist:widget_new_conversation', mappings: [], property: 'payload', split: false, splitPath: '', version: 1, wires: [[], []] },
+      {
+        id: 'in2',
+        type: 'sales-webhook in',
+        z: 'tab',
+        x: 120,
+        y: 200,
+        url: '/webhooks/saleassist-2',
+        source: 'src',
+        wires: [['route'], []],
+      },
+      {
+        id: 'route',
+        type: 'switch',
+        z: 'tab',
+        x: 300,
+        y: 200,
+        property: 'topic',
+        propertyType: 'msg',
+        rules: [{ t: 'eq', v: 'widget_new_conversation', vt: 'str' }, { t: 'else' }],
+        checkall: 'true',
+        repair: false,
+        outputs: 2,
+        wires: [['follower'], ['linkOut']],
+      },
+      {
+        id: 'follower',
+        type: 'sales-lead-map',
+        z: 'tab',
+        x: 500,
+        y: 200,
+        preset: 'saleassist:widget_new_conversation',
+        mappings: [],
+        property: 'payload',
+        split: false,
+        splitPath: '',
+        version: 1,
+        wires: [[], []],
+      },
       // …and through link nodes, onto another tab.
       { id: 'linkOut', type: 'link out', z: 'tab', x: 460, y: 260, mode: 'link', links: ['linkIn'] },
       { id: 'tab2', type: 'tab', label: 'elsewhere' },
       { id: 'linkIn', type: 'link in', z: 'tab2', x: 100, y: 100, links: ['linkOut'], wires: [['change']] },
-      { id: 'change', type: 'change', z: 'tab2', x: 260, y: 100, rules: [{ t: 'set', p: 'seen', pt: 'msg', to: 'true', tot: 'bool' }], wires: [['linked']] },
-      { id: 'linked', type: 'sales-lead-map', z: 'tab2', x: 440, y: 100, preset: 'custom', mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }], property: 'payload', version: 1, wires: [[], []] },
+      {
+        id: 'change',
+        type: 'change',
+        z: 'tab2',
+        x: 260,
+        y: 100,
+        rules: [{ t: 'set', p: 'seen', pt: 'msg', to: 'true', tot: 'bool' }],
+        wires: [['linked']],
+      },
+      {
+        id: 'linked',
+        type: 'sales-lead-map',
+        z: 'tab2',
+        x: 440,
+        y: 100,
+        preset: 'custom',
+        mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }],
+        property: 'payload',
+        version: 1,
+        wires: [[], []],
+      },
       // A CRM out saved before versions existed, with the field map as an object: its dialog must open on rows.
-      { id: 'acct', type: 'sales-crm-account', system: 'http', baseUrl: 'http://127.0.0.1:9', credentials: { token: 'editor-crm-token' } },
-      { id: 'oldCrm', type: 'sales-crm out', z: 'tab', x: 700, y: 300, account: 'acct', fieldMap: { Email: 'email', Name: 'fullName' }, wires: [[], []] },
+      {
+        id: 'acct',
+        type: 'sales-crm-account',
+        system: 'http',
+        baseUrl: 'http://127.0.0.1:9',
+        credentials: { token: 'editor-crm-token' },
+      },
+      {
+        id: 'oldCrm',
+        type: 'sales-crm out',
+        z: 'tab',
+        x: 700,
+        y: 300,
+        account: 'acct',
+        fieldMap: { Email: 'email', Name: 'fullName' },
+        wires: [[], []],
+      },
     ]);
     browser = await launchBrowser();
     const { page } = browser;
@@ -43,11 +149,14 @@ describe('the dialogs in the editor', function () {
   });
   const pageErrors = [];
   // A closing dialog stays in the page while it slides out; the next one's selectors must not find it.
-  const closedTrays = (page) => page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10000 });
+  const closedTrays = (page) =>
+    page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10000 });
   afterEach(async () => {
     if (!browser) return;
     // Leave no dialog open for the next test.
-    await browser.page.evaluate(() => { while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close(); });
+    await browser.page.evaluate(() => {
+      while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close();
+    });
     await closedTrays(browser.page);
     assert.deepEqual(pageErrors, []);
   });
@@ -62,32 +171,60 @@ describe('the dialogs in the editor', function () {
     // The palette offers the node under our category.
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="sales-lead-map"]', { timeout: 15000 });
     // Palette labels come from the locales.
-    assert.equal((await page.textContent('.red-ui-palette-node[data-palette-type="sales-lead-map"] .red-ui-palette-label')).replace(/\s+/g, ' ').trim(), 'lead map');
-    assert.equal((await page.textContent('.red-ui-palette-node[data-palette-type="sales-webhook in"] .red-ui-palette-label')).replace(/\s+/g, ' ').trim(), 'sales webhook');
+    assert.equal(
+      (await page.textContent('.red-ui-palette-node[data-palette-type="sales-lead-map"] .red-ui-palette-label'))
+        .replace(/\s+/g, ' ')
+        .trim(),
+      'lead map',
+    );
+    assert.equal(
+      (await page.textContent('.red-ui-palette-node[data-palette-type="sales-webhook in"] .red-ui-palette-label'))
+        .replace(/\s+/g, ' ')
+        .trim(),
+      'sales webhook',
+    );
 
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
-    await page.waitForSelector('#node-input-preset option[value="saleassist:widget_new_conversation"]', { state: 'attached', timeout: 15000 });
+    await page.waitForSelector('#node-input-preset option[value="saleassist:widget_new_conversation"]', {
+      state: 'attached',
+      timeout: 15000,
+    });
     await page.selectOption('#node-input-preset', 'saleassist:widget_new_conversation');
     // The preset fills the rows and, with an empty sample box, loads its example event.
-    await page.waitForFunction(() => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5);
-    await page.waitForFunction(() => document.querySelector('#sales-lead-map-preview').textContent.includes('prakashm@athenabpo.in'), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5,
+    );
+    await page.waitForFunction(
+      () => document.querySelector('#sales-lead-map-preview').textContent.includes('prakashm@athenabpo.in'),
+      null,
+      { timeout: 15000 },
+    );
     const preview = await page.textContent('#sales-lead-map-preview');
     assert.match(preview, /"email": "prakashm@athenabpo.in"/);
     assert.match(preview, /"fullName": "Prakash Mudhaliyar"/);
     assert.equal(await page.getAttribute('#sales-lead-map-mode', 'data-mode'), 'following');
 
     // Each row shows what it yields for the sample, beside it.
-    const valueOf = (field) => page.evaluate((f) => {
-      const row = [...document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row')].find((r) => r.querySelector('.sales-lead-map-field').value === f);
-      return row && row.querySelector('.sales-lead-map-value').textContent;
-    }, field);
-    await page.waitForFunction(() => [...document.querySelectorAll('.sales-lead-map-value')].some((v) => v.textContent === 'prakashm@athenabpo.in'));
+    const valueOf = (field) =>
+      page.evaluate((f) => {
+        const row = [...document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row')].find(
+          (r) => r.querySelector('.sales-lead-map-field').value === f,
+        );
+        return row && row.querySelector('.sales-lead-map-value').textContent;
+      }, field);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.sales-lead-map-value')].some((v) => v.textContent === 'prakashm@athenabpo.in'),
+    );
     assert.equal(await valueOf('email'), 'prakashm@athenabpo.in');
     assert.equal(await valueOf('fullName'), 'Prakash Mudhaliyar');
     // The rows take the height they need (no scroll bar inside the list) and there is one add button.
     const list = await page.evaluate(() => {
       const box = document.querySelector('#node-input-mapping-container').closest('.red-ui-editableList-container');
-      return { scroll: box.scrollHeight, client: box.clientHeight, addButtons: document.querySelectorAll('.red-ui-editableList-addButton').length };
+      return {
+        scroll: box.scrollHeight,
+        client: box.clientHeight,
+        addButtons: document.querySelectorAll('.red-ui-editableList-addButton').length,
+      };
     });
     assert.ok(list.scroll <= list.client + 1, `rows hidden behind a scroll bar: ${JSON.stringify(list)}`);
     assert.equal(list.addButtons, 1);
@@ -96,12 +233,22 @@ describe('the dialogs in the editor', function () {
     const rowsBefore = await page.locator('#node-input-mapping-container .sales-lead-map-row').count();
     await page.locator('#sales-lead-map-paths li', { hasText: 'payload.people_detail.device' }).first().click();
     assert.equal(await page.locator('#node-input-mapping-container .sales-lead-map-row').count(), rowsBefore + 1);
-    await page.waitForFunction(() => document.querySelector('#sales-lead-map-preview').textContent.includes('"device": "Mobile"'));
+    await page.waitForFunction(() =>
+      document.querySelector('#sales-lead-map-preview').textContent.includes('"device": "Mobile"'),
+    );
 
-    assert.equal(await page.getAttribute('#sales-lead-map-mode', 'data-mode'), 'copied', 'an added row makes the rows a copy');
+    assert.equal(
+      await page.getAttribute('#sales-lead-map-mode', 'data-mode'),
+      'copied',
+      'an added row makes the rows a copy',
+    );
 
     // A required row whose path finds nothing shows its reason in red in place of the value.
-    await page.locator('#node-input-mapping-container .sales-lead-map-row').first().locator('.sales-lead-map-path').fill('payload.people_detail.nowhere');
+    await page
+      .locator('#node-input-mapping-container .sales-lead-map-row')
+      .first()
+      .locator('.sales-lead-map-path')
+      .fill('payload.people_detail.nowhere');
     await page.waitForFunction(() => {
       const value = document.querySelector('#node-input-mapping-container .sales-lead-map-row .sales-lead-map-value');
       return value && value.classList.contains('sales-lead-map-value-error') && value.textContent.includes('required');
@@ -117,25 +264,51 @@ describe('the dialogs in the editor', function () {
   it('a lead map with a preset and no rows follows the preset, and Done keeps it following', async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('follower')));
-    await page.waitForFunction(() => document.querySelector('#sales-lead-map-mode')?.getAttribute('data-mode') === 'following' && document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 0, null, { timeout: 15000 });
-    const presetRows = await page.evaluate(() => fetch('sales-lead-map/presets').then((r) => r.json()).then((list) => list.find((p) => p.id === 'saleassist:widget_new_conversation').mappings.length));
-    assert.equal(await page.locator('#node-input-mapping-container .sales-lead-map-row').count(), presetRows, 'the preset\'s current rows are shown');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#sales-lead-map-mode')?.getAttribute('data-mode') === 'following' &&
+        document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 0,
+      null,
+      { timeout: 15000 },
+    );
+    const presetRows = await page.evaluate(() =>
+      fetch('sales-lead-map/presets')
+        .then((r) => r.json())
+        .then((list) => list.find((p) => p.id === 'saleassist:widget_new_conversation').mappings.length),
+    );
+    assert.equal(
+      await page.locator('#node-input-mapping-container .sales-lead-map-row').count(),
+      presetRows,
+      "the preset's current rows are shown",
+    );
     assert.match(await page.textContent('#sales-lead-map-mode'), /Following the preset/);
     await page.click('#node-dialog-ok');
     assert.deepEqual(await page.evaluate(() => RED.nodes.node('follower').mappings), []);
-    assert.equal(await page.evaluate(() => RED.nodes.node('follower').valid), true, 'no rows is valid while a preset is followed');
+    assert.equal(
+      await page.evaluate(() => RED.nodes.node('follower').valid),
+      true,
+      'no rows is valid while a preset is followed',
+    );
   });
 
   it('"Last delivery" finds the sales webhook in upstream through a switch, and through link nodes', async function () {
     const { page } = browser;
     const body = fs.readFileSync(require.resolve('../sample-events/saleassist/widget_new_conversation.json'));
-    const res = await fetch(`${nodeRed.url}/webhooks/saleassist-2`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-webhook-token': 'editor-test-token-7f3a' } });
+    const res = await fetch(`${nodeRed.url}/webhooks/saleassist-2`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-webhook-token': 'editor-test-token-7f3a' },
+    });
     assert.equal(res.status, 200);
     for (const id of ['follower', 'linked']) {
       await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
       await page.waitForSelector('#sales-lead-map-from-delivery');
       await page.click('#sales-lead-map-from-delivery');
-      await page.waitForFunction(() => document.querySelector('#sales-lead-map-sample').value.includes('prakashm@athenabpo.in'), null, { timeout: 15000 });
+      await page.waitForFunction(
+        () => document.querySelector('#sales-lead-map-sample').value.includes('prakashm@athenabpo.in'),
+        null,
+        { timeout: 15000 },
+      );
       assert.equal(await page.textContent('#sales-lead-map-sample-message'), '');
       await page.click('#node-dialog-cancel');
       await closedTrays(page);
@@ -144,32 +317,59 @@ describe('the dialogs in the editor', function () {
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
     await page.waitForSelector('#sales-lead-map-from-delivery');
     await page.click('#sales-lead-map-from-delivery');
-    await page.waitForFunction(() => /No delivery yet/.test(document.querySelector('#sales-lead-map-sample-message').textContent), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => /No delivery yet/.test(document.querySelector('#sales-lead-map-sample-message').textContent),
+      null,
+      { timeout: 15000 },
+    );
     await page.click('#node-dialog-cancel');
   });
 
   it('a sales-crm out saved with the old object field map opens on its rows and saves the current version', async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('oldCrm')));
-    await page.waitForFunction(() => document.querySelectorAll('#node-input-fieldMap-container .sales-crm-out-crm').length === 2, null, { timeout: 15000 });
-    assert.deepEqual(await page.$$eval('#node-input-fieldMap-container .sales-crm-out-crm', (inputs) => inputs.map((i) => i.value)), ['Email', 'Name']);
+    await page.waitForFunction(
+      () => document.querySelectorAll('#node-input-fieldMap-container .sales-crm-out-crm').length === 2,
+      null,
+      { timeout: 15000 },
+    );
+    assert.deepEqual(
+      await page.$$eval('#node-input-fieldMap-container .sales-crm-out-crm', (inputs) => inputs.map((i) => i.value)),
+      ['Email', 'Name'],
+    );
     await page.click('#node-dialog-ok');
-    const saved = await page.evaluate(() => ({ fieldMap: RED.nodes.node('oldCrm').fieldMap, version: RED.nodes.node('oldCrm').version }));
-    assert.deepEqual(saved, { fieldMap: [{ crmField: 'Email', leadField: 'email' }, { crmField: 'Name', leadField: 'fullName' }], version: 1 });
+    const saved = await page.evaluate(() => ({
+      fieldMap: RED.nodes.node('oldCrm').fieldMap,
+      version: RED.nodes.node('oldCrm').version,
+    }));
+    assert.deepEqual(saved, {
+      fieldMap: [
+        { crmField: 'Email', leadField: 'email' },
+        { crmField: 'Name', leadField: 'fullName' },
+      ],
+      version: 1,
+    });
   });
 
-  it('the source dialog shows the chosen provider\'s description and only the fields it needs', async function () {
+  it("the source dialog shows the chosen provider's description and only the fields it needs", async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.editConfig('', 'sales-webhook-source', 'src'));
-    await page.waitForSelector('#node-config-input-provider option[value="salesmagic"]', { state: 'attached', timeout: 15000 });
-    await page.waitForFunction(() => /custom header/.test(document.querySelector('#sales-webhook-source-description').textContent));
+    await page.waitForSelector('#node-config-input-provider option[value="salesmagic"]', {
+      state: 'attached',
+      timeout: 15000,
+    });
+    await page.waitForFunction(() =>
+      /custom header/.test(document.querySelector('#sales-webhook-source-description').textContent),
+    );
     const visible = (field) => page.isVisible(`#sales-webhook-source-row-${field}`);
     assert.equal(await visible('token'), true);
     assert.equal(await visible('headerName'), true);
     assert.equal(await visible('secret'), false);
     assert.equal(await visible('template'), false);
     await page.selectOption('#node-config-input-provider', 'salesmagic');
-    await page.waitForFunction(() => /Svix/.test(document.querySelector('#sales-webhook-source-description').textContent));
+    await page.waitForFunction(() =>
+      /Svix/.test(document.querySelector('#sales-webhook-source-description').textContent),
+    );
     assert.equal(await visible('secret'), true);
     assert.equal(await visible('previousSecret'), true);
     assert.equal(await visible('token'), false);
@@ -190,10 +390,18 @@ describe('the dialogs in the editor', function () {
     const expectWarning = async (url, pattern) => {
       await page.fill('#node-input-url', url);
       if (pattern) {
-        await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('#sales-webhook-in-url-warning').textContent), pattern.source, { timeout: 10000 });
+        await page.waitForFunction(
+          (re) => new RegExp(re).test(document.querySelector('#sales-webhook-in-url-warning').textContent),
+          pattern.source,
+          { timeout: 10000 },
+        );
         assert.ok(await page.locator('#sales-webhook-in-url-warning').isVisible(), url);
       } else {
-        await page.waitForFunction(() => getComputedStyle(document.querySelector('#sales-webhook-in-url-warning')).display === 'none', null, { timeout: 10000 });
+        await page.waitForFunction(
+          () => getComputedStyle(document.querySelector('#sales-webhook-in-url-warning')).display === 'none',
+          null,
+          { timeout: 10000 },
+        );
       }
     };
     await expectWarning('/flows', /would hide the Node-RED editor's own \/flows routes/);
@@ -207,13 +415,24 @@ describe('the dialogs in the editor', function () {
   it('Send test event posts a signed example to the deployed node and shows the answer', async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('in')));
-    await page.waitForSelector('#sales-webhook-in-test-event option[value="widget_new_conversation"]', { state: 'attached', timeout: 15000 });
+    await page.waitForSelector('#sales-webhook-in-test-event option[value="widget_new_conversation"]', {
+      state: 'attached',
+      timeout: 15000,
+    });
     await page.click('#sales-webhook-in-test-send');
-    await page.waitForFunction(() => /^200 /.test(document.querySelector('#sales-webhook-in-test-result').textContent), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => /^200 /.test(document.querySelector('#sales-webhook-in-test-result').textContent),
+      null,
+      { timeout: 15000 },
+    );
     assert.equal(await page.textContent('#sales-webhook-in-test-result'), '200 {"received":true}');
     await page.check('#sales-webhook-in-test-tamper');
     await page.click('#sales-webhook-in-test-send');
-    await page.waitForFunction(() => /^401 /.test(document.querySelector('#sales-webhook-in-test-result').textContent), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => /^401 /.test(document.querySelector('#sales-webhook-in-test-result').textContent),
+      null,
+      { timeout: 15000 },
+    );
     await page.click('#node-dialog-cancel');
   });
 
@@ -221,13 +440,15 @@ describe('the dialogs in the editor', function () {
     const { page } = browser;
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="sales-webhook settle"]', { timeout: 15000 });
     // The previous dialog's tray closes with an animation; until it is gone its inputs share the new one's ids.
-    await page.waitForFunction(() => document.querySelectorAll('#node-input-url').length === 0, null, { timeout: 15000 });
+    await page.waitForFunction(() => document.querySelectorAll('#node-input-url').length === 0, null, {
+      timeout: 15000,
+    });
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('in')));
     await page.waitForSelector('#node-input-inbox', { timeout: 15000 });
     assert.equal(await page.isChecked('#node-input-inbox'), true);
     assert.equal(await page.isVisible('#node-input-leaseMinutes'), true);
     assert.equal(await page.isVisible('#node-input-maxAttempts'), true);
-    assert.equal(await page.isVisible('#node-input-dedupeHours'), true, 'the window is the inbox\'s duplicate window');
+    assert.equal(await page.isVisible('#node-input-dedupeHours'), true, "the window is the inbox's duplicate window");
     assert.equal(await page.isVisible('#node-input-dedupeLimit'), false);
     assert.equal(await page.isVisible('#node-input-dedupeStore'), false);
     await page.uncheck('#node-input-inbox');

@@ -25,15 +25,34 @@ describe('every documented event through a live node', function () {
     it(`${provider}: each fixture is accepted, typed and validated`, async function () {
       const profile = getProvider(provider);
       const documented = Object.keys(profile.events);
-      const fixtureTypes = fs.readdirSync(path.join(send.fixturesDir, provider)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
-      assert.deepEqual(fixtureTypes.filter((t) => documented.includes(t)).sort(), [...documented].sort(), 'a fixture for every documented event');
-      running = await loadFlow([webhookInNode, sourceNode], [
-        { id: 'src', type: 'sales-webhook-source', provider },
-        { id: 'in', type: 'sales-webhook in', url: `/webhooks/${provider}`, source: 'src', wires: [['accepted'], ['rejected']] },
-        { id: 'accepted', type: 'helper' },
-        { id: 'rejected', type: 'helper' },
-      ], { src: credentials });
-      helper.getNode('rejected').on('input', (msg) => assert.fail(`rejected: ${JSON.stringify(msg.payload.issues ?? msg.payload.reason)}`));
+      const fixtureTypes = fs
+        .readdirSync(path.join(send.fixturesDir, provider))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -5));
+      assert.deepEqual(
+        fixtureTypes.filter((t) => documented.includes(t)).sort(),
+        [...documented].sort(),
+        'a fixture for every documented event',
+      );
+      running = await loadFlow(
+        [webhookInNode, sourceNode],
+        [
+          { id: 'src', type: 'sales-webhook-source', provider },
+          {
+            id: 'in',
+            type: 'sales-webhook in',
+            url: `/webhooks/${provider}`,
+            source: 'src',
+            wires: [['accepted'], ['rejected']],
+          },
+          { id: 'accepted', type: 'helper' },
+          { id: 'rejected', type: 'helper' },
+        ],
+        { src: credentials },
+      );
+      helper
+        .getNode('rejected')
+        .on('input', (msg) => assert.fail(`rejected: ${JSON.stringify(msg.payload.issues ?? msg.payload.reason)}`));
       for (const eventType of documented) {
         const body = send.fixture(provider, eventType);
         const event = JSON.parse(body);
@@ -49,11 +68,20 @@ describe('every documented event through a live node', function () {
         assert.equal(msg.webhook.known, true, eventType);
         assert.equal(msg.webhook.verified, true);
         const envelope = profile.envelope;
-        if (envelope.idPath) assert.equal(msg.webhook.eventId, envelope.idPath.split('.').reduce((o, k) => o?.[k], event), `${eventType} id`);
+        if (envelope.idPath)
+          assert.equal(
+            msg.webhook.eventId,
+            envelope.idPath.split('.').reduce((o, k) => o?.[k], event),
+            `${eventType} id`,
+          );
         if (envelope.occurredAtPath) {
           const sent = envelope.occurredAtPath.split('.').reduce((o, k) => o?.[k], event);
           // Text times pass as sent; epoch numbers become ISO 8601.
-          assert.equal(msg.webhook.occurredAt, typeof sent === 'number' ? new Date(sent).toISOString() : sent, `${eventType} time`);
+          assert.equal(
+            msg.webhook.occurredAt,
+            typeof sent === 'number' ? new Date(sent).toISOString() : sent,
+            `${eventType} time`,
+          );
         }
       }
     });

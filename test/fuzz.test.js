@@ -14,11 +14,18 @@ const { createVerifier, authenticationHeaders, WebhookVerificationError } = requ
 const DOCUMENTED_STATUSES = new Set([200, 400, 401, 405, 408, 413, 415, 503]);
 const CREDENTIALS = { secret: send.SECRETS.svix, token: send.SECRETS.token };
 // Stripe-style and HMAC sources take any secret text; Svix-style ones need the whsec_ form.
-const credentialsFor = (profile) => (profile.verification.kind === 'standard-webhooks' ? CREDENTIALS : { secret: send.SECRETS.hmac, token: send.SECRETS.token });
+const credentialsFor = (profile) =>
+  profile.verification.kind === 'standard-webhooks'
+    ? CREDENTIALS
+    : { secret: send.SECRETS.hmac, token: send.SECRETS.token };
 
 function processorFor(profile) {
   const options = buildVerifierOptions(profile, { provider: profile.id }, credentialsFor(profile));
-  return { profile, verifier: createVerifier(options), redaction: receiveRedaction(authenticationHeaders(options.scheme), [options.secrets[0]]) };
+  return {
+    profile,
+    verifier: createVerifier(options),
+    redaction: receiveRedaction(authenticationHeaders(options.scheme), [options.secrets[0]]),
+  };
 }
 
 const headerName = fc.stringMatching(/^[a-z][a-z0-9-]{0,24}$/);
@@ -26,34 +33,58 @@ const headerText = fc.stringMatching(/^[\x20-\x7e]{0,80}$/);
 
 /** Headers a sender might send: the scheme's own names with garbage, and anything else. */
 function headersFor(names) {
-  const known = fc.dictionary(fc.constantFrom(...names), fc.oneof(headerText, fc.array(headerText, { maxLength: 3 })), { maxKeys: names.length });
+  const known = fc.dictionary(fc.constantFrom(...names), fc.oneof(headerText, fc.array(headerText, { maxLength: 3 })), {
+    maxKeys: names.length,
+  });
   return fc.tuple(known, fc.dictionary(headerName, headerText, { maxKeys: 5 })).map(([a, b]) => ({ ...b, ...a }));
 }
 
-const SCHEME_HEADERS = ['svix-id', 'svix-timestamp', 'svix-signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'stripe-signature',
-  'x-hub-signature-256', 'x-webhook-signature', 'x-callcall-signature', 'x-callcall-timestamp', 'x-signature', 'x-webhook-token', 'x-github-delivery', 'x-github-event'];
-const body = fc.oneof(fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)), fc.json().map((j) => Buffer.from(j)));
+const SCHEME_HEADERS = [
+  'svix-id',
+  'svix-timestamp',
+  'svix-signature',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'stripe-signature',
+  'x-hub-signature-256',
+  'x-webhook-signature',
+  'x-callcall-signature',
+  'x-callcall-timestamp',
+  'x-signature',
+  'x-webhook-token',
+  'x-github-delivery',
+  'x-github-event',
+];
+const body = fc.oneof(
+  fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
+  fc.json().map((j) => Buffer.from(j)),
+);
 
 describe('fuzz: verifiers and delivery processing', function () {
   for (const profile of listProviders()) {
     it(`${profile.id}: arbitrary bytes and headers are rejected (or, unverified only, accepted), never thrown`, function () {
       const processor = processorFor(profile);
-      fc.assert(fc.property(body, headersFor(SCHEME_HEADERS), (rawBody, headers) => {
-        let verified = false;
-        try {
-          processor.verifier({ rawBody, headers });
-          verified = true;
-        } catch (err) {
-          assert.ok(err instanceof WebhookVerificationError, `${profile.id} threw ${err}`);
-        }
-        assert.ok(!verified || profile.verification.kind === 'none', 'an unsigned delivery verified');
-        const outcome = processDelivery(processor, { rawBody, headers }, new Date());
-        if (profile.verification.kind !== 'none') assert.equal(outcome.kind, 'rejected');
-        if (outcome.kind === 'rejected') assert.ok([400, 401].includes(outcome.statusCode));
-        for (const name of authenticationHeaders(processor.profile.verification)) {
-          if (headers[name] !== undefined) assert.equal(outcome.headers?.[name] ?? outcome.meta?.headers[name], '[redacted]');
-        }
-      }), { numRuns: 150 });
+      fc.assert(
+        fc.property(body, headersFor(SCHEME_HEADERS), (rawBody, headers) => {
+          let verified = false;
+          try {
+            processor.verifier({ rawBody, headers });
+            verified = true;
+          } catch (err) {
+            assert.ok(err instanceof WebhookVerificationError, `${profile.id} threw ${err}`);
+          }
+          assert.ok(!verified || profile.verification.kind === 'none', 'an unsigned delivery verified');
+          const outcome = processDelivery(processor, { rawBody, headers }, new Date());
+          if (profile.verification.kind !== 'none') assert.equal(outcome.kind, 'rejected');
+          if (outcome.kind === 'rejected') assert.ok([400, 401].includes(outcome.statusCode));
+          for (const name of authenticationHeaders(processor.profile.verification)) {
+            if (headers[name] !== undefined)
+              assert.equal(outcome.headers?.[name] ?? outcome.meta?.headers[name], '[redacted]');
+          }
+        }),
+        { numRuns: 150 },
+      );
     });
   }
 });
@@ -78,7 +109,13 @@ describe('fuzz: the body reader over real HTTP', function () {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${server.address().port}/`;
   });
-  after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+  after(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  );
 
   function request({ method, contentType, headers, bytes, chunked }) {
     return new Promise((resolve, reject) => {
@@ -95,25 +132,49 @@ describe('fuzz: the body reader over real HTTP', function () {
   }
 
   it('answers every request with a documented status and emits nothing unverified; a signed one still gets in', async function () {
-    await fc.assert(fc.asyncProperty(
-      fc.record({
-        method: fc.constantFrom('POST', 'POST', 'POST', 'PUT', 'GET', 'DELETE', 'PATCH'),
-        contentType: fc.option(fc.oneof(fc.constantFrom('application/json', 'application/json; charset=UTF-8', 'application/cloudevents+json', 'text/plain'), headerText), { nil: undefined }),
-        headers: headersFor(SCHEME_HEADERS.slice(0, 6)),
-        bytes: fc.uint8Array({ maxLength: 700 }).map((b) => Buffer.from(b)),
-        chunked: fc.boolean(),
-      }),
-      async (input) => {
-        const status = await request(input);
-        assert.ok(DOCUMENTED_STATUSES.has(status), `undocumented status ${status}`);
-        assert.ok(status !== 200, 'nothing unsigned is acknowledged as received');
-      },
-    ), { numRuns: 120 });
-    assert.deepEqual(outcomes.filter((o) => o.kind !== 'rejected'), [], 'nothing unverified was emitted');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          method: fc.constantFrom('POST', 'POST', 'POST', 'PUT', 'GET', 'DELETE', 'PATCH'),
+          contentType: fc.option(
+            fc.oneof(
+              fc.constantFrom(
+                'application/json',
+                'application/json; charset=UTF-8',
+                'application/cloudevents+json',
+                'text/plain',
+              ),
+              headerText,
+            ),
+            { nil: undefined },
+          ),
+          headers: headersFor(SCHEME_HEADERS.slice(0, 6)),
+          bytes: fc.uint8Array({ maxLength: 700 }).map((b) => Buffer.from(b)),
+          chunked: fc.boolean(),
+        }),
+        async (input) => {
+          const status = await request(input);
+          assert.ok(DOCUMENTED_STATUSES.has(status), `undocumented status ${status}`);
+          assert.ok(status !== 200, 'nothing unsigned is acknowledged as received');
+        },
+      ),
+      { numRuns: 120 },
+    );
+    assert.deepEqual(
+      outcomes.filter((o) => o.kind !== 'rejected'),
+      [],
+      'nothing unverified was emitted',
+    );
     assert.equal(pendingBodyBytes(), 0, 'every body gave its memory back');
     // The control: the same reader lets a genuinely signed delivery through, so the property above could fail.
     const signed = Buffer.from('{"type":"user.created","data":{"id":"u_1"}}');
-    const status = await request({ method: 'POST', contentType: 'application/json', headers: send.svixHeaders(signed), bytes: signed, chunked: true });
+    const status = await request({
+      method: 'POST',
+      contentType: 'application/json',
+      headers: send.svixHeaders(signed),
+      bytes: signed,
+      chunked: true,
+    });
     assert.equal(status, 200);
     assert.ok(outcomes.some((o) => o.kind === 'accepted' || o.kind === 'invalid'));
   });

@@ -20,17 +20,71 @@ const readLines = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8')
 function statusAndOutputs(dir) {
   return [
     { id: 'watch-statuses', type: 'status', z: 'tab', scope: null, wires: [['status-format']] },
-    { id: 'status-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'status.source.id & " " & $string(status.fill) & " " & $string(status.text)', tot: 'jsonata' }], wires: [['status-file']] },
-    { id: 'status-file', type: 'file', z: 'tab', filename: path.join(dir, 'status.txt'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
-    { id: 'out-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(topic) & " " & $string(payload.statusCode)', tot: 'jsonata' }], wires: [['out-file']] },
-    { id: 'out-file', type: 'file', z: 'tab', filename: path.join(dir, 'out.txt'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [[]] },
+    {
+      id: 'status-format',
+      type: 'change',
+      z: 'tab',
+      rules: [
+        {
+          t: 'set',
+          p: 'payload',
+          pt: 'msg',
+          to: 'status.source.id & " " & $string(status.fill) & " " & $string(status.text)',
+          tot: 'jsonata',
+        },
+      ],
+      wires: [['status-file']],
+    },
+    {
+      id: 'status-file',
+      type: 'file',
+      z: 'tab',
+      filename: path.join(dir, 'status.txt'),
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: [[]],
+    },
+    {
+      id: 'out-format',
+      type: 'change',
+      z: 'tab',
+      rules: [
+        { t: 'set', p: 'payload', pt: 'msg', to: '$string(topic) & " " & $string(payload.statusCode)', tot: 'jsonata' },
+      ],
+      wires: [['out-file']],
+    },
+    {
+      id: 'out-file',
+      type: 'file',
+      z: 'tab',
+      filename: path.join(dir, 'out.txt'),
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: [[]],
+    },
   ];
 }
 
 const tab = { id: 'tab', type: 'tab', label: 'hardening' };
 // The status node must exist before the nodes it watches: a status set while a node is created reaches only status nodes created earlier.
 const tokenSource = { id: 'src', type: 'sales-webhook-source', provider: 'saleassist', credentials: { token: TOKEN } };
-const webhookNode = (id, url, extra = {}) => ({ id, type: 'sales-webhook in', z: 'tab', url, source: 'src', maxBytes: 1048576, dedupe: false, wires: [['out-format'], ['out-format']], ...extra });
+const webhookNode = (id, url, extra = {}) => ({
+  id,
+  type: 'sales-webhook in',
+  z: 'tab',
+  url,
+  source: 'src',
+  maxBytes: 1048576,
+  dedupe: false,
+  wires: [['out-format'], ['out-format']],
+  ...extra,
+});
 
 /** Declares `declared` bytes, sends `sent` of them and stalls. Returns { done: Promise<{status, body, error}>, req }. */
 function partialPost(url, { declared, sent, headers = JSON_TOKEN_HEADERS }) {
@@ -39,11 +93,16 @@ function partialPost(url, { declared, sent, headers = JSON_TOKEN_HEADERS }) {
     const result = { status: undefined, body: '', error: undefined };
     req.on('response', (res) => {
       result.status = res.statusCode;
-      res.on('data', (c) => { result.body += c; });
+      res.on('data', (c) => {
+        result.body += c;
+      });
       res.on('end', () => resolve(result));
       res.on('error', () => resolve(result));
     });
-    req.on('error', (err) => { result.error = err.code; resolve(result); });
+    req.on('error', (err) => {
+      result.error = err.code;
+      resolve(result);
+    });
   });
   req.write(Buffer.alloc(sent, 0x20));
   return { done, req };
@@ -65,13 +124,19 @@ function endlessBody(port, { method, contentType, waitMs = 15000 }) {
       resolve({ statusLine: answer.split('\r\n')[0], serverClosed });
     };
     const timer = setTimeout(() => finish(false), waitMs);
-    socket.on('data', (d) => { answer += d; });
+    socket.on('data', (d) => {
+      answer += d;
+    });
     socket.on('end', () => finish(true));
     socket.on('error', () => finish(true));
     socket.on('close', () => finish(true));
-    socket.write(`${method} /webhooks/stall HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${contentType}\r\nX-Webhook-Token: ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`);
+    socket.write(
+      `${method} /webhooks/stall HTTP/1.1\r\nHost: localhost\r\nContent-Type: ${contentType}\r\nX-Webhook-Token: ${TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
     const chunk = `10000\r\n${' '.repeat(0x10000)}\r\n`;
-    writer = setInterval(() => { if (!socket.destroyed) socket.write(chunk); }, 5);
+    writer = setInterval(() => {
+      if (!socket.destroyed) socket.write(chunk);
+    }, 5);
   });
 }
 
@@ -89,13 +154,22 @@ describe('issue 10 in a real Node-RED with default settings', function () {
 
   describe('defect 6: a body declared too large gets a 413 the sender can read', function () {
     before(async () => {
-      await nodeRed.deploy([tab, ...statusAndOutputs(nodeRed.userDir), tokenSource, webhookNode('in', '/webhooks/big')]);
+      await nodeRed.deploy([
+        tab,
+        ...statusAndOutputs(nodeRed.userDir),
+        tokenSource,
+        webhookNode('in', '/webhooks/big'),
+      ]);
     });
     // 4 MiB: past what loopback socket buffers absorb, so a server that closes early shows as a reset.
     const big = Buffer.alloc(4 * 1024 * 1024, 0x20);
 
     it('undici fetch reads the 413 instead of a network error', async function () {
-      const res = await undici.fetch(`${nodeRed.url}/webhooks/big`, { method: 'POST', body: big, headers: JSON_TOKEN_HEADERS });
+      const res = await undici.fetch(`${nodeRed.url}/webhooks/big`, {
+        method: 'POST',
+        body: big,
+        headers: JSON_TOKEN_HEADERS,
+      });
       assert.equal(res.status, 413);
       assert.match((await res.json()).error, /larger than 1048576 bytes/);
     });
@@ -104,10 +178,14 @@ describe('issue 10 in a real Node-RED with default settings', function () {
       const declared = await postRaw(`${nodeRed.url}/webhooks/big`, { body: big, headers: JSON_TOKEN_HEADERS });
       assert.equal(declared.status, 413);
       const chunked = await new Promise((resolve, reject) => {
-        const req = http.request(`${nodeRed.url}/webhooks/big`, { method: 'POST', headers: JSON_TOKEN_HEADERS }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        });
+        const req = http.request(
+          `${nodeRed.url}/webhooks/big`,
+          { method: 'POST', headers: JSON_TOKEN_HEADERS },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          },
+        );
         req.on('error', reject);
         for (let i = 0; i < 64; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
         req.end();
@@ -119,14 +197,18 @@ describe('issue 10 in a real Node-RED with default settings', function () {
   describe('defect 7: bodies that stall, and refused requests with endless bodies', function () {
     before(async () => {
       await nodeRed.deploy([
-        tab, ...statusAndOutputs(nodeRed.userDir), tokenSource,
+        tab,
+        ...statusAndOutputs(nodeRed.userDir),
+        tokenSource,
         webhookNode('in', '/webhooks/stall', { bodyTimeout: 1 }),
         webhookNode('in-patient', '/webhooks/patient', { bodyTimeout: 60 }),
       ]);
     });
 
     it('a body that stops arriving gets 408 and its socket closed', async function () {
-      const stalled = Array.from({ length: 20 }, () => partialPost(`${nodeRed.url}/webhooks/stall`, { declared: 1048576, sent: 900 * 1024 }));
+      const stalled = Array.from({ length: 20 }, () =>
+        partialPost(`${nodeRed.url}/webhooks/stall`, { declared: 1048576, sent: 900 * 1024 }),
+      );
       for (const result of await Promise.all(stalled.map((s) => s.done))) {
         assert.equal(result.status, 408, JSON.stringify(result));
         assert.match(result.body, /did not arrive in time/);
@@ -134,16 +216,28 @@ describe('issue 10 in a real Node-RED with default settings', function () {
     });
 
     it('unfinished bodies beyond the process-wide cap get 503 with Retry-After', async function () {
-      const requests = Array.from({ length: 80 }, () => partialPost(`${nodeRed.url}/webhooks/patient`, { declared: 1048576, sent: 1000 * 1024 }));
+      const requests = Array.from({ length: 80 }, () =>
+        partialPost(`${nodeRed.url}/webhooks/patient`, { declared: 1048576, sent: 1000 * 1024 }),
+      );
       const answered = [];
-      requests.forEach((r, i) => r.done.then((result) => { answered[i] = result; }));
+      requests.forEach((r, i) =>
+        r.done.then((result) => {
+          answered[i] = result;
+        }),
+      );
       try {
         // 64 MiB of them are held (their senders stall, the body time is 60 s); the rest are refused at once.
         await waitFor(() => answered.filter((r) => r?.status === 503).length >= 10, 20000, 50);
         await new Promise((resolve) => setTimeout(resolve, 300));
         const statuses = requests.map((_, i) => answered[i]?.status ?? null);
-        assert.ok(statuses.filter((s) => s === null).length >= 60, `the bodies under the cap are still being read: ${statuses}`);
-        assert.ok(statuses.every((s) => s === null || s === 503), JSON.stringify(statuses));
+        assert.ok(
+          statuses.filter((s) => s === null).length >= 60,
+          `the bodies under the cap are still being read: ${statuses}`,
+        );
+        assert.ok(
+          statuses.every((s) => s === null || s === 503),
+          JSON.stringify(statuses),
+        );
         assert.ok(answered.filter(Boolean).every((r) => /retry later/.test(r.body)));
       } finally {
         for (const r of requests) r.req.destroy();
@@ -167,7 +261,11 @@ describe('issue 10 in a real Node-RED with default settings', function () {
     const before = nodeRed.logs().split('Started modified nodes').length;
     const res = await fetch(`${nodeRed.url}/flows`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'nodes', 'Node-RED-API-Version': 'v1' },
+      headers: {
+        'content-type': 'application/json',
+        'Node-RED-Deployment-Type': 'nodes',
+        'Node-RED-API-Version': 'v1',
+      },
       body: JSON.stringify(flow),
     });
     assert.ok(res.ok, `deploy failed: ${res.status}`);
@@ -188,12 +286,19 @@ describe('issue 10 in a real Node-RED with default settings', function () {
         }
       });
       socket.on('error', reject);
-      setTimeout(() => { socket.close(); resolve(latest); }, 300);
+      setTimeout(() => {
+        socket.close();
+        resolve(latest);
+      }, 300);
     });
   }
   let statuses = {};
   const lastStatus = (id) => statuses[id];
-  const waitForStatus = (predicate) => waitFor(async () => { statuses = await editorStatuses(); return predicate(); });
+  const waitForStatus = (predicate) =>
+    waitFor(async () => {
+      statuses = await editorStatuses();
+      return predicate();
+    });
 
   describe('defects 1, 2 and 10: routes next to the editor', function () {
     const SHADOWING = {
@@ -209,14 +314,17 @@ describe('issue 10 in a real Node-RED with default settings', function () {
 
     it('a path that would hide an admin route is refused at deploy with a red status; the editor keeps working, also after a restart', async function () {
       const flow = [
-        tab, ...statusAndOutputs(nodeRed.userDir), tokenSource,
+        tab,
+        ...statusAndOutputs(nodeRed.userDir),
+        tokenSource,
         { id: 'an-inject', type: 'inject', z: 'tab', repeat: '', once: false, wires: [[]] },
         ...Object.entries(SHADOWING).map(([id, url]) => webhookNode(id, url)),
         webhookNode('fine', '/webhooks/fine'),
       ];
       await nodeRed.deploy(flow);
       await waitForStatus(() => Object.keys(SHADOWING).every((id) => lastStatus(id)));
-      for (const id of Object.keys(SHADOWING)) assert.match(lastStatus(id), new RegExp(`^${id} red .*would hide the Node-RED editor's own`), id);
+      for (const id of Object.keys(SHADOWING))
+        assert.match(lastStatus(id), new RegExp(`^${id} red .*would hide the Node-RED editor's own`), id);
       assert.match(nodeRed.logs(), /\/flows would hide the Node-RED editor's own \/flows routes/);
 
       const checkEditor = async () => {
@@ -230,7 +338,11 @@ describe('issue 10 in a real Node-RED with default settings', function () {
           const res = await fetch(`${nodeRed.url}${adminPath}`, { headers: { accept: 'application/json' } });
           assert.equal(res.status, 200, adminPath);
         }
-        const inject = await fetch(`${nodeRed.url}/inject/an-inject`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        const inject = await fetch(`${nodeRed.url}/inject/an-inject`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
         assert.equal(inject.status, 200);
       };
       await checkEditor();
@@ -243,7 +355,13 @@ describe('issue 10 in a real Node-RED with default settings', function () {
     });
 
     it('a URL Express cannot compile is refused before anything is registered, and leaves no ghost route', async function () {
-      await nodeRed.deploy([tab, ...statusAndOutputs(nodeRed.userDir), tokenSource, webhookNode('bad', '/bad('), webhookNode('pattern', '/hooks/:tenant')]);
+      await nodeRed.deploy([
+        tab,
+        ...statusAndOutputs(nodeRed.userDir),
+        tokenSource,
+        webhookNode('bad', '/bad('),
+        webhookNode('pattern', '/hooks/:tenant'),
+      ]);
       await waitForStatus(() => lastStatus('bad') && lastStatus('pattern'));
       assert.match(lastStatus('bad'), /^bad red \/bad\( is not a plain URL path/);
       assert.match(lastStatus('pattern'), /^pattern red \/hooks\/:tenant is not a plain URL path/);
@@ -258,19 +376,33 @@ describe('issue 10 in a real Node-RED with default settings', function () {
       fs.rmSync(path.join(nodeRed.userDir, 'out.txt'), { force: true });
       const second = { ...webhookNode('second', '/webhooks/shared'), wires: [['second-format'], ['second-format']] };
       const secondOutput = [
-        { id: 'second-format', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'second', tot: 'str' }], wires: [['out-file']] },
+        {
+          id: 'second-format',
+          type: 'change',
+          z: 'tab',
+          rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'second', tot: 'str' }],
+          wires: [['out-file']],
+        },
       ];
       const common = [tab, ...statusAndOutputs(nodeRed.userDir), tokenSource, second, ...secondOutput];
       await nodeRed.deploy([webhookNode('first', '/webhooks/shared'), ...common]);
       await waitForStatus(() => lastStatus('second'));
       assert.match(lastStatus('second'), /^second red .*already listens on \/webhooks\/shared/);
       const body = Buffer.from('{"event_type":"x"}');
-      assert.equal((await postRaw(`${nodeRed.url}/webhooks/shared`, { body, headers: JSON_TOKEN_HEADERS })).status, 200);
+      assert.equal(
+        (await postRaw(`${nodeRed.url}/webhooks/shared`, { body, headers: JSON_TOKEN_HEADERS })).status,
+        200,
+      );
 
       await deployChangedNodes(common);
-      await waitForStatus(() => /^second green /.test(lastStatus('second'))).catch(() => assert.fail(`${lastStatus('second')}\n${nodeRed.logs().slice(-2000)}`));
+      await waitForStatus(() => /^second green /.test(lastStatus('second'))).catch(() =>
+        assert.fail(`${lastStatus('second')}\n${nodeRed.logs().slice(-2000)}`),
+      );
       assert.match(lastStatus('second'), /listening on \/webhooks\/shared/);
-      const after = await postRaw(`${nodeRed.url}/webhooks/shared`, { body: Buffer.from('{"event_type":"y"}'), headers: JSON_TOKEN_HEADERS });
+      const after = await postRaw(`${nodeRed.url}/webhooks/shared`, {
+        body: Buffer.from('{"event_type":"y"}'),
+        headers: JSON_TOKEN_HEADERS,
+      });
       assert.equal(after.status, 200, after.body);
       await waitFor(() => readLines(path.join(nodeRed.userDir, 'out.txt')).includes('second'));
     });
@@ -292,8 +424,25 @@ describe('defect 11: Send test event posts where the runtime listens', function 
 
   it('over HTTPS on ::1 only', async function () {
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'nr-sales-webhooks-tls-'));
-    require('node:child_process').execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    require('node:child_process').execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     // The test's own fetch must accept the self-signed certificate too.
     previousDispatcher = undici.getGlobalDispatcher();
     undici.setGlobalDispatcher(new undici.Agent({ connect: { rejectUnauthorized: false } }));
@@ -307,13 +456,22 @@ describe('defect 11: Send test event posts where the runtime listens', function 
       { id: 'src', type: 'sales-webhook-source', provider: 'salesmagic', credentials: { secret: send.SECRETS.svix } },
       { id: 'in', type: 'sales-webhook in', z: 'tab', url: '/webhooks/salesmagic', source: 'src', wires: [[], []] },
     ]);
-    const res = await fetch(`${nodeRed.url}/sales-webhook-in/in/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${nodeRed.url}/sales-webhook-in/in/send-test`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const answer = await res.json();
     assert.equal(res.status, 200, JSON.stringify(answer));
     assert.equal(answer.status, 200, JSON.stringify(answer));
     assert.match(answer.url, /^https:\/\/\[::1\]:\d+\/webhooks\/salesmagic$/);
-    const forged = await (await fetch(`${nodeRed.url}/sales-webhook-in/in/send-test`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tamper":true}' })).json();
+    const forged = await (
+      await fetch(`${nodeRed.url}/sales-webhook-in/in/send-test`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"tamper":true}',
+      })
+    ).json();
     assert.equal(forged.status, 401);
   });
 });
-

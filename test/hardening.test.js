@@ -78,11 +78,20 @@ describe('sales-webhook in against hostile senders', function () {
     const leaks = (msg, values) => values.filter((value) => JSON.stringify(msg).includes(value));
 
     it('a mistyped header name: the real token header, proxy-authorization and any header carrying the token are redacted', async function () {
-      const { url, rejected } = await start({ provider: 'header-token', headerName: 'x-webhok-token' }, { token: TOKEN });
+      const { url, rejected } = await start(
+        { provider: 'header-token', headerName: 'x-webhok-token' },
+        { token: TOKEN },
+      );
       const got = collect(rejected);
       const res = await postRaw(url, {
         body: '{"type":"x"}',
-        headers: { 'content-type': 'application/json', 'x-webhook-token': TOKEN, 'proxy-authorization': 'Basic cHJveHk6cGFzcw==', 'x-shop-key': TOKEN, 'x-trace': 'abc' },
+        headers: {
+          'content-type': 'application/json',
+          'x-webhook-token': TOKEN,
+          'proxy-authorization': 'Basic cHJveHk6cGFzcw==',
+          'x-shop-key': TOKEN,
+          'x-trace': 'abc',
+        },
       });
       assert.equal(res.status, 401);
       const [msg] = await got;
@@ -93,13 +102,19 @@ describe('sales-webhook in against hostile senders', function () {
       assert.equal(msg.payload.headers['x-trace'], 'abc');
     });
 
-    it('an empty token (503): the sender\'s token and other providers\' authentication headers are redacted', async function () {
+    it("an empty token (503): the sender's token and other providers' authentication headers are redacted", async function () {
       const { url, rejected } = await start({ provider: 'saleassist' }, { token: '' });
       const got = collect(rejected);
       const stripeHeader = 't=1,v1=' + 'ab'.repeat(32);
       const res = await postRaw(url, {
         body: '{}',
-        headers: { 'content-type': 'application/json', 'x-webhook-token': 'real-sender-token-123', 'proxy-authorization': 'Bearer p-123456', 'stripe-signature': stripeHeader, 'x-callcall-signature': 'cd'.repeat(32) },
+        headers: {
+          'content-type': 'application/json',
+          'x-webhook-token': 'real-sender-token-123',
+          'proxy-authorization': 'Bearer p-123456',
+          'stripe-signature': stripeHeader,
+          'x-callcall-signature': 'cd'.repeat(32),
+        },
       });
       assert.equal(res.status, 503);
       const [msg] = await got;
@@ -123,14 +138,32 @@ describe('sales-webhook in against hostile senders', function () {
     }
 
     it('a filter meeting null, a missing property or a non-number skips that item; the valid records still become leads', async function () {
-      const { map, leads } = await startLeadMap([{ field: 'email', path: 'items[?(@.score > 3)].email', type: 'email', required: true }], { split: true, splitPath: 'items[?(@.score > 3)]' });
+      const { map, leads } = await startLeadMap(
+        [{ field: 'email', path: 'items[?(@.score > 3)].email', type: 'email', required: true }],
+        { split: true, splitPath: 'items[?(@.score > 3)]' },
+      );
       const got = collect(leads, 2);
-      map.receive({ payload: { items: [null, {}, { score: 'high' }, { score: 5, email: 'a@example.com' }, { score: 9, email: 'b@example.com' }] } });
-      assert.deepEqual((await got).map((m) => m.payload.email), ['a@example.com', 'b@example.com']);
+      map.receive({
+        payload: {
+          items: [
+            null,
+            {},
+            { score: 'high' },
+            { score: 5, email: 'a@example.com' },
+            { score: 9, email: 'b@example.com' },
+          ],
+        },
+      });
+      assert.deepEqual(
+        (await got).map((m) => m.payload.email),
+        ['a@example.com', 'b@example.com'],
+      );
     });
 
-    it('a row that cannot be evaluated is that row\'s failure on output 2, never a lost message', async function () {
-      const { map, failed } = await startLeadMap([{ field: 'email', path: 'items[?(@.score > 3)].email', type: 'email', required: true }]);
+    it("a row that cannot be evaluated is that row's failure on output 2, never a lost message", async function () {
+      const { map, failed } = await startLeadMap([
+        { field: 'email', path: 'items[?(@.score > 3)].email', type: 'email', required: true },
+      ]);
       const got = collect(failed);
       map.receive({ payload: { items: [null, { score: 'x' }] } });
       const [msg] = await got;
@@ -140,7 +173,8 @@ describe('sales-webhook in against hostile senders', function () {
     it('a backtracking pattern on sender data cannot stall the event loop: regular expressions run in linear time', async function () {
       // In a worker, so that a stalled engine fails this test instead of freezing the test run.
       const { Worker } = require('node:worker_threads');
-      const worker = new Worker(`
+      const worker = new Worker(
+        `
         const { parentPort, workerData } = require('node:worker_threads');
         const { compileMapping, mapEvent } = require(workerData.leadmap);
         const emails = (path, items) => mapEvent(compileMapping([{ field: 'email', path, type: 'email' }]), { items }).leads.map((l) => l.email);
@@ -150,9 +184,14 @@ describe('sales-webhook in against hostile senders', function () {
           emails('items[?(@.name.match(@.pattern))].email', [{ name: workerData.evil, pattern: '^(a+)+$', email: 'x@example.com' }]),
           emails('items[?(/^(a+)+$/i.test(@.name))].email', [{ name: workerData.evil, email: 'x@example.com' }, { name: 'AA', email: 'z@example.com' }]),
         ]);
-      `, { eval: true, workerData: { leadmap: require.resolve('../dist/leadmap'), evil: EVIL_INPUT } });
+      `,
+        { eval: true, workerData: { leadmap: require.resolve('../dist/leadmap'), evil: EVIL_INPUT } },
+      );
       const result = await Promise.race([
-        new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); }),
+        new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        }),
         new Promise((resolve) => setTimeout(() => resolve('stalled'), 10000)),
       ]).finally(() => worker.terminate());
       // The sender's pattern selects nothing here: the event still makes its one lead, without an email.
@@ -160,26 +199,41 @@ describe('sales-webhook in against hostile senders', function () {
     });
 
     it('a pattern that needs backtracking (a backreference) is refused at deploy, naming the row', function () {
-      assert.throws(() => compileMapping([{ field: 'email', path: 'items[?(@.name.match(/(a)\\1/))].email', type: 'email' }]), /row 1 \(email\).*linear time/);
-      assert.throws(() => compileMapping([{ field: 'email', path: 'items[?(@.name.replace(/a/, "b"))].email', type: 'email' }]), /row 1 \(email\)/);
+      assert.throws(
+        () => compileMapping([{ field: 'email', path: 'items[?(@.name.match(/(a)\\1/))].email', type: 'email' }]),
+        /row 1 \(email\).*linear time/,
+      );
+      assert.throws(
+        () => compileMapping([{ field: 'email', path: 'items[?(@.name.replace(/a/, "b"))].email', type: 'email' }]),
+        /row 1 \(email\)/,
+      );
     });
 
     it('the preview endpoint is bounded and answers JSON when it fails', async function () {
       await helper.load(leadMapNode, []);
-      const evil = await helper.request().post('/sales-lead-map/preview').send({
-        mappings: [{ field: 'email', path: 'name', type: 'email', required: true }],
-        split: true,
-        splitPath: 'items[?(@.name.match(/^(a+)+$/) == null)]',
-        // Shorter than EVIL_INPUT so that an unbounded, backtracking preview fails this test rather than hanging it.
-        sample: { items: Array.from({ length: 500 }, () => ({ name: 'a'.repeat(18) + '!' })) },
-      });
+      const evil = await helper
+        .request()
+        .post('/sales-lead-map/preview')
+        .send({
+          mappings: [{ field: 'email', path: 'name', type: 'email', required: true }],
+          split: true,
+          splitPath: 'items[?(@.name.match(/^(a+)+$/) == null)]',
+          // Shorter than EVIL_INPUT so that an unbounded, backtracking preview fails this test rather than hanging it.
+          sample: { items: Array.from({ length: 500 }, () => ({ name: 'a'.repeat(18) + '!' })) },
+        });
       assert.equal(evil.status, 200);
-      assert.equal(evil.body.failures.length, 200, 'at most 200 records are previewed, each failing its required email');
-      const broken = await helper.request().post('/sales-lead-map/preview').send({ mappings: [null], sample: {} });
+      assert.equal(
+        evil.body.failures.length,
+        200,
+        'at most 200 records are previewed, each failing its required email',
+      );
+      const broken = await helper
+        .request()
+        .post('/sales-lead-map/preview')
+        .send({ mappings: [null], sample: {} });
       assert.equal(broken.status, 400);
       assert.match(broken.headers['content-type'], /json/);
       assert.equal(typeof broken.body.error, 'string');
     });
   });
 });
-

@@ -20,10 +20,50 @@ const preset = getLeadPreset('saleassist:widget_new_conversation');
 function leadsFlow(emulator, account = {}) {
   return [
     { id: 'tab', type: 'tab', label: 'leads' },
-    { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
-    { id: 'in', type: 'sales-webhook in', z: 'tab', url: '/webhooks/leads', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, version: 1, wires: [['map'], []] },
-    { id: 'map', type: 'sales-lead-map', z: 'tab', preset: preset.id, mappings: preset.mappings, property: 'payload', split: false, splitPath: '', version: 1, wires: [['out'], []] },
-    { id: 'acct', type: 'sales-crm-account', system: 'hubspot', baseUrl: emulator.url, maxAttempts: 3, minDelay: 20, maxDelay: 100, timeout: 5000, concurrency: 4, credentials: { token: emulator.token } },
+    {
+      id: 'src',
+      type: 'sales-webhook-source',
+      provider: 'hmac',
+      prefix: 'sha256=',
+      tolerance: 300,
+      credentials: { secret: SECRET },
+    },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      z: 'tab',
+      url: '/webhooks/leads',
+      source: 'src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      version: 1,
+      wires: [['map'], []],
+    },
+    {
+      id: 'map',
+      type: 'sales-lead-map',
+      z: 'tab',
+      preset: preset.id,
+      mappings: preset.mappings,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      version: 1,
+      wires: [['out'], []],
+    },
+    {
+      id: 'acct',
+      type: 'sales-crm-account',
+      system: 'hubspot',
+      baseUrl: emulator.url,
+      maxAttempts: 3,
+      minDelay: 20,
+      maxDelay: 100,
+      timeout: 5000,
+      concurrency: 4,
+      credentials: { token: emulator.token },
+    },
     { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
   ];
 }
@@ -33,18 +73,25 @@ function delivery(email, { forged = false } = {}) {
   const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
   event.payload.people_detail = { ...event.payload.people_detail, email };
   const body = JSON.stringify(event);
-  const signature = crypto.createHmac('sha256', forged ? 'not-the-secret' : SECRET).update(body).digest('hex');
+  const signature = crypto
+    .createHmac('sha256', forged ? 'not-the-secret' : SECRET)
+    .update(body)
+    .digest('hex');
   return { email, body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
 }
 
 /** Posts and resolves with the status, or 0 when the connection broke before an answer. */
 function postStatus(url, { body, headers }) {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-      res.on('error', () => resolve(0));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+        res.on('error', () => resolve(0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
@@ -52,7 +99,8 @@ function postStatus(url, { body, headers }) {
 
 const contactsByEmail = (emulator) => {
   const counts = new Map();
-  for (const contact of emulator.hubspot.contacts.values()) counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
+  for (const contact of emulator.hubspot.contacts.values())
+    counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
   return counts;
 };
 
@@ -94,22 +142,34 @@ describe('lose no lead, in a real Node-RED', function () {
     const url = `${nodeRed.url}/webhooks/leads`;
     // Eight senders at a time; kill -9 once 80 deliveries were acknowledged (the slow CRM has a backlog by then).
     let next = 0;
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (next < queue.length) {
-        const d = queue[next++];
-        const code = await postStatus(url, d);
-        status.set(d.email, code);
-        if (code >= 200 && code < 300 && ++acknowledged === 80 && !killedAt) {
-          killedAt = { inCrm: contactsByEmail(emulator).size };
-          nodeRed.process.kill('SIGKILL');
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < queue.length) {
+          const d = queue[next++];
+          const code = await postStatus(url, d);
+          status.set(d.email, code);
+          if (code >= 200 && code < 300 && ++acknowledged === 80 && !killedAt) {
+            killedAt = { inCrm: contactsByEmail(emulator).size };
+            nodeRed.process.kill('SIGKILL');
+          }
         }
-      }
-    }));
+      }),
+    );
     assert.ok(killedAt, 'Node-RED was killed mid-run');
-    assert.ok(killedAt.inCrm < 80, `some acknowledged deliveries had not reached the CRM when it was killed (${killedAt.inCrm} had)`);
-    for (const d of forged) assert.ok(status.get(d.email) === 401 || status.get(d.email) === 0, `${d.email}: ${status.get(d.email)}`);
-    const ackedBeforeCrash = genuine.filter((d) => status.get(d.email) >= 200 && status.get(d.email) < 300).map((d) => d.email);
-    await new Promise((resolve) => (nodeRed.process.exitCode !== null || nodeRed.process.signalCode ? resolve() : nodeRed.process.once('exit', resolve)));
+    assert.ok(
+      killedAt.inCrm < 80,
+      `some acknowledged deliveries had not reached the CRM when it was killed (${killedAt.inCrm} had)`,
+    );
+    for (const d of forged)
+      assert.ok(status.get(d.email) === 401 || status.get(d.email) === 0, `${d.email}: ${status.get(d.email)}`);
+    const ackedBeforeCrash = genuine
+      .filter((d) => status.get(d.email) >= 200 && status.get(d.email) < 300)
+      .map((d) => d.email);
+    await new Promise((resolve) =>
+      nodeRed.process.exitCode !== null || nodeRed.process.signalCode
+        ? resolve()
+        : nodeRed.process.once('exit', resolve),
+    );
 
     // Same user directory: same flows, same inbox file.
     nodeRed = await startNodeRed({ userDir });
@@ -128,15 +188,29 @@ describe('lose no lead, in a real Node-RED', function () {
     assert.ok(ackedBeforeCrash.length >= 80);
 
     const file = path.join(userDir, 'sales-webhooks.db');
-    await waitFor(() => withStore(file, async (store) => (await store.list({ state: 'delivered', limit: 1000 })).length === genuine.length), 30000, 200);
+    await waitFor(
+      () =>
+        withStore(
+          file,
+          async (store) => (await store.list({ state: 'delivered', limit: 1000 })).length === genuine.length,
+        ),
+      30000,
+      200,
+    );
     await nodeRed.stop();
     await withStore(file, async (store) => {
       const stored = (await store.list({ limit: 1000 })).filter((r) => r.state !== 'rejected');
       assert.equal(stored.length, genuine.length, 'one delivery per lead: retries were duplicates');
-      assert.ok(stored.every((r) => r.state === 'delivered'), JSON.stringify(stored.filter((r) => r.state !== 'delivered').slice(0, 3)));
+      assert.ok(
+        stored.every((r) => r.state === 'delivered'),
+        JSON.stringify(stored.filter((r) => r.state !== 'delivered').slice(0, 3)),
+      );
       const emails = new Set(stored.flatMap((r) => r.leads.map((l) => l.email)));
       for (const email of ackedBeforeCrash) assert.ok(emails.has(email), `${email} shows delivered in the log`);
-      assert.ok(stored.some((r) => r.attempt >= 2), 'some deliveries were emitted again after the restart');
+      assert.ok(
+        stored.some((r) => r.attempt >= 2),
+        'some deliveries were emitted again after the restart',
+      );
       const rejected = await store.list({ state: 'rejected', limit: 1000 });
       assert.ok(rejected.length >= 1 && rejected.every((r) => r.statusCode === 401));
     });
@@ -151,7 +225,11 @@ describe('lose no lead, in a real Node-RED', function () {
     const batch = Array.from({ length: 5 }, (_, i) => delivery(`down-${i}@example.com`));
     for (const d of batch) assert.equal(await postStatus(url, d), 200);
     const file = path.join(nodeRed.userDir, 'sales-webhooks.db');
-    await waitFor(() => withStore(file, async (store) => (await store.list({ state: 'failed' })).length === batch.length), 30000, 200);
+    await waitFor(
+      () => withStore(file, async (store) => (await store.list({ state: 'failed' })).length === batch.length),
+      30000,
+      200,
+    );
     assert.equal(emulator.hubspot.contacts.size, 0);
 
     emulator.clearFaults();
@@ -161,14 +239,21 @@ describe('lose no lead, in a real Node-RED', function () {
     });
     // The node finds the replay requests on its next look (a few seconds at most).
     await waitFor(() => batch.every((d) => contactsByEmail(emulator).has(d.email)), 30000, 200);
-    await waitFor(() => withStore(file, async (store) => (await store.list({ state: 'delivered' })).length === batch.length), 15000, 200);
+    await waitFor(
+      () => withStore(file, async (store) => (await store.list({ state: 'delivered' })).length === batch.length),
+      15000,
+      200,
+    );
     const counts = contactsByEmail(emulator);
     for (const d of batch) assert.equal(counts.get(d.email), 1);
     await withStore(file, async (store) => {
       for (const row of await store.list({ state: 'delivered' })) {
         const record = await store.get(row.id);
         assert.equal(record.replay, true);
-        assert.ok(record.crm.some((c) => c.system === 'hubspot' && c.recordId), JSON.stringify(record.crm));
+        assert.ok(
+          record.crm.some((c) => c.system === 'hubspot' && c.recordId),
+          JSON.stringify(record.crm),
+        );
       }
     });
   });

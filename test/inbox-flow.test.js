@@ -36,7 +36,14 @@ function inboxFlow({ node = {}, wiredTo = [], extra = [] } = {}) {
   return [
     { id: 'f', type: 'tab' },
     { id: 'src', type: 'sales-webhook-source', provider: 'saleassist' },
-    { id: 'in', type: 'sales-webhook in', url: '/hooks/inbox', source: 'src', wires: [['accepted', ...wiredTo], ['rejected']], ...node },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      url: '/hooks/inbox',
+      source: 'src',
+      wires: [['accepted', ...wiredTo], ['rejected']],
+      ...node,
+    },
     { id: 'accepted', type: 'helper' },
     { id: 'rejected', type: 'helper' },
     { id: 'watch-status', type: 'status', scope: ['in'], wires: [['statuses']] },
@@ -99,7 +106,10 @@ describe('durable inbox in the flow', function () {
     assert.equal(record.headers['x-webhook-token'], '[redacted]');
     assert.ok(!JSON.stringify(record).includes(send.SECRETS.token));
     await waitFor(async () => (await store().get(msg.webhook.deliveryId)).state === 'delivered');
-    assert.ok(fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')), 'the default file is sales-webhooks.db in the user directory');
+    assert.ok(
+      fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')),
+      'the default file is sales-webhooks.db in the user directory',
+    );
   });
 
   it('an authentic event that fails its schema is stored with its issues, goes to output 2 with its delivery id, and is not emitted again', async function () {
@@ -117,7 +127,10 @@ describe('durable inbox in the flow', function () {
       return r.state === 'delivered' && r;
     });
     assert.equal(record.body, body);
-    assert.ok(record.issues.some((issue) => issue.startsWith('payload.people_detail.email')), record.issues.join('; '));
+    assert.ok(
+      record.issues.some((issue) => issue.startsWith('payload.people_detail.email')),
+      record.issues.join('; '),
+    );
   });
 
   it('a retry after a restart is a duplicate, with no context store configured; nothing is emitted again', async function () {
@@ -143,7 +156,10 @@ describe('durable inbox in the flow', function () {
     helper.getNode('accepted').on('input', () => emitted++);
     const body = saleassistBody('forged@example.com');
     assert.equal((await post(url, body, send.tokenHeaders(body, { token: 'wrong-token' }))).status, 401);
-    assert.equal((await post(url, body, { 'content-type': 'text/plain', 'x-webhook-token': send.SECRETS.token })).status, 415);
+    assert.equal(
+      (await post(url, body, { 'content-type': 'text/plain', 'x-webhook-token': send.SECRETS.token })).status,
+      415,
+    );
     assert.equal((await postRaw(url, { method: 'PUT', body, headers: send.tokenHeaders(body) })).status, 405);
     const rejected = await waitFor(async () => {
       const rows = await store().list({ state: 'rejected' });
@@ -162,7 +178,13 @@ describe('durable inbox in the flow', function () {
     const flow = inboxFlow({
       wiredTo: ['work'],
       extra: [
-        { id: 'work', type: 'function', func: "if (msg.payload.payload.people_detail.email.startsWith('bad')) throw new Error('database refused the row'); return msg;", outputs: 1, wires: [['done']] },
+        {
+          id: 'work',
+          type: 'function',
+          func: "if (msg.payload.payload.people_detail.email.startsWith('bad')) throw new Error('database refused the row'); return msg;",
+          outputs: 1,
+          wires: [['done']],
+        },
         { id: 'done', type: 'sales-webhook settle', name: 'saved', wires: [['settled']] },
         { id: 'catcher', type: 'catch', scope: ['work'], uncaught: false, wires: [['done']] },
         { id: 'settled', type: 'helper' },
@@ -187,9 +209,25 @@ describe('durable inbox in the flow', function () {
     const flow = [
       { id: 'src', type: 'sales-webhook-source', provider: 'salesmagic' },
       { id: 'in', type: 'sales-webhook in', url: '/hooks/inbox', source: 'src', wires: [['map'], []] },
-      { id: 'map', type: 'sales-lead-map', preset: preset.id, mappings: preset.mappings, property: 'payload', split: true, splitPath: preset.splitPath, version: 1, wires: [['hold'], []] },
+      {
+        id: 'map',
+        type: 'sales-lead-map',
+        preset: preset.id,
+        mappings: preset.mappings,
+        property: 'payload',
+        split: true,
+        splitPath: preset.splitPath,
+        version: 1,
+        wires: [['hold'], []],
+      },
       // Holds the second lead back until the test releases it, so the half-settled state can be seen.
-      { id: 'hold', type: 'function', func: "if (msg.webhook.part.index === 1) { context.set('held', msg); return null; } return msg;", outputs: 1, wires: [['done']] },
+      {
+        id: 'hold',
+        type: 'function',
+        func: "if (msg.webhook.part.index === 1) { context.set('held', msg); return null; } return msg;",
+        outputs: 1,
+        wires: [['done']],
+      },
       { id: 'done', type: 'sales-webhook settle', wires: [['settled']] },
       { id: 'settled', type: 'helper' },
     ];
@@ -197,7 +235,10 @@ describe('durable inbox in the flow', function () {
     dirs.push(running.userDir);
     const body = send.fixture('salesmagic', 'call.completed');
     const first = collect(helper.getNode('settled'));
-    assert.equal((await postRaw(`${running.baseUrl}/hooks/inbox`, { body, headers: send.svixHeaders(body) })).status, 200);
+    assert.equal(
+      (await postRaw(`${running.baseUrl}/hooks/inbox`, { body, headers: send.svixHeaders(body) })).status,
+      200,
+    );
     const [one] = await first;
     assert.deepEqual(one.webhook.part, { index: 0, count: 2 });
     const store = inboxConsumer('in').store;
@@ -210,7 +251,13 @@ describe('durable inbox in the flow', function () {
     await second;
     const record = await store.get(id);
     assert.equal(record.state, 'delivered');
-    assert.deepEqual(record.settlements.map((s) => s.part).sort((a, b) => a.index - b.index), [{ index: 0, count: 2 }, { index: 1, count: 2 }]);
+    assert.deepEqual(
+      record.settlements.map((s) => s.part).sort((a, b) => a.index - b.index),
+      [
+        { index: 0, count: 2 },
+        { index: 1, count: 2 },
+      ],
+    );
   });
 
   it('a delivery not settled within its lease is emitted again (attempt 2), then failed at the attempt limit', async function () {
@@ -262,7 +309,10 @@ describe('durable inbox in the flow', function () {
     const again = new Promise((resolve) => {
       const wait = setInterval(() => {
         const tap = helper.getNode('accepted');
-        if (tap) { clearInterval(wait); collect(tap).then(resolve); }
+        if (tap) {
+          clearInterval(wait);
+          collect(tap).then(resolve);
+        }
       }, 1);
     });
     await start(flow, { userDir });
@@ -325,7 +375,10 @@ describe('durable inbox in the flow', function () {
     const res = await post(url, saleassistBody('nowhere@example.com'));
     assert.equal(res.status, 503);
     await waitFor(() => statuses.some((s) => s.fill === 'red'));
-    assert.equal(statuses.find((s) => s.fill === 'red').text, `inbox cannot write: its folder does not exist (${file})`);
+    assert.equal(
+      statuses.find((s) => s.fill === 'red').text,
+      `inbox cannot write: its folder does not exist (${file})`,
+    );
     assert.equal(emitted, 0);
   });
 
@@ -340,7 +393,11 @@ describe('durable inbox in the flow', function () {
     });
     after(() => {
       if (!mountPoint) return;
-      try { execFileSync('umount', ['-l', mountPoint]); } catch { /* already gone */ }
+      try {
+        execFileSync('umount', ['-l', mountPoint]);
+      } catch {
+        /* already gone */
+      }
       fs.rmSync(mountPoint, { recursive: true, force: true });
     });
 
@@ -354,8 +411,16 @@ describe('durable inbox in the flow', function () {
       // Fill the file system to the last byte.
       const filler = path.join(mountPoint, 'filler');
       const fd = fs.openSync(filler, 'w');
-      try { for (;;) fs.writeSync(fd, Buffer.alloc(16384)); } catch (err) { assert.equal(err.code, 'ENOSPC'); }
-      try { for (;;) fs.writeSync(fd, Buffer.alloc(512)); } catch { /* full */ }
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(16384));
+      } catch (err) {
+        assert.equal(err.code, 'ENOSPC');
+      }
+      try {
+        for (;;) fs.writeSync(fd, Buffer.alloc(512));
+      } catch {
+        /* full */
+      }
       fs.closeSync(fd);
 
       let emitted = 0;

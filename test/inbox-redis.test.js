@@ -4,16 +4,46 @@ const assert = require('node:assert/strict');
 const { startRedisServer, requireRedisServer } = require('./support/redis-server');
 
 const meta = (over = {}) => ({
-  provider: 'saleassist', eventType: 'widget_new_conversation', eventId: undefined, occurredAt: undefined,
-  receivedAt: new Date().toISOString(), verified: true, known: true, headers: { 'content-type': 'application/json', 'x-token': '[redacted]' }, ...over,
+  provider: 'saleassist',
+  eventType: 'widget_new_conversation',
+  eventId: undefined,
+  occurredAt: undefined,
+  receivedAt: new Date().toISOString(),
+  verified: true,
+  known: true,
+  headers: { 'content-type': 'application/json', 'x-token': '[redacted]' },
+  ...over,
 });
 let counter = 0;
 const delivery = (over = {}) => {
   const n = ++counter;
-  const body = over.body ?? JSON.stringify({ event_type: 'widget_new_conversation', payload: { people_detail: { email: `p${n}@example.com` } } });
-  return { node: 'n1', duplicateKey: `sha256:${n}`, duplicateWindowMs: 3600_000, receivedAt: Date.now(), rawBody: Buffer.from(body), meta: meta(), issues: [], ...over, ...(over.body ? { rawBody: Buffer.from(over.body) } : {}) };
+  const body =
+    over.body ??
+    JSON.stringify({
+      event_type: 'widget_new_conversation',
+      payload: { people_detail: { email: `p${n}@example.com` } },
+    });
+  return {
+    node: 'n1',
+    duplicateKey: `sha256:${n}`,
+    duplicateWindowMs: 3600_000,
+    receivedAt: Date.now(),
+    rawBody: Buffer.from(body),
+    meta: meta(),
+    issues: [],
+    ...over,
+    ...(over.body ? { rawBody: Buffer.from(over.body) } : {}),
+  };
 };
-const claim = (over = {}) => ({ node: 'n1', now: Date.now(), leaseMs: 1000, maxAttempts: 3, limit: 100, settles: true, ...over });
+const claim = (over = {}) => ({
+  node: 'n1',
+  now: Date.now(),
+  leaseMs: 1000,
+  maxAttempts: 3,
+  limit: 100,
+  settles: true,
+  ...over,
+});
 
 describe('Redis inbox store', function () {
   this.timeout(20000);
@@ -23,7 +53,13 @@ describe('Redis inbox store', function () {
   let stores = [];
   let prefix;
   const open = async (over = {}) => {
-    const store = new RedisInboxStore({ url: server.url, prefix, commandTimeoutMs: 1000, connectTimeoutMs: 1000, ...over });
+    const store = new RedisInboxStore({
+      url: server.url,
+      prefix,
+      commandTimeoutMs: 1000,
+      connectTimeoutMs: 1000,
+      ...over,
+    });
     stores.push(store);
     await store.ready();
     return store;
@@ -35,8 +71,12 @@ describe('Redis inbox store', function () {
     ({ InboxUnavailableError } = require('../dist/inbox/types'));
     server = await startRedisServer();
   });
-  after(async () => { await server?.remove(); });
-  beforeEach(() => { prefix = `t${++counter}`; });
+  after(async () => {
+    await server?.remove();
+  });
+  beforeEach(() => {
+    prefix = `t${++counter}`;
+  });
   afterEach(async () => {
     await Promise.all(stores.map((s) => s.close()));
     stores = [];
@@ -81,7 +121,7 @@ describe('Redis inbox store', function () {
     assert.equal((await b.accept({ ...d })).stored, true);
   });
 
-  it('nothing is handed to another instance in normal operation; a dead instance\'s pending entries are taken over after the lease', async () => {
+  it("nothing is handed to another instance in normal operation; a dead instance's pending entries are taken over after the lease", async () => {
     const a = await open({ consumer: 'a' });
     const b = await open({ consumer: 'b' });
     const emittedByA = await a.accept(delivery());
@@ -94,11 +134,20 @@ describe('Redis inbox store', function () {
     await a.close(); // a dies
     await new Promise((r) => setTimeout(r, 350));
     const taken = await b.claimDue(claim({ leaseMs: 300 }));
-    assert.deepEqual(taken.map((d) => [d.id, d.attempt]).sort(), [[emittedByA.id, 2], [neverEmitted.id, 1]].sort());
+    assert.deepEqual(
+      taken.map((d) => [d.id, d.attempt]).sort(),
+      [
+        [emittedByA.id, 2],
+        [neverEmitted.id, 1],
+      ].sort(),
+    );
     assert.deepEqual(await b.claimDue(claim({ leaseMs: 300, now: Date.now() })), [], 'claimed once, with a new lease');
     const c = await open({ consumer: 'c' });
     assert.deepEqual(await c.claimDue(claim({ leaseMs: 300 })), [], 'a third instance gets nothing of it');
-    assert.equal(await b.settle(emittedByA.id, { state: 'delivered', system: 'hubspot', recordId: '9', at: Date.now() }), 'delivered');
+    assert.equal(
+      await b.settle(emittedByA.id, { state: 'delivered', system: 'hubspot', recordId: '9', at: Date.now() }),
+      'delivered',
+    );
     const record = await b.get(emittedByA.id);
     assert.deepEqual(record.crm, [{ system: 'hubspot', recordId: '9', state: 'delivered' }]);
     assert.equal(record.leaseUntil, null);
@@ -110,50 +159,103 @@ describe('Redis inbox store', function () {
     await a.markEmitted(d.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 100 });
     const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     await wait(120);
-    assert.deepEqual((await a.claimDue(claim({ leaseMs: 100, maxAttempts: 3 }))).map((x) => x.attempt), [2]);
+    assert.deepEqual(
+      (await a.claimDue(claim({ leaseMs: 100, maxAttempts: 3 }))).map((x) => x.attempt),
+      [2],
+    );
     // Each re-emission doubles the lease: attempt 2 has 200 ms, attempt 3 400 ms.
     await wait(120);
     assert.deepEqual(await a.claimDue(claim({ leaseMs: 100, maxAttempts: 3 })), [], 'backed off: 200 ms lease');
     await wait(100);
-    assert.deepEqual((await a.claimDue(claim({ leaseMs: 100, maxAttempts: 3 }))).map((x) => x.attempt), [3]);
+    assert.deepEqual(
+      (await a.claimDue(claim({ leaseMs: 100, maxAttempts: 3 }))).map((x) => x.attempt),
+      [3],
+    );
     await wait(420);
     assert.deepEqual(await a.claimDue(claim({ leaseMs: 100, maxAttempts: 3 })), [], 'failed, not emitted');
     const failed = await a.get(d.id);
     assert.equal(failed.state, 'failed');
     assert.match(failed.settlements.at(-1).reason, /not settled after 3 attempts/);
-    assert.deepEqual((await a.deadLetters('n1')).map((x) => x.id), [d.id]);
-    assert.deepEqual((await a.list({ state: 'failed' })).map((x) => x.id), [d.id]);
+    assert.deepEqual(
+      (await a.deadLetters('n1')).map((x) => x.id),
+      [d.id],
+    );
+    assert.deepEqual(
+      (await a.list({ state: 'failed' })).map((x) => x.id),
+      [d.id],
+    );
 
     // Replay from another instance: one instance emits it, flagged, in a new round.
     const b = await open({ consumer: 'b' });
     assert.equal(await b.requestReplay([d.id, 'n1~999999', 'nonsense']), 1);
     assert.deepEqual(await a.deadLetters('n1'), []);
-    const [first, second] = await Promise.all([a.claimDue(claim({ leaseMs: 60_000, maxAttempts: 1 })), b.claimDue(claim({ leaseMs: 60_000, maxAttempts: 1 }))]);
+    const [first, second] = await Promise.all([
+      a.claimDue(claim({ leaseMs: 60_000, maxAttempts: 1 })),
+      b.claimDue(claim({ leaseMs: 60_000, maxAttempts: 1 })),
+    ]);
     const replayed = [...first, ...second];
-    assert.deepEqual(replayed.map((x) => [x.id, x.attempt, x.replay]), [[d.id, 4, true]]);
-    assert.equal(await a.settle(d.id, { state: 'delivered', system: 'hubspot', recordId: '7', at: Date.now() }), 'delivered');
+    assert.deepEqual(
+      replayed.map((x) => [x.id, x.attempt, x.replay]),
+      [[d.id, 4, true]],
+    );
+    assert.equal(
+      await a.settle(d.id, { state: 'delivered', system: 'hubspot', recordId: '7', at: Date.now() }),
+      'delivered',
+    );
     const record = await a.get(d.id);
     assert.deepEqual(record.crm, [{ system: 'hubspot', recordId: '7', state: 'delivered' }]);
     assert.equal(record.replay, true);
   });
 
-  it('a split delivery is settled when all its leads are; recovery hands back this consumer\'s own unsettled entries', async () => {
+  it("a split delivery is settled when all its leads are; recovery hands back this consumer's own unsettled entries", async () => {
     const a = await open({ consumer: 'stable' });
     const split = await a.accept(delivery());
-    await a.markEmitted(split.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000, leads: [{ email: 'a@example.com' }] });
-    assert.equal(await a.settle(split.id, { state: 'delivered', part: { index: 1, count: 2 }, at: Date.now(), lead: { email: 'b@example.com' } }), 'emitted');
+    await a.markEmitted(split.id, {
+      attempt: 1,
+      settles: true,
+      leaseUntil: Date.now() + 60_000,
+      leads: [{ email: 'a@example.com' }],
+    });
+    assert.equal(
+      await a.settle(split.id, {
+        state: 'delivered',
+        part: { index: 1, count: 2 },
+        at: Date.now(),
+        lead: { email: 'b@example.com' },
+      }),
+      'emitted',
+    );
     await a.close();
     const again = await open({ consumer: 'stable' });
     const other = await open({ consumer: 'other' });
-    assert.deepEqual(await other.claimDue(claim({ recovering: true })), [], 'another instance\'s recovery takes nothing live');
-    assert.deepEqual((await again.claimDue(claim({ recovering: true }))).map((d) => d.id), [split.id]);
-    assert.equal(await again.settle(split.id, { state: 'failed', part: { index: 0, count: 2 }, reason: 'CRM said no', at: Date.now() }), 'failed');
+    assert.deepEqual(
+      await other.claimDue(claim({ recovering: true })),
+      [],
+      "another instance's recovery takes nothing live",
+    );
+    assert.deepEqual(
+      (await again.claimDue(claim({ recovering: true }))).map((d) => d.id),
+      [split.id],
+    );
+    assert.equal(
+      await again.settle(split.id, {
+        state: 'failed',
+        part: { index: 0, count: 2 },
+        reason: 'CRM said no',
+        at: Date.now(),
+      }),
+      'failed',
+    );
     const record = await again.get(split.id);
     assert.deepEqual(record.leads.map((l) => l.email).sort(), ['a@example.com', 'b@example.com']);
-    assert.deepEqual(await again.deadLetters('n1'), [{ id: split.id, reason: 'CRM said no' }], 'a delivery a CRM gave up on is a dead letter');
+    assert.deepEqual(
+      await again.deadLetters('n1'),
+      [{ id: split.id, reason: 'CRM said no' }],
+      'a delivery a CRM gave up on is a dead letter',
+    );
   });
 
-  it('recovery with the node\'s redelivery loop pages through this consumer\'s pending entries once each', async () => {
+  it("recovery with the node's redelivery loop pages through this consumer's pending entries once each", async () => {
     const { Redelivery } = require('../dist/inbox/redelivery');
     const a = await open({ consumer: 'stable' });
     const ids = [];
@@ -161,7 +263,18 @@ describe('Redis inbox store', function () {
     await a.close();
     const again = await open({ consumer: 'stable' });
     const emitted = [];
-    const loop = new Redelivery({ store: again, node: 'n1', leaseMs: 60_000, maxAttempts: 5, pollMs: 60_000, settles: () => true, emit: (d) => emitted.push(d.id), onError: (err) => { throw err; } });
+    const loop = new Redelivery({
+      store: again,
+      node: 'n1',
+      leaseMs: 60_000,
+      maxAttempts: 5,
+      pollMs: 60_000,
+      settles: () => true,
+      emit: (d) => emitted.push(d.id),
+      onError: (err) => {
+        throw err;
+      },
+    });
     await loop.start();
     loop.stop();
     assert.deepEqual(emitted.sort(), ids.sort());
@@ -170,23 +283,49 @@ describe('Redis inbox store', function () {
   it('logs refusals; filters, searches and erases across nodes and instances', async () => {
     const a = await open({ consumer: 'a' });
     const b = await open({ consumer: 'b' });
-    const jane = await a.accept(delivery({ body: '{"email":"Jane.Doe@Example.com"}', meta: meta({ provider: 'callcall', eventId: 'evt_77' }) }));
+    const jane = await a.accept(
+      delivery({ body: '{"email":"Jane.Doe@Example.com"}', meta: meta({ provider: 'callcall', eventId: 'evt_77' }) }),
+    );
     const other = await b.accept(delivery({ node: 'n2', body: '{"email":"other@example.com"}' }));
-    b.logRejected({ node: 'n2', provider: 'callcall', receivedAt: Date.now(), statusCode: 401, reason: 'bad', headers: {}, bodyPrefix: Buffer.from('{"email":"jane.doe@example.com"') });
+    b.logRejected({
+      node: 'n2',
+      provider: 'callcall',
+      receivedAt: Date.now(),
+      statusCode: 401,
+      reason: 'bad',
+      headers: {},
+      bodyPrefix: Buffer.from('{"email":"jane.doe@example.com"'),
+    });
     await b.settle(other.id, { state: 'delivered', at: Date.now() });
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual((await a.list({})).map((d) => d.state), ['rejected', 'delivered', 'received']);
+    assert.deepEqual(
+      (await a.list({})).map((d) => d.state),
+      ['rejected', 'delivered', 'received'],
+    );
     const [rejected] = await a.list({ state: 'rejected' });
     assert.equal(rejected.statusCode, 401);
     assert.equal((await a.get(rejected.id)).bodyTruncated, true);
     assert.equal(await a.requestReplay([rejected.id]), 0);
     assert.equal((await b.list({ q: 'JANE.DOE@example.COM' })).length, 2);
-    assert.deepEqual((await b.list({ q: 'evt_77' })).map((d) => d.id), [jane.id]);
-    assert.deepEqual((await b.list({ provider: 'callcall', state: 'received' })).map((d) => d.id), [jane.id]);
+    assert.deepEqual(
+      (await b.list({ q: 'evt_77' })).map((d) => d.id),
+      [jane.id],
+    );
+    assert.deepEqual(
+      (await b.list({ provider: 'callcall', state: 'received' })).map((d) => d.id),
+      [jane.id],
+    );
     assert.deepEqual(await b.ids({ node: 'n2', state: 'delivered' }), [other.id]);
     assert.equal(await b.erase('jane.doe@example.com'), 2);
-    assert.deepEqual((await a.list({})).map((d) => d.id), [other.id]);
-    assert.deepEqual(await a.claimDue(claim({ recovering: true, leaseMs: 1 })), [], 'an erased delivery is never emitted');
+    assert.deepEqual(
+      (await a.list({})).map((d) => d.id),
+      [other.id],
+    );
+    assert.deepEqual(
+      await a.claimDue(claim({ recovering: true, leaseMs: 1 })),
+      [],
+      'an erased delivery is never emitted',
+    );
   });
 
   it('retention removes settled records by age and size and trims the streams, never an unsettled delivery', async () => {
@@ -212,9 +351,13 @@ describe('Redis inbox store', function () {
     // The unsettled delivery's entry survived the trim: another instance still takes it over.
     const b = await open({ consumer: 'b' });
     await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual((await b.claimDue(claim({ leaseMs: 10 }))).map((d) => d.id), [oldUnsettled.id]);
+    assert.deepEqual(
+      (await b.claimDue(claim({ leaseMs: 10 }))).map((d) => d.id),
+      [oldUnsettled.id],
+    );
     // Consumers of instances long gone (nothing pending) leave the group; one with pending entries stays.
-    const consumers = async () => (await raw.sendCommand(['XINFO', 'CONSUMERS', `${prefix}:{n1}:inbox`, 'emit'])).map((c) => c[1]).sort();
+    const consumers = async () =>
+      (await raw.sendCommand(['XINFO', 'CONSUMERS', `${prefix}:{n1}:inbox`, 'emit'])).map((c) => c[1]).sort();
     await raw.sendCommand(['XGROUP', 'CREATECONSUMER', `${prefix}:{n1}:inbox`, 'emit', 'gone-long-ago']);
     assert.deepEqual(await consumers(), ['a', 'b', 'gone-long-ago']);
     const prune = require('../dist/inbox/redisScripts').PRUNE_CONSUMERS;
@@ -245,9 +388,18 @@ describe('Redis inbox store', function () {
   it('a wrong password or an address where nothing answers is a clear error, without the secret', async () => {
     const locked = await startRedisServer({ args: ['--requirepass', 'right-secret'] });
     try {
-      await assert.rejects(open({ url: locked.url, password: 'wrong-secret-123' }), (err) => err instanceof InboxUnavailableError && /refused the user name or password/.test(err.message) && !/secret/.test(err.message));
+      await assert.rejects(
+        open({ url: locked.url, password: 'wrong-secret-123' }),
+        (err) =>
+          err instanceof InboxUnavailableError &&
+          /refused the user name or password/.test(err.message) &&
+          !/secret/.test(err.message),
+      );
       const withUrlCredentials = `redis://user:url-secret-456@127.0.0.1:${locked.port}`;
-      await assert.rejects(open({ url: withUrlCredentials }), (err) => !/url-secret-456/.test(err.message) && /127\.0\.0\.1/.test(err.message));
+      await assert.rejects(
+        open({ url: withUrlCredentials }),
+        (err) => !/url-secret-456/.test(err.message) && /127\.0\.0\.1/.test(err.message),
+      );
       const ok = await open({ url: locked.url, password: 'right-secret' });
       assert.equal((await ok.accept(delivery())).stored, true);
       await assert.rejects(open({ url: 'redis://127.0.0.1:1' }), /nothing answers at redis:\/\/127\.0\.0\.1:1/);
@@ -265,14 +417,20 @@ describe('Redis inbox store', function () {
       const d = delivery({ duplicateKey: 'id:hung' });
       process.kill(own.child(), 'SIGSTOP');
       const started = Date.now();
-      await assert.rejects(a.accept(d), (err) => err instanceof InboxUnavailableError && /did not answer in time/.test(err.message));
+      await assert.rejects(
+        a.accept(d),
+        (err) => err instanceof InboxUnavailableError && /did not answer in time/.test(err.message),
+      );
       assert.ok(Date.now() - started < 1500, `answered after ${Date.now() - started} ms`);
       process.kill(own.child(), 'SIGCONT');
       // The server ran the write once it woke: the sender's retry is a duplicate, and the delivery is not lost.
       const retry = await a.accept({ ...d, receivedAt: Date.now() });
       assert.equal(retry.stored, false);
       const recovered = await a.claimDue(claim({ recovering: true }));
-      assert.deepEqual(recovered.map((x) => x.id), [retry.duplicateOf]);
+      assert.deepEqual(
+        recovered.map((x) => x.id),
+        [retry.duplicateOf],
+      );
     } finally {
       process.kill(own.child(), 'SIGCONT');
       await own.remove();
@@ -301,7 +459,11 @@ describe('Redis inbox store', function () {
       assert.deepEqual(health.slice(-1), [true]);
       assert.equal((await a.accept(delivery())).stored, true);
       const recovered = await a.claimDue(claim({ recovering: true, limit: 1000 }));
-      for (const id of acknowledged) assert.ok(recovered.some((d) => d.id === id), `${id} survived the crash`);
+      for (const id of acknowledged)
+        assert.ok(
+          recovered.some((d) => d.id === id),
+          `${id} survived the crash`,
+        );
     } finally {
       await own.remove();
     }

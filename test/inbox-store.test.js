@@ -8,14 +8,36 @@ const path = require('node:path');
 const { SqliteInboxStore, InboxUnavailableError } = require('../dist/inbox');
 
 const meta = (over = {}) => ({
-  provider: 'saleassist', eventType: 'widget_new_conversation', eventId: undefined, occurredAt: undefined,
-  receivedAt: new Date().toISOString(), verified: true, known: true, headers: { 'content-type': 'application/json', 'x-token': '[redacted]' }, ...over,
+  provider: 'saleassist',
+  eventType: 'widget_new_conversation',
+  eventId: undefined,
+  occurredAt: undefined,
+  receivedAt: new Date().toISOString(),
+  verified: true,
+  known: true,
+  headers: { 'content-type': 'application/json', 'x-token': '[redacted]' },
+  ...over,
 });
 let counter = 0;
 const delivery = (over = {}) => {
   const n = ++counter;
-  const body = over.body ?? JSON.stringify({ event_type: 'widget_new_conversation', payload: { people_detail: { email: `p${n}@example.com` } } });
-  return { node: 'n1', duplicateKey: `sha256:${n}`, duplicateWindowMs: 3600_000, receivedAt: Date.now(), rawBody: Buffer.from(body), meta: meta(), issues: [], ...over, ...(over.body ? { rawBody: Buffer.from(over.body) } : {}) };
+  const body =
+    over.body ??
+    JSON.stringify({
+      event_type: 'widget_new_conversation',
+      payload: { people_detail: { email: `p${n}@example.com` } },
+    });
+  return {
+    node: 'n1',
+    duplicateKey: `sha256:${n}`,
+    duplicateWindowMs: 3600_000,
+    receivedAt: Date.now(),
+    rawBody: Buffer.from(body),
+    meta: meta(),
+    issues: [],
+    ...over,
+    ...(over.body ? { rawBody: Buffer.from(over.body) } : {}),
+  };
 };
 
 describe('SQLite inbox store', function () {
@@ -35,7 +57,10 @@ describe('SQLite inbox store', function () {
     const first = delivery({ duplicateKey: 'id:evt_1', body: '{"a":"é\\u00e9\t"} ' });
     const stored = await store.accept(first);
     assert.equal(stored.stored, true);
-    assert.deepEqual(await store.accept({ ...first, receivedAt: Date.now() }), { stored: false, duplicateOf: stored.id });
+    assert.deepEqual(await store.accept({ ...first, receivedAt: Date.now() }), {
+      stored: false,
+      duplicateOf: stored.id,
+    });
     await store.close();
     store = new SqliteInboxStore(path.join(dir, 'sales-webhooks.db'));
     assert.deepEqual(await store.accept({ ...first }), { stored: false, duplicateOf: stored.id });
@@ -67,12 +92,35 @@ describe('SQLite inbox store', function () {
     const split = await store.accept(delivery());
     await store.markEmitted(split.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
     assert.equal((await store.get(split.id)).state, 'emitted');
-    assert.equal(await store.settle(split.id, { state: 'delivered', part: { index: 1, count: 2 }, system: 'hubspot', recordId: '42', at: Date.now(), lead: { email: 'b@example.com' } }), 'emitted');
-    assert.equal(await store.settle(split.id, { state: 'failed', part: { index: 0, count: 2 }, system: 'hubspot', reason: 'CRM said no', at: Date.now(), lead: { email: 'a@example.com' } }), 'failed');
+    assert.equal(
+      await store.settle(split.id, {
+        state: 'delivered',
+        part: { index: 1, count: 2 },
+        system: 'hubspot',
+        recordId: '42',
+        at: Date.now(),
+        lead: { email: 'b@example.com' },
+      }),
+      'emitted',
+    );
+    assert.equal(
+      await store.settle(split.id, {
+        state: 'failed',
+        part: { index: 0, count: 2 },
+        system: 'hubspot',
+        reason: 'CRM said no',
+        at: Date.now(),
+        lead: { email: 'a@example.com' },
+      }),
+      'failed',
+    );
     const record = await store.get(split.id);
     assert.equal(record.state, 'failed');
     assert.deepEqual(record.leads.map((l) => l.email).sort(), ['a@example.com', 'b@example.com']);
-    assert.deepEqual(record.crm.map((c) => c.recordId ?? c.state), ['42', 'failed']);
+    assert.deepEqual(
+      record.crm.map((c) => c.recordId ?? c.state),
+      ['42', 'failed'],
+    );
     assert.equal(record.leaseUntil, null);
   });
 
@@ -85,7 +133,13 @@ describe('SQLite inbox store', function () {
 
     const base = { node: 'n1', leaseMs: 1000, maxAttempts: 3, limit: 100, settles: true };
     const recovered = await store.claimDue({ ...base, now: Date.now(), recovering: true });
-    assert.deepEqual(recovered.map((d) => [d.id, d.attempt]), [[received.id, 1], [emitted.id, 2]]);
+    assert.deepEqual(
+      recovered.map((d) => [d.id, d.attempt]),
+      [
+        [received.id, 1],
+        [emitted.id, 2],
+      ],
+    );
     assert.ok(Buffer.isBuffer(recovered[0].rawBody));
     assert.equal(recovered[0].meta.provider, 'saleassist');
     assert.deepEqual(await store.claimDue({ ...base, now: Date.now() }), [], 'leases run');
@@ -93,9 +147,18 @@ describe('SQLite inbox store', function () {
     const t = Date.now();
     // emitted.id: attempt 2 was the first of this lease chain's re-emissions → its lease was 2 s.
     const later = await store.claimDue({ ...base, now: t + 10_000 });
-    assert.deepEqual(later.map((d) => [d.id, d.attempt]), [[received.id, 2], [emitted.id, 3]]);
+    assert.deepEqual(
+      later.map((d) => [d.id, d.attempt]),
+      [
+        [received.id, 2],
+        [emitted.id, 3],
+      ],
+    );
     const last = await store.claimDue({ ...base, now: t + 100_000 });
-    assert.deepEqual(last.map((d) => [d.id, d.attempt]), [[received.id, 3]]);
+    assert.deepEqual(
+      last.map((d) => [d.id, d.attempt]),
+      [[received.id, 3]],
+    );
     const emittedRecord = await store.get(emitted.id);
     assert.equal(emittedRecord.state, 'failed');
     assert.match(emittedRecord.settlements.at(-1).reason, /not settled after 3 attempts/);
@@ -107,16 +170,34 @@ describe('SQLite inbox store', function () {
     await store.settle(d.id, { state: 'failed', reason: 'CRM down', at: Date.now() });
     assert.equal(await store.requestReplay([d.id, '999999']), 1);
     assert.equal((await store.get(d.id)).state, 'received');
-    const [due] = await store.claimDue({ node: 'n1', now: Date.now(), leaseMs: 1000, maxAttempts: 1, limit: 10, settles: true });
+    const [due] = await store.claimDue({
+      node: 'n1',
+      now: Date.now(),
+      leaseMs: 1000,
+      maxAttempts: 1,
+      limit: 10,
+      settles: true,
+    });
     assert.deepEqual([due.id, due.attempt, due.replay], [d.id, 2, true]);
-    assert.equal(await store.settle(d.id, { state: 'delivered', system: 'hubspot', recordId: '7', at: Date.now() }), 'delivered');
+    assert.equal(
+      await store.settle(d.id, { state: 'delivered', system: 'hubspot', recordId: '7', at: Date.now() }),
+      'delivered',
+    );
     const record = await store.get(d.id);
     assert.deepEqual(record.crm, [{ system: 'hubspot', recordId: '7', state: 'delivered' }]);
     assert.equal(record.settlements.length, 2);
   });
 
   it('logs refused requests with their reason and no more than the body prefix given; they are never due', async () => {
-    store.logRejected({ node: 'n1', provider: 'salesmagic', receivedAt: Date.now(), statusCode: 401, reason: 'no signature matched', headers: { 'svix-signature': '[redacted]' }, bodyPrefix: Buffer.from('{"x":') });
+    store.logRejected({
+      node: 'n1',
+      provider: 'salesmagic',
+      receivedAt: Date.now(),
+      statusCode: 401,
+      reason: 'no signature matched',
+      headers: { 'svix-signature': '[redacted]' },
+      bodyPrefix: Buffer.from('{"x":'),
+    });
     const d = await store.accept(delivery());
     const [rejected] = await store.list({ state: 'rejected' });
     assert.equal(rejected.statusCode, 401);
@@ -125,24 +206,69 @@ describe('SQLite inbox store', function () {
     assert.equal(full.body, '{"x":');
     assert.equal(full.bodyTruncated, true);
     assert.equal(await store.requestReplay([rejected.id]), 0);
-    assert.deepEqual((await store.claimDue({ node: 'n1', now: Date.now(), leaseMs: 1, maxAttempts: 5, limit: 10, settles: true, recovering: true })).map((x) => x.id), [d.id]);
+    assert.deepEqual(
+      (
+        await store.claimDue({
+          node: 'n1',
+          now: Date.now(),
+          leaseMs: 1,
+          maxAttempts: 5,
+          limit: 10,
+          settles: true,
+          recovering: true,
+        })
+      ).map((x) => x.id),
+      [d.id],
+    );
   });
 
   it('filters and searches the log newest first; erases everything about one address', async () => {
-    const a = await store.accept(delivery({ body: '{"email":"Jane.Doe@Example.com","n":1}', meta: meta({ provider: 'callcall', eventId: 'evt_77' }) }));
+    const a = await store.accept(
+      delivery({
+        body: '{"email":"Jane.Doe@Example.com","n":1}',
+        meta: meta({ provider: 'callcall', eventId: 'evt_77' }),
+      }),
+    );
     const b = await store.accept(delivery({ body: '{"email":"other@example.com","note":"100%_sure"}' }));
-    store.logRejected({ node: 'n1', provider: 'callcall', receivedAt: Date.now(), statusCode: 401, reason: 'bad', headers: {}, bodyPrefix: Buffer.from('{"email":"jane.doe@example.com"') });
+    store.logRejected({
+      node: 'n1',
+      provider: 'callcall',
+      receivedAt: Date.now(),
+      statusCode: 401,
+      reason: 'bad',
+      headers: {},
+      bodyPrefix: Buffer.from('{"email":"jane.doe@example.com"'),
+    });
     await store.settle(b.id, { state: 'delivered', at: Date.now() });
-    assert.deepEqual((await store.list({})).map((d) => d.state), ['rejected', 'delivered', 'received']);
+    assert.deepEqual(
+      (await store.list({})).map((d) => d.state),
+      ['rejected', 'delivered', 'received'],
+    );
     assert.deepEqual((await store.list({ q: 'JANE.DOE@example.COM' })).length, 2);
-    assert.deepEqual((await store.list({ q: 'evt_77' })).map((d) => d.id), [a.id]);
-    assert.deepEqual((await store.list({ q: '100%_' })).map((d) => d.id), [b.id], 'LIKE wildcards are literal');
-    assert.deepEqual((await store.list({ q: '0%' })).map((d) => d.id), [b.id]);
-    assert.deepEqual((await store.list({ provider: 'callcall', state: 'received' })).map((d) => d.id), [a.id]);
+    assert.deepEqual(
+      (await store.list({ q: 'evt_77' })).map((d) => d.id),
+      [a.id],
+    );
+    assert.deepEqual(
+      (await store.list({ q: '100%_' })).map((d) => d.id),
+      [b.id],
+      'LIKE wildcards are literal',
+    );
+    assert.deepEqual(
+      (await store.list({ q: '0%' })).map((d) => d.id),
+      [b.id],
+    );
+    assert.deepEqual(
+      (await store.list({ provider: 'callcall', state: 'received' })).map((d) => d.id),
+      [a.id],
+    );
     assert.deepEqual(await store.ids({ state: 'delivered' }), [b.id]);
     assert.equal((await store.list({ limit: 1 })).length, 1);
     assert.equal(await store.erase('jane.doe@example.com'), 2);
-    assert.deepEqual((await store.list({})).map((d) => d.id), [b.id]);
+    assert.deepEqual(
+      (await store.list({})).map((d) => d.id),
+      [b.id],
+    );
   });
 
   it('purges settled rows past the age limit, then the oldest while over the size limit; never an unsettled one', async () => {
@@ -168,7 +294,11 @@ describe('SQLite inbox store', function () {
   it('answers InboxUnavailableError while the file cannot be opened, and works once it can', async () => {
     const missing = path.join(dir, 'not-yet', 'inbox.db');
     const unavailable = new SqliteInboxStore(missing);
-    await assert.rejects(unavailable.accept(delivery()), (err) => err instanceof InboxUnavailableError && /directory does not exist|unable to open|CANTOPEN/i.test(err.message));
+    await assert.rejects(
+      unavailable.accept(delivery()),
+      (err) =>
+        err instanceof InboxUnavailableError && /directory does not exist|unable to open|CANTOPEN/i.test(err.message),
+    );
     fs.mkdirSync(path.dirname(missing));
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await unavailable.accept(delivery())).stored, true);

@@ -24,8 +24,23 @@ describe('settling points downstream of a sales webhook', function () {
   });
 
   it('none: a plain flow, a disabled settle node, an unknown node id', function () {
-    assert.equal(hasSettlingPointDownstream('in', graph({ id: 'in', type: 'sales-webhook in', wires: [['dbg']] }, { id: 'dbg', type: 'debug', wires: [] })), false);
-    assert.equal(hasSettlingPointDownstream('in', graph({ id: 'in', type: 'sales-webhook in', wires: [['s']] }, { id: 's', type: 'sales-webhook settle', d: true, wires: [[]] })), false);
+    assert.equal(
+      hasSettlingPointDownstream(
+        'in',
+        graph({ id: 'in', type: 'sales-webhook in', wires: [['dbg']] }, { id: 'dbg', type: 'debug', wires: [] }),
+      ),
+      false,
+    );
+    assert.equal(
+      hasSettlingPointDownstream(
+        'in',
+        graph(
+          { id: 'in', type: 'sales-webhook in', wires: [['s']] },
+          { id: 's', type: 'sales-webhook settle', d: true, wires: [[]] },
+        ),
+      ),
+      false,
+    );
     assert.equal(hasSettlingPointDownstream('gone', graph()), false);
   });
 
@@ -51,7 +66,11 @@ describe('settling points downstream of a sales webhook', function () {
       { id: 'elsewhere', type: 'link in', wires: [['crm']] },
       { id: 'crm', type: 'sales-crm out', wires: [[], []] },
     );
-    assert.equal(hasSettlingPointDownstream('in', returnOnly), false, 'a return link goes back to its caller, not to its links');
+    assert.equal(
+      hasSettlingPointDownstream('in', returnOnly),
+      false,
+      'a return link goes back to its caller, not to its links',
+    );
   });
 
   it('walks into a subflow from its instance', function () {
@@ -88,17 +107,49 @@ describe('inbox settings', function () {
 
   it('says why the inbox cannot write in words a user can act on', function () {
     assert.equal(describeInboxProblem('SQLITE_FULL: database or disk is full'), 'disk full');
-    assert.equal(describeInboxProblem('SQLITE_READONLY: attempt to write a readonly database'), 'the file is read-only');
+    assert.equal(
+      describeInboxProblem('SQLITE_READONLY: attempt to write a readonly database'),
+      'the file is read-only',
+    );
     assert.equal(describeInboxProblem('SQLITE_BUSY: database is locked'), 'the file is locked by another program');
-    assert.equal(describeInboxProblem('SQLITE_CANTOPEN: unable to open database file'), 'the file cannot be opened (does its folder exist?)');
-    assert.equal(describeInboxProblem('Cannot open database because the directory does not exist'), 'its folder does not exist');
-    assert.equal(describeInboxProblem('SQLITE_NOTADB: file is not a database'), 'the file is damaged or not an inbox database');
+    assert.equal(
+      describeInboxProblem('SQLITE_CANTOPEN: unable to open database file'),
+      'the file cannot be opened (does its folder exist?)',
+    );
+    assert.equal(
+      describeInboxProblem('Cannot open database because the directory does not exist'),
+      'its folder does not exist',
+    );
+    assert.equal(
+      describeInboxProblem('SQLITE_NOTADB: file is not a database'),
+      'the file is damaged or not an inbox database',
+    );
   });
 });
 
 describe('redelivery loop', function () {
-  const due = (id) => ({ id: String(id), node: 'n', rawBody: Buffer.from('{}'), meta: {}, issues: [], attempt: 2, replay: false });
-  const loop = (claimDue, emitted) => new Redelivery({ store: { claimDue }, node: 'n', leaseMs: 1000, maxAttempts: 3, pollMs: 60000, settles: () => true, emit: (d) => emitted.push(d.id), onError: (err) => { throw err; } });
+  const due = (id) => ({
+    id: String(id),
+    node: 'n',
+    rawBody: Buffer.from('{}'),
+    meta: {},
+    issues: [],
+    attempt: 2,
+    replay: false,
+  });
+  const loop = (claimDue, emitted) =>
+    new Redelivery({
+      store: { claimDue },
+      node: 'n',
+      leaseMs: 1000,
+      maxAttempts: 3,
+      pollMs: 60000,
+      settles: () => true,
+      emit: (d) => emitted.push(d.id),
+      onError: (err) => {
+        throw err;
+      },
+    });
 
   it('recovery pages through every unsettled delivery by id, each emitted once', async function () {
     const rows = Array.from({ length: 450 }, (_, i) => due(i + 1));
@@ -113,7 +164,10 @@ describe('redelivery loop', function () {
     assert.equal(emitted.length, 450);
     assert.equal(new Set(emitted).size, 450);
     assert.ok(calls.every((c) => c.recovering === true));
-    assert.deepEqual(calls.map((c) => c.afterId), [undefined, '200', '400', '450']);
+    assert.deepEqual(
+      calls.map((c) => c.afterId),
+      [undefined, '200', '400', '450'],
+    );
   });
 
   it('ends even when a store hands the same deliveries back (it ignores afterId)', async function () {

@@ -14,10 +14,41 @@ const SIGNERS = send.PLATFORMS;
 
 // What each preset must make of its fixture: the number of leads and a few fields of the first one.
 const EXPECTED = {
-  'saleassist:widget_new_conversation': [1, { email: 'prakashm@athenabpo.in', fullName: 'Prakash Mudhaliyar', firstName: 'Prakash', lastName: 'Mudhaliyar', city: 'Faridabad', postalCode: '400615' }],
-  'salesmagic:call.completed': [2, { fullName: 'Dana Whitfield', company: 'Northwind Traders', jobTitle: 'VP Sales', 'custom.owner': 'Maria Lopez', 'custom.ownerEmail': 'maria.lopez@salesmagic-demo.com' }],
-  'callcall:customer.qualified': [1, { 'custom.customerId': 'customer_987654321', score: 85, 'custom.qualificationType': 'hot', tags: ['budget_match', 'high_engagement'], email: 'lena.fischer@contoso.example' }],
-  'salescaling:commercial_signal_detected': [1, { 'custom.contactId': 'ct_4821', 'custom.companyId': 'co_1177', 'custom.signalCode': 'buying_intent' }],
+  'saleassist:widget_new_conversation': [
+    1,
+    {
+      email: 'prakashm@athenabpo.in',
+      fullName: 'Prakash Mudhaliyar',
+      firstName: 'Prakash',
+      lastName: 'Mudhaliyar',
+      city: 'Faridabad',
+      postalCode: '400615',
+    },
+  ],
+  'salesmagic:call.completed': [
+    2,
+    {
+      fullName: 'Dana Whitfield',
+      company: 'Northwind Traders',
+      jobTitle: 'VP Sales',
+      'custom.owner': 'Maria Lopez',
+      'custom.ownerEmail': 'maria.lopez@salesmagic-demo.com',
+    },
+  ],
+  'callcall:customer.qualified': [
+    1,
+    {
+      'custom.customerId': 'customer_987654321',
+      score: 85,
+      'custom.qualificationType': 'hot',
+      tags: ['budget_match', 'high_engagement'],
+      email: 'lena.fischer@contoso.example',
+    },
+  ],
+  'salescaling:commercial_signal_detected': [
+    1,
+    { 'custom.contactId': 'ct_4821', 'custom.companyId': 'co_1177', 'custom.signalCode': 'buying_intent' },
+  ],
   'recorder:recording.transcript.ready': [2, { fullName: 'John Doe', email: 'john.doe@example.com' }],
   'recorder:transcript.generated': [2, { fullName: 'John Doe' }],
   'recorder:transcript.updated': [2, { fullName: 'John Doe' }],
@@ -28,8 +59,27 @@ const get = (obj, dotted) => dotted.split('.').reduce((o, k) => o?.[k], obj);
 function flow(provider, leadMap) {
   return [
     { id: 'src', type: 'sales-webhook-source', provider },
-    { id: 'in', type: 'sales-webhook in', z: 'f', x: 100, y: 100, url: `/webhooks/${provider}`, source: 'src', wires: [['map'], []] },
-    { id: 'map', type: 'sales-lead-map', z: 'f', x: 300, y: 100, property: 'payload', version: 1, ...leadMap, wires: [['leads'], ['failed']] },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      z: 'f',
+      x: 100,
+      y: 100,
+      url: `/webhooks/${provider}`,
+      source: 'src',
+      wires: [['map'], []],
+    },
+    {
+      id: 'map',
+      type: 'sales-lead-map',
+      z: 'f',
+      x: 300,
+      y: 100,
+      property: 'payload',
+      version: 1,
+      ...leadMap,
+      wires: [['leads'], ['failed']],
+    },
     { id: 'leads', type: 'helper', z: 'f', x: 500, y: 100 },
     { id: 'failed', type: 'helper', z: 'f', x: 500, y: 160 },
     { id: 'catcher', type: 'catch', z: 'f', x: 300, y: 200, scope: ['map'], wires: [['caught']] },
@@ -48,13 +98,27 @@ describe('sales-webhook in → sales-lead-map', function () {
   });
 
   it('has an expectation for every preset', function () {
-    assert.deepEqual(listLeadPresets().map((p) => p.id).sort(), Object.keys(EXPECTED).sort());
+    assert.deepEqual(
+      listLeadPresets()
+        .map((p) => p.id)
+        .sort(),
+      Object.keys(EXPECTED).sort(),
+    );
   });
 
   for (const preset of listLeadPresets()) {
     it(`${preset.id}: its fixture yields the expected lead(s)`, async function () {
       const { credentials, sign } = SIGNERS[preset.provider];
-      running = await loadFlow(NODES, flow(preset.provider, { preset: preset.id, mappings: preset.mappings, split: Boolean(preset.splitPath), splitPath: preset.splitPath ?? '' }), { src: credentials });
+      running = await loadFlow(
+        NODES,
+        flow(preset.provider, {
+          preset: preset.id,
+          mappings: preset.mappings,
+          split: Boolean(preset.splitPath),
+          splitPath: preset.splitPath ?? '',
+        }),
+        { src: credentials },
+      );
       const [count, fields] = EXPECTED[preset.id];
       helper.getNode('failed').on('input', (msg) => assert.fail(JSON.stringify(msg.error)));
       const got = collect(helper.getNode('leads'), count);
@@ -63,7 +127,8 @@ describe('sales-webhook in → sales-lead-map', function () {
       assert.equal(res.status, 200, res.body);
       const messages = await got;
       const lead = messages[0].payload;
-      for (const [field, value] of Object.entries(fields)) assert.deepEqual(get(lead, field), value, `${preset.id} ${field}`);
+      for (const [field, value] of Object.entries(fields))
+        assert.deepEqual(get(lead, field), value, `${preset.id} ${field}`);
       assert.equal(lead.source.provider, preset.provider);
       assert.equal(lead.source.eventType, preset.eventType);
       assert.ok(lead.source.receivedAt);
@@ -75,7 +140,9 @@ describe('sales-webhook in → sales-lead-map', function () {
 
   it('a missing required field lands on output 2 naming the field, and a Catch node sees it', async function () {
     const preset = listLeadPresets().find((p) => p.id === 'saleassist:widget_new_conversation');
-    running = await loadFlow(NODES, flow('saleassist', { preset: preset.id, mappings: preset.mappings }), { src: SIGNERS.saleassist.credentials });
+    running = await loadFlow(NODES, flow('saleassist', { preset: preset.id, mappings: preset.mappings }), {
+      src: SIGNERS.saleassist.credentials,
+    });
     const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
     event.payload.people_detail.email = '   ';
     const body = Buffer.from(JSON.stringify(event));
@@ -85,7 +152,10 @@ describe('sales-webhook in → sales-lead-map', function () {
     const res = await postRaw(`${running.baseUrl}/webhooks/saleassist`, { body, headers: send.tokenHeaders(body) });
     assert.equal(res.status, 200);
     const [msg] = await failed;
-    assert.deepEqual(msg.error.fields.map((f) => f.field), ['email']);
+    assert.deepEqual(
+      msg.error.fields.map((f) => f.field),
+      ['email'],
+    );
     assert.equal(msg.error.fields[0].path, 'payload.people_detail.email');
     assert.match(msg.error.message, /email/);
     assert.deepEqual(msg.payload, event, 'the event is kept, nothing is lost');
@@ -94,7 +164,16 @@ describe('sales-webhook in → sales-lead-map', function () {
   });
 
   it('a path that does not compile is a deploy-time error with the row named, never a crash per message', async function () {
-    running = await loadFlow(NODES, flow('saleassist', { mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true }, { field: 'phone', path: 'payload[?(@.x ==)]', type: 'phone' }] }), { src: SIGNERS.saleassist.credentials });
+    running = await loadFlow(
+      NODES,
+      flow('saleassist', {
+        mappings: [
+          { field: 'email', path: 'payload.people_detail.email', type: 'email', required: true },
+          { field: 'phone', path: 'payload[?(@.x ==)]', type: 'phone' },
+        ],
+      }),
+      { src: SIGNERS.saleassist.credentials },
+    );
     const map = helper.getNode('map');
     const failed = collect(helper.getNode('failed'));
     map.receive({ payload: { payload: {} } });
@@ -103,10 +182,18 @@ describe('sales-webhook in → sales-lead-map', function () {
   });
 
   it('serves presets, fixtures, the last delivery and a preview to the editor', async function () {
-    running = await loadFlow(NODES, flow('saleassist', { mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true }] }), { src: SIGNERS.saleassist.credentials });
+    running = await loadFlow(
+      NODES,
+      flow('saleassist', {
+        mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true }],
+      }),
+      { src: SIGNERS.saleassist.credentials },
+    );
     const presets = (await helper.request().get('/sales-lead-map/presets').expect(200)).body;
     assert.ok(presets.some((p) => p.id === 'saleassist:widget_new_conversation' && p.mappings.length > 3));
-    const fixture = (await helper.request().get('/sales-lead-map/fixture/saleassist:widget_new_conversation').expect(200)).body;
+    const fixture = (
+      await helper.request().get('/sales-lead-map/fixture/saleassist:widget_new_conversation').expect(200)
+    ).body;
     assert.equal(fixture.payload.payload.people_detail.email, 'prakashm@athenabpo.in');
     await helper.request().get('/sales-lead-map/fixture/..%2F..%2Fpackage.json').expect(404);
     await helper.request().get('/sales-lead-map/last-delivery/in').expect(404);
@@ -117,13 +204,37 @@ describe('sales-webhook in → sales-lead-map', function () {
     assert.equal(last.webhook.eventType, 'widget_new_conversation');
     assert.equal(last.webhook.headers['x-webhook-token'], '[redacted]');
 
-    const preview = (await helper.request().post('/sales-lead-map/preview').send({
-      mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true }, { field: 'phone', path: 'payload.people_detail.nope', type: 'phone', required: true }],
-      sample: last.payload, webhook: last.webhook,
-    }).expect(200)).body;
-    assert.deepEqual(preview.failures.map((f) => [f.row, f.field]), [[2, 'phone']]);
-    assert.ok(preview.paths.some((p) => p.path === 'payload.people_detail.email' && p.value === 'prakashm@athenabpo.in'));
-    const ok = (await helper.request().post('/sales-lead-map/preview').send({ mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email' }], sample: last.payload }).expect(200)).body;
+    const preview = (
+      await helper
+        .request()
+        .post('/sales-lead-map/preview')
+        .send({
+          mappings: [
+            { field: 'email', path: 'payload.people_detail.email', type: 'email', required: true },
+            { field: 'phone', path: 'payload.people_detail.nope', type: 'phone', required: true },
+          ],
+          sample: last.payload,
+          webhook: last.webhook,
+        })
+        .expect(200)
+    ).body;
+    assert.deepEqual(
+      preview.failures.map((f) => [f.row, f.field]),
+      [[2, 'phone']],
+    );
+    assert.ok(
+      preview.paths.some((p) => p.path === 'payload.people_detail.email' && p.value === 'prakashm@athenabpo.in'),
+    );
+    const ok = (
+      await helper
+        .request()
+        .post('/sales-lead-map/preview')
+        .send({
+          mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email' }],
+          sample: last.payload,
+        })
+        .expect(200)
+    ).body;
     assert.equal(ok.leads[0].email, 'prakashm@athenabpo.in');
   });
 });

@@ -33,12 +33,17 @@ describe('sales-lead-map follows its preset when it has no rows', function () {
 
   async function post(provider, eventType) {
     const body = send.fixture(provider, eventType);
-    const res = await postRaw(`${running.baseUrl}/webhooks/${provider}`, { body, headers: send.PLATFORMS[provider].sign(body) });
+    const res = await postRaw(`${running.baseUrl}/webhooks/${provider}`, {
+      body,
+      headers: send.PLATFORMS[provider].sign(body),
+    });
     assert.equal(res.status, 200, res.body);
   }
 
   it('preset "saleassist:widget_new_conversation" and no rows gives the SaleAssist lead', async function () {
-    running = await loadFlow(NODES, flow('saleassist', { preset: 'saleassist:widget_new_conversation' }), { src: send.PLATFORMS.saleassist.credentials });
+    running = await loadFlow(NODES, flow('saleassist', { preset: 'saleassist:widget_new_conversation' }), {
+      src: send.PLATFORMS.saleassist.credentials,
+    });
     helper.getNode('failed').on('input', (msg) => assert.fail(JSON.stringify(msg.error)));
     const got = collect(helper.getNode('leads'));
     await post('saleassist', 'widget_new_conversation');
@@ -49,8 +54,10 @@ describe('sales-lead-map follows its preset when it has no rows', function () {
     assert.equal(lead.source.provider, 'saleassist');
   });
 
-  it('follows the preset\'s split path too: SalesMagic\'s call becomes one lead per prospect', async function () {
-    running = await loadFlow(NODES, flow('salesmagic', { preset: 'salesmagic:call.completed', mappings: [] }), { src: send.PLATFORMS.salesmagic.credentials });
+  it("follows the preset's split path too: SalesMagic's call becomes one lead per prospect", async function () {
+    running = await loadFlow(NODES, flow('salesmagic', { preset: 'salesmagic:call.completed', mappings: [] }), {
+      src: send.PLATFORMS.salesmagic.credentials,
+    });
     const got = collect(helper.getNode('leads'), 2);
     await post('salesmagic', 'call.completed');
     const leads = (await got).map((m) => m.payload);
@@ -59,8 +66,14 @@ describe('sales-lead-map follows its preset when it has no rows', function () {
   });
 
   it('stored rows win over the preset', async function () {
-    const rows = [{ field: 'contact', path: 'payload.people_detail.name', type: 'string', required: true, default: '' }];
-    running = await loadFlow(NODES, flow('saleassist', { preset: 'saleassist:widget_new_conversation', mappings: rows, version: 1 }), { src: send.PLATFORMS.saleassist.credentials });
+    const rows = [
+      { field: 'contact', path: 'payload.people_detail.name', type: 'string', required: true, default: '' },
+    ];
+    running = await loadFlow(
+      NODES,
+      flow('saleassist', { preset: 'saleassist:widget_new_conversation', mappings: rows, version: 1 }),
+      { src: send.PLATFORMS.saleassist.credentials },
+    );
     const got = collect(helper.getNode('leads'));
     await post('saleassist', 'widget_new_conversation');
     const [{ payload: lead }] = await got;
@@ -69,11 +82,16 @@ describe('sales-lead-map follows its preset when it has no rows', function () {
   });
 
   it('a preset this version does not know, with no rows, is a deploy-time error that says what to do', async function () {
-    running = await loadFlow(NODES, flow('saleassist', { preset: 'saleassist:no_such_event' }), { src: send.PLATFORMS.saleassist.credentials });
+    running = await loadFlow(NODES, flow('saleassist', { preset: 'saleassist:no_such_event' }), {
+      src: send.PLATFORMS.saleassist.credentials,
+    });
     const failed = collect(helper.getNode('failed'));
     helper.getNode('map').receive({ payload: { payload: {} } });
     const [msg] = await failed;
-    assert.match(msg.error.message, /"saleassist:no_such_event" is not in this version of the package .* choose a preset or add rows/);
+    assert.match(
+      msg.error.message,
+      /"saleassist:no_such_event" is not in this version of the package .* choose a preset or add rows/,
+    );
     await settle(20);
   });
 });

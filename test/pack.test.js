@@ -9,8 +9,22 @@ const path = require('node:path');
 const { startNodeRed, projectRoot } = require('./support/real-node-red');
 
 // A fresh user's npm: without what `npm test` or npx put in the environment about this checkout (its prefix, package).
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(package_|lifecycle_|config_local_prefix)/.test(key)));
-const npm = (args, cwd, env = {}) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...cleanEnv, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env } });
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^npm_(package_|lifecycle_|config_local_prefix)/.test(key)),
+);
+const npm = (args, cwd, env = {}) =>
+  execFileSync('npm', args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...cleanEnv,
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      npm_config_update_notifier: 'false',
+      ...env,
+    },
+  });
 
 /**
  * better-sqlite3 is a native addon: without a downloadable prebuilt binary (a closed network, CI) its installer
@@ -49,25 +63,69 @@ describe('npm pack → install into a fresh Node-RED user directory', function (
 
   it('installs from the tarball and loads all nodes, icons and help with no error in the log', async function () {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-pack-'));
-    const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], projectRoot));
+    const [packed] = JSON.parse(
+      npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], projectRoot),
+    );
     const files = packed.files.map((f) => f.path);
-    for (const needed of ['dist/nodes/sales-webhook-in.js', 'dist/index.d.ts', 'resources/sales-webhooks-editor.js', 'nodes/locales/en-US/sales-lead-map.html', 'nodes/sales-webhook-in.html', 'nodes/icons/sales-webhook.svg', 'nodes/locales/en-US/sales-webhook-source.html', 'nodes/locales/en-US/sales-webhook-redis.html', 'examples/saleassist.json', 'sample-events/saleassist/widget_new_conversation.json', 'bin/sales-webhooks.js']) {
+    for (const needed of [
+      'dist/nodes/sales-webhook-in.js',
+      'dist/index.d.ts',
+      'resources/sales-webhooks-editor.js',
+      'nodes/locales/en-US/sales-lead-map.html',
+      'nodes/sales-webhook-in.html',
+      'nodes/icons/sales-webhook.svg',
+      'nodes/locales/en-US/sales-webhook-source.html',
+      'nodes/locales/en-US/sales-webhook-redis.html',
+      'examples/saleassist.json',
+      'sample-events/saleassist/widget_new_conversation.json',
+      'bin/sales-webhooks.js',
+    ]) {
       assert.ok(files.includes(needed), `${needed} is in the tarball`);
     }
-    assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/support') || f.endsWith('.test.js')), 'sources and tests stay out');
+    assert.ok(
+      !files.some((f) => f.startsWith('src/') || f.startsWith('test/support') || f.endsWith('.test.js')),
+      'sources and tests stay out',
+    );
     const userDir = path.join(workDir, 'userDir');
     fs.mkdirSync(userDir);
     fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }));
-    npm(['install', '--prefer-offline', '--no-save', path.join(workDir, packed.filename)], userDir, localPrebuildOfBetterSqlite(workDir));
+    npm(
+      ['install', '--prefer-offline', '--no-save', path.join(workDir, packed.filename)],
+      userDir,
+      localPrebuildOfBetterSqlite(workDir),
+    );
     assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'node-red-contrib-sales-webhooks', 'dist', 'index.js')));
     // The pure API by name, from the user directory, without Node-RED.
-    const api = execFileSync(process.execPath, ['-e', "const api = require('node-red-contrib-sales-webhooks'); console.log(typeof api.createVerifier, typeof api.compileMapping, typeof api.upsertLead)"], { cwd: userDir, encoding: 'utf8' });
+    const api = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "const api = require('node-red-contrib-sales-webhooks'); console.log(typeof api.createVerifier, typeof api.compileMapping, typeof api.upsertLead)",
+      ],
+      { cwd: userDir, encoding: 'utf8' },
+    );
     assert.equal(api.trim(), 'function function function');
-    assert.ok(fs.existsSync(path.join(userDir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')), 'better-sqlite3 installed');
+    assert.ok(
+      fs.existsSync(path.join(userDir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')),
+      'better-sqlite3 installed',
+    );
     nodeRed = await startNodeRed({ userDir, install: 'none' });
-    const sets = (await (await fetch(`${nodeRed.url}/nodes`, { headers: { accept: 'application/json' } })).json()).filter((s) => s.module === 'node-red-contrib-sales-webhooks');
-    assert.deepEqual(sets.flatMap((s) => s.types).sort(), ['sales-crm out', 'sales-crm-account', 'sales-lead-map', 'sales-webhook in', 'sales-webhook settle', 'sales-webhook-redis', 'sales-webhook-source']);
-    assert.ok(sets.every((s) => s.enabled && !s.err), JSON.stringify(sets));
+    const sets = (
+      await (await fetch(`${nodeRed.url}/nodes`, { headers: { accept: 'application/json' } })).json()
+    ).filter((s) => s.module === 'node-red-contrib-sales-webhooks');
+    assert.deepEqual(sets.flatMap((s) => s.types).sort(), [
+      'sales-crm out',
+      'sales-crm-account',
+      'sales-lead-map',
+      'sales-webhook in',
+      'sales-webhook settle',
+      'sales-webhook-redis',
+      'sales-webhook-source',
+    ]);
+    assert.ok(
+      sets.every((s) => s.enabled && !s.err),
+      JSON.stringify(sets),
+    );
     assert.equal((await fetch(`${nodeRed.url}/icons/node-red-contrib-sales-webhooks/sales-lead.svg`)).status, 200);
     assert.doesNotMatch(nodeRed.logs(), /\[error\]|\[warn\] \[node-red-contrib-sales-webhooks/);
   });

@@ -12,13 +12,56 @@ const send = require('./support/senders');
 /** A flow whose outputs append "<topic> <eventId>" lines to files, so the test can see what the node emitted. */
 function receivingFlow(dir, { url = '/webhooks/salesmagic', dedupeStore = '' } = {}) {
   const line = (id, file, wires) => [
-    { id: `${id}-format`, type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(topic) & " " & $string(webhook.eventId) & " " & $string(payload.statusCode)', tot: 'jsonata' }], wires: [[`${id}-file`]] },
-    { id: `${id}-file`, type: 'file', z: 'tab', filename: path.join(dir, file), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: wires ?? [[]] },
+    {
+      id: `${id}-format`,
+      type: 'change',
+      z: 'tab',
+      rules: [
+        {
+          t: 'set',
+          p: 'payload',
+          pt: 'msg',
+          to: '$string(topic) & " " & $string(webhook.eventId) & " " & $string(payload.statusCode)',
+          tot: 'jsonata',
+        },
+      ],
+      wires: [[`${id}-file`]],
+    },
+    {
+      id: `${id}-file`,
+      type: 'file',
+      z: 'tab',
+      filename: path.join(dir, file),
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: wires ?? [[]],
+    },
   ];
   return [
     { id: 'tab', type: 'tab', label: 'webhooks' },
-    { id: 'src', type: 'sales-webhook-source', provider: 'salesmagic', tolerance: 300, credentials: { secret: send.SECRETS.svix } },
-    { id: 'in', type: 'sales-webhook in', z: 'tab', url, source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore, wires: [['accepted-format'], ['rejected-format']] },
+    {
+      id: 'src',
+      type: 'sales-webhook-source',
+      provider: 'salesmagic',
+      tolerance: 300,
+      credentials: { secret: send.SECRETS.svix },
+    },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      z: 'tab',
+      url,
+      source: 'src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      dedupeLimit: 50000,
+      dedupeStore,
+      wires: [['accepted-format'], ['rejected-format']],
+    },
     ...line('accepted', 'accepted.txt'),
     ...line('rejected', 'rejected.txt'),
   ];
@@ -43,7 +86,10 @@ describe('in a real Node-RED 4 with this package installed', function () {
     const ours = nodeSets.filter((set) => set.module === 'node-red-contrib-sales-webhooks');
     const types = ours.flatMap((set) => set.types);
     assert.ok(types.includes('sales-webhook in') && types.includes('sales-webhook-source'), JSON.stringify(types));
-    assert.ok(ours.every((set) => set.enabled && !set.err), JSON.stringify(ours));
+    assert.ok(
+      ours.every((set) => set.enabled && !set.err),
+      JSON.stringify(ours),
+    );
     const editorHtml = await (await fetch(`${nodeRed.url}/nodes`, { headers: { accept: 'text/html' } })).text();
     assert.match(editorHtml, /data-help-name="sales-webhook in"/);
     assert.match(editorHtml, /call\.completed/, 'the source help lists the events of each provider');
@@ -72,7 +118,7 @@ describe('in a real Node-RED 4 with this package installed', function () {
     assert.doesNotMatch(nodeRed.logs(), new RegExp(send.SECRETS.svix.slice(6)));
   });
 
-  it('under httpNodeRoot with httpNodeAuth, through Node-RED\'s own route chain', async function () {
+  it("under httpNodeRoot with httpNodeAuth, through Node-RED's own route chain", async function () {
     const hash = bcrypt.hashSync('hook-pass', 8);
     nodeRed = await startNodeRed({
       settings: `module.exports = { httpNodeRoot: '/hooks', httpNodeAuth: { user: 'sender', pass: ${JSON.stringify(hash)} }, logging: { console: { level: 'info' } } };`,
@@ -82,30 +128,47 @@ describe('in a real Node-RED 4 with this package installed', function () {
     const url = `${nodeRed.url}/hooks/webhooks/salesmagic`;
     const anonymous = await postRaw(url, { body, headers: send.svixHeaders(body) });
     assert.equal(anonymous.status, 401);
-    assert.equal(readLines(path.join(nodeRed.userDir, 'rejected.txt')).length, 0, 'Node-RED refused it before the node saw it');
+    assert.equal(
+      readLines(path.join(nodeRed.userDir, 'rejected.txt')).length,
+      0,
+      'Node-RED refused it before the node saw it',
+    );
     const authorization = 'Basic ' + Buffer.from('sender:hook-pass').toString('base64');
     const ok = await postRaw(url, { body, headers: { ...send.svixHeaders(body, { id: 'msg_auth' }), authorization } });
     assert.equal(ok.status, 200, ok.body);
     await waitFor(() => readLines(path.join(nodeRed.userDir, 'accepted.txt')).length === 1);
-    const notUnderRoot = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body, headers: { ...send.svixHeaders(body), authorization } });
+    const notUnderRoot = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, {
+      body,
+      headers: { ...send.svixHeaders(body), authorization },
+    });
     assert.notEqual(notUnderRoot.status, 200);
   });
 
   it('remembers accepted deliveries across a restart with a persistent context store', async function () {
-    const settings = "module.exports = { contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem' } } };";
+    const settings =
+      "module.exports = { contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem' } } };";
     nodeRed = await startNodeRed({ settings });
     const { userDir } = nodeRed;
     await nodeRed.deploy(receivingFlow(userDir, { dedupeStore: 'file' }));
     const body = send.fixture('salesmagic', 'org.deleted');
-    const first = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body, headers: send.svixHeaders(body, { id: 'msg_persist' }) });
+    const first = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, {
+      body,
+      headers: send.svixHeaders(body, { id: 'msg_persist' }),
+    });
     assert.deepEqual(first.json, { received: true });
     await nodeRed.stop();
 
     nodeRed = await startNodeRed({ userDir, settings });
-    const again = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body, headers: send.svixHeaders(body, { id: 'msg_persist' }) });
+    const again = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, {
+      body,
+      headers: send.svixHeaders(body, { id: 'msg_persist' }),
+    });
     assert.deepEqual(again.json, { received: true, duplicate: true });
     const other = send.fixture('salesmagic', 'org.updated');
-    const fresh = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, { body: other, headers: send.svixHeaders(other, { id: 'msg_new' }) });
+    const fresh = await postRaw(`${nodeRed.url}/webhooks/salesmagic`, {
+      body: other,
+      headers: send.svixHeaders(other, { id: 'msg_new' }),
+    });
     assert.deepEqual(fresh.json, { received: true });
   });
 });

@@ -25,10 +25,55 @@ describe('the Redis store in the editor and at deploy', function () {
     await nodeRed.deploy([
       { id: 'tab', type: 'tab', label: 'leads' },
       { id: 'lax', type: 'sales-webhook-redis', name: 'lax redis', url: lax.url, prefix: 'ed', tls: false },
-      { id: 'locked', type: 'sales-webhook-redis', name: 'locked redis', url: locked.url, prefix: 'ed', tls: false, credentials: { username: '', password: 'not-the-password-5d1' } },
-      { id: 'src', type: 'sales-webhook-source', provider: 'saleassist', headerName: 'x-webhook-token', tolerance: 300, credentials: { token: 'editor-test-token-7f3a' } },
-      { id: 'in', type: 'sales-webhook in', z: 'tab', x: 140, y: 100, url: '/webhooks/a', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, inbox: true, store: 'lax', version: 1, wires: [[], []] },
-      { id: 'in2', type: 'sales-webhook in', z: 'tab', x: 140, y: 180, url: '/webhooks/b', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, inbox: true, store: 'locked', version: 1, wires: [[], []] },
+      {
+        id: 'locked',
+        type: 'sales-webhook-redis',
+        name: 'locked redis',
+        url: locked.url,
+        prefix: 'ed',
+        tls: false,
+        credentials: { username: '', password: 'not-the-password-5d1' },
+      },
+      {
+        id: 'src',
+        type: 'sales-webhook-source',
+        provider: 'saleassist',
+        headerName: 'x-webhook-token',
+        tolerance: 300,
+        credentials: { token: 'editor-test-token-7f3a' },
+      },
+      {
+        id: 'in',
+        type: 'sales-webhook in',
+        z: 'tab',
+        x: 140,
+        y: 100,
+        url: '/webhooks/a',
+        source: 'src',
+        maxBytes: 1048576,
+        dedupe: true,
+        dedupeHours: 24,
+        inbox: true,
+        store: 'lax',
+        version: 1,
+        wires: [[], []],
+      },
+      {
+        id: 'in2',
+        type: 'sales-webhook in',
+        z: 'tab',
+        x: 140,
+        y: 180,
+        url: '/webhooks/b',
+        source: 'src',
+        maxBytes: 1048576,
+        dedupe: true,
+        dedupeHours: 24,
+        inbox: true,
+        store: 'locked',
+        version: 1,
+        wires: [[], []],
+      },
     ]);
     browser = await launchBrowser();
     const { page } = browser;
@@ -45,15 +90,30 @@ describe('the Redis store in the editor and at deploy', function () {
   });
 
   it('says at deploy and in the status when Redis cannot keep the promise, and names a refused password without it', async () => {
-    await waitFor(() => /only every second/.test(nodeRed.logs()) && /refused the user name or password/.test(nodeRed.logs()), 15000);
+    await waitFor(
+      () => /only every second/.test(nodeRed.logs()) && /refused the user name or password/.test(nodeRed.logs()),
+      15000,
+    );
     assert.doesNotMatch(nodeRed.logs(), /not-the-password-5d1|redis-editor-secret-91f/);
     const { page } = browser;
-    await page.waitForFunction(() => /Redis may lose acknowledged deliveries/.test(RED.nodes.node('in').status?.text ?? ''), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => /Redis may lose acknowledged deliveries/.test(RED.nodes.node('in').status?.text ?? ''),
+      null,
+      { timeout: 15000 },
+    );
     assert.equal(await page.evaluate(() => RED.nodes.node('in').status.fill), 'yellow');
-    await page.waitForFunction(() => /refused the user name or password/.test(RED.nodes.node('in2').status?.text ?? ''), null, { timeout: 15000 });
+    await page.waitForFunction(
+      () => /refused the user name or password/.test(RED.nodes.node('in2').status?.text ?? ''),
+      null,
+      { timeout: 15000 },
+    );
     assert.equal(await page.evaluate(() => RED.nodes.node('in2').status.fill), 'red');
     // A delivery to the node whose store refuses it is a 503: the platform retries.
-    const res = await fetch(`${nodeRed.url}/webhooks/b`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-token': 'editor-test-token-7f3a' }, body: '{"event_type":"widget_new_conversation","payload":{}}' });
+    const res = await fetch(`${nodeRed.url}/webhooks/b`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-webhook-token': 'editor-test-token-7f3a' },
+      body: '{"event_type":"widget_new_conversation","payload":{}}',
+    });
     assert.equal(res.status, 503);
   });
 
@@ -64,7 +124,9 @@ describe('the Redis store in the editor and at deploy', function () {
     const options = await page.$$eval('#node-input-store option', (os) => os.map((o) => o.textContent));
     assert.ok(options.includes('lax redis') && options.includes('locked redis'), JSON.stringify(options));
     assert.equal(await page.inputValue('#node-input-store'), 'lax');
-    await page.evaluate(() => { while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close(); });
+    await page.evaluate(() => {
+      while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close();
+    });
 
     await page.evaluate(() => RED.editor.editConfig('', 'sales-webhook-redis', 'locked'));
     await page.waitForSelector('#node-config-input-url', { timeout: 15000 });
@@ -75,7 +137,11 @@ describe('the Redis store in the editor and at deploy', function () {
     // Credentials in the URL are refused by the dialog: they belong in the credential fields.
     await page.fill('#node-config-input-url', 'redis://user:pw@127.0.0.1:6379');
     await page.locator('#node-config-input-url').blur();
-    await page.waitForFunction(() => document.querySelector('#node-config-input-url').classList.contains('input-error'));
-    await page.evaluate(() => { while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close(); });
+    await page.waitForFunction(() =>
+      document.querySelector('#node-config-input-url').classList.contains('input-error'),
+    );
+    await page.evaluate(() => {
+      while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close();
+    });
   });
 });

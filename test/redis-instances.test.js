@@ -20,10 +20,54 @@ function sharedFlow(emulator, redisUrl, { leaseMinutes = 0.05, maxAttempts = 5, 
   return [
     { id: 'tab', type: 'tab', label: 'leads' },
     { id: 'redis', type: 'sales-webhook-redis', url: redisUrl, prefix: PREFIX, tls: false },
-    { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', tolerance: 300, credentials: { secret: SECRET } },
-    { id: 'in', type: 'sales-webhook in', z: 'tab', url: '/webhooks/leads', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, inbox: true, store: 'redis', leaseMinutes, maxAttempts, version: 1, wires: [['map'], []] },
-    { id: 'map', type: 'sales-lead-map', z: 'tab', preset: preset.id, mappings: preset.mappings, property: 'payload', split: false, splitPath: '', version: 1, wires: [['out'], []] },
-    { id: 'acct', type: 'sales-crm-account', system: 'hubspot', baseUrl: emulator.url, maxAttempts: crmAttempts, minDelay: 20, maxDelay: 100, timeout: 5000, concurrency: 4, credentials: { token: emulator.token } },
+    {
+      id: 'src',
+      type: 'sales-webhook-source',
+      provider: 'hmac',
+      prefix: 'sha256=',
+      tolerance: 300,
+      credentials: { secret: SECRET },
+    },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      z: 'tab',
+      url: '/webhooks/leads',
+      source: 'src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      inbox: true,
+      store: 'redis',
+      leaseMinutes,
+      maxAttempts,
+      version: 1,
+      wires: [['map'], []],
+    },
+    {
+      id: 'map',
+      type: 'sales-lead-map',
+      z: 'tab',
+      preset: preset.id,
+      mappings: preset.mappings,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      version: 1,
+      wires: [['out'], []],
+    },
+    {
+      id: 'acct',
+      type: 'sales-crm-account',
+      system: 'hubspot',
+      baseUrl: emulator.url,
+      maxAttempts: crmAttempts,
+      minDelay: 20,
+      maxDelay: 100,
+      timeout: 5000,
+      concurrency: 4,
+      credentials: { token: emulator.token },
+    },
     { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
   ];
 }
@@ -39,11 +83,15 @@ function delivery(email) {
 /** Posts and resolves with the status, or 0 when the connection broke before an answer. */
 function postStatus(url, { body, headers }) {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode));
-      res.on('error', () => resolve(0));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+        res.on('error', () => resolve(0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
@@ -51,7 +99,8 @@ function postStatus(url, { body, headers }) {
 
 const contactsByEmail = (emulator) => {
   const counts = new Map();
-  for (const contact of emulator.hubspot.contacts.values()) counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
+  for (const contact of emulator.hubspot.contacts.values())
+    counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
   return counts;
 };
 /** Every create request the CRM got, per e-mail: more than one means the lead was emitted more than once. */
@@ -83,11 +132,13 @@ describe('several Node-RED instances sharing one Redis', function () {
     await store.ready();
   });
   afterEach(async () => {
-    await Promise.all(instances.map(async (nr) => {
-      // A kill -9'd instance has exited already (stop() would wait for an exit that came).
-      if (nr.process.exitCode === null && !nr.process.signalCode) await nr.stop();
-      fs.rmSync(nr.userDir, { recursive: true, force: true });
-    }));
+    await Promise.all(
+      instances.map(async (nr) => {
+        // A kill -9'd instance has exited already (stop() would wait for an exit that came).
+        if (nr.process.exitCode === null && !nr.process.signalCode) await nr.stop();
+        fs.rmSync(nr.userDir, { recursive: true, force: true });
+      }),
+    );
     instances = [];
     await store?.close();
     await emulator?.close();
@@ -104,20 +155,29 @@ describe('several Node-RED instances sharing one Redis', function () {
   }
   const settledAll = async (emails) => {
     const records = (await store.list({ limit: 5000 })).filter((r) => r.state !== 'rejected');
-    const delivered = new Set(records.filter((r) => r.state === 'delivered').flatMap((r) => r.leads.map((l) => l.email)));
+    const delivered = new Set(
+      records.filter((r) => r.state === 'delivered').flatMap((r) => r.leads.map((l) => l.email)),
+    );
     return emails.every((e) => delivered.has(e));
   };
 
   it('settings.js can name one Redis store for the whole runtime: nodes that name none use it', async () => {
     emulator = await startCrmEmulator();
-    const nr = await startNodeRed({ settings: `module.exports = { salesWebhooks: { inbox: { redis: { url: ${JSON.stringify(redis.url)}, prefix: ${JSON.stringify(PREFIX)} } } } };` });
+    const nr = await startNodeRed({
+      settings: `module.exports = { salesWebhooks: { inbox: { redis: { url: ${JSON.stringify(redis.url)}, prefix: ${JSON.stringify(PREFIX)} } } } };`,
+    });
     instances = [nr];
-    const flow = sharedFlow(emulator, redis.url).filter((n) => n.type !== 'sales-webhook-redis').map((n) => (n.id === 'in' ? { ...n, store: '' } : n));
+    const flow = sharedFlow(emulator, redis.url)
+      .filter((n) => n.type !== 'sales-webhook-redis')
+      .map((n) => (n.id === 'in' ? { ...n, store: '' } : n));
     await nr.deploy(flow);
     const d = delivery('runtime-wide@example.com');
     await waitFor(async () => is2xx(await postStatus(`${nr.url}/webhooks/leads`, d)), 10000, 100);
     await waitFor(() => settledAll([d.email]), 15000, 200);
-    assert.ok(!fs.existsSync(require('node:path').join(nr.userDir, 'sales-webhooks.db')), 'no embedded file was written');
+    assert.ok(
+      !fs.existsSync(require('node:path').join(nr.userDir, 'sales-webhooks.db')),
+      'no embedded file was written',
+    );
   });
 
   it('the same signed delivery posted to two instances at the same moment is emitted once in all', async () => {
@@ -126,7 +186,10 @@ describe('several Node-RED instances sharing one Redis', function () {
     assert.doesNotMatch(a.logs(), /may lose|cannot promise/, 'this server keeps the promise');
     const batch = Array.from({ length: 12 }, (_, i) => delivery(`twice-${i}@example.com`));
     for (const d of batch) {
-      const codes = await Promise.all([postStatus(`${a.url}/webhooks/leads`, d), postStatus(`${b.url}/webhooks/leads`, d)]);
+      const codes = await Promise.all([
+        postStatus(`${a.url}/webhooks/leads`, d),
+        postStatus(`${b.url}/webhooks/leads`, d),
+      ]);
       assert.deepEqual(codes, [200, 200]);
     }
     await waitFor(() => settledAll(batch.map((d) => d.email)), 20000, 200);
@@ -149,30 +212,40 @@ describe('several Node-RED instances sharing one Redis', function () {
     let next = 0;
     const live = new Set(instances);
     // Six senders; a load balancer's behaviour: a failed connection is tried on the next instance.
-    await Promise.all(Array.from({ length: 6 }, async (_, sender) => {
-      let turn = sender;
-      while (next < genuine.length) {
-        const d = genuine[next++];
-        for (let tries = 0; tries < 6; tries++) {
-          const target = [...live][turn++ % live.size];
-          const code = await postStatus(`${target.url}/webhooks/leads`, d);
-          status.set(d.email, code);
-          if (code === 0 || code === 503) continue;
-          if (is2xx(code) && ++acknowledged === 50 && !pendingAtKill) {
-            victim.process.kill('SIGKILL');
-            live.delete(victim);
-            pendingAtKill = [];
-            // What the killed instance held unsettled: delivery numbers of its pending entries.
-            const stream = `${PREFIX}:{in}:inbox`;
-            for (const [entry] of await store['client'].sendCommand(['XPENDING', stream, 'emit', '-', '+', '1000', victimConsumer])) {
-              const [[, fields]] = await store['client'].sendCommand(['XRANGE', stream, entry, entry]);
-              pendingAtKill.push(`in~${fields[1]}`);
+    await Promise.all(
+      Array.from({ length: 6 }, async (_, sender) => {
+        let turn = sender;
+        while (next < genuine.length) {
+          const d = genuine[next++];
+          for (let tries = 0; tries < 6; tries++) {
+            const target = [...live][turn++ % live.size];
+            const code = await postStatus(`${target.url}/webhooks/leads`, d);
+            status.set(d.email, code);
+            if (code === 0 || code === 503) continue;
+            if (is2xx(code) && ++acknowledged === 50 && !pendingAtKill) {
+              victim.process.kill('SIGKILL');
+              live.delete(victim);
+              pendingAtKill = [];
+              // What the killed instance held unsettled: delivery numbers of its pending entries.
+              const stream = `${PREFIX}:{in}:inbox`;
+              for (const [entry] of await store['client'].sendCommand([
+                'XPENDING',
+                stream,
+                'emit',
+                '-',
+                '+',
+                '1000',
+                victimConsumer,
+              ])) {
+                const [[, fields]] = await store['client'].sendCommand(['XRANGE', stream, entry, entry]);
+                pendingAtKill.push(`in~${fields[1]}`);
+              }
             }
+            break;
           }
-          break;
         }
-      }
-    }));
+      }),
+    );
     assert.ok(pendingAtKill !== undefined, 'an instance was killed mid-run');
     for (const d of genuine) assert.ok(is2xx(status.get(d.email)), `${d.email}: ${status.get(d.email)}`);
     await waitFor(() => genuine.every((d) => contactsByEmail(emulator).has(d.email)), 60000, 200);
@@ -186,7 +259,12 @@ describe('several Node-RED instances sharing one Redis', function () {
     const dead = consumers.find((c) => c[1] === victimConsumer);
     assert.equal(dead ? Number(dead[3]) : 0, 0, 'nothing left pending on the killed instance');
     assert.ok(pendingAtKill.length > 0, 'the killed instance held unsettled deliveries');
-    for (const id of pendingAtKill) assert.equal((await store.get(id)).state, 'delivered', `${id}, pending on the killed instance, was finished by another`);
+    for (const id of pendingAtKill)
+      assert.equal(
+        (await store.get(id)).state,
+        'delivered',
+        `${id}, pending on the killed instance, was finished by another`,
+      );
   });
 
   it('Redis stopped mid-run: 503 while it is down, nothing acknowledged lost, the flows resume without a redeploy', async () => {
@@ -209,7 +287,8 @@ describe('several Node-RED instances sharing one Redis', function () {
     // The clients reconnect by themselves; the same posts succeed again, without a redeploy.
     await waitFor(async () => is2xx(await postStatus(urls[0], delivery('probe@example.com'))), 20000, 250);
     acknowledged.push('probe@example.com');
-    for (let i = 0; i < 10; i++) assert.equal(await post(delivery(`down-${i}@example.com`), i + 1), 200, 'the retry of a 503 is accepted');
+    for (let i = 0; i < 10; i++)
+      assert.equal(await post(delivery(`down-${i}@example.com`), i + 1), 200, 'the retry of a 503 is accepted');
     for (let i = 0; i < 10; i++) assert.equal(await post(delivery(`after-${i}@example.com`), i), 200);
     await waitFor(() => acknowledged.every((e) => contactsByEmail(emulator).has(e)), 30000, 200);
     await waitFor(() => settledAll(acknowledged), 30000, 250);
@@ -231,8 +310,13 @@ describe('several Node-RED instances sharing one Redis', function () {
     const before = createsByEmail(emulator).get(d.email) ?? 0;
     // The other instance's delivery log lists the dead letter as failed and replays it, once for all instances.
     const listed = await (await fetch(`${instances[1].url}/sales-webhooks/deliveries?state=failed`)).json();
-    assert.deepEqual(listed.deliveries.map((x) => x.id), [dead.id]);
-    const replay = await fetch(`${instances[1].url}/sales-webhooks/deliveries/${encodeURIComponent(dead.id)}/replay`, { method: 'POST' });
+    assert.deepEqual(
+      listed.deliveries.map((x) => x.id),
+      [dead.id],
+    );
+    const replay = await fetch(`${instances[1].url}/sales-webhooks/deliveries/${encodeURIComponent(dead.id)}/replay`, {
+      method: 'POST',
+    });
     assert.equal(replay.status, 200, await replay.clone().text());
     assert.deepEqual(await replay.json(), { replayed: 1 });
     // Either instance finds the replay on its next look.
@@ -243,6 +327,9 @@ describe('several Node-RED instances sharing one Redis', function () {
     assert.deepEqual(await store.deadLetters('in'), []);
     const record = await store.get(dead.id);
     assert.equal(record.replay, true);
-    assert.ok(record.crm.some((c) => c.system === 'hubspot' && c.recordId), JSON.stringify(record.crm));
+    assert.ok(
+      record.crm.some((c) => c.system === 'hubspot' && c.recordId),
+      JSON.stringify(record.crm),
+    );
   });
 });

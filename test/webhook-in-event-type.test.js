@@ -16,12 +16,22 @@ describe('sales-webhook in: an event with no type', function () {
   });
 
   it('is acknowledged and reported on output 2 as "event type missing"', async function () {
-    running = await loadFlow([webhookInNode, sourceNode], [
-      { id: 'src', type: 'sales-webhook-source', provider: 'callcall' },
-      { id: 'in', type: 'sales-webhook in', url: '/webhooks/callcall', source: 'src', wires: [['accepted'], ['rejected']] },
-      { id: 'accepted', type: 'helper' },
-      { id: 'rejected', type: 'helper' },
-    ], { src: send.PLATFORMS.callcall.credentials });
+    running = await loadFlow(
+      [webhookInNode, sourceNode],
+      [
+        { id: 'src', type: 'sales-webhook-source', provider: 'callcall' },
+        {
+          id: 'in',
+          type: 'sales-webhook in',
+          url: '/webhooks/callcall',
+          source: 'src',
+          wires: [['accepted'], ['rejected']],
+        },
+        { id: 'accepted', type: 'helper' },
+        { id: 'rejected', type: 'helper' },
+      ],
+      { src: send.PLATFORMS.callcall.credentials },
+    );
     const event = JSON.parse(send.fixture('callcall', 'customer.qualified'));
     delete event.type;
     const body = Buffer.from(JSON.stringify(event));
@@ -32,6 +42,9 @@ describe('sales-webhook in: an event with no type', function () {
     const [msg] = await got;
     assert.match(msg.payload.reason, /^event type missing/);
     assert.doesNotMatch(msg.payload.reason, /\?/);
-    assert.ok(msg.payload.issues.some((issue) => /^type: /.test(issue)), msg.payload.issues.join('; '));
+    assert.ok(
+      msg.payload.issues.some((issue) => /^type: /.test(issue)),
+      msg.payload.issues.join('; '),
+    );
   });
 });

@@ -14,7 +14,14 @@ const NODES = [webhookInNode, sourceNode, statusNode, catchNode];
 function flowFor(provider, { source = {}, node = {}, credentials } = {}) {
   const flow = [
     { id: 'src', type: 'sales-webhook-source', provider, ...source },
-    { id: 'in', type: 'sales-webhook in', url: '/hooks/test', source: 'src', wires: [['accepted'], ['rejected']], ...node },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      url: '/hooks/test',
+      source: 'src',
+      wires: [['accepted'], ['rejected']],
+      ...node,
+    },
     { id: 'accepted', type: 'helper' },
     { id: 'rejected', type: 'helper' },
     { id: 'watch-status', type: 'status', scope: ['in'], wires: [['statuses']] },
@@ -60,12 +67,48 @@ describe('sales-webhook in', function () {
   describe('accepts a genuine delivery from every provider', function () {
     const cases = [
       ['salesmagic', () => send.fixture('salesmagic', 'call.completed'), send.svixHeaders, 'call.completed', true],
-      ['standard-webhooks', () => Buffer.from('{"type":"invoice.paid","id":"evt_1"}'), send.standardHeaders, 'invoice.paid', false],
-      ['recorder', () => send.fixture('recorder', 'recording.created'), send.recorderHeaders, 'recording.created', true],
-      ['callcall', () => send.fixture('callcall', 'customer.qualified'), send.callcallHeaders, 'customer.qualified', true],
-      ['salescaling', () => send.fixture('salescaling', 'meeting_status_changed'), send.tokenHeaders, 'meeting_status_changed', true],
-      ['saleassist', () => send.fixture('saleassist', 'widget_new_conversation'), (b) => send.tokenHeaders(b, { contentType: 'application/json; charset=UTF-8' }), 'widget_new_conversation', true],
-      ['stripe', () => Buffer.from('{"id":"evt_123","object":"event","type":"customer.created","created":1700000000}'), send.stripeHeaders, 'customer.created', false],
+      [
+        'standard-webhooks',
+        () => Buffer.from('{"type":"invoice.paid","id":"evt_1"}'),
+        send.standardHeaders,
+        'invoice.paid',
+        false,
+      ],
+      [
+        'recorder',
+        () => send.fixture('recorder', 'recording.created'),
+        send.recorderHeaders,
+        'recording.created',
+        true,
+      ],
+      [
+        'callcall',
+        () => send.fixture('callcall', 'customer.qualified'),
+        send.callcallHeaders,
+        'customer.qualified',
+        true,
+      ],
+      [
+        'salescaling',
+        () => send.fixture('salescaling', 'meeting_status_changed'),
+        send.tokenHeaders,
+        'meeting_status_changed',
+        true,
+      ],
+      [
+        'saleassist',
+        () => send.fixture('saleassist', 'widget_new_conversation'),
+        (b) => send.tokenHeaders(b, { contentType: 'application/json; charset=UTF-8' }),
+        'widget_new_conversation',
+        true,
+      ],
+      [
+        'stripe',
+        () => Buffer.from('{"id":"evt_123","object":"event","type":"customer.created","created":1700000000}'),
+        send.stripeHeaders,
+        'customer.created',
+        false,
+      ],
       ['github', () => Buffer.from('{"zen":"Keep it logically awesome."}'), send.githubHeaders, 'ping', false],
       ['header-token', () => Buffer.from('{"type":"lead.created"}'), send.tokenHeaders, 'lead.created', false],
     ];
@@ -97,20 +140,31 @@ describe('sales-webhook in', function () {
 
     it('generic hmac with sha512, base64 and an id in the signed content', async function () {
       const { url, accepted } = await start('hmac', {
-        source: { signatureHeader: 'x-signature', algorithm: 'sha512', encoding: 'base64', prefix: '', template: '{id}:{body}', idHeader: 'x-delivery-id' },
+        source: {
+          signatureHeader: 'x-signature',
+          algorithm: 'sha512',
+          encoding: 'base64',
+          prefix: '',
+          template: '{id}:{body}',
+          idHeader: 'x-delivery-id',
+        },
       });
       const body = Buffer.from('{"event":"deal.won","amount":1200}');
       const got = collect(accepted);
       const res = await postRaw(url, {
         body,
-        headers: { 'content-type': 'application/json', 'x-delivery-id': 'd-42', 'x-signature': send.hmac('sha512', send.SECRETS.hmac, `d-42:${body}`, 'base64') },
+        headers: {
+          'content-type': 'application/json',
+          'x-delivery-id': 'd-42',
+          'x-signature': send.hmac('sha512', send.SECRETS.hmac, `d-42:${body}`, 'base64'),
+        },
       });
       assert.equal(res.status, 200, res.body);
       const [msg] = await got;
       assert.equal(msg.webhook.eventId, 'd-42');
     });
 
-    it('the event id is the body\'s id where there is one, else the signed delivery id', async function () {
+    it("the event id is the body's id where there is one, else the signed delivery id", async function () {
       const { url, accepted } = await start('salesmagic');
       const body = send.fixture('salesmagic', 'org.updated');
       const got = collect(accepted);
@@ -123,7 +177,10 @@ describe('sales-webhook in', function () {
       const generic = await start('standard-webhooks');
       const withoutId = Buffer.from('{"type":"ping"}');
       const next = collect(generic.accepted);
-      await postRaw(generic.url, { body: withoutId, headers: send.standardHeaders(withoutId, { id: 'msg_only_header' }) });
+      await postRaw(generic.url, {
+        body: withoutId,
+        headers: send.standardHeaders(withoutId, { id: 'msg_only_header' }),
+      });
       assert.equal((await next)[0].webhook.eventId, 'msg_only_header');
     });
   });
@@ -131,7 +188,9 @@ describe('sales-webhook in', function () {
   describe('verifies the exact bytes', function () {
     it('accepts a body with unicode, tabs and CRLF that would not survive re-serialising', async function () {
       const { url, accepted } = await start('salesmagic');
-      const body = Buffer.from('{\r\n\t"type": "user.created",\r\n\t"id": "u1",\r\n\t"payload": {"user": {"id": "u-7", "name": "Zoë \u2028 Łukasz 日本 \ud83d\ude80", "email": "zoe@example.com"}},\r\n\t"timestamp": "2025-01-14T04:51:39.885530709"\r\n}\r\n');
+      const body = Buffer.from(
+        '{\r\n\t"type": "user.created",\r\n\t"id": "u1",\r\n\t"payload": {"user": {"id": "u-7", "name": "Zoë \u2028 Łukasz 日本 \ud83d\ude80", "email": "zoe@example.com"}},\r\n\t"timestamp": "2025-01-14T04:51:39.885530709"\r\n}\r\n',
+      );
       assert.notEqual(JSON.stringify(JSON.parse(body.toString())), body.toString());
       const got = collect(accepted);
       const res = await postRaw(url, { body, headers: send.svixHeaders(body) });
@@ -166,18 +225,40 @@ describe('sales-webhook in', function () {
     });
 
     it('accepts the previous secret while rotating, and neither once it is cleared', async function () {
-      const { url } = await start('salesmagic', { credentials: { secret: send.SECRETS.svix, previousSecret: send.SECRETS.previousSvix } });
+      const { url } = await start('salesmagic', {
+        credentials: { secret: send.SECRETS.svix, previousSecret: send.SECRETS.previousSvix },
+      });
       const body = send.fixture('salesmagic', 'user.created');
-      assert.equal((await postRaw(url, { body, headers: send.svixHeaders(body, { secret: send.SECRETS.previousSvix }) })).status, 200);
-      assert.equal((await postRaw(url, { body, headers: send.svixHeaders(body, { secret: 'whsec_' + Buffer.from('someone else entirely').toString('base64') }) })).status, 401);
+      assert.equal(
+        (await postRaw(url, { body, headers: send.svixHeaders(body, { secret: send.SECRETS.previousSvix }) })).status,
+        200,
+      );
+      assert.equal(
+        (
+          await postRaw(url, {
+            body,
+            headers: send.svixHeaders(body, {
+              secret: 'whsec_' + Buffer.from('someone else entirely').toString('base64'),
+            }),
+          })
+        ).status,
+        401,
+      );
       await running.close();
       running = undefined;
       await helper.unload();
       const only = await start('salesmagic', { credentials: { secret: send.SECRETS.svix } });
-      assert.equal((await postRaw(only.url, { body, headers: send.svixHeaders(body, { secret: send.SECRETS.previousSvix }) })).status, 401);
+      assert.equal(
+        (await postRaw(only.url, { body, headers: send.svixHeaders(body, { secret: send.SECRETS.previousSvix }) }))
+          .status,
+        401,
+      );
     });
 
-    for (const [direction, offsetSeconds] of [['too old', -301], ['in the future', 301]]) {
+    for (const [direction, offsetSeconds] of [
+      ['too old', -301],
+      ['in the future', 301],
+    ]) {
       it(`rejects a timestamp ${direction} and accepts one just inside the tolerance`, async function () {
         const { url } = await start('salesmagic');
         const body = send.fixture('salesmagic', 'user.deleted');
@@ -185,7 +266,10 @@ describe('sales-webhook in', function () {
         const res = await postRaw(url, { body, headers: send.svixHeaders(body, { timestamp: outside }) });
         assert.equal(res.status, 401);
         const inside = new Date(Date.now() + Math.sign(offsetSeconds) * 290 * 1000);
-        assert.equal((await postRaw(url, { body, headers: send.svixHeaders(body, { timestamp: inside }) })).status, 200);
+        assert.equal(
+          (await postRaw(url, { body, headers: send.svixHeaders(body, { timestamp: inside }) })).status,
+          200,
+        );
       });
     }
 
@@ -197,7 +281,10 @@ describe('sales-webhook in', function () {
       assert.equal((await postRaw(url, { body, headers })).status, 200);
       await first;
       const forged = Buffer.from(body.toString().replace('"title"', '"titlE"'));
-      const forgedHeaders = send.svixHeaders(forged, { id: 'msg_reused', secret: 'whsec_' + Buffer.from('attacker').toString('base64') });
+      const forgedHeaders = send.svixHeaders(forged, {
+        id: 'msg_reused',
+        secret: 'whsec_' + Buffer.from('attacker').toString('base64'),
+      });
       const got = collect(rejected);
       const res = await postRaw(url, { body: forged, headers: forgedHeaders });
       assert.equal(res.status, 401);
@@ -237,10 +324,17 @@ describe('sales-webhook in', function () {
     it('413 for a chunked body that grows past the limit, and stops reading', async function () {
       const { url } = await start('salesmagic', { node: { maxBytes: 64 * 1024 } });
       const result = await new Promise((resolve, reject) => {
-        const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+        const req = http.request(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+        });
         let written = 0;
         let answered;
-        req.on('response', (res) => { answered = res.statusCode; res.resume(); res.on('end', () => resolve({ status: answered, written })); });
+        req.on('response', (res) => {
+          answered = res.statusCode;
+          res.resume();
+          res.on('end', () => resolve({ status: answered, written }));
+        });
         req.on('error', (err) => (answered ? resolve({ status: answered, written }) : reject(err)));
         const chunk = Buffer.alloc(16 * 1024, 'x');
         const pump = () => {
@@ -260,13 +354,20 @@ describe('sales-webhook in', function () {
     it('415 for a body that is not declared as JSON; accepts application/*+json', async function () {
       const { url } = await start('saleassist');
       const body = send.fixture('saleassist', 'widget_new_conversation');
-      for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      for (const contentType of [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+      ]) {
         const res = await postRaw(url, { body, headers: send.tokenHeaders(body, { contentType }) });
         assert.equal(res.status, 415, contentType);
       }
       const noType = await postRaw(url, { body, headers: { 'x-webhook-token': send.SECRETS.token } });
       assert.equal(noType.status, 415);
-      const vendor = await postRaw(url, { body, headers: send.tokenHeaders(body, { contentType: 'application/vnd.saleassist+json' }) });
+      const vendor = await postRaw(url, {
+        body,
+        headers: send.tokenHeaders(body, { contentType: 'application/vnd.saleassist+json' }),
+      });
       assert.equal(vendor.status, 200);
     });
 
@@ -311,7 +412,10 @@ describe('sales-webhook in', function () {
       assert.equal(res.status, 200);
       assert.deepEqual(res.json, { received: true, valid: false });
       const [msg] = await got;
-      assert.ok(msg.payload.issues.some((issue) => issue.startsWith('payload.people_detail.email: ') && /string/.test(issue)), msg.payload.issues.join('; '));
+      assert.ok(
+        msg.payload.issues.some((issue) => issue.startsWith('payload.people_detail.email: ') && /string/.test(issue)),
+        msg.payload.issues.join('; '),
+      );
       assert.deepEqual(msg.payload.event, event);
       assert.equal(msg.webhook.eventType, 'widget_new_conversation');
       await settle(50);
@@ -319,7 +423,15 @@ describe('sales-webhook in', function () {
 
     it('passes an authentic event of an undocumented type with known = false', async function () {
       const { url, accepted } = await start('callcall');
-      const body = Buffer.from(JSON.stringify({ id: 'evt_9', type: 'customer.archived', created: '2025-02-07T02:55:00Z', data: {}, version: '2024-01-01' }));
+      const body = Buffer.from(
+        JSON.stringify({
+          id: 'evt_9',
+          type: 'customer.archived',
+          created: '2025-02-07T02:55:00Z',
+          data: {},
+          version: '2024-01-01',
+        }),
+      );
       const got = collect(accepted);
       assert.equal((await postRaw(url, { body, headers: send.callcallHeaders(body) })).status, 200);
       const [msg] = await got;
@@ -337,7 +449,11 @@ describe('sales-webhook in', function () {
       accepted.on('input', () => count++);
       const answers = [];
       for (let i = 0; i < 3; i++) answers.push((await postRaw(url, { body, headers })).json);
-      assert.deepEqual(answers, [{ received: true }, { received: true, duplicate: true }, { received: true, duplicate: true }]);
+      assert.deepEqual(answers, [
+        { received: true },
+        { received: true, duplicate: true },
+        { received: true, duplicate: true },
+      ]);
       const texts = [];
       statuses.on('input', (m) => texts.push(m.status.text));
       await settle(500);
@@ -351,7 +467,10 @@ describe('sales-webhook in', function () {
       let count = 0;
       accepted.on('input', () => count++);
       await postRaw(url, { body, headers: send.svixHeaders(body, { id: 'msg_retry' }) });
-      const retry = await postRaw(url, { body, headers: send.svixHeaders(body, { id: 'msg_retry', timestamp: new Date(Date.now() + 5000) }) });
+      const retry = await postRaw(url, {
+        body,
+        headers: send.svixHeaders(body, { id: 'msg_retry', timestamp: new Date(Date.now() + 5000) }),
+      });
       assert.deepEqual(retry.json, { received: true, duplicate: true });
       await settle(100);
       assert.equal(count, 1);
@@ -371,8 +490,14 @@ describe('sales-webhook in', function () {
     it('an empty secret is reported at deploy with a red status, and deliveries get 503', async function () {
       const { url, statuses } = await start('salesmagic', { credentials: { secret: '' } });
       const node = helper.getNode('in');
-      const warnings = helper.log().args.filter((a) => a[0].level === helper.log().WARN || a[0].level === 30).map((a) => a[0].msg);
-      assert.ok(warnings.some((m) => /Source settings cannot verify deliveries: the secret is empty/.test(String(m))), JSON.stringify(warnings));
+      const warnings = helper
+        .log()
+        .args.filter((a) => a[0].level === helper.log().WARN || a[0].level === 30)
+        .map((a) => a[0].msg);
+      assert.ok(
+        warnings.some((m) => /Source settings cannot verify deliveries: the secret is empty/.test(String(m))),
+        JSON.stringify(warnings),
+      );
       const res = await postRaw(url, { body: '{}', headers: { 'content-type': 'application/json' } });
       assert.equal(res.status, 503);
       assert.ok(node);
@@ -384,7 +509,10 @@ describe('sales-webhook in', function () {
       const warnings = helper.log().args.map((a) => String(a[0].msg));
       assert.ok(warnings.some((m) => /verifies nothing: anyone who knows the URL/.test(String(m))));
       const got = collect(accepted);
-      assert.equal((await postRaw(url, { body: '{"anything":1}', headers: { 'content-type': 'application/json' } })).status, 200);
+      assert.equal(
+        (await postRaw(url, { body: '{"anything":1}', headers: { 'content-type': 'application/json' } })).status,
+        200,
+      );
       assert.equal((await got)[0].webhook.verified, false);
     });
 
@@ -393,7 +521,10 @@ describe('sales-webhook in', function () {
       flow.push({ id: 'in2', type: 'sales-webhook in', url: '/hooks/test', source: 'src', wires: [[], []] });
       running = await loadFlow(NODES, flow, credentials);
       const warnings = helper.log().args.map((a) => String(a[0].msg));
-      assert.ok(warnings.some((m) => /already listens on/.test(String(m))), warnings.join('\n'));
+      assert.ok(
+        warnings.some((m) => /already listens on/.test(String(m))),
+        warnings.join('\n'),
+      );
     });
 
     it('removes its route when the flow stops', async function () {
@@ -417,10 +548,23 @@ describe('sales-webhook in', function () {
       await new Promise((r) => server.listen(0, '127.0.0.1', r));
       try {
         // Mounted before the flow starts, as Node-RED mounts httpNode under httpNodeRoot.
-        await helper.load([(RED) => { rootApp.use('/api/', RED.httpNode); return webhookInNode(RED); }, sourceNode], flow, credentials);
+        await helper.load(
+          [
+            (RED) => {
+              rootApp.use('/api/', RED.httpNode);
+              return webhookInNode(RED);
+            },
+            sourceNode,
+          ],
+          flow,
+          credentials,
+        );
         const body = send.fixture('salesmagic', 'call.completed');
         const got = collect(helper.getNode('accepted'));
-        const res = await postRaw(`http://127.0.0.1:${server.address().port}/api/hooks/test`, { body, headers: send.svixHeaders(body) });
+        const res = await postRaw(`http://127.0.0.1:${server.address().port}/api/hooks/test`, {
+          body,
+          headers: send.svixHeaders(body),
+        });
         assert.equal(res.status, 200, res.body);
         assert.equal((await got)[0].topic, 'call.completed');
       } finally {
@@ -434,7 +578,10 @@ describe('sales-webhook in', function () {
       helper.settings({
         httpNodeMiddleware: (req, res, next) => {
           calls.push(req.url);
-          if (req.headers['x-blocked']) { res.statusCode = 403; return res.end('blocked'); }
+          if (req.headers['x-blocked']) {
+            res.statusCode = 403;
+            return res.end('blocked');
+          }
           next();
         },
       });
@@ -443,18 +590,28 @@ describe('sales-webhook in', function () {
       const got = collect(accepted);
       assert.equal((await postRaw(url, { body, headers: send.tokenHeaders(body) })).status, 200);
       await got;
-      assert.equal((await postRaw(url, { body, headers: { ...send.tokenHeaders(body), 'x-blocked': '1' } })).status, 403);
+      assert.equal(
+        (await postRaw(url, { body, headers: { ...send.tokenHeaders(body), 'x-blocked': '1' } })).status,
+        403,
+      );
       assert.equal(calls.length, 2);
     });
 
     it('answers CORS preflight requests when httpNodeCors is set', async function () {
       helper.settings({ httpNodeCors: { origin: 'https://app.example.com', methods: 'POST' } });
       const { url } = await start('saleassist');
-      const res = await postRaw(url, { method: 'OPTIONS', body: '', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
+      const res = await postRaw(url, {
+        method: 'OPTIONS',
+        body: '',
+        headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+      });
       assert.equal(res.status, 204);
       assert.equal(res.headers['access-control-allow-origin'], 'https://app.example.com');
       const body = send.fixture('saleassist', 'widget_new_conversation');
-      const post = await postRaw(url, { body, headers: { ...send.tokenHeaders(body), origin: 'https://app.example.com' } });
+      const post = await postRaw(url, {
+        body,
+        headers: { ...send.tokenHeaders(body), origin: 'https://app.example.com' },
+      });
       assert.equal(post.status, 200);
       assert.equal(post.headers['access-control-allow-origin'], 'https://app.example.com');
     });

@@ -7,7 +7,9 @@ import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings } fro
  * jose signs the JWT bearer assertion (RS256). It is published as an ES module only; a real import() (which tsc would
  * turn into require() for CommonJS output) loads it on every Node version we support, and only when a JWT is needed.
  */
-const loadJose = new Function('specifier', 'return import(specifier)').bind(null, 'jose') as () => Promise<typeof import('jose')>;
+const loadJose = new Function('specifier', 'return import(specifier)').bind(null, 'jose') as () => Promise<
+  typeof import('jose')
+>;
 
 /** A token ready to send, and what the token answer said about where the API is. */
 export interface AccessToken {
@@ -20,7 +22,10 @@ export interface AccessToken {
 
 /** A token request that failed for a reason that may pass (network, 5xx, 429): the send loop retries it. */
 export class TokenUnavailableError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = 'TokenUnavailableError';
   }
@@ -32,10 +37,15 @@ export const RENEW_BEFORE_MS = 60_000;
 const JWT_ASSERTION_LIFE_S = 180;
 
 /** How a token is carried on a request: a bearer header, Zoho's own scheme, Pipedrive's query parameter, a named header. */
-export function authorisation(settings: AccountSettings, token: string, headerName?: string): { headers: Record<string, string>; query: Record<string, string> } {
+export function authorisation(
+  settings: AccountSettings,
+  token: string,
+  headerName?: string,
+): { headers: Record<string, string>; query: Record<string, string> } {
   if (settings.system === 'pipedrive' && settings.auth === 'token') return { headers: {}, query: { api_token: token } };
   if (settings.system === 'zoho') return { headers: { authorization: `Zoho-oauthtoken ${token}` }, query: {} };
-  if (settings.system === 'http' && settings.auth === 'token' && headerName?.trim()) return { headers: { [headerName.trim().toLowerCase()]: token }, query: {} };
+  if (settings.system === 'http' && settings.auth === 'token' && headerName?.trim())
+    return { headers: { [headerName.trim().toLowerCase()]: token }, query: {} };
   return { headers: { authorization: `Bearer ${token}` }, query: {} };
 }
 
@@ -51,7 +61,11 @@ export function isExpiredTokenAnswer(settings: AccountSettings, status: number, 
     case 'salesforce':
       return o?.errorCode === 'INVALID_SESSION_ID' || /INVALID_SESSION_ID/.test(text);
     case 'hubspot':
-      return o?.category === 'EXPIRED_AUTHENTICATION' || /expired/i.test(String(o?.message ?? text)) || o?.category === 'INVALID_AUTHENTICATION';
+      return (
+        o?.category === 'EXPIRED_AUTHENTICATION' ||
+        /expired/i.test(String(o?.message ?? text)) ||
+        o?.category === 'INVALID_AUTHENTICATION'
+      );
     case 'zoho':
       return o?.code === 'INVALID_TOKEN' || o?.code === 'AUTHENTICATION_FAILURE';
     default:
@@ -111,7 +125,9 @@ export class TokenProvider {
     if (this.refusal) throw new CrmAuthRefusedError(this.refusal);
     const token = this.current;
     if (token && (token.expiresAt === undefined || this.now() < token.expiresAt)) return token;
-    this.pending ??= this.fetch().finally(() => { this.pending = undefined; });
+    this.pending ??= this.fetch().finally(() => {
+      this.pending = undefined;
+    });
     return this.pending;
   }
 
@@ -124,7 +140,10 @@ export class TokenProvider {
     const { settings } = this;
     const form = await this.grant();
     const url = settings.system === 'http' ? settings.loginUrl : settings.loginUrl + this.tokenPath();
-    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'content-type': 'application/x-www-form-urlencoded',
+    };
     // Pipedrive takes the client's id and secret as HTTP Basic authentication, not in the form.
     if (settings.system === 'pipedrive') {
       headers.authorization = `Basic ${Buffer.from(`${this.credentials.clientId?.trim()}:${this.credentials.clientSecret?.trim()}`).toString('base64')}`;
@@ -134,22 +153,36 @@ export class TokenProvider {
     let status: number;
     let text: string;
     try {
-      const res = await request(url, { method: 'POST', headers, body: form.toString(), dispatcher: this.dispatcher, signal: AbortSignal.timeout(settings.timeoutMs) });
+      const res = await request(url, {
+        method: 'POST',
+        headers,
+        body: form.toString(),
+        dispatcher: this.dispatcher,
+        signal: AbortSignal.timeout(settings.timeoutMs),
+      });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
       const e = err as { code?: string; name?: string };
-      throw new TokenUnavailableError(`the token server could not be reached: ${e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : (e.code ?? e.name ?? 'network error')}`);
+      throw new TokenUnavailableError(
+        `the token server could not be reached: ${e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : (e.code ?? e.name ?? 'network error')}`,
+      );
     }
     let body: Record<string, unknown> | undefined;
-    try { body = text ? JSON.parse(text) : undefined; } catch { body = undefined; }
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
     const accessToken = typeof body?.access_token === 'string' ? body.access_token : undefined;
     if (status >= 200 && status < 300 && accessToken) {
       this.issued.push(accessToken);
       if (this.issued.length > 20) this.issued.shift();
       if (typeof body?.refresh_token === 'string' && body.refresh_token) this.refreshToken = body.refresh_token; // a rotated refresh token replaces the old one
       const lifeMs = Number(body?.expires_in) * 1000;
-      const apiBaseUrl = [body?.instance_url, body?.api_domain].find((v): v is string => typeof v === 'string' && /^https?:\/\//.test(v));
+      const apiBaseUrl = [body?.instance_url, body?.api_domain].find(
+        (v): v is string => typeof v === 'string' && /^https?:\/\//.test(v),
+      );
       this.current = {
         value: accessToken,
         expiresAt: lifeMs > 0 ? this.now() + lifeMs - Math.min(RENEW_BEFORE_MS, lifeMs / 10) : undefined,
@@ -160,7 +193,8 @@ export class TokenProvider {
     const reason = cut(scrub(crmReason(body, text) ?? `the token server answered ${status}`, this.secrets()), 300);
     // A refusal is a 4xx (invalid_grant, invalid_client, …), or Zoho's 200 with {"error": "invalid_code"}; a 408, 429 or
     // 5xx may pass, so the send loop retries it.
-    const refused = (status >= 400 && status < 500 && status !== 429 && status !== 408) || (status >= 200 && status < 300);
+    const refused =
+      (status >= 400 && status < 500 && status !== 429 && status !== 408) || (status >= 200 && status < 300);
     if (!refused) throw new TokenUnavailableError(`the token server answered ${status}: ${reason}`, status);
     this.refuse(reason);
   }
@@ -175,11 +209,16 @@ export class TokenProvider {
 
   private tokenPath(): string {
     switch (this.settings.system) {
-      case 'salesforce': return '/services/oauth2/token';
-      case 'hubspot': return '/oauth/v1/token';
-      case 'pipedrive': return '/oauth/token';
-      case 'zoho': return '/oauth/v2/token';
-      default: return '';
+      case 'salesforce':
+        return '/services/oauth2/token';
+      case 'hubspot':
+        return '/oauth/v1/token';
+      case 'pipedrive':
+        return '/oauth/token';
+      case 'zoho':
+        return '/oauth/v2/token';
+      default:
+        return '';
     }
   }
 
@@ -188,11 +227,23 @@ export class TokenProvider {
     const clientId = c.clientId?.trim() ?? '';
     switch (this.settings.auth) {
       case 'client-credentials':
-        return new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: c.clientSecret?.trim() ?? '' });
+        return new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: c.clientSecret?.trim() ?? '',
+        });
       case 'refresh-token':
-        return new URLSearchParams({ grant_type: 'refresh_token', client_id: clientId, client_secret: c.clientSecret?.trim() ?? '', refresh_token: this.refreshToken ?? '' });
+        return new URLSearchParams({
+          grant_type: 'refresh_token',
+          client_id: clientId,
+          client_secret: c.clientSecret?.trim() ?? '',
+          refresh_token: this.refreshToken ?? '',
+        });
       case 'jwt':
-        return new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: await this.jwtAssertion() });
+        return new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion: await this.jwtAssertion(),
+        });
       default:
         throw new Error('a pasted token is never fetched');
     }
@@ -224,7 +275,8 @@ export class TokenProvider {
  */
 export function jwtAudience(loginUrl: string): string {
   const host = new URL(loginUrl).hostname;
-  if (host.endsWith('.my.salesforce.com')) return host.includes('.sandbox.') ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
+  if (host.endsWith('.my.salesforce.com'))
+    return host.includes('.sandbox.') ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
   return loginUrl.replace(/\/+$/, '');
 }
 

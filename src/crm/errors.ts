@@ -14,7 +14,12 @@ export class CrmError extends Error {
 /** The account's token server refused its credentials (revoked app, wrong secret): nothing is sent until they change. */
 export class CrmAuthRefusedError extends CrmError {
   constructor(readonly reason: string) {
-    super(`the CRM refused this account's credentials (${reason}): fix them in the CRM account and deploy`, undefined, reason, 0);
+    super(
+      `the CRM refused this account's credentials (${reason}): fix them in the CRM account and deploy`,
+      undefined,
+      reason,
+      0,
+    );
     this.name = 'CrmAuthRefusedError';
   }
 }
@@ -43,11 +48,19 @@ export function scrub(text: string, secrets: Iterable<string | undefined>): stri
     if (!secret || secret.length < 4) continue;
     for (const form of secretForms(secret)) forms.add(form);
     // A PEM key may come back line by line; its base64 lines are secrets of their own.
-    if (secret.includes('-----BEGIN')) for (const line of secret.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) forms.add(line.trim());
+    if (secret.includes('-----BEGIN'))
+      for (const line of secret.split(/\r?\n/))
+        if (line.length >= 16 && !line.startsWith('-----')) forms.add(line.trim());
   }
   if (forms.size === 0) return text;
   // Longest first, so a form that contains another is removed whole.
-  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi');
+  const pattern = new RegExp(
+    [...forms]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|'),
+    'gi',
+  );
   return text.replace(pattern, '[redacted]');
 }
 
@@ -63,14 +76,26 @@ export function cut(text: string, max: number): string {
 export function crmReason(body: unknown, text: string): string | undefined {
   let first = Array.isArray(body) ? body[0] : body;
   const data = first && typeof first === 'object' ? (first as Record<string, unknown>).data : undefined;
-  if (Array.isArray(data) && data[0] && typeof data[0] === 'object' && (data[0] as Record<string, unknown>).status === 'error') first = data[0];
+  if (
+    Array.isArray(data) &&
+    data[0] &&
+    typeof data[0] === 'object' &&
+    (data[0] as Record<string, unknown>).status === 'error'
+  )
+    first = data[0];
   if (first && typeof first === 'object') {
     const o = first as Record<string, unknown>;
     const error = typeof o.error === 'string' ? o.error : undefined;
-    if (error && typeof o.error_description === 'string' && o.error_description) return `${error}: ${o.error_description}`;
+    if (error && typeof o.error_description === 'string' && o.error_description)
+      return `${error}: ${o.error_description}`;
     const reason = [o.message, o.error, o.error_info, o.errorCode, o.code].find((v) => typeof v === 'string' && v);
     if (typeof reason === 'string') {
-      const code = typeof o.code === 'string' && o.code !== reason ? o.code : typeof o.errorCode === 'string' && o.errorCode !== reason ? o.errorCode : undefined;
+      const code =
+        typeof o.code === 'string' && o.code !== reason
+          ? o.code
+          : typeof o.errorCode === 'string' && o.errorCode !== reason
+            ? o.errorCode
+            : undefined;
       return code ? `${code}: ${reason}` : reason;
     }
   }
@@ -79,7 +104,12 @@ export function crmReason(body: unknown, text: string): string | undefined {
 }
 
 /** The CRM's reason, scrubbed of every secret and then cut. */
-export function safeReason(body: unknown, text: string, secrets: Iterable<string | undefined>, max = 500): string | undefined {
+export function safeReason(
+  body: unknown,
+  text: string,
+  secrets: Iterable<string | undefined>,
+  max = 500,
+): string | undefined {
   const reason = crmReason(body, text);
   return reason === undefined ? undefined : cut(scrub(reason, secrets), max) || undefined;
 }

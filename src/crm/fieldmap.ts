@@ -7,31 +7,73 @@ export interface FieldMapRow {
   leadField: string;
 }
 
-const rows = (pairs: Array<[string, string]>): FieldMapRow[] => pairs.map(([crmField, leadField]) => ({ crmField, leadField }));
+const rows = (pairs: Array<[string, string]>): FieldMapRow[] =>
+  pairs.map(([crmField, leadField]) => ({ crmField, leadField }));
 
 export const DEFAULT_FIELD_MAPS: Record<CrmSystem, FieldMapRow[]> = {
   hubspot: rows([
-    ['email', 'email'], ['firstname', 'firstName'], ['lastname', 'lastName'], ['phone', 'phone'], ['company', 'company'],
-    ['jobtitle', 'jobTitle'], ['address', 'address'], ['city', 'city'], ['state', 'state'], ['zip', 'postalCode'], ['country', 'country'],
+    ['email', 'email'],
+    ['firstname', 'firstName'],
+    ['lastname', 'lastName'],
+    ['phone', 'phone'],
+    ['company', 'company'],
+    ['jobtitle', 'jobTitle'],
+    ['address', 'address'],
+    ['city', 'city'],
+    ['state', 'state'],
+    ['zip', 'postalCode'],
+    ['country', 'country'],
   ]),
   salesforce: rows([
-    ['Email', 'email'], ['FirstName', 'firstName'], ['LastName', 'lastName'], ['Phone', 'phone'], ['Company', 'company'],
-    ['Title', 'jobTitle'], ['Street', 'address'], ['City', 'city'], ['State', 'state'], ['PostalCode', 'postalCode'],
-    ['Country', 'country'], ['LeadSource', 'source.provider'],
+    ['Email', 'email'],
+    ['FirstName', 'firstName'],
+    ['LastName', 'lastName'],
+    ['Phone', 'phone'],
+    ['Company', 'company'],
+    ['Title', 'jobTitle'],
+    ['Street', 'address'],
+    ['City', 'city'],
+    ['State', 'state'],
+    ['PostalCode', 'postalCode'],
+    ['Country', 'country'],
+    ['LeadSource', 'source.provider'],
   ]),
-  pipedrive: rows([['name', 'fullName'], ['email', 'email'], ['phone', 'phone'], ['org_name', 'company']]),
+  pipedrive: rows([
+    ['name', 'fullName'],
+    ['email', 'email'],
+    ['phone', 'phone'],
+    ['org_name', 'company'],
+  ]),
   zoho: rows([
-    ['Email', 'email'], ['First_Name', 'firstName'], ['Last_Name', 'lastName'], ['Phone', 'phone'], ['Company', 'company'],
-    ['Designation', 'jobTitle'], ['Street', 'address'], ['City', 'city'], ['State', 'state'], ['Zip_Code', 'postalCode'], ['Country', 'country'],
+    ['Email', 'email'],
+    ['First_Name', 'firstName'],
+    ['Last_Name', 'lastName'],
+    ['Phone', 'phone'],
+    ['Company', 'company'],
+    ['Designation', 'jobTitle'],
+    ['Street', 'address'],
+    ['City', 'city'],
+    ['State', 'state'],
+    ['Zip_Code', 'postalCode'],
+    ['Country', 'country'],
   ]),
   http: rows([
-    ['email', 'email'], ['name', 'fullName'], ['phone', 'phone'], ['company', 'company'], ['source', 'source.provider'],
+    ['email', 'email'],
+    ['name', 'fullName'],
+    ['phone', 'phone'],
+    ['company', 'company'],
+    ['source', 'source.provider'],
     ['event', 'source.eventType'],
   ]),
 };
 
 export function readLeadField(lead: Lead, path: string): unknown {
-  return path.split('.').reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), lead);
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined),
+      lead,
+    );
 }
 
 /** The CRM's fields for a lead; unmapped or empty values are left out rather than sent as blanks that overwrite data. */

@@ -60,7 +60,12 @@ export class CrmHttp {
     readonly settings: AccountSettings,
     private readonly credentials: AccountCredentials,
   ) {
-    this.agent = new Agent({ keepAliveTimeout: 30_000, connections: settings.concurrency, headersTimeout: settings.timeoutMs, bodyTimeout: settings.timeoutMs });
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connections: settings.concurrency,
+      headersTimeout: settings.timeoutMs,
+      bodyTimeout: settings.timeoutMs,
+    });
     this.tokens = new TokenProvider(settings, credentials, this.agent);
   }
 
@@ -101,13 +106,21 @@ export class CrmHttp {
       const res = await request(this.url(spec, token.apiBaseUrl, auth.query), {
         method: spec.method,
         dispatcher: this.agent,
-        headers: { accept: 'application/json', ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...auth.headers },
+        headers: {
+          accept: 'application/json',
+          ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...auth.headers,
+        },
         body: spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
       const text = await res.body.text();
       let body: unknown;
-      try { body = text ? JSON.parse(text) : undefined; } catch { body = undefined; }
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined;
+      }
       return { status: res.statusCode, headers: res.headers, body, text };
     } finally {
       this.release();
@@ -137,18 +150,35 @@ export class CrmHttp {
       } catch (err) {
         if (err instanceof CrmAuthRefusedError) throw err;
         const e = err as { code?: string; name?: string; message?: string };
-        failure = err instanceof TokenUnavailableError ? err.message
-          : e.name === 'TimeoutError' || /Timeout/.test(e.code ?? '') ? `no answer within ${this.settings.timeoutMs} ms` : `${e.code ?? e.name ?? 'network error'}`;
+        failure =
+          err instanceof TokenUnavailableError
+            ? err.message
+            : e.name === 'TimeoutError' || /Timeout/.test(e.code ?? '')
+              ? `no answer within ${this.settings.timeoutMs} ms`
+              : `${e.code ?? e.name ?? 'network error'}`;
       }
       if (attempt >= maxAttempts) {
         if (response) {
           const reason = safeReason(response.body, response.text, this.secrets());
-          throw new CrmError(`the CRM answered ${response.status} after ${attempt} attempts`, response.status, reason, attempt);
+          throw new CrmError(
+            `the CRM answered ${response.status} after ${attempt} attempts`,
+            response.status,
+            reason,
+            attempt,
+          );
         }
-        throw new CrmError(`the CRM could not be reached after ${attempt} attempts: ${scrub(failure ?? '', this.secrets())}`, undefined, undefined, attempt);
+        throw new CrmError(
+          `the CRM could not be reached after ${attempt} attempts: ${scrub(failure ?? '', this.secrets())}`,
+          undefined,
+          undefined,
+          attempt,
+        );
       }
       const retryAfter = response ? parseRetryAfter(response.headers['retry-after']) : undefined;
-      const delayMs = retryAfter !== undefined ? Math.min(RETRY_AFTER_CAP_MS, retryAfter) : backoffDelay(attempt, minDelayMs, maxDelayMs);
+      const delayMs =
+        retryAfter !== undefined
+          ? Math.min(RETRY_AFTER_CAP_MS, retryAfter)
+          : backoffDelay(attempt, minDelayMs, maxDelayMs);
       hooks.onRetry?.({ attempt, delayMs, status: response?.status });
       await sleep(delayMs);
     }
@@ -157,7 +187,12 @@ export class CrmHttp {
   /** Throws a CrmError with the CRM's reason for an answer that is not a success. */
   fail(response: CrmResponse & { attempts: number }, what: string): never {
     const reason = safeReason(response.body, response.text, this.secrets());
-    throw new CrmError(`the CRM refused to ${what} (${response.status}${reason ? `: ${reason}` : ''})`, response.status, reason, response.attempts);
+    throw new CrmError(
+      `the CRM refused to ${what} (${response.status}${reason ? `: ${reason}` : ''})`,
+      response.status,
+      reason,
+      response.attempts,
+    );
   }
 
   close(): Promise<void> {

@@ -76,7 +76,10 @@ export interface AccountCredentials {
 export const SECRET_CREDENTIALS = ['token', 'clientSecret', 'refreshToken', 'privateKey'] as const;
 
 export class CrmConfigError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'CrmConfigError';
   }
@@ -90,7 +93,15 @@ export const DEFAULT_BASE_URLS: Record<CrmSystem, string> = {
   http: '',
 };
 
-export const ACCOUNT_DEFAULTS = { apiVersion: 'v60.0', maxAttempts: 5, minDelayMs: 500, maxDelayMs: 30000, timeoutMs: 10000, concurrency: 4, dataCenter: 'com' };
+export const ACCOUNT_DEFAULTS = {
+  apiVersion: 'v60.0',
+  maxAttempts: 5,
+  minDelayMs: 500,
+  maxDelayMs: 30000,
+  timeoutMs: 10000,
+  concurrency: 4,
+  dataCenter: 'com',
+};
 
 function number(raw: unknown, fallback: number, field: string, min: number, label: string): number {
   if (raw === undefined || raw === null || raw === '') return fallback;
@@ -119,15 +130,18 @@ export function authOf(system: CrmSystem, raw: unknown): CrmAuth {
 /** Validates the dialog's values; errors name the field and never quote a credential. */
 export function accountSettings(raw: Record<string, unknown>, credentials: AccountCredentials): AccountSettings {
   const system = String(raw.system ?? '') as CrmSystem;
-  if (!CRM_SYSTEMS.includes(system)) throw new CrmConfigError('system', 'choose HubSpot, Salesforce, Pipedrive, Zoho CRM or HTTP API');
+  if (!CRM_SYSTEMS.includes(system))
+    throw new CrmConfigError('system', 'choose HubSpot, Salesforce, Pipedrive, Zoho CRM or HTTP API');
   const auth = authOf(system, raw.auth);
-  if (!AUTHS_BY_SYSTEM[system].includes(auth)) throw new CrmConfigError('auth', `this CRM authenticates with ${AUTHS_BY_SYSTEM[system].join(', ')}`);
+  if (!AUTHS_BY_SYSTEM[system].includes(auth))
+    throw new CrmConfigError('auth', `this CRM authenticates with ${AUTHS_BY_SYSTEM[system].join(', ')}`);
   const need = (field: keyof AccountCredentials, message: string) => {
     if (!filled(credentials[field])) throw new CrmConfigError(field, message);
   };
   if (auth === 'token') need('token', 'paste the API token of this account');
   if (auth !== 'token') need('clientId', 'enter the client id (consumer key) of the app');
-  if (auth === 'client-credentials' || auth === 'refresh-token') need('clientSecret', 'paste the client secret (consumer secret) of the app');
+  if (auth === 'client-credentials' || auth === 'refresh-token')
+    need('clientSecret', 'paste the client secret (consumer secret) of the app');
   if (auth === 'refresh-token') need('refreshToken', 'paste the refresh token');
   if (auth === 'jwt') {
     need('username', 'enter the Salesforce user name the token is issued for');
@@ -135,13 +149,22 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
   }
 
   const dataCenter = String(raw.dataCenter ?? '').trim() || ACCOUNT_DEFAULTS.dataCenter;
-  if (system === 'zoho' && !ZOHO_ACCOUNTS_SERVERS[dataCenter]) throw new CrmConfigError('dataCenter', `choose a Zoho data centre: ${Object.keys(ZOHO_ACCOUNTS_SERVERS).join(', ')}`);
-  let loginUrl = String(raw.loginUrl ?? '').trim() || (system === 'zoho' ? ZOHO_ACCOUNTS_SERVERS[dataCenter] : DEFAULT_LOGIN_URLS[system]);
+  if (system === 'zoho' && !ZOHO_ACCOUNTS_SERVERS[dataCenter])
+    throw new CrmConfigError(
+      'dataCenter',
+      `choose a Zoho data centre: ${Object.keys(ZOHO_ACCOUNTS_SERVERS).join(', ')}`,
+    );
+  let loginUrl =
+    String(raw.loginUrl ?? '').trim() ||
+    (system === 'zoho' ? ZOHO_ACCOUNTS_SERVERS[dataCenter] : DEFAULT_LOGIN_URLS[system]);
   if (auth !== 'token') {
     if (!loginUrl) throw new CrmConfigError('loginUrl', 'enter the token URL of the OAuth server');
     // Salesforce's client credentials flow only works on the org's My Domain URL, not on login.salesforce.com.
     if (system === 'salesforce' && auth === 'client-credentials' && !String(raw.loginUrl ?? '').trim()) {
-      throw new CrmConfigError('loginUrl', 'enter your My Domain URL (Setup → My Domain), e.g. https://acme.my.salesforce.com');
+      throw new CrmConfigError(
+        'loginUrl',
+        'enter your My Domain URL (Setup → My Domain), e.g. https://acme.my.salesforce.com',
+      );
     }
     checkUrl(loginUrl, 'loginUrl');
     loginUrl = loginUrl.replace(/\/+$/, '');
@@ -153,17 +176,25 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
   const baseUrl = instanceUrl || userBaseUrl || DEFAULT_BASE_URLS[system];
   // With OAuth, Salesforce names the instance in its token answer; only a pasted token needs it typed.
   if (!baseUrl && !(system === 'salesforce' && auth !== 'token')) {
-    throw new CrmConfigError(system === 'salesforce' ? 'instanceUrl' : 'baseUrl', system === 'salesforce' ? 'enter the Salesforce instance URL' : 'enter the base URL of the API');
+    throw new CrmConfigError(
+      system === 'salesforce' ? 'instanceUrl' : 'baseUrl',
+      system === 'salesforce' ? 'enter the Salesforce instance URL' : 'enter the base URL of the API',
+    );
   }
   if (baseUrl) checkUrl(baseUrl, instanceUrl ? 'instanceUrl' : 'baseUrl');
-  if (system === 'http' && credentials.headerName && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(credentials.headerName.trim())) {
+  if (
+    system === 'http' &&
+    credentials.headerName &&
+    !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(credentials.headerName.trim())
+  ) {
     throw new CrmConfigError('headerName', 'the header name is not a valid HTTP header name');
   }
   const apiVersion = String(raw.apiVersion ?? '').trim() || ACCOUNT_DEFAULTS.apiVersion;
   if (!/^v\d+\.\d+$/.test(apiVersion)) throw new CrmConfigError('apiVersion', 'the API version looks like v60.0');
   const minDelayMs = number(raw.minDelay, ACCOUNT_DEFAULTS.minDelayMs, 'minDelay', 0, 'The first retry delay');
   const maxDelayMs = number(raw.maxDelay, ACCOUNT_DEFAULTS.maxDelayMs, 'maxDelay', 0, 'The longest retry delay');
-  if (maxDelayMs < minDelayMs) throw new CrmConfigError('maxDelay', 'the longest retry delay must not be shorter than the first');
+  if (maxDelayMs < minDelayMs)
+    throw new CrmConfigError('maxDelay', 'the longest retry delay must not be shorter than the first');
   return {
     system,
     auth,
@@ -176,6 +207,8 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
     minDelayMs,
     maxDelayMs,
     timeoutMs: number(raw.timeout, ACCOUNT_DEFAULTS.timeoutMs, 'timeout', 100, 'The timeout'),
-    concurrency: Math.floor(number(raw.concurrency, ACCOUNT_DEFAULTS.concurrency, 'concurrency', 1, 'Parallel requests')),
+    concurrency: Math.floor(
+      number(raw.concurrency, ACCOUNT_DEFAULTS.concurrency, 'concurrency', 1, 'Parallel requests'),
+    ),
   };
 }

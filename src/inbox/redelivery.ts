@@ -76,7 +76,16 @@ export class Redelivery {
     const emitted = new Set<string>();
     for (;;) {
       if (this.stopped) return;
-      const due = await store.claimDue({ node, now: Date.now(), leaseMs, maxAttempts, limit: CLAIM_PAGE, settles: this.options.settles(), recovering, afterId });
+      const due = await store.claimDue({
+        node,
+        now: Date.now(),
+        leaseMs,
+        maxAttempts,
+        limit: CLAIM_PAGE,
+        settles: this.options.settles(),
+        recovering,
+        afterId,
+      });
       const fresh = due.filter((delivery) => !emitted.has(delivery.id));
       for (const delivery of fresh) {
         emitted.add(delivery.id);

@@ -87,7 +87,8 @@ export function normalisePrefix(prefix: string | undefined): string {
 }
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
-const toText = (value: unknown): string | null => (value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+const toText = (value: unknown): string | null =>
+  value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 const parseJson = <T>(value: unknown, fallback: T): T => {
   const text = toText(value);
   if (text === null || text === '') return fallback;
@@ -112,14 +113,18 @@ export function describeRedisError(err: unknown, location: string): string {
   if (/WRONGPASS|invalid username-password|NOAUTH|AUTH failed|without any password configured/i.test(message)) {
     return `Redis at ${location} refused the user name or password: check the credentials of the Redis store`;
   }
-  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return `nothing answers at ${location}: is Redis running there?`;
-  if (e?.code === 'ENOTFOUND' || /ENOTFOUND|EAI_AGAIN/.test(message)) return `the host of ${location} is not known: check the Redis URL`;
+  if (e?.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message))
+    return `nothing answers at ${location}: is Redis running there?`;
+  if (e?.code === 'ENOTFOUND' || /ENOTFOUND|EAI_AGAIN/.test(message))
+    return `the host of ${location} is not known: check the Redis URL`;
   if (e?.name === 'TimeoutError' || /timeout/i.test(message)) return `Redis at ${location} did not answer in time`;
-  if (/client is closed|offline|Socket closed|ECONNRESET|EPIPE/i.test(message)) return `the connection to Redis at ${location} is down`;
+  if (/client is closed|offline|Socket closed|ECONNRESET|EPIPE/i.test(message))
+    return `the connection to Redis at ${location} is down`;
   if (/^MISCONF/.test(message)) return `Redis at ${location} cannot write to its disk (MISCONF)`;
   if (/^OOM/.test(message)) return `Redis at ${location} is out of memory (maxmemory)`;
   if (/^READONLY/.test(message)) return `Redis at ${location} is a read-only replica: point the URL at the primary`;
-  if (/NOPERM/.test(message)) return `the Redis user lacks a permission this store needs (${message.split('\n')[0].slice(0, 120)})`;
+  if (/NOPERM/.test(message))
+    return `the Redis user lacks a permission this store needs (${message.split('\n')[0].slice(0, 120)})`;
   return `Redis at ${location}: ${message.split('\n')[0].slice(0, 200)}`;
 }
 
@@ -152,7 +157,10 @@ export class RedisInboxStore implements InboxStore {
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.secrets = [options.password, safeUrlPassword(options.url)].filter((s): s is string => !!s && s.length >= 3);
-    const url = options.tls && options.url.startsWith('redis://') ? 'rediss://' + options.url.slice('redis://'.length) : options.url;
+    const url =
+      options.tls && options.url.startsWith('redis://')
+        ? 'rediss://' + options.url.slice('redis://'.length)
+        : options.url;
     this.client = createClient({
       url,
       ...(options.username ? { username: options.username } : {}),
@@ -174,8 +182,13 @@ export class RedisInboxStore implements InboxStore {
       );
     });
     // A closed socket says less than the error before it (a refused password, say): keep that reason.
-    this.client.on('end', () => { if (!this.closed && this.health.ok) this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` }); });
-    this.client.on('reconnecting', () => { if (this.health.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` }); });
+    this.client.on('end', () => {
+      if (!this.closed && this.health.ok)
+        this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` });
+    });
+    this.client.on('reconnecting', () => {
+      if (this.health.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
+    });
   }
 
   /** Calls back whenever the connection's health changes (status dots). Returns the unsubscribe. */
@@ -212,7 +225,10 @@ export class RedisInboxStore implements InboxStore {
         if (err) reject(new InboxUnavailableError(err));
         else resolve();
       };
-      const timer = setTimeout(() => finish(this.lastError ?? `Redis at ${this.location} did not answer within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs + 500);
+      const timer = setTimeout(
+        () => finish(this.lastError ?? `Redis at ${this.location} did not answer within ${this.connectTimeoutMs} ms`),
+        this.connectTimeoutMs + 500,
+      );
       // Healthy once connected and its persistence checked (the 'ready' handler); a specific failure ends the wait.
       const unsubscribe = this.onHealth((health) => {
         if (health.ok) finish();
@@ -276,7 +292,11 @@ export class RedisInboxStore implements InboxStore {
 
   /** Why nothing can be done now: the last specific reason (a refused password, say), not just "not connected". */
   private notConnected(): InboxUnavailableError {
-    return new InboxUnavailableError(this.health.reason && this.health.reason !== 'connecting' ? this.health.reason : `not connected to Redis at ${this.location}`);
+    return new InboxUnavailableError(
+      this.health.reason && this.health.reason !== 'connecting'
+        ? this.health.reason
+        : `not connected to Redis at ${this.location}`,
+    );
   }
 
   private async command(args: (string | Buffer)[], buffers = false): Promise<Reply> {
@@ -286,13 +306,19 @@ export class RedisInboxStore implements InboxStore {
       if (!this.client.isOpen && !this.connecting) this.ready().catch(() => undefined);
       throw this.notConnected();
     }
-    const reply = this.client.sendCommand(args, buffers ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : undefined);
+    const reply = this.client.sendCommand(
+      args,
+      buffers ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : undefined,
+    );
     // node-redis's own command timeout does not fire once a command is on the wire (a hung server): bound it here.
     // The late reply, if any, is dropped; a write it carried is found as a duplicate when the sender retries.
     reply.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new InboxUnavailableError(`Redis at ${this.location} did not answer in time`)), this.commandTimeoutMs);
+      timer = setTimeout(
+        () => reject(new InboxUnavailableError(`Redis at ${this.location} did not answer in time`)),
+        this.commandTimeoutMs,
+      );
     });
     try {
       return await Promise.race([reply, late]);
@@ -305,7 +331,12 @@ export class RedisInboxStore implements InboxStore {
   }
 
   /** Runs a script by its digest, loading it when the server does not know it (first use, restart, failover). */
-  private async script(source: string, keys: string[], args: (string | Buffer | number)[], buffers = false): Promise<Reply> {
+  private async script(
+    source: string,
+    keys: string[],
+    args: (string | Buffer | number)[],
+    buffers = false,
+  ): Promise<Reply> {
     let sha = this.shas.get(source);
     if (!sha) this.shas.set(source, (sha = sha1(source)));
     const rest = [String(keys.length), ...keys, ...args.map((a) => (typeof a === 'number' ? String(a) : a))];
@@ -357,8 +388,18 @@ export class RedisInboxStore implements InboxStore {
     const metaJson = JSON.stringify(meta);
     const size = delivery.rawBody.length + headers.length + metaJson.length + 200;
     const fields: (string | Buffer)[] = [
-      'node', delivery.node, 'provider', meta.provider, 'receivedAt', String(delivery.receivedAt),
-      'headers', headers, 'body', delivery.rawBody, 'meta', metaJson,
+      'node',
+      delivery.node,
+      'provider',
+      meta.provider,
+      'receivedAt',
+      String(delivery.receivedAt),
+      'headers',
+      headers,
+      'body',
+      delivery.rawBody,
+      'meta',
+      metaJson,
       ...(meta.eventType !== undefined ? ['eventType', meta.eventType] : []),
       ...(meta.eventId !== undefined ? ['eventId', meta.eventId] : []),
       ...(delivery.issues.length ? ['issues', JSON.stringify(delivery.issues)] : []),
@@ -366,7 +407,15 @@ export class RedisInboxStore implements InboxStore {
     const reply = (await this.script(
       scripts.ACCEPT,
       [k.duplicate(delivery.duplicateKey), k.seq, k.index, k.inbox, k.bytes],
-      [k.base, Math.max(1, Math.round(delivery.duplicateWindowMs)), delivery.node, this.consumer, delivery.receivedAt, size, ...fields],
+      [
+        k.base,
+        Math.max(1, Math.round(delivery.duplicateWindowMs)),
+        delivery.node,
+        this.consumer,
+        delivery.receivedAt,
+        size,
+        ...fields,
+      ],
     )) as [number, string];
     if (Number(reply[0]) !== 1) return { stored: false, duplicateOf: String(reply[1]) };
     await this.persisted();
@@ -377,7 +426,8 @@ export class RedisInboxStore implements InboxStore {
   private async persisted(): Promise<void> {
     if (this.durability.mode !== 'waitaof') return;
     const reply = (await this.command(['WAITAOF', '1', '0', String(this.commandTimeoutMs)])) as [number, number];
-    if (Number(reply[0]) < 1) throw new InboxUnavailableError(`Redis at ${this.location} did not confirm the delivery on disk in time`);
+    if (Number(reply[0]) < 1)
+      throw new InboxUnavailableError(`Redis at ${this.location} did not confirm the delivery on disk in time`);
   }
 
   logRejected(request: RejectedRequest): void {
@@ -387,39 +437,74 @@ export class RedisInboxStore implements InboxStore {
       const k = this.keys(request.node);
       const body = request.bodyPrefix ?? Buffer.alloc(0);
       const headers = JSON.stringify(request.headers);
-      await this.script(scripts.LOG_REJECTED, [k.seq, k.index, k.bytes], [
-        k.base, request.node, request.receivedAt, body.length + headers.length + 200,
-        'node', request.node, 'provider', request.provider, 'receivedAt', String(request.receivedAt),
-        'statusCode', String(request.statusCode), 'reason', request.reason, 'headers', headers, 'body', body,
-        'bodyTruncated', request.bodyPrefix ? '1' : '0',
-      ]);
+      await this.script(
+        scripts.LOG_REJECTED,
+        [k.seq, k.index, k.bytes],
+        [
+          k.base,
+          request.node,
+          request.receivedAt,
+          body.length + headers.length + 200,
+          'node',
+          request.node,
+          'provider',
+          request.provider,
+          'receivedAt',
+          String(request.receivedAt),
+          'statusCode',
+          String(request.statusCode),
+          'reason',
+          request.reason,
+          'headers',
+          headers,
+          'body',
+          body,
+          'bodyTruncated',
+          request.bodyPrefix ? '1' : '0',
+        ],
+      );
     };
-    run().catch(() => { /* the refusal was answered; its log line is best effort */ });
+    run().catch(() => {
+      /* the refusal was answered; its log line is best effort */
+    });
   }
 
-  async markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): Promise<void> {
+  async markEmitted(
+    id: string,
+    emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] },
+  ): Promise<void> {
     const at = splitId(id);
     if (!at) return;
     const k = this.keys(at.node);
-    await this.script(scripts.MARK_EMITTED, [k.record(at.n), k.inbox], [
-      emission.attempt, emission.settles ? '1' : '0', emission.leaseUntil !== undefined ? String(Math.round(emission.leaseUntil)) : '',
-      emission.leads ? JSON.stringify(emission.leads) : '',
-    ]);
+    await this.script(
+      scripts.MARK_EMITTED,
+      [k.record(at.n), k.inbox],
+      [
+        emission.attempt,
+        emission.settles ? '1' : '0',
+        emission.leaseUntil !== undefined ? String(Math.round(emission.leaseUntil)) : '',
+        emission.leads ? JSON.stringify(emission.leads) : '',
+      ],
+    );
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {
     const at = splitId(id);
     if (!at) return;
-    this.script(scripts.NOTE_LEADS, [this.keys(at.node).record(at.n)], [JSON.stringify(leads)]).catch(() => { /* the log's lead column only */ });
+    this.script(scripts.NOTE_LEADS, [this.keys(at.node).record(at.n)], [JSON.stringify(leads)]).catch(() => {
+      /* the log's lead column only */
+    });
   }
 
   async settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
     const at = splitId(id);
     if (!at) return undefined;
     const k = this.keys(at.node);
-    const state = await this.script(scripts.SETTLE, [k.record(at.n), k.settlements(at.n), k.inbox, k.dead], [
-      JSON.stringify(record), record.lead ? JSON.stringify(record.lead) : '', record.reason ?? record.state,
-    ]);
+    const state = await this.script(
+      scripts.SETTLE,
+      [k.record(at.n), k.settlements(at.n), k.inbox, k.dead],
+      [JSON.stringify(record), record.lead ? JSON.stringify(record.lead) : '', record.reason ?? record.state],
+    );
     return state ? (String(state) as DeliveryState) : undefined;
   }
 
@@ -431,8 +516,15 @@ export class RedisInboxStore implements InboxStore {
       scripts.CLAIM_DUE,
       [k.inbox, k.dead, k.due],
       [
-        k.base, this.consumer, Math.round(options.now), Math.max(1, Math.round(options.leaseMs)), options.maxAttempts, Math.max(1, options.limit),
-        options.settles ? '1' : '0', options.recovering ? '1' : '0', from ? `(${from}` : '-',
+        k.base,
+        this.consumer,
+        Math.round(options.now),
+        Math.max(1, Math.round(options.leaseMs)),
+        options.maxAttempts,
+        Math.max(1, options.limit),
+        options.settles ? '1' : '0',
+        options.recovering ? '1' : '0',
+        from ? `(${from}` : '-',
       ],
       true,
     )) as [[Buffer, number, Buffer, Buffer, Buffer, Buffer][], Buffer];
@@ -455,14 +547,23 @@ export class RedisInboxStore implements InboxStore {
       const at = splitId(id);
       if (!at) continue;
       const k = this.keys(at.node);
-      count += Number(await this.script(scripts.REQUEST_REPLAY, [k.record(at.n), k.settlements(at.n), k.inbox, k.dead, k.due], [at.n, now]));
+      count += Number(
+        await this.script(
+          scripts.REQUEST_REPLAY,
+          [k.record(at.n), k.settlements(at.n), k.inbox, k.dead, k.due],
+          [at.n, now],
+        ),
+      );
     }
     return count;
   }
 
   /** The dead letters of a node: deliveries that failed every attempt, oldest first (ids for replay). */
   async deadLetters(node: string, limit = 1000): Promise<{ id: string; reason: string }[]> {
-    const entries = (await this.command(['XRANGE', this.keys(node).dead, '-', '+', 'COUNT', String(limit)])) as [string, string[]][];
+    const entries = (await this.command(['XRANGE', this.keys(node).dead, '-', '+', 'COUNT', String(limit)])) as [
+      string,
+      string[],
+    ][];
     return entries.map(([, fields]) => {
       const map = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
@@ -476,7 +577,10 @@ export class RedisInboxStore implements InboxStore {
   }
 
   /** Index entries of the filter's nodes and time range, newest first: {node, n, at}. */
-  private async indexEntries(filter: DeliveryFilter, newestFirst = true): Promise<{ node: string; n: string; at: number }[]> {
+  private async indexEntries(
+    filter: DeliveryFilter,
+    newestFirst = true,
+  ): Promise<{ node: string; n: string; at: number }[]> {
     const all: { node: string; n: string; at: number }[] = [];
     const max = filter.to !== undefined ? String(filter.to) : '+inf';
     const min = filter.from !== undefined ? String(filter.from) : '-inf';
@@ -492,12 +596,17 @@ export class RedisInboxStore implements InboxStore {
   }
 
   /** Reads records (hash + settlements) in pipelined batches. */
-  private async records(entries: { node: string; n: string }[], withBody: boolean): Promise<(Map<string, Buffer> | undefined)[]> {
+  private async records(
+    entries: { node: string; n: string }[],
+    withBody: boolean,
+  ): Promise<(Map<string, Buffer> | undefined)[]> {
     return Promise.all(
       entries.map(async ({ node, n }) => {
         const k = this.keys(node);
         const [hash, settlements] = await Promise.all([
-          withBody ? this.command(['HGETALL', k.record(n)], true) : this.command(['HMGET', k.record(n), ...SUMMARY_FIELDS], true),
+          withBody
+            ? this.command(['HGETALL', k.record(n)], true)
+            : this.command(['HMGET', k.record(n), ...SUMMARY_FIELDS], true),
           this.command(['LRANGE', k.settlements(n), '0', '-1']),
         ]);
         const map = new Map<string, Buffer>();
@@ -506,7 +615,9 @@ export class RedisInboxStore implements InboxStore {
           const flat = hash as Buffer[];
           for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i].toString(), flat[i + 1]);
         } else {
-          (hash as (Buffer | null)[]).forEach((value, i) => { if (value !== null) map.set(SUMMARY_FIELDS[i], value); });
+          (hash as (Buffer | null)[]).forEach((value, i) => {
+            if (value !== null) map.set(SUMMARY_FIELDS[i], value);
+          });
         }
         if (!map.has('state')) return undefined;
         map.set('settlements', Buffer.from(`[${(settlements as string[]).join(',')}]`));
@@ -554,7 +665,8 @@ export class RedisInboxStore implements InboxStore {
     const found: Map<string, Buffer>[] = [];
     for (let i = 0; i < entries.length && found.length < limit; i += BATCH) {
       const batch = await this.records(entries.slice(i, i + BATCH), !!filter.q);
-      for (const record of batch) if (record && this.matches(record, filter) && found.length < limit) found.push(record);
+      for (const record of batch)
+        if (record && this.matches(record, filter) && found.length < limit) found.push(record);
     }
     return found;
   }
@@ -589,7 +701,11 @@ export class RedisInboxStore implements InboxStore {
 
   private async remove(node: string, n: string, onlySettled: boolean): Promise<boolean> {
     const k = this.keys(node);
-    const removed = await this.script(scripts.DELETE_RECORD, [k.record(n), k.settlements(n), k.index, k.inbox, k.dead, k.due, k.bytes], [n, onlySettled ? '1' : '0']);
+    const removed = await this.script(
+      scripts.DELETE_RECORD,
+      [k.record(n), k.settlements(n), k.index, k.inbox, k.dead, k.due, k.bytes],
+      [n, onlySettled ? '1' : '0'],
+    );
     return Number(removed) === 1;
   }
 
@@ -602,13 +718,23 @@ export class RedisInboxStore implements InboxStore {
     for (const node of await this.nodes({})) {
       let cursor = 0;
       for (;;) {
-        const page = (await this.command(['ZRANGE', this.keys(node).index, String(cursor), String(cursor + BATCH - 1)])) as string[];
+        const page = (await this.command([
+          'ZRANGE',
+          this.keys(node).index,
+          String(cursor),
+          String(cursor + BATCH - 1),
+        ])) as string[];
         if (page.length === 0) break;
-        const records = await this.records(page.map((n) => ({ node, n })), true);
+        const records = await this.records(
+          page.map((n) => ({ node, n })),
+          true,
+        );
         let kept = page.length;
         for (const record of records) {
           if (!record) continue;
-          const haystack = ['body', 'leads', 'settlements', 'headers'].map((f) => record.get(f)?.toString('utf8') ?? '');
+          const haystack = ['body', 'leads', 'settlements', 'headers'].map(
+            (f) => record.get(f)?.toString('utf8') ?? '',
+          );
           if (haystack.some((h) => address.test(h))) {
             const at = splitId(record.get('id')!.toString())!;
             if (await this.remove(node, at.n, false)) {
@@ -631,7 +757,15 @@ export class RedisInboxStore implements InboxStore {
     for (const node of nodes) {
       let offset = 0;
       for (;;) {
-        const old = (await this.command(['ZRANGEBYSCORE', this.keys(node).index, '-inf', `(${now - policy.maxAgeMs}`, 'LIMIT', String(offset), String(PURGE_STEP)])) as string[];
+        const old = (await this.command([
+          'ZRANGEBYSCORE',
+          this.keys(node).index,
+          '-inf',
+          `(${now - policy.maxAgeMs}`,
+          'LIMIT',
+          String(offset),
+          String(PURGE_STEP),
+        ])) as string[];
         if (old.length === 0) break;
         let kept = 0;
         for (const n of old) {
@@ -665,7 +799,8 @@ export class RedisInboxStore implements InboxStore {
   /** Approximate bytes of the records held (bodies, headers, meta), summed over nodes. */
   async heldBytes(nodes?: string[]): Promise<number> {
     let total = 0;
-    for (const node of nodes ?? (await this.nodes({}))) total += Number(await this.command(['GET', this.keys(node).bytes])) || 0;
+    for (const node of nodes ?? (await this.nodes({})))
+      total += Number(await this.command(['GET', this.keys(node).bytes])) || 0;
     return total;
   }
 
@@ -683,7 +818,19 @@ export class RedisInboxStore implements InboxStore {
   }
 }
 
-const SUMMARY_FIELDS = ['node', 'provider', 'eventType', 'eventId', 'receivedAt', 'state', 'statusCode', 'reason', 'attempt', 'leads', 'roundStart'];
+const SUMMARY_FIELDS = [
+  'node',
+  'provider',
+  'eventType',
+  'eventId',
+  'receivedAt',
+  'state',
+  'statusCode',
+  'reason',
+  'attempt',
+  'leads',
+  'roundStart',
+];
 
 function safeUrlPassword(url: string): string | undefined {
   try {

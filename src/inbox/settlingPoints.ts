@@ -21,14 +21,19 @@ export interface FlowNodeConfig {
 }
 
 /** `port` limits the walk's first step to one output of the start node (0 = the first). */
-export function hasSettlingPointDownstream(startId: string, nodes: ReadonlyMap<string, FlowNodeConfig>, port?: number): boolean {
+export function hasSettlingPointDownstream(
+  startId: string,
+  nodes: ReadonlyMap<string, FlowNodeConfig>,
+  port?: number,
+): boolean {
   const start = nodes.get(startId);
   if (!start) return false;
   const seen = new Set<string>([startId]);
   const queue: string[] = [];
   const next = (node: FlowNodeConfig) => {
     for (const port of node.wires ?? []) for (const id of port ?? []) queue.push(id);
-    if ((node.type === 'link out' && node.mode !== 'return') || node.type === 'link call') for (const id of node.links ?? []) queue.push(id);
+    if ((node.type === 'link out' && node.mode !== 'return') || node.type === 'link call')
+      for (const id of node.links ?? []) queue.push(id);
     if (node.type.startsWith('subflow:')) {
       const definition = nodes.get(node.type.slice('subflow:'.length));
       for (const entry of definition?.in ?? []) for (const wire of entry.wires ?? []) queue.push(wire.id);

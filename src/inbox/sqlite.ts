@@ -123,7 +123,9 @@ export class SqliteInboxStore implements InboxStore {
     this.reader ??= this.open().then(
       () =>
         new Promise<Worker | undefined>((resolve) => {
-          const worker = new Worker(path.join(__dirname, 'sqliteWorker.js'), { workerData: { file: this.location, readOnly: true } });
+          const worker = new Worker(path.join(__dirname, 'sqliteWorker.js'), {
+            workerData: { file: this.location, readOnly: true },
+          });
           worker.once('message', (reply: WorkerReply) => {
             if ('openError' in reply) return resolve(undefined);
             worker.on('message', (message: WorkerReply) => this.onReply(message));
@@ -161,7 +163,12 @@ export class SqliteInboxStore implements InboxStore {
         const result = results instanceof Error ? undefined : results[i];
         if (results instanceof Error) group[i].reject(results);
         else if (result?.ok) group[i].resolve(result.value);
-        else group[i].reject(result && !result.unavailable ? new Error(result.error) : new InboxUnavailableError(result?.error ?? 'no answer'));
+        else
+          group[i].reject(
+            result && !result.unavailable
+              ? new Error(result.error)
+              : new InboxUnavailableError(result?.error ?? 'no answer'),
+          );
       }
       this.writing = false;
       if (this.queue.length) this.flush();
@@ -182,7 +189,9 @@ export class SqliteInboxStore implements InboxStore {
     const onReader = op.op === 'list' || op.op === 'get' || op.op === 'ids';
     const seq = ++this.seq;
     if (onReader) this.readerSeqs.add(seq);
-    const reply = await this.request({ seq, read: op }, onReader ? this.openReader() : this.open()).finally(() => this.readerSeqs.delete(seq));
+    const reply = await this.request({ seq, read: op }, onReader ? this.openReader() : this.open()).finally(() =>
+      this.readerSeqs.delete(seq),
+    );
     if ('results' in reply && reply.results[0]?.ok) return reply.results[0].value as T;
     throw new InboxUnavailableError('error' in reply ? reply.error : 'no answer');
   }
@@ -190,15 +199,21 @@ export class SqliteInboxStore implements InboxStore {
   accept(delivery: IncomingDelivery): Promise<AcceptResult> {
     const { rawBody } = delivery;
     // A view into a larger buffer (a socket read) would be cloned whole to the writer; send just the body's bytes.
-    if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength) delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
+    if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength)
+      delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
     return this.write({ op: 'accept', args: [delivery] });
   }
 
   logRejected(request: RejectedRequest): void {
-    this.write({ op: 'logRejected', args: [request] }).catch(() => { /* the refusal was answered; its log line is best effort */ });
+    this.write({ op: 'logRejected', args: [request] }).catch(() => {
+      /* the refusal was answered; its log line is best effort */
+    });
   }
 
-  markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): Promise<void> {
+  markEmitted(
+    id: string,
+    emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] },
+  ): Promise<void> {
     const queued = { ...emission };
     this.queuedEmissions.set(id, queued);
     return this.write({ op: 'markEmitted', args: [id, queued] });
@@ -211,7 +226,9 @@ export class SqliteInboxStore implements InboxStore {
       queued.leads = [...(queued.leads ?? []), ...leads];
       return;
     }
-    this.write({ op: 'noteLeads', args: [id, leads] }).catch(() => { /* the log's lead column only */ });
+    this.write({ op: 'noteLeads', args: [id, leads] }).catch(() => {
+      /* the log's lead column only */
+    });
   }
 
   settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
@@ -272,10 +289,11 @@ export class SqliteInboxStore implements InboxStore {
     this.closed = true;
     const reader = await this.reader?.catch(() => undefined);
     this.reader = undefined;
-    if (reader) await new Promise<void>((resolve) => {
-      reader.once('exit', () => resolve());
-      reader.postMessage({ close: true } satisfies WorkerRequest);
-    });
+    if (reader)
+      await new Promise<void>((resolve) => {
+        reader.once('exit', () => resolve());
+        reader.postMessage({ close: true } satisfies WorkerRequest);
+      });
     const worker = this.worker;
     this.worker = undefined;
     if (!worker) return;

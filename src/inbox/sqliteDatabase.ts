@@ -53,7 +53,8 @@ interface DeliveryRow {
   settlements: string;
 }
 
-const SUMMARY_COLUMNS = 'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
+const SUMMARY_COLUMNS =
+  'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
 /** What a delivery was (bytes, headers, msg.webhook, issues) never changes; it lives apart from its state. */
 const CONTENT_COLUMNS = 'c.headers, c.body, c.body_truncated, c.meta, c.issues';
 const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
@@ -61,7 +62,9 @@ const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
 /** Errors that mean the store cannot write at all (not a bug in one statement): the whole group fails with 503. */
 export function isUnavailableError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code);
+  return (
+    typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code)
+  );
 }
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => '\\' + c);
@@ -170,10 +173,15 @@ export class InboxDatabase {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS duplicate_keys_expiry ON duplicate_keys (expires_at);
     `);
-    const version = this.db.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get() as string | undefined;
-    if (version === undefined) this.db.prepare(`INSERT INTO inbox_meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
+    const version = this.db.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get() as
+      string | undefined;
+    if (version === undefined)
+      this.db.prepare(`INSERT INTO inbox_meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
     else if (Number(version) > SCHEMA_VERSION) {
-      throw Object.assign(new Error(`the inbox file was written by a newer version of this package (schema ${version})`), { code: 'SQLITE_NEWER_SCHEMA' });
+      throw Object.assign(
+        new Error(`the inbox file was written by a newer version of this package (schema ${version})`),
+        { code: 'SQLITE_NEWER_SCHEMA' },
+      );
     }
   }
 
@@ -193,10 +201,12 @@ export class InboxDatabase {
 
   accept(delivery: IncomingDelivery): AcceptResult {
     const now = delivery.receivedAt;
-    const claim = this.sql('SELECT expires_at, delivery_id FROM duplicate_keys WHERE node = ? AND key = ?').get(delivery.node, delivery.duplicateKey) as
-      | { expires_at: number; delivery_id: number | null }
-      | undefined;
-    if (claim && claim.expires_at > now) return { stored: false, duplicateOf: claim.delivery_id === null ? undefined : String(claim.delivery_id) };
+    const claim = this.sql('SELECT expires_at, delivery_id FROM duplicate_keys WHERE node = ? AND key = ?').get(
+      delivery.node,
+      delivery.duplicateKey,
+    ) as { expires_at: number; delivery_id: number | null } | undefined;
+    if (claim && claim.expires_at > now)
+      return { stored: false, duplicateOf: claim.delivery_id === null ? undefined : String(claim.delivery_id) };
     const { meta } = delivery;
     const id = Number(
       this.sql(
@@ -222,54 +232,67 @@ export class InboxDatabase {
     const id = this.sql(
       `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason) VALUES (?, ?, ?, 'rejected', ?, ?)`,
     ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason).lastInsertRowid;
-    this.sql(`INSERT INTO delivery_content (id, headers, body, body_truncated) VALUES (?, ?, ?, ?)`).run(id, JSON.stringify(request.headers), body, request.bodyPrefix ? 1 : 0);
+    this.sql(`INSERT INTO delivery_content (id, headers, body, body_truncated) VALUES (?, ?, ?, ?)`).run(
+      id,
+      JSON.stringify(request.headers),
+      body,
+      request.bodyPrefix ? 1 : 0,
+    );
   }
 
-  markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): void {
-    const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as { state: DeliveryState; leads: string } | undefined;
+  markEmitted(
+    id: string,
+    emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] },
+  ): void {
+    const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as
+      { state: DeliveryState; leads: string } | undefined;
     if (!row) return;
     const settled = row.state === 'delivered' || row.state === 'failed';
     const state = settled ? row.state : emission.settles ? 'emitted' : 'delivered';
     const leads = emission.leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), emission.leads)) : row.leads;
     this.sql(
       `UPDATE deliveries SET state = ?, attempt = MAX(attempt, ?), settles = ?, lease_until = ?, leads = ?, due = 0 WHERE id = ?`,
-    ).run(state, emission.attempt, emission.settles ? 1 : 0, emission.settles && !settled ? (emission.leaseUntil ?? null) : null, leads, Number(id));
+    ).run(
+      state,
+      emission.attempt,
+      emission.settles ? 1 : 0,
+      emission.settles && !settled ? (emission.leaseUntil ?? null) : null,
+      leads,
+      Number(id),
+    );
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {
     const row = this.sql('SELECT leads FROM deliveries WHERE id = ?').get(Number(id)) as { leads: string } | undefined;
     if (!row) return;
-    this.sql('UPDATE deliveries SET leads = ? WHERE id = ?').run(JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)), Number(id));
+    this.sql('UPDATE deliveries SET leads = ? WHERE id = ?').run(
+      JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)),
+      Number(id),
+    );
   }
 
   settle(id: string, record: SettleRecord): DeliveryState | undefined {
-    const row = this.sql('SELECT state, settlements, round_start, leads FROM deliveries WHERE id = ?').get(Number(id)) as
-      | { state: DeliveryState; settlements: string; round_start: number; leads: string }
-      | undefined;
+    const row = this.sql('SELECT state, settlements, round_start, leads FROM deliveries WHERE id = ?').get(
+      Number(id),
+    ) as { state: DeliveryState; settlements: string; round_start: number; leads: string } | undefined;
     if (!row || row.state === 'rejected') return undefined;
     const settlements = parseJson<SettleRecord[]>(row.settlements, []);
     settlements.push(record);
     const state = settledState(settlements, row.round_start) ?? row.state;
     const leads = record.lead ? JSON.stringify(mergeLeads(parseJson(row.leads, []), [record.lead])) : row.leads;
     const final = state === 'delivered' || state === 'failed';
-    this.sql(`UPDATE deliveries SET state = ?, settlements = ?, leads = ?, lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`).run(
-      state,
-      JSON.stringify(settlements),
-      leads,
-      final ? 1 : 0,
-      Number(id),
-    );
+    this.sql(
+      `UPDATE deliveries SET state = ?, settlements = ?, leads = ?, lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`,
+    ).run(state, JSON.stringify(settlements), leads, final ? 1 : 0, Number(id));
     return state;
   }
 
   claimDue(options: ClaimOptions): DueDelivery[] {
     const rows = (
       options.recovering
-        ? this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE node = ? AND state IN ('received', 'emitted') AND d.id > ? ORDER BY d.id LIMIT ?`).all(
-            options.node,
-            Number(options.afterId ?? 0),
-            options.limit,
-          )
+        ? this.sql(
+            `SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE node = ? AND state IN ('received', 'emitted') AND d.id > ? ORDER BY d.id LIMIT ?`,
+          ).all(options.node, Number(options.afterId ?? 0), options.limit)
         : this.sql(
             `SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE node = ? AND state IN ('received', 'emitted')
              AND (due = 1 OR (settles = 1 AND lease_until IS NOT NULL AND lease_until <= ?)) ORDER BY d.id LIMIT ?`,
@@ -354,13 +377,20 @@ export class InboxDatabase {
 
   list(filter: DeliveryFilter): DeliverySummary[] {
     const { clause, params } = this.where(filter);
-    const rows = this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries d ${clause} ORDER BY d.id DESC LIMIT ?`).all(...params, filter.limit ?? 100) as DeliveryRow[];
+    const rows = this.db
+      .prepare(`SELECT ${SUMMARY_COLUMNS} FROM deliveries d ${clause} ORDER BY d.id DESC LIMIT ?`)
+      .all(...params, filter.limit ?? 100) as DeliveryRow[];
     return rows.map((row) => this.summary(row));
   }
 
   ids(filter: DeliveryFilter): string[] {
     const { clause, params } = this.where(filter);
-    return (this.db.prepare(`SELECT d.id FROM deliveries d ${clause} ORDER BY d.id LIMIT ?`).pluck().all(...params, filter.limit ?? 10000) as number[]).map(String);
+    return (
+      this.db
+        .prepare(`SELECT d.id FROM deliveries d ${clause} ORDER BY d.id LIMIT ?`)
+        .pluck()
+        .all(...params, filter.limit ?? 10000) as number[]
+    ).map(String);
   }
 
   private summary(row: DeliveryRow): DeliverySummary {
@@ -382,7 +412,8 @@ export class InboxDatabase {
   }
 
   get(id: string): DeliveryRecord | undefined {
-    const row = this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE d.id = ?`).get(Number(id)) as DeliveryRow | undefined;
+    const row = this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE d.id = ?`).get(Number(id)) as
+      DeliveryRow | undefined;
     if (!row) return undefined;
     return {
       ...this.summary(row),
@@ -404,10 +435,18 @@ export class InboxDatabase {
         `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads, d.settlements AS settlements, c.headers AS headers FROM ${WITH_CONTENT}
          WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR d.settlements LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'`,
       )
-      .all(pattern, pattern, pattern, pattern) as { id: number; body: string; leads: string; settlements: string; headers: string }[];
+      .all(pattern, pattern, pattern, pattern) as {
+      id: number;
+      body: string;
+      leads: string;
+      settlements: string;
+      headers: string;
+    }[];
     // LIKE finds the address inside longer ones too (jo@x.com in bojo@x.com): only the whole address is this person.
     const address = mentionsAddress(email.trim());
-    const ids = candidates.filter((row) => [row.body, row.leads, row.settlements, row.headers].some((text) => address.test(text))).map((row) => row.id);
+    const ids = candidates
+      .filter((row) => [row.body, row.leads, row.settlements, row.headers].some((text) => address.test(text)))
+      .map((row) => row.id);
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
     // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
@@ -430,9 +469,13 @@ export class InboxDatabase {
     this.sql('DELETE FROM duplicate_keys WHERE expires_at <= ?').run(now);
     let removed = this.sql(
       `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
-    ).pluck().all(now - policy.maxAgeMs, PURGE_STEP_ROWS) as number[];
+    )
+      .pluck()
+      .all(now - policy.maxAgeMs, PURGE_STEP_ROWS) as number[];
     if (removed.length === 0 && this.usedBytes() > policy.maxBytes) {
-      removed = this.sql(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`)
+      removed = this.sql(
+        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
+      )
         .pluck()
         .all(PURGE_STEP_ROWS) as number[];
     }
@@ -451,7 +494,10 @@ export class InboxDatabase {
   }
 
   fileBytes(): number {
-    return (this.db.pragma('page_count', { simple: true }) as number) * (this.db.pragma('page_size', { simple: true }) as number);
+    return (
+      (this.db.pragma('page_count', { simple: true }) as number) *
+      (this.db.pragma('page_size', { simple: true }) as number)
+    );
   }
 
   private releaseSpace(): void {

@@ -28,7 +28,11 @@ export type ReadOp =
 
 export type WorkerRequest = { seq: number; batch: WriteOp[] } | { seq: number; read: ReadOp } | { close: true };
 export type OpResult = { ok: true; value: unknown } | { ok: false; error: string; unavailable: boolean };
-export type WorkerReply = { seq: number; results: OpResult[] } | { seq: number; error: string; unavailable: boolean } | { opened: true } | { openError: string };
+export type WorkerReply =
+  | { seq: number; results: OpResult[] }
+  | { seq: number; error: string; unavailable: boolean }
+  | { opened: true }
+  | { openError: string };
 
 function describe(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
@@ -66,9 +70,16 @@ if (parentPort) {
     }
     if ('read' in request) {
       try {
-        port.postMessage({ seq: request.seq, results: [{ ok: true, value: run(db, request.read) }] } satisfies WorkerReply);
+        port.postMessage({
+          seq: request.seq,
+          results: [{ ok: true, value: run(db, request.read) }],
+        } satisfies WorkerReply);
       } catch (err) {
-        port.postMessage({ seq: request.seq, error: describe(err), unavailable: isUnavailableError(err) } satisfies WorkerReply);
+        port.postMessage({
+          seq: request.seq,
+          error: describe(err),
+          unavailable: isUnavailableError(err),
+        } satisfies WorkerReply);
       }
       return;
     }
@@ -87,7 +98,11 @@ if (parentPort) {
       })();
       port.postMessage({ seq: request.seq, results } satisfies WorkerReply);
     } catch (err) {
-      port.postMessage({ seq: request.seq, error: describe(err), unavailable: isUnavailableError(err) } satisfies WorkerReply);
+      port.postMessage({
+        seq: request.seq,
+        error: describe(err),
+        unavailable: isUnavailableError(err),
+      } satisfies WorkerReply);
     }
   });
 }

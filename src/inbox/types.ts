@@ -168,7 +168,10 @@ export interface InboxStore {
    * Records an emission. With `settles` false nothing downstream settles the delivery, so it counts as delivered.
    * With `settles` true, a lease starts: unsettled when it ends, the delivery is emitted again.
    */
-  markEmitted(id: string, emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] }): Promise<void>;
+  markEmitted(
+    id: string,
+    emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] },
+  ): Promise<void>;
   /** Records the leads a delivery made (for the log), without settling it. Never throws. */
   noteLeads(id: string, leads: LeadSummary[]): void;
   /** Adds what a settling point made of (part of) the delivery; returns the delivery's state after it. */

@@ -7,7 +7,14 @@ import { epochToIso } from '../shared/epoch';
 export type Coerced = { ok: true; value: unknown } | { ok: false; reason: string };
 
 const emailSchema = z.email();
-const describe = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : JSON.stringify(value));
+const describe = (value: unknown) =>
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'a list'
+      : typeof value === 'object'
+        ? 'an object'
+        : JSON.stringify(value);
 const fail = (reason: string): Coerced => ({ ok: false, reason });
 const ok = (value: unknown): Coerced => ({ ok: true, value });
 
@@ -35,7 +42,12 @@ export function coerce(value: unknown, type: MappingType): Coerced {
       return text === undefined ? fail(`expected text, got ${describe(value)}`) : ok(text);
     }
     case 'number': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value.trim()) : NaN;
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && value.trim() !== ''
+            ? Number(value.trim())
+            : NaN;
       return Number.isFinite(n) ? ok(n) : fail(`expected a number, got ${describe(value)}`);
     }
     case 'boolean': {
@@ -47,7 +59,9 @@ export function coerce(value: unknown, type: MappingType): Coerced {
     }
     case 'email': {
       const text = toText(value)?.toLowerCase();
-      return text && emailSchema.safeParse(text).success ? ok(text) : fail(`not a valid email address: ${describe(value)}`);
+      return text && emailSchema.safeParse(text).success
+        ? ok(text)
+        : fail(`not a valid email address: ${describe(value)}`);
     }
     case 'phone': {
       const text = toText(value);

@@ -31,9 +31,19 @@ export interface EffectiveMapping {
 }
 
 /** Stored rows win; without any, the named preset's current rows and split path. Unknown presets give no rows. */
-export function effectiveMapping(config: LeadMapConfig, findPreset: (id: string) => LeadPreset | undefined): EffectiveMapping {
+export function effectiveMapping(
+  config: LeadMapConfig,
+  findPreset: (id: string) => LeadPreset | undefined,
+): EffectiveMapping {
   const rows = Array.isArray(config.mappings) ? config.mappings : [];
-  const preset = rows.length === 0 && config.preset && config.preset !== 'custom' ? findPreset(config.preset) : undefined;
-  if (preset) return { mappings: preset.mappings, split: Boolean(preset.splitPath), splitPath: preset.splitPath ?? '', from: 'preset' };
+  const preset =
+    rows.length === 0 && config.preset && config.preset !== 'custom' ? findPreset(config.preset) : undefined;
+  if (preset)
+    return {
+      mappings: preset.mappings,
+      split: Boolean(preset.splitPath),
+      splitPath: preset.splitPath ?? '',
+      from: 'preset',
+    };
   return { mappings: rows, split: Boolean(config.split), splitPath: config.splitPath ?? '', from: 'rows' };
 }

@@ -6,7 +6,11 @@ import { MAPPING_TYPES, type MappingRow, type MappingType } from './types';
 
 /** A mapping that cannot work; `row` is 1-based as the dialog shows it. */
 export class MappingConfigError extends Error {
-  constructor(readonly row: number | undefined, readonly field: string | undefined, message: string) {
+  constructor(
+    readonly row: number | undefined,
+    readonly field: string | undefined,
+    message: string,
+  ) {
     super(row === undefined ? message : `row ${row}${field ? ` (${field})` : ''}: ${message}`);
     this.name = 'MappingConfigError';
   }
@@ -67,7 +71,15 @@ function checkPath(path: string): string | undefined {
   try {
     for (const step of JSONPath.toPathArray(path)) {
       const script = /^\??\((.*)\)$/s.exec(step)?.[1];
-      if (script !== undefined) new LinearSafeScript(script.replace(/@parent/g, '_$_parent').replace(/@path/g, '_$_path').replace(/@property/g, '_$_property').replace(/@root/g, '_$_root').replace(/@/g, '_$_v'));
+      if (script !== undefined)
+        new LinearSafeScript(
+          script
+            .replace(/@parent/g, '_$_parent')
+            .replace(/@path/g, '_$_path')
+            .replace(/@property/g, '_$_property')
+            .replace(/@root/g, '_$_root')
+            .replace(/@/g, '_$_v'),
+        );
     }
   } catch (err) {
     return `is not valid JSONPath (${(err as Error).message})`;
@@ -86,12 +98,21 @@ export function inferSplitPath(rows: Pick<MappingRow, 'path'>[]): string | undef
 }
 
 /** Checks every row once, at deploy; throws MappingConfigError naming the first unusable row. */
-export function compileMapping(rows: MappingRow[], options: { split?: boolean; splitPath?: string } = {}): CompiledMapping {
-  if (!Array.isArray(rows) || rows.length === 0) throw new MappingConfigError(undefined, undefined, 'add at least one mapping row');
+export function compileMapping(
+  rows: MappingRow[],
+  options: { split?: boolean; splitPath?: string } = {},
+): CompiledMapping {
+  if (!Array.isArray(rows) || rows.length === 0)
+    throw new MappingConfigError(undefined, undefined, 'add at least one mapping row');
   let splitPath: string | undefined;
   if (options.split) {
     splitPath = options.splitPath?.trim() ? toJsonPath(options.splitPath) : inferSplitPath(rows);
-    if (!splitPath) throw new MappingConfigError(undefined, undefined, 'splitting needs a path that selects several records, such as payload.call.prospects[*]');
+    if (!splitPath)
+      throw new MappingConfigError(
+        undefined,
+        undefined,
+        'splitting needs a path that selects several records, such as payload.call.prospects[*]',
+      );
     const problem = checkPath(splitPath);
     if (problem) throw new MappingConfigError(undefined, undefined, `the split path ${problem}`);
   }
@@ -100,19 +121,36 @@ export function compileMapping(rows: MappingRow[], options: { split?: boolean; s
     const row = index + 1;
     const field = String(raw.field ?? '').trim();
     if (!field) throw new MappingConfigError(row, undefined, 'give the field a name');
-    if (!FIELD_NAME.test(field)) throw new MappingConfigError(row, field, 'a field name uses letters, digits, _ and - only, and starts with a letter');
+    if (!FIELD_NAME.test(field))
+      throw new MappingConfigError(
+        row,
+        field,
+        'a field name uses letters, digits, _ and - only, and starts with a letter',
+      );
     if (seen.has(field)) throw new MappingConfigError(row, field, 'this field is mapped twice');
     seen.add(field);
     const type = (raw.type || 'string') as MappingType;
     if (!MAPPING_TYPES.includes(type)) throw new MappingConfigError(row, field, `unknown type "${String(raw.type)}"`);
-    if (!raw.path || !String(raw.path).trim()) throw new MappingConfigError(row, field, 'enter a path, for example payload.people_detail.email');
+    if (!raw.path || !String(raw.path).trim())
+      throw new MappingConfigError(row, field, 'enter a path, for example payload.people_detail.email');
     const jsonPath = toJsonPath(String(raw.path));
     const problem = checkPath(jsonPath);
     if (problem) throw new MappingConfigError(row, field, `the path ${problem}`);
     const recordPath = splitPath && jsonPath.startsWith(splitPath) ? `$${jsonPath.slice(splitPath.length)}` : undefined;
     const steps = plainSteps(jsonPath);
     const recordSteps = recordPath !== undefined ? plainSteps(recordPath) : undefined;
-    return { field, path: String(raw.path), type, required: Boolean(raw.required), default: raw.default ?? '', row, jsonPath, recordPath, steps, recordSteps };
+    return {
+      field,
+      path: String(raw.path),
+      type,
+      required: Boolean(raw.required),
+      default: raw.default ?? '',
+      row,
+      jsonPath,
+      recordPath,
+      steps,
+      recordSteps,
+    };
   });
   return { rows: compiled, splitPath };
 }
@@ -121,7 +159,9 @@ export function compileMapping(rows: MappingRow[], options: { split?: boolean; s
 export function plainSteps(path: string): string[] | undefined {
   const steps = JSONPath.toPathArray(path).slice(1);
   // Wildcards, recursion, filters, scripts, unions, slices and JSONPath's ^ and ~ operators all need jsonpath-plus.
-  return steps.every((step) => step !== '' && !/[*?()@,:^~$]|\.\./.test(step) && step !== '..') ? [...steps] : undefined;
+  return steps.every((step) => step !== '' && !/[*?()@,:^~$]|\.\./.test(step) && step !== '..')
+    ? [...steps]
+    : undefined;
 }
 
 function walk(json: unknown, steps: string[]): unknown[] {
@@ -137,7 +177,13 @@ function find(json: unknown, path: string, steps?: string[]): unknown[] {
   if (steps) return walk(json, steps);
   // Filters run in jsonpath-plus's own interpreter, never as JavaScript, with linear-time regular expressions; a
   // filter that fails on one item (null, a missing property) does not select it, so the other items still count.
-  return JSONPath({ path, json: json as object, wrap: true, eval: LinearSafeScript as never, ignoreEvalErrors: true }) as unknown[];
+  return JSONPath({
+    path,
+    json: json as object,
+    wrap: true,
+    eval: LinearSafeScript as never,
+    ignoreEvalErrors: true,
+  }) as unknown[];
 }
 
 /** find(), with anything that still goes wrong reported as the reason instead of thrown. */
@@ -149,7 +195,8 @@ function findOrFail(json: unknown, path: string, steps?: string[]): { matches: u
   }
 }
 
-const empty = (value: unknown) => value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+const empty = (value: unknown) =>
+  value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
 
 function pick(matches: unknown[], type: MappingType): unknown {
   if (type === 'array') return matches.length === 1 ? matches[0] : matches.length === 0 ? undefined : matches;
@@ -165,7 +212,10 @@ function asStandard(field: string, value: unknown, type: MappingType): unknown {
     const phone = coerce(value, 'phone');
     return phone.ok ? phone.value : String(value);
   }
-  if (field === 'tags') return (Array.isArray(value) ? value : [value]).filter((v) => !empty(v)).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  if (field === 'tags')
+    return (Array.isArray(value) ? value : [value])
+      .filter((v) => !empty(v))
+      .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
   return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
@@ -182,12 +232,21 @@ function completeNames(lead: Record<string, unknown>): void {
   }
 }
 
-function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, source: LeadSource, failures: FieldFailure[]): Lead | undefined {
+function buildLead(
+  mapping: CompiledMapping,
+  event: unknown,
+  record: unknown,
+  source: LeadSource,
+  failures: FieldFailure[],
+): Lead | undefined {
   const lead: Record<string, unknown> = {};
   const custom: Record<string, unknown> = {};
   const before = failures.length;
   for (const row of mapping.rows) {
-    const { matches, error } = row.recordPath !== undefined ? findOrFail(record, row.recordPath, row.recordSteps) : findOrFail(event, row.jsonPath, row.steps);
+    const { matches, error } =
+      row.recordPath !== undefined
+        ? findOrFail(record, row.recordPath, row.recordSteps)
+        : findOrFail(event, row.jsonPath, row.steps);
     if (error) {
       failures.push({ row: row.row, field: row.field, path: row.path, reason: error });
       continue;
@@ -195,7 +254,13 @@ function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, so
     let value = pick(matches, row.type);
     if (empty(value) && row.default !== undefined && row.default !== '') value = row.default;
     if (empty(value)) {
-      if (row.required) failures.push({ row: row.row, field: row.field, path: row.path, reason: 'required, but the path found nothing' });
+      if (row.required)
+        failures.push({
+          row: row.row,
+          field: row.field,
+          path: row.path,
+          reason: 'required, but the path found nothing',
+        });
       continue;
     }
     const coerced = coerce(value, row.type);
@@ -222,7 +287,12 @@ function buildLead(mapping: CompiledMapping, event: unknown, record: unknown, so
 }
 
 /** One lead per event, or per record in split mode; every failing field is reported, not just the first. */
-export function mapEvent(mapping: CompiledMapping, event: unknown, source: LeadSource = {}, options: { maxRecords?: number } = {}): MapResult {
+export function mapEvent(
+  mapping: CompiledMapping,
+  event: unknown,
+  source: LeadSource = {},
+  options: { maxRecords?: number } = {},
+): MapResult {
   const failures: FieldFailure[] = [];
   const leads: Lead[] = [];
   if (mapping.splitPath) {
@@ -251,7 +321,12 @@ export function leadSourceFrom(webhook: unknown): LeadSource {
   if (!webhook || typeof webhook !== 'object') return {};
   const w = webhook as Record<string, unknown>;
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  const source: LeadSource = { provider: text(w.provider), eventType: text(w.eventType), eventId: text(w.eventId), receivedAt: text(w.receivedAt) };
+  const source: LeadSource = {
+    provider: text(w.provider),
+    eventType: text(w.eventType),
+    eventId: text(w.eventId),
+    receivedAt: text(w.receivedAt),
+  };
   return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined));
 }
 
@@ -266,7 +341,8 @@ export function listPaths(sample: unknown, limit = 500): Array<{ path: string; v
     } else if (value && typeof value === 'object') {
       const entries = Object.entries(value);
       if (entries.length === 0) out.push({ path, value });
-      for (const [key, child] of entries) walk(child, path ? (FIELD_NAME.test(key) ? `${path}.${key}` : `${path}['${key.replace(/'/g, "\\'")}']`) : key);
+      for (const [key, child] of entries)
+        walk(child, path ? (FIELD_NAME.test(key) ? `${path}.${key}` : `${path}['${key.replace(/'/g, "\\'")}']`) : key);
     } else {
       out.push({ path, value });
     }

@@ -35,18 +35,24 @@ export class LinearRegExp {
   private readonly re: ReturnType<typeof RE2JS.compile>;
   readonly global: boolean;
 
-  constructor(readonly source: string, readonly flags = '') {
+  constructor(
+    readonly source: string,
+    readonly flags = '',
+  ) {
     let mask = 0;
     for (const flag of flags) {
       if (flag === 'i') mask |= RE2JS.CASE_INSENSITIVE;
       else if (flag === 'm') mask |= RE2JS.MULTILINE;
       else if (flag === 's') mask |= RE2JS.DOTALL;
-      else if (flag !== 'g' && flag !== 'u') throw new FilterRegexError(`the regular expression flag "${flag}" is not supported`);
+      else if (flag !== 'g' && flag !== 'u')
+        throw new FilterRegexError(`the regular expression flag "${flag}" is not supported`);
     }
     try {
       this.re = RE2JS.compile(source, mask);
     } catch (err) {
-      throw new FilterRegexError(`the regular expression /${source}/ uses a feature that cannot run in linear time (${(err as Error).message})`);
+      throw new FilterRegexError(
+        `the regular expression /${source}/ uses a feature that cannot run in linear time (${(err as Error).message})`,
+      );
     }
     this.global = flags.includes('g');
   }
@@ -100,7 +106,11 @@ function rewrite(node: AstNode): void {
   if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression' && !node.callee.computed) {
     const method = node.callee.property?.name;
     if (method && CONVERTING.has(method) && node.arguments?.length) {
-      node.arguments[0] = { type: 'CallExpression', callee: { type: 'Identifier', name: TO_LINEAR }, arguments: [node.arguments[0]] };
+      node.arguments[0] = {
+        type: 'CallExpression',
+        callee: { type: 'Identifier', name: TO_LINEAR },
+        arguments: [node.arguments[0]],
+      };
     } else if (method && REGEX_TAKING.has(method)) {
       throw new FilterRegexError(`${method}() is not supported in a filter; use test() or match()`);
     }
@@ -112,7 +122,8 @@ function rewrite(node: AstNode): void {
   for (const key of Object.keys(node)) {
     const child = node[key];
     if (Array.isArray(child)) child.forEach((c) => rewrite(c as AstNode));
-    else if (child && typeof child === 'object' && typeof (child as AstNode).type === 'string') rewrite(child as AstNode);
+    else if (child && typeof child === 'object' && typeof (child as AstNode).type === 'string')
+      rewrite(child as AstNode);
   }
 }
 

@@ -16,7 +16,12 @@ const ROW_PREFIX = /^row \d+(?: \([^)]*\))?: /;
  * Each row mapped alone against the sample (the first record when splitting), so every row shows its own value or
  * error even while another row is broken. Uses the engine as the node does; nothing here is mapping logic of its own.
  */
-export function rowValues(rows: MappingRow[], options: { split?: boolean; splitPath?: string }, sample: unknown, source: LeadSource = {}): RowValue[] {
+export function rowValues(
+  rows: MappingRow[],
+  options: { split?: boolean; splitPath?: string },
+  sample: unknown,
+  source: LeadSource = {},
+): RowValue[] {
   let splitPath: string | undefined;
   try {
     splitPath = compileMapping(rows, options).splitPath;

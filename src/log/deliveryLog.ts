@@ -1,4 +1,10 @@
-import { InboxUnavailableError, type DeliveryFilter, type DeliveryRecord, type DeliverySummary, type InboxStore } from '../inbox/types';
+import {
+  InboxUnavailableError,
+  type DeliveryFilter,
+  type DeliveryRecord,
+  type DeliverySummary,
+  type InboxStore,
+} from '../inbox/types';
 import type { InboxConsumer } from '../nodes/inbox-registry';
 import { DEFAULT_LIST_LIMIT, DeliveryLogError, mergeNewestFirst, replayFilter } from './filter';
 
@@ -32,7 +38,8 @@ export class DeliveryLog {
   /** Each store once, however many nodes share it; a running node's instance first. */
   stores(): InboxStore[] {
     const byKey = new Map<string, InboxStore>();
-    for (const { store } of this.sources.consumers()) if (!byKey.has(storeKey(store))) byKey.set(storeKey(store), store);
+    for (const { store } of this.sources.consumers())
+      if (!byKey.has(storeKey(store))) byKey.set(storeKey(store), store);
     const fallback = this.sources.defaultStore();
     if (fallback && !byKey.has(storeKey(fallback))) byKey.set(storeKey(fallback), fallback);
     return [...byKey.values()];
@@ -62,9 +69,16 @@ export class DeliveryLog {
   /** The record and its store. `node` tells two stores' equal ids apart. */
   private async find(id: string, node?: string): Promise<{ store: InboxStore; record: DeliveryRecord }> {
     const found = (await this.eachStore((store) => store.get(id)))
-      .filter((f): f is { store: InboxStore; value: DeliveryRecord } => f.value !== undefined && (node === undefined || f.value.node === node))
+      .filter(
+        (f): f is { store: InboxStore; value: DeliveryRecord } =>
+          f.value !== undefined && (node === undefined || f.value.node === node),
+      )
       .map((f) => ({ store: f.store, record: f.value }));
-    if (found.length === 0) throw new DeliveryLogError(404, node === undefined ? 'errors.notFound' : 'errors.notFoundForNode', { id, node: node ?? '' });
+    if (found.length === 0)
+      throw new DeliveryLogError(404, node === undefined ? 'errors.notFound' : 'errors.notFoundForNode', {
+        id,
+        node: node ?? '',
+      });
     if (found.length > 1) throw new DeliveryLogError(409, 'errors.ambiguous', { id, count: found.length });
     return found[0];
   }
@@ -113,7 +127,10 @@ export class DeliveryLog {
     }
     result.notDeployed = [...notDeployed];
     if (!dryRun && result.replayable === 0 && notDeployed.size > 0) {
-      throw new DeliveryLogError(409, 'errors.noneDeployed', { count: result.matching, nodes: result.notDeployed.join(', ') });
+      throw new DeliveryLogError(409, 'errors.noneDeployed', {
+        count: result.matching,
+        nodes: result.notDeployed.join(', '),
+      });
     }
     return result;
   }

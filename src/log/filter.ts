@@ -50,14 +50,16 @@ export function parseDeliveryFilter(input: Record<string, unknown>, providers: r
   const filter: DeliveryFilter = {};
   const provider = single(input, 'provider');
   if (provider !== undefined) {
-    if (!providers.includes(provider)) throw new DeliveryLogError(400, 'errors.provider', { value: provider, choices: providers.join(', ') });
+    if (!providers.includes(provider))
+      throw new DeliveryLogError(400, 'errors.provider', { value: provider, choices: providers.join(', ') });
     filter.provider = provider;
   }
   const node = single(input, 'node');
   if (node !== undefined) filter.node = node;
   const state = single(input, 'state');
   if (state !== undefined) {
-    if (!(DELIVERY_STATES as readonly string[]).includes(state)) throw new DeliveryLogError(400, 'errors.state', { value: state, choices: DELIVERY_STATES.join(', ') });
+    if (!(DELIVERY_STATES as readonly string[]).includes(state))
+      throw new DeliveryLogError(400, 'errors.state', { value: state, choices: DELIVERY_STATES.join(', ') });
     filter.state = state as DeliveryState;
   }
   const q = single(input, 'q');
@@ -70,7 +72,8 @@ export function parseDeliveryFilter(input: Record<string, unknown>, providers: r
   const limit = single(input, 'limit');
   if (limit !== undefined) {
     const n = /^\d+$/.test(limit) ? Number(limit) : NaN;
-    if (!(n >= 1 && n <= MAX_LIST_LIMIT)) throw new DeliveryLogError(400, 'errors.limit', { value: limit, max: MAX_LIST_LIMIT });
+    if (!(n >= 1 && n <= MAX_LIST_LIMIT))
+      throw new DeliveryLogError(400, 'errors.limit', { value: limit, max: MAX_LIST_LIMIT });
     filter.limit = n;
   }
   return filter;
@@ -88,7 +91,8 @@ export function parseErasureEmail(body: unknown): string {
   const email = (body as { email?: unknown } | null | undefined)?.email;
   if (typeof email !== 'string' || !email.trim()) throw new DeliveryLogError(400, 'errors.emailMissing');
   const trimmed = email.trim();
-  if (trimmed.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(trimmed)) throw new DeliveryLogError(400, 'errors.emailInvalid', { value: trimmed.slice(0, 60) });
+  if (trimmed.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(trimmed))
+    throw new DeliveryLogError(400, 'errors.emailInvalid', { value: trimmed.slice(0, 60) });
   return trimmed;
 }
 

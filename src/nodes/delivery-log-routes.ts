@@ -12,7 +12,13 @@ import { inboxConsumers } from './inbox-registry';
 export const READ_PERMISSION = 'sales-webhooks.read';
 export const WRITE_PERMISSION = 'sales-webhooks.write';
 
-type Req = { params: Record<string, string>; query: Record<string, unknown>; body?: unknown; user?: unknown; authInfo?: { scope?: unknown } };
+type Req = {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body?: unknown;
+  user?: unknown;
+  authInfo?: { scope?: unknown };
+};
 type Res = { status(code: number): Res; json(body: unknown): void };
 type Next = () => void;
 
@@ -65,43 +71,74 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
   const admin = RED.httpAdmin;
 
   // The sidebar's choices come from the runtime, so they cannot drift from the provider profiles.
-  admin.get('/sales-webhooks/options', ...allow(READ_PERMISSION, 'list'), handle(async () => ({
-    providers: listProviders().map((p) => ({ id: p.id, label: p.label })),
-    states: DELIVERY_STATES,
-  })));
+  admin.get(
+    '/sales-webhooks/options',
+    ...allow(READ_PERMISSION, 'list'),
+    handle(async () => ({
+      providers: listProviders().map((p) => ({ id: p.id, label: p.label })),
+      states: DELIVERY_STATES,
+    })),
+  );
 
-  admin.get('/sales-webhooks/deliveries', ...allow(READ_PERMISSION, 'list'), handle(async (req) => ({
-    deliveries: await log.list(parseDeliveryFilter(req.query, providers())),
-  })));
+  admin.get(
+    '/sales-webhooks/deliveries',
+    ...allow(READ_PERMISSION, 'list'),
+    handle(async (req) => ({
+      deliveries: await log.list(parseDeliveryFilter(req.query, providers())),
+    })),
+  );
 
-  admin.get('/sales-webhooks/deliveries/:id', ...allow(READ_PERMISSION, 'view'), handle((req) => log.get(req.params.id, nodeOf(req))));
+  admin.get(
+    '/sales-webhooks/deliveries/:id',
+    ...allow(READ_PERMISSION, 'view'),
+    handle((req) => log.get(req.params.id, nodeOf(req))),
+  );
 
-  admin.post('/sales-webhooks/deliveries/:id/replay', ...allow(WRITE_PERMISSION, 'replay'), handle(async (req) => {
-    const result = await log.replay(req.params.id, nodeOf(req));
-    audit({ event: 'sales-webhooks.replay', id: result.id, node: result.node }, req);
-    announceDelivery(RED, { id: result.id, node: result.node, state: 'received' });
-    return { replayed: result.replayed };
-  }));
+  admin.post(
+    '/sales-webhooks/deliveries/:id/replay',
+    ...allow(WRITE_PERMISSION, 'replay'),
+    handle(async (req) => {
+      const result = await log.replay(req.params.id, nodeOf(req));
+      audit({ event: 'sales-webhooks.replay', id: result.id, node: result.node }, req);
+      announceDelivery(RED, { id: result.id, node: result.node, state: 'received' });
+      return { replayed: result.replayed };
+    }),
+  );
 
-  admin.post('/sales-webhooks/replay', ...allow(WRITE_PERMISSION, 'replay'), handle(async (req) => {
-    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-    const dryRun = body.dryRun === true || req.query.dryRun === 'true';
-    const filter = parseDeliveryFilter({ ...req.query, ...body, dryRun: undefined, limit: undefined }, providers());
-    const result = await log.replayMatching(filter, dryRun);
-    if (!dryRun) {
-      audit({ event: 'sales-webhooks.replay', count: result.replayed, filter: { ...filter, q: filter.q ? '…' : undefined } }, req);
-      RED.comms.publish(DELIVERY_LOG_TOPIC, { replayed: result.replayed }, false);
-    }
-    return result;
-  }));
+  admin.post(
+    '/sales-webhooks/replay',
+    ...allow(WRITE_PERMISSION, 'replay'),
+    handle(async (req) => {
+      const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+      const dryRun = body.dryRun === true || req.query.dryRun === 'true';
+      const filter = parseDeliveryFilter({ ...req.query, ...body, dryRun: undefined, limit: undefined }, providers());
+      const result = await log.replayMatching(filter, dryRun);
+      if (!dryRun) {
+        audit(
+          {
+            event: 'sales-webhooks.replay',
+            count: result.replayed,
+            filter: { ...filter, q: filter.q ? '…' : undefined },
+          },
+          req,
+        );
+        RED.comms.publish(DELIVERY_LOG_TOPIC, { replayed: result.replayed }, false);
+      }
+      return result;
+    }),
+  );
 
-  admin.post('/sales-webhooks/erase', ...allow(WRITE_PERMISSION, 'erase'), handle(async (req) => {
-    const erased = await log.erase(parseErasureEmail(req.body));
-    // The address itself is personal data: the audit line says that an erasure happened, not whose.
-    audit({ event: 'sales-webhooks.erase', erased }, req);
-    announceErasure(RED, erased);
-    return { erased };
-  }));
+  admin.post(
+    '/sales-webhooks/erase',
+    ...allow(WRITE_PERMISSION, 'erase'),
+    handle(async (req) => {
+      const erased = await log.erase(parseErasureEmail(req.body));
+      // The address itself is personal data: the audit line says that an erasure happened, not whose.
+      audit({ event: 'sales-webhooks.erase', erased }, req);
+      announceErasure(RED, erased);
+      return { erased };
+    }),
+  );
 
   return log;
 }

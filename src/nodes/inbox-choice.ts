@@ -18,24 +18,55 @@ export interface ChosenInbox {
 /** A store that answers 503 with the reason: a node whose chosen store is missing never falls back to another. */
 class UnavailableStore implements InboxStore {
   readonly kind = 'unavailable';
-  constructor(readonly location: string, private readonly reason: string) {}
+  constructor(
+    readonly location: string,
+    private readonly reason: string,
+  ) {}
   private fail(): Promise<never> {
     return Promise.reject(new InboxUnavailableError(this.reason));
   }
-  ready() { return this.fail(); }
-  accept() { return this.fail(); }
-  logRejected() { /* nowhere to log */ }
-  markEmitted() { return this.fail(); }
-  noteLeads() { /* nowhere to note */ }
-  settle() { return this.fail(); }
-  claimDue() { return this.fail(); }
-  requestReplay() { return this.fail(); }
-  list() { return this.fail(); }
-  get() { return this.fail(); }
-  ids() { return this.fail(); }
-  erase() { return this.fail(); }
-  purge() { return this.fail(); }
-  close() { return Promise.resolve(); }
+  ready() {
+    return this.fail();
+  }
+  accept() {
+    return this.fail();
+  }
+  logRejected() {
+    /* nowhere to log */
+  }
+  markEmitted() {
+    return this.fail();
+  }
+  noteLeads() {
+    /* nowhere to note */
+  }
+  settle() {
+    return this.fail();
+  }
+  claimDue() {
+    return this.fail();
+  }
+  requestReplay() {
+    return this.fail();
+  }
+  list() {
+    return this.fail();
+  }
+  get() {
+    return this.fail();
+  }
+  ids() {
+    return this.fail();
+  }
+  erase() {
+    return this.fail();
+  }
+  purge() {
+    return this.fail();
+  }
+  close() {
+    return Promise.resolve();
+  }
 }
 
 interface HealthyStore extends InboxStore {
@@ -76,9 +107,8 @@ interface RuntimeRedisSettings {
 }
 
 function runtimeRedisSettings(RED: NodeAPI): RuntimeRedisSettings | undefined {
-  const redis = ((RED.settings as unknown as { salesWebhooks?: { inbox?: { redis?: unknown } } }).salesWebhooks?.inbox?.redis ?? undefined) as
-    | RuntimeRedisSettings
-    | undefined;
+  const redis = ((RED.settings as unknown as { salesWebhooks?: { inbox?: { redis?: unknown } } }).salesWebhooks?.inbox
+    ?.redis ?? undefined) as RuntimeRedisSettings | undefined;
   return redis && typeof redis.url === 'string' && redis.url.trim() ? redis : undefined;
 }
 
@@ -86,14 +116,32 @@ const PURGE_INTERVAL_MS = 60_000;
 const runtimeStores = new Map<string, { store: RedisInboxStore; users: number; timer: NodeJS.Timeout }>();
 
 /** One store per server and prefix for the runtime, shared by the nodes using it; closed when the last lets go. */
-function acquireRuntimeRedis(RED: NodeAPI, settings: RuntimeRedisSettings, warn: (text: string) => void): { store: RedisInboxStore; release(): Promise<void> } {
+function acquireRuntimeRedis(
+  RED: NodeAPI,
+  settings: RuntimeRedisSettings,
+  warn: (text: string) => void,
+): { store: RedisInboxStore; release(): Promise<void> } {
   const key = `${settings.url}\u0000${settings.prefix ?? ''}`;
   let entry = runtimeStores.get(key);
   if (!entry) {
-    const store = new RedisInboxStore({ url: settings.url.trim(), prefix: settings.prefix, tls: settings.tls === true, username: settings.username || undefined, password: settings.password || undefined, consumer: process.env[INSTANCE_ID_ENV] || undefined });
-    store.ready().then(() => { if (store.durability.warning) warn(store.durability.warning); }, () => undefined);
+    const store = new RedisInboxStore({
+      url: settings.url.trim(),
+      prefix: settings.prefix,
+      tls: settings.tls === true,
+      username: settings.username || undefined,
+      password: settings.password || undefined,
+      consumer: process.env[INSTANCE_ID_ENV] || undefined,
+    });
+    store.ready().then(
+      () => {
+        if (store.durability.warning) warn(store.durability.warning);
+      },
+      () => undefined,
+    );
     const { retention } = inboxSettings(RED);
-    const timer = setInterval(() => { if (store.health.ok) store.purge(retention).catch(() => undefined); }, PURGE_INTERVAL_MS);
+    const timer = setInterval(() => {
+      if (store.health.ok) store.purge(retention).catch(() => undefined);
+    }, PURGE_INTERVAL_MS);
     timer.unref?.();
     entry = { store, users: 0, timer };
     runtimeStores.set(key, entry);
@@ -131,7 +179,10 @@ function watched(RED: NodeAPI, handle: { store: RedisInboxStore; release(): Prom
         works();
       };
       unsubscribe = store.onHealth(show);
-      store.ready().then(() => show(store.health), () => undefined);
+      store.ready().then(
+        () => show(store.health),
+        () => undefined,
+      );
     },
   };
 }

@@ -22,7 +22,12 @@ function startPurging(store: SqliteInboxStore, policy: RetentionPolicy, warn: (t
   const purge = () => {
     if (purging) return;
     purging = true;
-    store.purge(policy).catch((err: Error) => warn(err.message)).finally(() => { purging = false; });
+    store
+      .purge(policy)
+      .catch((err: Error) => warn(err.message))
+      .finally(() => {
+        purging = false;
+      });
   };
   const timer = setInterval(purge, PURGE_INTERVAL_MS);
   timer.unref?.();
@@ -43,7 +48,10 @@ export function inboxSettings(RED: NodeAPI): InboxSettings {
 }
 
 /** The store a `sales webhook` node writes to (one per file, shared), with retention running in the background. */
-export function openInbox(RED: NodeAPI, warn: (text: string) => void): { store: SqliteInboxStore; settings: InboxSettings; release(): Promise<void> } {
+export function openInbox(
+  RED: NodeAPI,
+  warn: (text: string) => void,
+): { store: SqliteInboxStore; settings: InboxSettings; release(): Promise<void> } {
   const settings = inboxSettings(RED);
   for (const warning of settings.warnings) warn(warning);
   const store = acquireSqliteInbox(settings.file);

@@ -1,5 +1,14 @@
 import type { NodeAPI, NodeDef } from 'node-red';
-import { accountSettings, AUTHS_BY_SYSTEM, CrmConfigError, CrmHttp, DEFAULT_FIELD_MAPS, DEFAULT_LOGIN_URLS, DEFAULT_BASE_URLS, ZOHO_ACCOUNTS_SERVERS } from '../crm';
+import {
+  accountSettings,
+  AUTHS_BY_SYSTEM,
+  CrmConfigError,
+  CrmHttp,
+  DEFAULT_FIELD_MAPS,
+  DEFAULT_LOGIN_URLS,
+  DEFAULT_BASE_URLS,
+  ZOHO_ACCOUNTS_SERVERS,
+} from '../crm';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
@@ -20,7 +29,10 @@ export = function (RED: NodeAPI) {
     this.on('close', (done: () => void) => {
       // Pending requests finish or fail; the pool then closes its kept-alive connections.
       if (!this.http) return done();
-      this.http.close().then(() => done(), () => done());
+      this.http.close().then(
+        () => done(),
+        () => done(),
+      );
     });
   }
 
@@ -42,7 +54,12 @@ export = function (RED: NodeAPI) {
   });
   // One copy of each fact: the dialog asks the runtime which ways each CRM authenticates and where its servers are.
   RED.httpAdmin.get('/sales-crm/systems', RED.auth.needsPermission('sales-crm-account.read'), (_req, res) => {
-    res.json({ auths: AUTHS_BY_SYSTEM, loginUrls: DEFAULT_LOGIN_URLS, baseUrls: DEFAULT_BASE_URLS, zohoDataCenters: ZOHO_ACCOUNTS_SERVERS });
+    res.json({
+      auths: AUTHS_BY_SYSTEM,
+      loginUrls: DEFAULT_LOGIN_URLS,
+      baseUrls: DEFAULT_BASE_URLS,
+      zohoDataCenters: ZOHO_ACCOUNTS_SERVERS,
+    });
   });
   registerTestConnectionEndpoint(RED);
 };

@@ -1,5 +1,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { CrmAuthRefusedError, CrmError, DEFAULT_FIELD_MAPS, upsertLead, type CrmOutConfig, type UpsertOptions, type UpsertResult } from '../crm';
+import {
+  CrmAuthRefusedError,
+  CrmError,
+  DEFAULT_FIELD_MAPS,
+  upsertLead,
+  type CrmOutConfig,
+  type UpsertOptions,
+  type UpsertResult,
+} from '../crm';
 import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
 import { migrate } from '../migrations';
@@ -10,7 +18,12 @@ interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
 
 const STATUS_INTERVAL_MS = 250;
 
-interface OutputError { message: string; status?: number; crmMessage?: string; attempts: number }
+interface OutputError {
+  message: string;
+  status?: number;
+  crmMessage?: string;
+  attempts: number;
+}
 
 export = function (RED: NodeAPI) {
   function SalesCrmOut(this: Node, rawConfig: CrmOutNodeDef) {
@@ -28,8 +41,15 @@ export = function (RED: NodeAPI) {
       node.status({ fill: 'red', shape: 'ring', text: configError });
     }
     const system = account?.settings?.system;
-    const fieldMap = Array.isArray(config.fieldMap) && config.fieldMap.length > 0 ? config.fieldMap : system ? DEFAULT_FIELD_MAPS[system] : [];
-    const method = (['POST', 'PUT', 'PATCH'].includes(String(config.method)) ? config.method : 'POST') as UpsertOptions['method'];
+    const fieldMap =
+      Array.isArray(config.fieldMap) && config.fieldMap.length > 0
+        ? config.fieldMap
+        : system
+          ? DEFAULT_FIELD_MAPS[system]
+          : [];
+    const method = (
+      ['POST', 'PUT', 'PATCH'].includes(String(config.method)) ? config.method : 'POST'
+    ) as UpsertOptions['method'];
 
     const counts = { sent: 0, failed: 0, pending: 0 };
     let retrying = false;
@@ -38,15 +58,39 @@ export = function (RED: NodeAPI) {
     let statusTimer: NodeJS.Timeout | undefined;
     const showStatus = () => {
       statusTimer = undefined;
-      const text = RED._('sales-crm-out.status.counts', { sent: String(counts.sent), failed: String(counts.failed), pending: String(counts.pending) });
-      if (refused) return node.status({ fill: 'red', shape: 'ring', text: RED._('sales-crm-out.status.refused', { reason: refused }) });
-      node.status(retrying && counts.pending > 0
-        ? { fill: 'yellow', shape: 'ring', text: `${RED._('sales-crm-out.status.retrying')} · ${text}` }
-        : { fill: counts.failed > 0 ? 'red' : 'green', shape: 'dot', text });
+      const text = RED._('sales-crm-out.status.counts', {
+        sent: String(counts.sent),
+        failed: String(counts.failed),
+        pending: String(counts.pending),
+      });
+      if (refused)
+        return node.status({
+          fill: 'red',
+          shape: 'ring',
+          text: RED._('sales-crm-out.status.refused', { reason: refused }),
+        });
+      node.status(
+        retrying && counts.pending > 0
+          ? { fill: 'yellow', shape: 'ring', text: `${RED._('sales-crm-out.status.retrying')} · ${text}` }
+          : { fill: counts.failed > 0 ? 'red' : 'green', shape: 'dot', text },
+      );
     };
-    const scheduleStatus = () => { statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS); };
+    const scheduleStatus = () => {
+      statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS);
+    };
     // This node's own callbacks: another node on the same account has its own, and closing one leaves the other's.
-    const options: UpsertOptions = { fieldMap, externalIdField: config.externalIdField, method, url: config.url, hooks: { onRetry: () => { retrying = true; scheduleStatus(); } } };
+    const options: UpsertOptions = {
+      fieldMap,
+      externalIdField: config.externalIdField,
+      method,
+      url: config.url,
+      hooks: {
+        onRetry: () => {
+          retrying = true;
+          scheduleStatus();
+        },
+      },
+    };
     const stopListening = account?.http?.tokens.onRefused((reason) => {
       refused = reason;
       node.warn(RED._('sales-crm-out.errors.refused', { reason }));
@@ -56,7 +100,13 @@ export = function (RED: NodeAPI) {
     node.on('input', (msg: NodeMessage, send, done) => {
       /** The lead is in the CRM: the one place a success is reported. */
       const delivered = (crm: UpsertResult) => {
-        settleLead(node, msg, { state: 'delivered', system: crm.system, recordId: crm.id, action: crm.action, attempts: crm.attempts });
+        settleLead(node, msg, {
+          state: 'delivered',
+          system: crm.system,
+          recordId: crm.id,
+          action: crm.action,
+          attempts: crm.attempts,
+        });
         counts.sent++;
         scheduleStatus();
         send([{ ...msg, crm } as NodeMessage, null]);
@@ -70,10 +120,14 @@ export = function (RED: NodeAPI) {
         send([null, { ...msg, error } as NodeMessage]);
         done(new Error(error.message));
       };
-      if (configError || !account?.http || !account.settings) return failed({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });
+      if (configError || !account?.http || !account.settings)
+        return failed({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });
       const parsed = leadSchema.safeParse(msg.payload);
       if (!parsed.success) {
-        return failed({ message: RED._('sales-crm-out.errors.not-a-lead', { issues: describeIssues(parsed.error).join('; ') }), attempts: 0 });
+        return failed({
+          message: RED._('sales-crm-out.errors.not-a-lead', { issues: describeIssues(parsed.error).join('; ') }),
+          attempts: 0,
+        });
       }
       counts.pending++;
       scheduleStatus();
@@ -88,8 +142,19 @@ export = function (RED: NodeAPI) {
         },
         (err: unknown) => {
           answered();
-          if (err instanceof CrmAuthRefusedError) return failed({ message: RED._('sales-crm-out.errors.refused', { reason: err.reason }), crmMessage: err.reason, attempts: 0 });
-          if (err instanceof CrmError) return failed({ message: err.message, status: err.status, crmMessage: err.crmMessage, attempts: err.attempts });
+          if (err instanceof CrmAuthRefusedError)
+            return failed({
+              message: RED._('sales-crm-out.errors.refused', { reason: err.reason }),
+              crmMessage: err.reason,
+              attempts: 0,
+            });
+          if (err instanceof CrmError)
+            return failed({
+              message: err.message,
+              status: err.status,
+              crmMessage: err.crmMessage,
+              attempts: err.attempts,
+            });
           // Anything unexpected still reaches output 2 with the lead, never silently dropped; its text is generic.
           failed({ message: RED._('sales-crm-out.errors.unexpected'), attempts: 0 });
         },

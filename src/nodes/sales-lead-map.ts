@@ -1,6 +1,15 @@
 import fs from 'node:fs';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { compileMapping, leadSourceFrom, listPaths, mapEvent, MappingConfigError, rowValues, type CompiledMapping, type FieldFailure } from '../leadmap';
+import {
+  compileMapping,
+  leadSourceFrom,
+  listPaths,
+  mapEvent,
+  MappingConfigError,
+  rowValues,
+  type CompiledMapping,
+  type FieldFailure,
+} from '../leadmap';
 import { effectiveMapping, type LeadMapConfig } from '../leadmap/config';
 import { migrate } from '../migrations';
 import { throttledStatus } from '../shared/throttledStatus';
@@ -29,7 +38,11 @@ export = function (RED: NodeAPI) {
     const effective = effectiveMapping(config, getLeadPreset);
     try {
       if (effective.mappings.length === 0 && config.preset && config.preset !== 'custom') {
-        throw new MappingConfigError(undefined, undefined, RED._('sales-lead-map.errors.unknown-preset-rows', { preset: config.preset }));
+        throw new MappingConfigError(
+          undefined,
+          undefined,
+          RED._('sales-lead-map.errors.unknown-preset-rows', { preset: config.preset }),
+        );
       }
       mapping = compileMapping(effective.mappings, { split: effective.split, splitPath: effective.splitPath });
     } catch (err) {
@@ -69,11 +82,18 @@ export = function (RED: NodeAPI) {
         scheduleStatus();
         // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
         // In split mode each lead settles its part of the delivery (msg.webhook.part), so the delivery settles when all have.
-        const messages = leads.map((lead, index) => ({ ...msg, payload: lead, ...(msg.webhook ? { webhook: { ...(msg.webhook as object), ...(config.split ? partOf(index, leads.length) : {}) } } : {}) }));
+        const messages = leads.map((lead, index) => ({
+          ...msg,
+          payload: lead,
+          ...(msg.webhook
+            ? { webhook: { ...(msg.webhook as object), ...(config.split ? partOf(index, leads.length) : {}) } }
+            : {}),
+        }));
         noteLeadsOfDelivery(msg, leads);
         send([messages as NodeMessage[], null]);
       }
-      if (failures.length > 0) return fail(RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }), failures);
+      if (failures.length > 0)
+        return fail(RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }), failures);
       done();
     });
 
@@ -103,22 +123,31 @@ export = function (RED: NodeAPI) {
   });
 
   type ReceiverNode = Node & { lastDelivery?: unknown; type?: string };
-  const sendLastDelivery = (receiverId: string, res: { status(code: number): { json(body: unknown): void }; json(body: unknown): void }) => {
+  const sendLastDelivery = (
+    receiverId: string,
+    res: { status(code: number): { json(body: unknown): void }; json(body: unknown): void },
+  ) => {
     const receiver = RED.nodes.getNode(receiverId) as ReceiverNode | null;
-    if (!receiver || receiver.type !== 'sales-webhook in') return res.status(404).json({ error: RED._('sales-lead-map.errors.no-receiver-node') });
+    if (!receiver || receiver.type !== 'sales-webhook in')
+      return res.status(404).json({ error: RED._('sales-lead-map.errors.no-receiver-node') });
     if (!receiver.lastDelivery) return res.status(404).json({ error: RED._('sales-lead-map.errors.no-delivery-yet') });
     res.json(receiver.lastDelivery);
   };
 
-  RED.httpAdmin.get('/sales-lead-map/last-delivery/:nodeId', read, (req, res) => sendLastDelivery(String(req.params.nodeId), res));
+  RED.httpAdmin.get('/sales-lead-map/last-delivery/:nodeId', read, (req, res) =>
+    sendLastDelivery(String(req.params.nodeId), res),
+  );
 
   // The dialog's "Last delivery": the nearest sales webhook in upstream of this lead map in the deployed flows,
   // through any nodes (switch, change, link out → link in, link call).
   RED.httpAdmin.get('/sales-lead-map/:id/upstream-delivery', read, (req, res) => {
     const nodes: FlowNodeConfig[] = [];
-    RED.nodes.eachNode((config: unknown) => { nodes.push(config as FlowNodeConfig); });
+    RED.nodes.eachNode((config: unknown) => {
+      nodes.push(config as FlowNodeConfig);
+    });
     const id = String(req.params.id);
-    if (!nodes.some((n) => n.id === id)) return res.status(404).json({ error: RED._('sales-lead-map.errors.not-deployed') });
+    if (!nodes.some((n) => n.id === id))
+      return res.status(404).json({ error: RED._('sales-lead-map.errors.not-deployed') });
     const receiver = nearestUpstream(nodes, id, (n) => n.type === 'sales-webhook in');
     if (!receiver) return res.status(404).json({ error: RED._('sales-lead-map.errors.not-connected') });
     sendLastDelivery(receiver.id, res);
@@ -128,22 +157,46 @@ export = function (RED: NodeAPI) {
   // is answered as JSON the dialog can show, never as an HTML stack trace.
   RED.httpAdmin.post('/sales-lead-map/preview', write, (req, res) => {
     try {
-      const body = (req.body ?? {}) as { mappings?: MappingRow[]; split?: boolean; splitPath?: string; sample?: unknown; webhook?: unknown; property?: string };
+      const body = (req.body ?? {}) as {
+        mappings?: MappingRow[];
+        split?: boolean;
+        splitPath?: string;
+        sample?: unknown;
+        webhook?: unknown;
+        property?: string;
+      };
       const paths = body.sample && typeof body.sample === 'object' ? listPaths(body.sample) : [];
       const hasSample = Boolean(body.sample && typeof body.sample === 'object');
-      const rows = () => (hasSample ? rowValues(body.mappings ?? [], { split: body.split, splitPath: body.splitPath }, body.sample, leadSourceFrom(body.webhook)) : []);
+      const rows = () =>
+        hasSample
+          ? rowValues(
+              body.mappings ?? [],
+              { split: body.split, splitPath: body.splitPath },
+              body.sample,
+              leadSourceFrom(body.webhook),
+            )
+          : [];
       let compiled: CompiledMapping;
       try {
         compiled = compileMapping(body.mappings ?? [], { split: body.split, splitPath: body.splitPath });
       } catch (err) {
         if (!(err instanceof MappingConfigError)) throw err;
-        return res.json({ leads: [], failures: [{ row: err.row ?? 0, field: err.field ?? '', reason: err.message }], paths, rows: rows() });
+        return res.json({
+          leads: [],
+          failures: [{ row: err.row ?? 0, field: err.field ?? '', reason: err.message }],
+          paths,
+          rows: rows(),
+        });
       }
       if (!hasSample) return res.json({ leads: [], failures: [], paths, rows: [] });
-      const { leads, failures } = mapEvent(compiled, body.sample, leadSourceFrom(body.webhook), { maxRecords: PREVIEW_MAX_RECORDS });
+      const { leads, failures } = mapEvent(compiled, body.sample, leadSourceFrom(body.webhook), {
+        maxRecords: PREVIEW_MAX_RECORDS,
+      });
       res.json({ leads, failures, paths, rows: rows() });
     } catch (err) {
-      res.status(400).json({ error: RED._('sales-lead-map.errors.preview-failed', { reason: (err as Error)?.message ?? String(err) }) });
+      res.status(400).json({
+        error: RED._('sales-lead-map.errors.preview-failed', { reason: (err as Error)?.message ?? String(err) }),
+      });
     }
   });
 };

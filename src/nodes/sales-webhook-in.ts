@@ -5,7 +5,13 @@ import { describeInboxProblem } from '../inbox/settings';
 import { hasSettlingPointDownstream, type FlowNodeConfig } from '../inbox/settlingPoints';
 import { receiveRedaction, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { DuplicateGuard } from '../receive/duplicateGuard';
-import { handleWebhookRequest, type OutcomeContext, type PersistResult, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import {
+  handleWebhookRequest,
+  type OutcomeContext,
+  type PersistResult,
+  type Refusal,
+  type WebhookEndpoint,
+} from '../receive/endpoint';
 import { migrate } from '../migrations';
 import { WEBHOOK_IN_DEFAULTS } from '../receive/webhookInDefaults';
 import { positiveNumber } from '../shared/numbers';
@@ -17,7 +23,14 @@ import { registerInboxConsumer } from './inbox-registry';
 import { openChosenInbox } from './inbox-choice';
 import { registerInboxStatsRoute } from './inbox-service';
 import { registerSendTestEndpoint } from './send-test-endpoint';
-import { AdminRouteError, InvalidWebhookPathError, registerWebhookRoute, webhookPathProblem, type RouteSettings, type WebhookRoute } from './webhook-routes';
+import {
+  AdminRouteError,
+  InvalidWebhookPathError,
+  registerWebhookRoute,
+  webhookPathProblem,
+  type RouteSettings,
+  type WebhookRoute,
+} from './webhook-routes';
 
 interface WebhookInConfig extends NodeDef {
   url: string;
@@ -85,17 +98,25 @@ export = function (RED: NodeAPI) {
     const inboxOn = config.inbox !== false;
     const leaseMinutes = positiveNumber(config.leaseMinutes, WEBHOOK_IN_DEFAULTS.leaseMinutes);
     const maxAttempts = positiveNumber(config.maxAttempts, WEBHOOK_IN_DEFAULTS.maxAttempts);
-    if (leaseMinutes === undefined || maxAttempts === undefined || !Number.isInteger(maxAttempts)) return fail('invalid-lease');
+    if (leaseMinutes === undefined || maxAttempts === undefined || !Number.isInteger(maxAttempts))
+      return fail('invalid-lease');
     const source = RED.nodes.getNode(config.source) as SalesWebhookSourceNode | null;
     if (!source) return fail('missing-source');
     node.url = url;
     node.source = source;
 
     const credentials = source.credentials ?? {};
-    const redaction = receiveRedaction(source.authenticationHeaders, [credentials.secret, credentials.previousSecret, credentials.token]);
+    const redaction = receiveRedaction(source.authenticationHeaders, [
+      credentials.secret,
+      credentials.previousSecret,
+      credentials.token,
+    ]);
     let processor: DeliveryProcessor | null = null;
     // With the inbox on, duplicates are recognised by the store (across restarts); the memory guard is the old way.
-    const guard = inboxOn || config.dedupe === false ? undefined : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
+    const guard =
+      inboxOn || config.dedupe === false
+        ? undefined
+        : new DuplicateGuard(dedupeHours * 3600 * 1000, Math.floor(dedupeLimit));
     const duplicateWindowMs = config.dedupe === false ? 0 : dedupeHours * 3600 * 1000;
     if (source.configError || !source.profile || !source.verifier) {
       fail('source-config', { reason: source.configError ?? '' });
@@ -124,18 +145,27 @@ export = function (RED: NodeAPI) {
         duplicates: String(counts.duplicates),
       });
       node.status({
-        fill: unverified || inboxCaution ? 'yellow' : counts.rejected + counts.invalid > 0 && counts.accepted === 0 ? 'red' : 'green',
+        fill:
+          unverified || inboxCaution
+            ? 'yellow'
+            : counts.rejected + counts.invalid > 0 && counts.accepted === 0
+              ? 'red'
+              : 'green',
         shape: unverified || inboxCaution ? 'ring' : 'dot',
-        text: [unverified ? RED._('sales-webhook-in.status.unverified') : '', inboxCaution ?? '', text].filter(Boolean).join(' · '),
+        text: [unverified ? RED._('sales-webhook-in.status.unverified') : '', inboxCaution ?? '', text]
+          .filter(Boolean)
+          .join(' · '),
       });
     };
     const status = throttledStatus(showStatus);
     const scheduleStatus = status.schedule;
     const showListening = () => {
       if (!processor) return;
-      node.status(processor.profile.verification.kind === 'none'
-        ? { fill: 'yellow', shape: 'ring', text: RED._('sales-webhook-in.status.unverified') }
-        : { fill: 'green', shape: 'ring', text: RED._('sales-webhook-in.status.listening', { url }) });
+      node.status(
+        processor.profile.verification.kind === 'none'
+          ? { fill: 'yellow', shape: 'ring', text: RED._('sales-webhook-in.status.unverified') }
+          : { fill: 'green', shape: 'ring', text: RED._('sales-webhook-in.status.listening', { url }) },
+      );
     };
 
     // Seen deliveries survive a restart when the chosen context store persists.
@@ -167,7 +197,10 @@ export = function (RED: NodeAPI) {
     const inbox = inboxOn && processor ? openChosenInbox(RED, config.store, (text) => node.warn(text)) : undefined;
     let closing = false;
     const inboxFailed = (err: Error) => {
-      const text = RED._('sales-webhook-in.status.inbox-unavailable', { problem: describeInboxProblem(err.message), file: inbox?.store.location ?? '' });
+      const text = RED._('sales-webhook-in.status.inbox-unavailable', {
+        problem: describeInboxProblem(err.message),
+        file: inbox?.store.location ?? '',
+      });
       if (inboxProblem !== text) node.warn(`${text}: ${err.message}`);
       inboxProblem = text;
       showStatus();
@@ -178,7 +211,14 @@ export = function (RED: NodeAPI) {
       scheduleStatus();
     };
     inbox?.store.ready().then(inboxWorks, inboxFailed);
-    inbox?.watch({ failed: inboxFailed, works: inboxWorks, caution: (text) => { inboxCaution = text; scheduleStatus(); } });
+    inbox?.watch({
+      failed: inboxFailed,
+      works: inboxWorks,
+      caution: (text) => {
+        inboxCaution = text;
+        scheduleStatus();
+      },
+    });
 
     // Decided at each flow start: does a settling point (sales-crm out, sales-webhook settle) follow an output?
     const settles = [false, false];
@@ -191,7 +231,12 @@ export = function (RED: NodeAPI) {
     const leaseMs = leaseMinutes * 60_000;
 
     /** Sends a stored delivery into the flow: output 1, or output 2 when it failed its schema. */
-    const emitStored = (payload: Record<string, unknown>, meta: WebhookMeta, issues: string[], inboxFields: { deliveryId: string; attempt: number; replay: boolean }) => {
+    const emitStored = (
+      payload: Record<string, unknown>,
+      meta: WebhookMeta,
+      issues: string[],
+      inboxFields: { deliveryId: string; attempt: number; replay: boolean },
+    ) => {
       const webhook: EmittedWebhookMeta = { ...meta, ...inboxFields, node: node.id };
       if (issues.length === 0) {
         node.lastDelivery = { payload, webhook };
@@ -200,7 +245,9 @@ export = function (RED: NodeAPI) {
       }
       const rejection: RejectedDelivery & { event: unknown } = {
         statusCode: 200,
-        reason: meta.eventType ? RED._('sales-webhook-in.errors.schema', { eventType: meta.eventType }) : RED._('sales-webhook-in.errors.schema-no-type'),
+        reason: meta.eventType
+          ? RED._('sales-webhook-in.errors.schema', { eventType: meta.eventType })
+          : RED._('sales-webhook-in.errors.schema-no-type'),
         provider: meta.provider,
         headers: meta.headers,
         receivedAt: meta.receivedAt,
@@ -215,7 +262,10 @@ export = function (RED: NodeAPI) {
       inbox?.store
         .markEmitted(deliveryId, { attempt, settles: settles[output], leaseUntil: Date.now() + leaseMs })
         .then(() => announceDelivery(RED, { id: deliveryId, node: node.id, state }))
-        .catch((err: Error) => { if (err instanceof InboxUnavailableError) inboxFailed(err); else node.error(err); });
+        .catch((err: Error) => {
+          if (err instanceof InboxUnavailableError) inboxFailed(err);
+          else node.error(err);
+        });
     };
     const redelivery = inbox
       ? new Redelivery({
@@ -237,10 +287,16 @@ export = function (RED: NodeAPI) {
             // An invalid delivery's output may have no settling point although output 1 has one.
             if (due.issues.length && !settles[1]) markEmitted(due.id, 1, due.attempt);
           },
-          onError: (err) => { if (err instanceof InboxUnavailableError) inboxFailed(err); else node.error(err); },
+          onError: (err) => {
+            if (err instanceof InboxUnavailableError) inboxFailed(err);
+            else node.error(err);
+          },
         })
       : undefined;
-    const unregisterConsumer = inbox && redelivery ? registerInboxConsumer({ nodeId: node.id, store: inbox.store, poke: () => redelivery.poke() }) : undefined;
+    const unregisterConsumer =
+      inbox && redelivery
+        ? registerInboxConsumer({ nodeId: node.id, store: inbox.store, poke: () => redelivery.poke() })
+        : undefined;
     // Downstream nodes exist only once the flows have started: until then a stored delivery is not emitted (it would
     // go nowhere) but left received, and the recovery that runs then emits it.
     let flowsStarted = false;
@@ -256,7 +312,11 @@ export = function (RED: NodeAPI) {
     }
 
     const persist = inbox
-      ? (outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' }, rawBody: Buffer, receivedAt: Date): Promise<PersistResult> =>
+      ? (
+          outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' },
+          rawBody: Buffer,
+          receivedAt: Date,
+        ): Promise<PersistResult> =>
           inbox.store
             .accept({
               node: node.id,
@@ -280,7 +340,13 @@ export = function (RED: NodeAPI) {
               },
             )
       : undefined;
-    const logRejected = (statusCode: number, reason: string, headers: Record<string, string>, receivedAt: number, rawBody?: Buffer) => {
+    const logRejected = (
+      statusCode: number,
+      reason: string,
+      headers: Record<string, string>,
+      receivedAt: number,
+      rawBody?: Buffer,
+    ) => {
       if (inbox) announceDelivery(RED, { id: '', node: node.id, state: 'rejected' });
       inbox?.store.logRejected({
         node: node.id,
@@ -304,13 +370,16 @@ export = function (RED: NodeAPI) {
         counts.rejected++;
         logRejected(refusal.statusCode, refusal.reason, refusal.headers, refusal.receivedAt.getTime(), refusal.rawBody);
         scheduleStatus();
-        node.send([null, rejectionMessage({
-          statusCode: refusal.statusCode,
-          reason: refusal.reason,
-          provider: source.profile?.id ?? String(source.configError ? 'unconfigured' : ''),
-          headers: refusal.headers,
-          receivedAt: refusal.receivedAt.toISOString(),
-        })]);
+        node.send([
+          null,
+          rejectionMessage({
+            statusCode: refusal.statusCode,
+            reason: refusal.reason,
+            provider: source.profile?.id ?? String(source.configError ? 'unconfigured' : ''),
+            headers: refusal.headers,
+            receivedAt: refusal.receivedAt.toISOString(),
+          }),
+        ]);
       },
       onOutcome(outcome: DeliveryOutcome, context: OutcomeContext) {
         const { deliveryId } = context;
@@ -322,20 +391,27 @@ export = function (RED: NodeAPI) {
           if (closing || !flowsStarted) return;
           const output = outcome.kind === 'accepted' ? 0 : 1;
           markEmitted(deliveryId, output, 1);
-          emitStored(outcome.body, outcome.meta, outcome.kind === 'invalid' ? outcome.issues : [], { deliveryId, attempt: 1, replay: false });
+          emitStored(outcome.body, outcome.meta, outcome.kind === 'invalid' ? outcome.issues : [], {
+            deliveryId,
+            attempt: 1,
+            replay: false,
+          });
           return;
         }
         switch (outcome.kind) {
           case 'rejected':
             counts.rejected++;
             logRejected(outcome.statusCode, outcome.reason, outcome.headers, Date.now(), context.rawBody);
-            node.send([null, rejectionMessage({
-              statusCode: outcome.statusCode,
-              reason: outcome.reason,
-              provider: processor!.profile.id,
-              headers: outcome.headers,
-              receivedAt: new Date().toISOString(),
-            })]);
+            node.send([
+              null,
+              rejectionMessage({
+                statusCode: outcome.statusCode,
+                reason: outcome.reason,
+                provider: processor!.profile.id,
+                headers: outcome.headers,
+                receivedAt: new Date().toISOString(),
+              }),
+            ]);
             break;
           case 'duplicate':
             counts.duplicates++;
@@ -345,37 +421,52 @@ export = function (RED: NodeAPI) {
             node.lastDelivery = { payload: outcome.body, webhook: outcome.meta };
             const rejection: RejectedDelivery & { event: unknown } = {
               statusCode: 200,
-              reason: outcome.meta.eventType ? RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType }) : RED._('sales-webhook-in.errors.schema-no-type'),
+              reason: outcome.meta.eventType
+                ? RED._('sales-webhook-in.errors.schema', { eventType: outcome.meta.eventType })
+                : RED._('sales-webhook-in.errors.schema-no-type'),
               provider: outcome.meta.provider,
               headers: outcome.meta.headers,
               receivedAt: outcome.meta.receivedAt,
               issues: outcome.issues,
               event: outcome.body,
             };
-            node.send([null, { payload: rejection, topic: outcome.meta.eventType, webhook: outcome.meta } as NodeMessage]);
+            node.send([
+              null,
+              { payload: rejection, topic: outcome.meta.eventType, webhook: outcome.meta } as NodeMessage,
+            ]);
             break;
           }
           case 'accepted':
             counts.accepted++;
             node.lastDelivery = { payload: outcome.body, webhook: outcome.meta };
-            node.send([{ payload: outcome.body, topic: outcome.meta.eventType, webhook: outcome.meta } as NodeMessage, null]);
+            node.send([
+              { payload: outcome.body, topic: outcome.meta.eventType, webhook: outcome.meta } as NodeMessage,
+              null,
+            ]);
             break;
         }
-        if (guard && outcome.kind !== 'rejected' && outcome.kind !== 'duplicate') saveTimer ??= setTimeout(saveSeen, SAVE_DELAY_MS);
+        if (guard && outcome.kind !== 'rejected' && outcome.kind !== 'duplicate')
+          saveTimer ??= setTimeout(saveSeen, SAVE_DELAY_MS);
         scheduleStatus();
       },
     };
 
     let route: WebhookRoute;
     try {
-      route = registerWebhookRoute(RED.httpNode as any, url, RED.settings as unknown as RouteSettings, (req, res) => handleWebhookRequest(endpoint, req, res), {
-        httpAdmin: RED.httpAdmin as any,
-        // Like core's http in: when the node that answered on this path is removed, this one takes over.
-        onOwner: () => {
-          if (source.configError) fail('source-config', { reason: source.configError });
-          else showListening();
+      route = registerWebhookRoute(
+        RED.httpNode as any,
+        url,
+        RED.settings as unknown as RouteSettings,
+        (req, res) => handleWebhookRequest(endpoint, req, res),
+        {
+          httpAdmin: RED.httpAdmin as any,
+          // Like core's http in: when the node that answered on this path is removed, this one takes over.
+          onOwner: () => {
+            if (source.configError) fail('source-config', { reason: source.configError });
+            else showListening();
+          },
         },
-      });
+      );
     } catch (err) {
       closing = true;
       RED.events.removeListener('flows:started', onFlowsStarted);
@@ -413,8 +504,10 @@ export = function (RED: NodeAPI) {
     const url = '/' + raw.replace(/^\/+/, '');
     if (!raw || RED.settings.httpNodeRoot === false) return res.json({ problem: null });
     const problem = webhookPathProblem(RED.httpNode as any, RED.httpAdmin as any, url);
-    if (problem instanceof InvalidWebhookPathError) return res.json({ problem: RED._('sales-webhook-in.errors.invalid-url', { url }) });
-    if (problem instanceof AdminRouteError) return res.json({ problem: RED._('sales-webhook-in.errors.admin-route', { url, route: problem.adminRoute }) });
+    if (problem instanceof InvalidWebhookPathError)
+      return res.json({ problem: RED._('sales-webhook-in.errors.invalid-url', { url }) });
+    if (problem instanceof AdminRouteError)
+      return res.json({ problem: RED._('sales-webhook-in.errors.admin-route', { url, route: problem.adminRoute }) });
     res.json({ problem: null });
   });
   registerInboxStatsRoute(RED);

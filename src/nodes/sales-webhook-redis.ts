@@ -37,7 +37,13 @@ export = function (RED: NodeAPI) {
     store.ready().then(
       () => {
         if (store.durability.warning) node.warn(store.durability.warning);
-        node.log(RED._('sales-webhook-redis.log.connected', { location: store.location, consumer: store.consumer, mode: store.durability.mode }));
+        node.log(
+          RED._('sales-webhook-redis.log.connected', {
+            location: store.location,
+            consumer: store.consumer,
+            mode: store.durability.mode,
+          }),
+        );
       },
       (err: Error) => node.warn(RED._('sales-webhook-redis.errors.connect', { reason: err.message })),
     );
@@ -47,13 +53,23 @@ export = function (RED: NodeAPI) {
     const purge = () => {
       if (purging || !store.health.ok) return;
       purging = true;
-      store.purge(retention).catch(() => { /* retried at the next interval */ }).finally(() => { purging = false; });
+      store
+        .purge(retention)
+        .catch(() => {
+          /* retried at the next interval */
+        })
+        .finally(() => {
+          purging = false;
+        });
     };
     const timer = setInterval(purge, PURGE_INTERVAL_MS);
     timer.unref?.();
     node.on('close', (done: () => void) => {
       clearInterval(timer);
-      store.close().then(() => done(), () => done());
+      store.close().then(
+        () => done(),
+        () => done(),
+      );
     });
   }
 

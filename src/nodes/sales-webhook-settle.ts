@@ -3,7 +3,6 @@ import { migrate } from '../migrations';
 import { throttledStatus } from '../shared/throttledStatus';
 import { deliveryOf, settleFromMessage } from './settle';
 
-
 /** The lead's e-mail and name when the message carries a lead (lead map's output), for the delivery log. */
 function leadOf(payload: unknown): { email?: string; name?: string } | undefined {
   if (!payload || typeof payload !== 'object') return undefined;
@@ -28,10 +27,21 @@ export = function (RED: NodeAPI) {
     const counts = { delivered: 0, failed: 0, unknown: 0 };
     let problem: string | undefined;
     const status = throttledStatus(() => {
-    const text = RED._('sales-webhook-settle.status.counts', { delivered: String(counts.delivered), failed: String(counts.failed) });
-    node.status(problem
-      ? { fill: 'red', shape: 'ring', text: problem }
-      : { fill: counts.failed > 0 ? 'yellow' : 'green', shape: 'dot', text: counts.unknown ? `${text} · ${RED._('sales-webhook-settle.status.unknown', { count: String(counts.unknown) })}` : text });
+      const text = RED._('sales-webhook-settle.status.counts', {
+        delivered: String(counts.delivered),
+        failed: String(counts.failed),
+      });
+      node.status(
+        problem
+          ? { fill: 'red', shape: 'ring', text: problem }
+          : {
+              fill: counts.failed > 0 ? 'yellow' : 'green',
+              shape: 'dot',
+              text: counts.unknown
+                ? `${text} · ${RED._('sales-webhook-settle.status.unknown', { count: String(counts.unknown) })}`
+                : text,
+            },
+      );
     });
     const scheduleStatus = status.schedule;
 

@@ -40,7 +40,11 @@ export = function (RED: NodeAPI) {
   });
 
   // The dialog builds its provider list, descriptions and event lists from the profiles themselves.
-  RED.httpAdmin.get('/sales-webhook-source/providers', RED.auth.needsPermission('sales-webhook-source.read'), (_req, res) => {
-    res.json(describeProviders());
-  });
+  RED.httpAdmin.get(
+    '/sales-webhook-source/providers',
+    RED.auth.needsPermission('sales-webhook-source.read'),
+    (_req, res) => {
+      res.json(describeProviders());
+    },
+  );
 };

@@ -17,31 +17,46 @@ interface DeployedWebhookIn {
  * with the scheme its server actually listens on.
  */
 export function registerSendTestEndpoint(RED: NodeAPI): void {
-  RED.httpAdmin.post('/sales-webhook-in/:id/send-test', RED.auth.needsPermission('sales-webhook-in.write'), async (req, res) => {
-    const node = RED.nodes.getNode(String(req.params.id)) as unknown as DeployedWebhookIn | null;
-    if (!node || node.type !== 'sales-webhook in' || !node.url) return res.status(404).json({ error: RED._('sales-webhook-in.errors.send-not-deployed') });
-    const source = node.source;
-    if (!source?.profile || !source.scheme) return res.status(409).json({ error: RED._('sales-webhook-in.errors.send-source') });
-    const eventType = String((req.body as { eventType?: string })?.eventType || testEventTypes(source.profile)[0] || '');
-    const tamper = Boolean((req.body as { tamper?: boolean })?.tamper);
-    let delivery;
-    try {
-      delivery = buildTestDelivery(source.profile, source.scheme, eventType, source.signingSecret ?? '', { tamper });
-    } catch (err) {
-      return res.status(400).json({ error: (err as Error).message });
-    }
-    const settings = RED.settings as unknown as { httpNodeRoot?: string | false };
-    const target = listeningAddress((RED as unknown as { server?: Server }).server);
-    if (!target) return res.status(409).json({ error: RED._('sales-webhook-in.errors.send-no-port') });
-    const root = String(settings.httpNodeRoot || '/').replace(/\/$/, '');
-    const url = `${target.origin}${root}${node.url}`;
-    try {
-      const answer = await request(url, { method: 'POST', body: delivery.body, headers: delivery.headers, dispatcher: target.secure ? ownServerAgent() : undefined });
-      res.json({ eventType, tamper, url, status: answer.statusCode, body: await answer.body.text() });
-    } catch (err) {
-      res.status(502).json({ error: RED._('sales-webhook-in.errors.send-failed', { reason: (err as Error).message }) });
-    }
-  });
+  RED.httpAdmin.post(
+    '/sales-webhook-in/:id/send-test',
+    RED.auth.needsPermission('sales-webhook-in.write'),
+    async (req, res) => {
+      const node = RED.nodes.getNode(String(req.params.id)) as unknown as DeployedWebhookIn | null;
+      if (!node || node.type !== 'sales-webhook in' || !node.url)
+        return res.status(404).json({ error: RED._('sales-webhook-in.errors.send-not-deployed') });
+      const source = node.source;
+      if (!source?.profile || !source.scheme)
+        return res.status(409).json({ error: RED._('sales-webhook-in.errors.send-source') });
+      const eventType = String(
+        (req.body as { eventType?: string })?.eventType || testEventTypes(source.profile)[0] || '',
+      );
+      const tamper = Boolean((req.body as { tamper?: boolean })?.tamper);
+      let delivery;
+      try {
+        delivery = buildTestDelivery(source.profile, source.scheme, eventType, source.signingSecret ?? '', { tamper });
+      } catch (err) {
+        return res.status(400).json({ error: (err as Error).message });
+      }
+      const settings = RED.settings as unknown as { httpNodeRoot?: string | false };
+      const target = listeningAddress((RED as unknown as { server?: Server }).server);
+      if (!target) return res.status(409).json({ error: RED._('sales-webhook-in.errors.send-no-port') });
+      const root = String(settings.httpNodeRoot || '/').replace(/\/$/, '');
+      const url = `${target.origin}${root}${node.url}`;
+      try {
+        const answer = await request(url, {
+          method: 'POST',
+          body: delivery.body,
+          headers: delivery.headers,
+          dispatcher: target.secure ? ownServerAgent() : undefined,
+        });
+        res.json({ eventType, tamper, url, status: answer.statusCode, body: await answer.body.text() });
+      } catch (err) {
+        res
+          .status(502)
+          .json({ error: RED._('sales-webhook-in.errors.send-failed', { reason: (err as Error).message }) });
+      }
+    },
+  );
 }
 
 /** Where this Node-RED's own server listens: a wildcard address is reached on loopback of the same family. */
@@ -52,7 +67,10 @@ export function listeningAddress(server: Server | undefined): { origin: string; 
   if (host === '::') host = '::1';
   else if (host === '0.0.0.0') host = '127.0.0.1';
   const secure = server instanceof HttpsServer;
-  return { origin: `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`, secure };
+  return {
+    origin: `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    secure,
+  };
 }
 
 let agent: Agent | undefined;
@@ -61,4 +79,3 @@ function ownServerAgent(): Agent {
   agent ??= new Agent({ connect: { rejectUnauthorized: false } });
   return agent;
 }
-

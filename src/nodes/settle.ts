@@ -13,11 +13,16 @@ interface SettleableWebhook {
 export type SettleOutcome = Omit<SettleRecord, 'part' | 'at'> & { at?: number };
 
 /** Where a message's delivery lives, or undefined when it did not come from an inbox (inbox off, or not a webhook). */
-export function deliveryOf(msg: NodeMessage): { id: string; node: string; part?: { index: number; count: number } } | undefined {
+export function deliveryOf(
+  msg: NodeMessage,
+): { id: string; node: string; part?: { index: number; count: number } } | undefined {
   const webhook = (msg as { webhook?: SettleableWebhook }).webhook;
   if (!webhook || typeof webhook.deliveryId !== 'string' || typeof webhook.node !== 'string') return undefined;
   const { index, count } = webhook.part ?? {};
-  const part = Number.isInteger(index) && Number.isInteger(count) && (count as number) > 0 ? { index: index as number, count: count as number } : undefined;
+  const part =
+    Number.isInteger(index) && Number.isInteger(count) && (count as number) > 0
+      ? { index: index as number, count: count as number }
+      : undefined;
   return { id: webhook.deliveryId, node: webhook.node, part };
 }
 
@@ -30,7 +35,11 @@ export async function settleFromMessage(msg: NodeMessage, outcome: SettleOutcome
   if (!delivery) return undefined;
   const consumer = inboxConsumer(delivery.node);
   if (!consumer) return undefined;
-  const state = await consumer.store.settle(delivery.id, { ...outcome, at: outcome.at ?? Date.now(), ...(delivery.part ? { part: delivery.part } : {}) });
+  const state = await consumer.store.settle(delivery.id, {
+    ...outcome,
+    at: outcome.at ?? Date.now(),
+    ...(delivery.part ? { part: delivery.part } : {}),
+  });
   if (state) announceDelivery(undefined, { id: delivery.id, node: delivery.node, state });
   return state;
 }
@@ -41,12 +50,17 @@ export async function settleFromMessage(msg: NodeMessage, outcome: SettleOutcome
  */
 export function settleLead(node: { warn(text: string): void }, msg: NodeMessage, outcome: SettleOutcome): void {
   const lead = (msg as { payload?: { email?: unknown; fullName?: unknown } }).payload;
-  const summary = lead && typeof lead === 'object'
-    ? { ...(typeof lead.email === 'string' ? { email: lead.email } : {}), ...(typeof lead.fullName === 'string' ? { name: lead.fullName } : {}) }
-    : {};
-  settleFromMessage(msg, { ...outcome, ...(outcome.lead || !(summary.email || summary.name) ? {} : { lead: summary }) }).catch((err: Error) =>
-    node.warn(`could not record the delivery as ${outcome.state}: ${err.message}`),
-  );
+  const summary =
+    lead && typeof lead === 'object'
+      ? {
+          ...(typeof lead.email === 'string' ? { email: lead.email } : {}),
+          ...(typeof lead.fullName === 'string' ? { name: lead.fullName } : {}),
+        }
+      : {};
+  settleFromMessage(msg, {
+    ...outcome,
+    ...(outcome.lead || !(summary.email || summary.name) ? {} : { lead: summary }),
+  }).catch((err: Error) => node.warn(`could not record the delivery as ${outcome.state}: ${err.message}`));
 }
 
 /** msg.webhook.part of the index-th of `count` leads made from one delivery. */
@@ -59,5 +73,8 @@ export function noteLeadsOfDelivery(msg: NodeMessage, leads: { email?: string; f
   const delivery = deliveryOf(msg);
   if (!delivery) return;
   const consumer = inboxConsumer(delivery.node);
-  consumer?.store.noteLeads(delivery.id, leads.map((l) => ({ ...(l.email ? { email: l.email } : {}), ...(l.fullName ? { name: l.fullName } : {}) })));
+  consumer?.store.noteLeads(
+    delivery.id,
+    leads.map((l) => ({ ...(l.email ? { email: l.email } : {}), ...(l.fullName ? { name: l.fullName } : {}) })),
+  );
 }

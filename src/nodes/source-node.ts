@@ -15,4 +15,3 @@ export interface SalesWebhookSourceNode extends Node<SourceCredentials> {
   /** Why this source cannot verify anything; shown by the nodes that use it. Never contains a secret. */
   configError?: string;
 }
-

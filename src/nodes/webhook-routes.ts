@@ -4,7 +4,10 @@ import cors from 'cors';
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 type Middleware = (req: any, res: any, next: (err?: unknown) => void) => void;
 
-interface ExpressLayer { handle: unknown; route?: { path: string; stack: { handle: unknown }[] } }
+interface ExpressLayer {
+  handle: unknown;
+  route?: { path: string; stack: { handle: unknown }[] };
+}
 interface ExpressApp {
   (req: IncomingMessage, res: ServerResponse, next?: () => void): void;
   parent?: ExpressApp;
@@ -47,7 +50,10 @@ export class InvalidWebhookPathError extends Error {
 
 /** A path that would take a route of Node-RED's editor or admin API away from it. */
 export class AdminRouteError extends Error {
-  constructor(readonly path: string, readonly adminRoute: string) {
+  constructor(
+    readonly path: string,
+    readonly adminRoute: string,
+  ) {
     super(`${path} would hide the Node-RED editor's own ${adminRoute}`);
   }
 }
@@ -64,8 +70,27 @@ interface LayerLike extends ExpressLayer {
  * admin app's own stack (auth routes, routes nodes add to RED.httpAdmin) is read from the stack itself.
  */
 const EDITOR_SEGMENTS = new Set([
-  '', 'auth', 'flows', 'flow', 'nodes', 'context', 'settings', 'plugins', 'diagnostics', 'icons', 'locales', 'library',
-  'credentials', 'theme', 'projects', 'resources', 'red', 'vendor', 'types', 'favicon.ico', 'comms',
+  '',
+  'auth',
+  'flows',
+  'flow',
+  'nodes',
+  'context',
+  'settings',
+  'plugins',
+  'diagnostics',
+  'icons',
+  'locales',
+  'library',
+  'credentials',
+  'theme',
+  'projects',
+  'resources',
+  'red',
+  'vendor',
+  'types',
+  'favicon.ico',
+  'comms',
 ]);
 
 /** Literal paths only: Express would read ( ) * ? + : [ ] as a pattern, or fail to compile it. */
@@ -81,7 +106,7 @@ function rootOf(app: ExpressApp): ExpressApp {
 /** Where the app is mounted, as the root app sees it ("/hooks" when httpNodeRoot is "/hooks/"). */
 function mountPrefix(app: ExpressApp): string {
   if (!app.parent) return '';
-  const own = Array.isArray(app.mountpath) ? app.mountpath[0] : app.mountpath ?? '';
+  const own = Array.isArray(app.mountpath) ? app.mountpath[0] : (app.mountpath ?? '');
   return mountPrefix(app.parent) + own;
 }
 
@@ -99,7 +124,13 @@ function pathOfUrl(url: string | undefined): string {
 
 /** True when nothing in settings adds to the chain, so the route can answer before the editor's admin app runs. */
 export function canAnswerEarly(settings: RouteSettings): boolean {
-  return !settings.httpNodeAuth && !settings.httpAuth && !settings.httpAdminAuth && !settings.httpNodeMiddleware && !settings.httpNodeCors;
+  return (
+    !settings.httpNodeAuth &&
+    !settings.httpAuth &&
+    !settings.httpAdminAuth &&
+    !settings.httpNodeMiddleware &&
+    !settings.httpNodeCors
+  );
 }
 
 /** The route of a visible admin stack that would answer `path`, described for a message. */
@@ -124,7 +155,11 @@ function visibleAdminRoute(stack: LayerLike[] | undefined, path: string): string
  * Why `url` cannot be a webhook path here, or undefined when it can. Checked before anything is registered, and
  * by the dialog through the admin endpoint, so the rule lives once.
  */
-export function webhookPathProblem(httpNode: ExpressApp, httpAdmin: ExpressApp | undefined, url: string): InvalidWebhookPathError | AdminRouteError | undefined {
+export function webhookPathProblem(
+  httpNode: ExpressApp,
+  httpAdmin: ExpressApp | undefined,
+  url: string,
+): InvalidWebhookPathError | AdminRouteError | undefined {
   const routePath = '/' + String(url).trim().replace(/^\/+/, '');
   if (!PLAIN_PATH.test(routePath)) return new InvalidWebhookPathError(routePath);
   if (!httpAdmin) return undefined;
@@ -134,11 +169,20 @@ export function webhookPathProblem(httpNode: ExpressApp, httpAdmin: ExpressApp |
   if (rootOf(outerAdmin) !== root) return undefined;
   const fullPath = normalisePath(mountPrefix(httpNode) + routePath);
   const adminPrefix = normalisePath(mountPrefix(outerAdmin));
-  const underAdmin = adminPrefix === '/' ? fullPath : fullPath === adminPrefix ? '/' : fullPath.startsWith(adminPrefix + '/') ? fullPath.slice(adminPrefix.length) : undefined;
+  const underAdmin =
+    adminPrefix === '/'
+      ? fullPath
+      : fullPath === adminPrefix
+        ? '/'
+        : fullPath.startsWith(adminPrefix + '/')
+          ? fullPath.slice(adminPrefix.length)
+          : undefined;
   if (underAdmin === undefined) return undefined;
   const segment = underAdmin.split('/')[1] ?? '';
   if (EDITOR_SEGMENTS.has(segment)) return new AdminRouteError(fullPath, segment ? `/${segment} routes` : 'page');
-  const visible = visibleAdminRoute(stackOf(outerAdmin) as LayerLike[], underAdmin) ?? (outerAdmin !== httpAdmin ? visibleAdminRoute(stackOf(httpAdmin) as LayerLike[], underAdmin) : undefined);
+  const visible =
+    visibleAdminRoute(stackOf(outerAdmin) as LayerLike[], underAdmin) ??
+    (outerAdmin !== httpAdmin ? visibleAdminRoute(stackOf(httpAdmin) as LayerLike[], underAdmin) : undefined);
   return visible ? new AdminRouteError(fullPath, visible) : undefined;
 }
 

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { ProviderProfile } from './types';
 
 const event = (type: string, data: z.ZodType) =>
-  z.looseObject({ id: z.string(), type: z.literal(type), created: z.union([z.string(), z.number()]), data, version: z.string().optional() });
+  z.looseObject({
+    id: z.string(),
+    type: z.literal(type),
+    created: z.union([z.string(), z.number()]),
+    data,
+    version: z.string().optional(),
+  });
 const customerId = z.string();
 
 export const callcall: ProviderProfile = {
@@ -27,20 +33,29 @@ export const callcall: ProviderProfile = {
   events: {
     'customer.qualified': {
       description: 'A customer met the qualification criteria: score, qualification type and triggers.',
-      schema: event('customer.qualified', z.looseObject({
-        customer_id: customerId,
-        score: z.number(),
-        qualification_type: z.string(),
-        triggers: z.array(z.string()).optional(),
-      })),
+      schema: event(
+        'customer.qualified',
+        z.looseObject({
+          customer_id: customerId,
+          score: z.number(),
+          qualification_type: z.string(),
+          triggers: z.array(z.string()).optional(),
+        }),
+      ),
     },
     'service.matched': {
       description: 'Services were matched to a customer.',
-      schema: event('service.matched', z.looseObject({ customer_id: customerId, services: z.array(z.unknown()).optional() })),
+      schema: event(
+        'service.matched',
+        z.looseObject({ customer_id: customerId, services: z.array(z.unknown()).optional() }),
+      ),
     },
     'message.received': {
       description: 'A new message was received.',
-      schema: event('message.received', z.looseObject({ customer_id: customerId.optional(), message: z.unknown().optional() })),
+      schema: event(
+        'message.received',
+        z.looseObject({ customer_id: customerId.optional(), message: z.unknown().optional() }),
+      ),
     },
     'analysis.completed': {
       description: 'A business analysis is complete.',

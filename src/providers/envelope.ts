@@ -27,7 +27,11 @@ function header(headers: Headers, name: string | undefined): string | undefined 
 }
 
 const text = (value: unknown): string | undefined =>
-  typeof value === 'string' && value !== '' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+  typeof value === 'string' && value !== ''
+    ? value
+    : typeof value === 'number' && Number.isFinite(value)
+      ? String(value)
+      : undefined;
 
 /** A time as sent when it is text; epoch seconds or milliseconds become ISO 8601. */
 function time(value: unknown): string | undefined {
@@ -47,7 +51,10 @@ export function readEnvelope(profile: ProviderProfile, body: Record<string, unkn
 
 function pathText(path: readonly PropertyKey[]): string {
   if (path.length === 0) return 'body';
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 const MAX_ISSUES = 20;
@@ -61,13 +68,21 @@ export function describeIssues(error: ZodError): string[] {
         // Zod keeps the input out of issues; its message still says what it received.
         const received = /received (\w+)/.exec(issue.message)?.[1];
         if (received === 'undefined') return `${where}: expected ${issue.expected}, but it is missing`;
-        return received ? `${where}: expected ${issue.expected}, got ${received}` : `${where}: expected ${issue.expected}`;
+        return received
+          ? `${where}: expected ${issue.expected}, got ${received}`
+          : `${where}: expected ${issue.expected}`;
       }
       case 'invalid_value':
-        return issue.values.length === 1 ? `${where}: expected ${JSON.stringify(issue.values[0])}` : `${where}: expected one of ${issue.values.join(', ')}`;
+        return issue.values.length === 1
+          ? `${where}: expected ${JSON.stringify(issue.values[0])}`
+          : `${where}: expected one of ${issue.values.join(', ')}`;
       case 'invalid_union': {
         // Say it the way a person would: "expected number or string, got boolean" when each branch is a plain type.
-        const branches = issue.errors.map((branch) => (branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0 ? branch[0] : undefined));
+        const branches = issue.errors.map((branch) =>
+          branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0
+            ? branch[0]
+            : undefined,
+        );
         if (branches.every(Boolean)) {
           const expected = branches.map((b) => (b as { expected: string }).expected).join(' or ');
           const received = /received (\w+)/.exec(branches[0]!.message)?.[1];
@@ -84,8 +99,13 @@ export function describeIssues(error: ZodError): string[] {
 }
 
 /** Checks a parsed delivery against its documented event, or the provider's envelope when the type is not documented. */
-export function validateEvent(profile: ProviderProfile, eventType: string | undefined, body: unknown): { known: boolean; issues: string[] } {
-  const definition = eventType !== undefined && Object.hasOwn(profile.events, eventType) ? profile.events[eventType] : undefined;
+export function validateEvent(
+  profile: ProviderProfile,
+  eventType: string | undefined,
+  body: unknown,
+): { known: boolean; issues: string[] } {
+  const definition =
+    eventType !== undefined && Object.hasOwn(profile.events, eventType) ? profile.events[eventType] : undefined;
   const result = (definition?.schema ?? profile.envelopeSchema).safeParse(body);
   return { known: definition !== undefined, issues: result.success ? [] : describeIssues(result.error) };
 }

@@ -6,7 +6,12 @@ import type { ProviderProfile } from './types';
 const id = z.union([z.number(), z.string()]);
 const speaker = z.looseObject({ id: id.optional(), name: z.string().nullish(), email: z.string().nullish() });
 const transcript = z.looseObject({ id, text: z.string().nullish(), speakers: z.array(speaker).optional() });
-const recording = z.looseObject({ id, title: z.string().nullish(), status: z.string().optional(), transcript: transcript.optional() });
+const recording = z.looseObject({
+  id,
+  title: z.string().nullish(),
+  status: z.string().optional(),
+  transcript: transcript.optional(),
+});
 const meeting = z.looseObject({ id, title: z.string().nullish(), participants: z.array(speaker).optional() });
 const signal = z.looseObject({ id, type: z.string().optional(), recording_id: id.optional() });
 const user = z.looseObject({ email: z.string(), name: z.string().nullish() });
@@ -14,9 +19,19 @@ const user = z.looseObject({ email: z.string(), name: z.string().nullish() });
 const event = (type: string, data: z.ZodType) => z.looseObject({ event: z.literal(type), timestamp: z.string(), data });
 // The document shows data only for these three events; for the others, the object their name implies is checked when
 // present but not required, so an authentic delivery of an unshown shape is not sent to output 2.
-const SHOWN_IN_DOCUMENT = new Set(['recording.created', 'recording.processing.completed', 'recording.transcript.ready']);
+const SHOWN_IN_DOCUMENT = new Set([
+  'recording.created',
+  'recording.processing.completed',
+  'recording.transcript.ready',
+]);
 const about = (type: string, description: string, key: string, schema: z.ZodType) =>
-  [type, { description, schema: event(type, z.looseObject({ [key]: SHOWN_IN_DOCUMENT.has(type) ? schema : schema.optional() })) }] as const;
+  [
+    type,
+    {
+      description,
+      schema: event(type, z.looseObject({ [key]: SHOWN_IN_DOCUMENT.has(type) ? schema : schema.optional() })),
+    },
+  ] as const;
 
 const speakersOf = (base: string, label: string): LeadPreset => ({
   label,
@@ -35,10 +50,18 @@ export const recorder: ProviderProfile = {
   description:
     'A meeting-recording platform that sends recording, meeting, transcript, signal and user events. Paste the webhook ' +
     'secret from its Settings → Webhooks page. Each delivery carries X-Webhook-Signature: sha256=<hex>, an HMAC-SHA256 ' +
-    'of the body; because the platform\'s own example signs JSON.stringify of the parsed body, a signature over that ' +
+    "of the body; because the platform's own example signs JSON.stringify of the parsed body, a signature over that " +
     'form is accepted too. It has no timestamp header, so there is no replay window; duplicates are recognised by ' +
     'their exact bytes. Its "Test Webhook" button sends a recording.created event.',
-  verification: { kind: 'hmac', header: 'x-webhook-signature', algorithm: 'sha256', encoding: 'hex', prefix: 'sha256=', template: '{body}', acceptReserialized: true },
+  verification: {
+    kind: 'hmac',
+    header: 'x-webhook-signature',
+    algorithm: 'sha256',
+    encoding: 'hex',
+    prefix: 'sha256=',
+    template: '{body}',
+    acceptReserialized: true,
+  },
   fields: ['secret', 'previousSecret'],
   envelope: { typePath: 'event', occurredAtPath: 'timestamp' },
   events: Object.fromEntries([
@@ -46,10 +69,15 @@ export const recorder: ProviderProfile = {
     about('recording.processing.started', 'Processing of a recording began.', 'recording', recording),
     about('recording.processing.completed', 'Processing of a recording finished.', 'recording', recording),
     about('recording.processing.failed', 'Processing of a recording failed.', 'recording', recording),
-    about('recording.transcript.ready', 'The transcript of a recording is available, with its speakers.', 'recording', recording.extend({ transcript })),
+    about(
+      'recording.transcript.ready',
+      'The transcript of a recording is available, with its speakers.',
+      'recording',
+      recording.extend({ transcript }),
+    ),
     about('recording.deleted', 'A recording was deleted.', 'recording', recording),
     about('meeting.created', 'A meeting was created.', 'meeting', meeting),
-    about('meeting.updated', 'A meeting\'s details were updated.', 'meeting', meeting),
+    about('meeting.updated', "A meeting's details were updated.", 'meeting', meeting),
     about('meeting.deleted', 'A meeting was deleted.', 'meeting', meeting),
     about('meeting.started', 'A meeting started.', 'meeting', meeting),
     about('meeting.ended', 'A meeting ended.', 'meeting', meeting),

@@ -8,7 +8,19 @@ import { salesmagic } from './salesmagic';
 import type { ProviderProfile } from './types';
 
 // Platforms first, then the generic schemes; a new platform is one import and one entry here.
-const PROVIDERS: readonly ProviderProfile[] = [salescaling, salesmagic, recorder, saleassist, callcall, standardWebhooks, stripe, github, genericHmac, headerToken, none];
+const PROVIDERS: readonly ProviderProfile[] = [
+  salescaling,
+  salesmagic,
+  recorder,
+  saleassist,
+  callcall,
+  standardWebhooks,
+  stripe,
+  github,
+  genericHmac,
+  headerToken,
+  none,
+];
 const BY_ID = new Map(PROVIDERS.map((p) => [p.id, p]));
 
 export function getProvider(id: string | undefined): ProviderProfile | undefined {
@@ -28,7 +40,11 @@ export function describeProviders() {
     fields: p.fields,
     verification: p.verification,
     events: Object.entries(p.events).map(([type, e]) => ({ type, description: e.description })),
-    presets: Object.entries(p.leadPresets).map(([eventType, preset]) => ({ id: `${p.id}:${eventType}`, label: preset.label, eventType })),
+    presets: Object.entries(p.leadPresets).map(([eventType, preset]) => ({
+      id: `${p.id}:${eventType}`,
+      label: preset.label,
+      eventType,
+    })),
   }));
 }
 
@@ -41,7 +57,12 @@ export interface NamedLeadPreset extends LeadPreset {
 
 export function listLeadPresets(): NamedLeadPreset[] {
   return PROVIDERS.flatMap((p) =>
-    Object.entries(p.leadPresets).map(([eventType, preset]) => ({ ...preset, id: `${p.id}:${eventType}`, provider: p.id, eventType })),
+    Object.entries(p.leadPresets).map(([eventType, preset]) => ({
+      ...preset,
+      id: `${p.id}:${eventType}`,
+      provider: p.id,
+      eventType,
+    })),
   );
 }
 

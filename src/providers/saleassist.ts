@@ -7,7 +7,7 @@ export const saleassist: ProviderProfile = {
   id: 'saleassist',
   label: 'SaleAssist',
   description:
-    'SaleAssist sends widget conversations (video calls, chats, scheduled meetings) with the visitor\'s details under ' +
+    "SaleAssist sends widget conversations (video calls, chats, scheduled meetings) with the visitor's details under " +
     'payload.people_detail. It signs nothing: in its dashboard (Settings → API → Webhooks) add a custom header, for ' +
     'example x-webhook-token, with a long random value, and paste the same value here as the token. Its events carry ' +
     'no delivery id, so retries are recognised by their exact bytes. It sends content-type application/json; charset=UTF-8.',
@@ -38,7 +38,11 @@ export const saleassist: ProviderProfile = {
       }),
     },
   },
-  envelopeSchema: z.looseObject({ event_type: z.string(), payload: z.looseObject({}), metadata: z.looseObject({}).optional() }),
+  envelopeSchema: z.looseObject({
+    event_type: z.string(),
+    payload: z.looseObject({}),
+    metadata: z.looseObject({}).optional(),
+  }),
   leadPresets: {
     widget_new_conversation: {
       label: 'SaleAssist: the visitor of a new widget conversation',

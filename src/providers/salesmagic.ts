@@ -8,7 +8,12 @@ const userSchema = z.looseObject({
   orgId: z.string().nullish(),
   createdAt: z.string().optional(),
 });
-const orgSchema = z.looseObject({ id: z.string(), name: z.string().nullish(), status: z.string().nullish(), createdAt: z.string().optional() });
+const orgSchema = z.looseObject({
+  id: z.string(),
+  name: z.string().nullish(),
+  status: z.string().nullish(),
+  createdAt: z.string().optional(),
+});
 const callSchema = z.looseObject({
   id: z.string(),
   orgId: z.string().optional(),
@@ -16,9 +21,13 @@ const callSchema = z.looseObject({
   createdAt: z.string().optional(),
   userId: z.string().optional(),
   prospectIds: z.array(z.string()).optional(),
-  prospects: z.array(z.looseObject({ id: z.string(), name: z.string().nullish(), details: z.looseObject({}).nullish() })),
+  prospects: z.array(
+    z.looseObject({ id: z.string(), name: z.string().nullish(), details: z.looseObject({}).nullish() }),
+  ),
   analysis: z.array(z.looseObject({ score: z.number().nullish(), summary: z.string().nullish() })).optional(),
-  transcript: z.array(z.looseObject({ speakerName: z.string().nullish(), prospectText: z.string().nullish() })).optional(),
+  transcript: z
+    .array(z.looseObject({ speakerName: z.string().nullish(), prospectText: z.string().nullish() }))
+    .optional(),
   stats: z.looseObject({ duration: z.number().nullish() }).optional(),
   user: userSchema.optional(),
 });
@@ -31,7 +40,7 @@ export const salesmagic: ProviderProfile = {
   id: 'salesmagic',
   label: 'SalesMagic (Svix)',
   description:
-    'SalesMagic sends call, organisation and user events through Svix. Paste the endpoint\'s signing secret (whsec_…) ' +
+    "SalesMagic sends call, organisation and user events through Svix. Paste the endpoint's signing secret (whsec_…) " +
     'from the Svix portal; during a rotation, keep the old one as the previous secret until Svix stops using it. Every ' +
     'delivery is signed (svix-id, svix-timestamp, svix-signature) and must arrive within the tolerance; Svix retries a ' +
     'failed delivery for more than a day with the same svix-id, so retries are recognised and acknowledged once.',
@@ -43,13 +52,33 @@ export const salesmagic: ProviderProfile = {
       description: 'A call finished: prospects, transcript, analysis and the user who made it.',
       schema: event('call.completed', z.looseObject({ call: callSchema })),
     },
-    'org.deleted': { description: 'An organisation was deleted.', schema: event('org.deleted', z.looseObject({ org: orgSchema })) },
-    'org.updated': { description: 'An organisation was updated.', schema: event('org.updated', z.looseObject({ org: orgSchema })) },
-    'user.created': { description: 'A user was created.', schema: event('user.created', z.looseObject({ user: userSchema })) },
-    'user.deleted': { description: 'A user was deleted.', schema: event('user.deleted', z.looseObject({ user: userSchema })) },
-    'user.updated': { description: 'A user was updated.', schema: event('user.updated', z.looseObject({ user: userSchema })) },
+    'org.deleted': {
+      description: 'An organisation was deleted.',
+      schema: event('org.deleted', z.looseObject({ org: orgSchema })),
+    },
+    'org.updated': {
+      description: 'An organisation was updated.',
+      schema: event('org.updated', z.looseObject({ org: orgSchema })),
+    },
+    'user.created': {
+      description: 'A user was created.',
+      schema: event('user.created', z.looseObject({ user: userSchema })),
+    },
+    'user.deleted': {
+      description: 'A user was deleted.',
+      schema: event('user.deleted', z.looseObject({ user: userSchema })),
+    },
+    'user.updated': {
+      description: 'A user was updated.',
+      schema: event('user.updated', z.looseObject({ user: userSchema })),
+    },
   },
-  envelopeSchema: z.looseObject({ id: z.string(), type: z.string(), timestamp: z.string().optional(), payload: z.looseObject({}) }),
+  envelopeSchema: z.looseObject({
+    id: z.string(),
+    type: z.string(),
+    timestamp: z.string().optional(),
+    payload: z.looseObject({}),
+  }),
   leadPresets: {
     'call.completed': {
       label: 'SalesMagic: one lead per call prospect, the caller as owner',

@@ -40,7 +40,11 @@ export { redactHeaders };
  * Decides what one delivery is. Verification runs on the exact bytes before anything else,
  * so a forged request never reaches the parser or the duplicate guard.
  */
-export function processDelivery(processor: DeliveryProcessor, delivery: SignedDelivery, receivedAt: Date): DeliveryOutcome {
+export function processDelivery(
+  processor: DeliveryProcessor,
+  delivery: SignedDelivery,
+  receivedAt: Date,
+): DeliveryOutcome {
   const { profile, verifier, redaction, guard } = processor;
   let deliveryId: string | undefined;
   let signedBody: Buffer;
@@ -50,17 +54,32 @@ export function processDelivery(processor: DeliveryProcessor, delivery: SignedDe
     signedBody = verified.signedBody ?? delivery.rawBody;
   } catch (err) {
     if (!(err instanceof WebhookVerificationError)) throw err;
-    return { kind: 'rejected', statusCode: 401, reason: err.message, headers: redactHeaders(delivery.headers, redaction) };
+    return {
+      kind: 'rejected',
+      statusCode: 401,
+      reason: err.message,
+      headers: redactHeaders(delivery.headers, redaction),
+    };
   }
 
   let body: unknown;
   try {
     body = JSON.parse(delivery.rawBody.toString('utf8'));
   } catch {
-    return { kind: 'rejected', statusCode: 400, reason: 'body is not valid JSON', headers: redactHeaders(delivery.headers, redaction) };
+    return {
+      kind: 'rejected',
+      statusCode: 400,
+      reason: 'body is not valid JSON',
+      headers: redactHeaders(delivery.headers, redaction),
+    };
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    return { kind: 'rejected', statusCode: 400, reason: 'body is not a JSON object', headers: redactHeaders(delivery.headers, redaction) };
+    return {
+      kind: 'rejected',
+      statusCode: 400,
+      reason: 'body is not a JSON object',
+      headers: redactHeaders(delivery.headers, redaction),
+    };
   }
 
   const envelope = readEnvelope(profile, body as Record<string, unknown>, delivery.headers);
@@ -80,13 +99,17 @@ export function processDelivery(processor: DeliveryProcessor, delivery: SignedDe
   // Only what the signature covers keys duplicates, or a replay with a changed unsigned header (X-GitHub-Delivery) or
   // re-formatted bytes would pass as new: an id inside the signed body, else a signed delivery id, else the signed bytes.
   const signedEventId = readEnvelope(profile, body as Record<string, unknown>, {}).eventId ?? deliveryId;
-  const duplicateKey = signedEventId !== undefined ? `id:${signedEventId}` : `sha256:${createHash('sha256').update(signedBody).digest('base64')}`;
+  const duplicateKey =
+    signedEventId !== undefined
+      ? `id:${signedEventId}`
+      : `sha256:${createHash('sha256').update(signedBody).digest('base64')}`;
   if (guard?.has(duplicateKey)) return { kind: 'duplicate', key: duplicateKey, meta };
 
   const validation = validateEvent(profile, envelope.eventType, body);
   meta.known = validation.known;
   guard?.remember(duplicateKey);
   const event = body as Record<string, unknown>;
-  if (validation.issues.length > 0) return { kind: 'invalid', key: duplicateKey, body: event, meta, issues: validation.issues };
+  if (validation.issues.length > 0)
+    return { kind: 'invalid', key: duplicateKey, body: event, meta, issues: validation.issues };
   return { kind: 'accepted', key: duplicateKey, body: event, meta };
 }

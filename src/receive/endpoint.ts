@@ -45,7 +45,11 @@ export interface WebhookEndpoint {
    * The durable step between deciding and answering: a verified delivery is answered 2xx only once this resolves
    * stored; a repeat is a duplicate; `unavailable` is a 503 (the sender retries). Absent: answer at once.
    */
-  persist?(outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' }, rawBody: Buffer, receivedAt: Date): Promise<PersistResult>;
+  persist?(
+    outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' },
+    rawBody: Buffer,
+    receivedAt: Date,
+  ): Promise<PersistResult>;
   onOutcome(outcome: DeliveryOutcome, context: OutcomeContext): void;
   onRefusal(refusal: Refusal): void;
 }
@@ -69,7 +73,12 @@ function send(res: ServerResponse, statusCode: number, body: Buffer, extraHeader
   res.end(body);
 }
 
-function sendError(res: ServerResponse, statusCode: number, reason: string, extraHeaders?: Record<string, string>): void {
+function sendError(
+  res: ServerResponse,
+  statusCode: number,
+  reason: string,
+  extraHeaders?: Record<string, string>,
+): void {
   send(res, statusCode, Buffer.from(JSON.stringify({ error: reason })), extraHeaders);
 }
 
@@ -105,7 +114,13 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
   const receivedAt = new Date();
   const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>, rawBody?: Buffer) => {
     sendError(res, statusCode, reason, extraHeaders);
-    endpoint.onRefusal({ statusCode, reason, receivedAt, rawBody, headers: redactHeaders(req.headers, endpoint.redaction) });
+    endpoint.onRefusal({
+      statusCode,
+      reason,
+      receivedAt,
+      rawBody,
+      headers: redactHeaders(req.headers, endpoint.redaction),
+    });
   };
   const refuseUnread = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
     refuse(statusCode, reason, extraHeaders);
@@ -114,7 +129,8 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
 
   if (req.method !== 'POST') return refuseUnread(405, 'method not allowed, use POST', { allow: 'POST' });
   if (!endpoint.processor()) return refuseUnread(503, 'webhook receiver is not configured');
-  if (!isJsonContentType(req.headers['content-type'])) return refuseUnread(415, 'content type must be application/json');
+  if (!isJsonContentType(req.headers['content-type']))
+    return refuseUnread(415, 'content type must be application/json');
   if (req.readableEnded) return refuse(500, 'request body was consumed before the webhook node could read it');
 
   const { maxBytes } = endpoint;
@@ -159,8 +175,12 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
     pendingBytes += chunk.length;
     chunks.push(chunk);
   });
-  req.on('error', () => { /* the sender went away; 'close' gives the memory back */ });
-  req.on('close', () => { if (!finished) stop(); });
+  req.on('error', () => {
+    /* the sender went away; 'close' gives the memory back */
+  });
+  req.on('close', () => {
+    if (!finished) stop();
+  });
   req.on('end', () => {
     if (finished) return;
     const rawBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
@@ -188,25 +208,44 @@ function answer(
   }
   if (endpoint.persist && (outcome.kind === 'accepted' || outcome.kind === 'invalid')) {
     const decided = outcome;
-    endpoint.persist(decided, delivery.rawBody, receivedAt).then(
-      (result) => {
-        if ('unavailable' in result) {
-          return refuse(503, 'the webhook inbox cannot store deliveries right now; retry later', { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) }, delivery.rawBody);
-        }
-        if (!result.stored) return respond(endpoint, { kind: 'duplicate', key: decided.key, meta: decided.meta }, { rawBody: delivery.rawBody }, res);
-        respond(endpoint, decided, { rawBody: delivery.rawBody, deliveryId: result.deliveryId }, res);
-      },
-      () => refuse(500, 'internal error while storing the delivery', undefined, delivery.rawBody),
-    ).catch(() => {
-      // The node's own handling threw after the store answered: never an unhandled rejection that stops Node-RED.
-      if (!res.headersSent) sendError(res, 500, 'internal error while storing the delivery');
-    });
+    endpoint
+      .persist(decided, delivery.rawBody, receivedAt)
+      .then(
+        (result) => {
+          if ('unavailable' in result) {
+            return refuse(
+              503,
+              'the webhook inbox cannot store deliveries right now; retry later',
+              { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+              delivery.rawBody,
+            );
+          }
+          if (!result.stored)
+            return respond(
+              endpoint,
+              { kind: 'duplicate', key: decided.key, meta: decided.meta },
+              { rawBody: delivery.rawBody },
+              res,
+            );
+          respond(endpoint, decided, { rawBody: delivery.rawBody, deliveryId: result.deliveryId }, res);
+        },
+        () => refuse(500, 'internal error while storing the delivery', undefined, delivery.rawBody),
+      )
+      .catch(() => {
+        // The node's own handling threw after the store answered: never an unhandled rejection that stops Node-RED.
+        if (!res.headersSent) sendError(res, 500, 'internal error while storing the delivery');
+      });
     return;
   }
   respond(endpoint, outcome, { rawBody: delivery.rawBody }, res);
 }
 
-function respond(endpoint: WebhookEndpoint, outcome: DeliveryOutcome, context: OutcomeContext, res: ServerResponse): void {
+function respond(
+  endpoint: WebhookEndpoint,
+  outcome: DeliveryOutcome,
+  context: OutcomeContext,
+  res: ServerResponse,
+): void {
   switch (outcome.kind) {
     case 'rejected':
       sendError(res, outcome.statusCode, outcome.reason);

@@ -30,7 +30,11 @@ const nonEmpty = (value: string | undefined): value is string => typeof value ==
  * The verifier options for a source: the provider's default scheme with the user's edits for the fields the
  * provider shows, and the secrets it needs. Throws WebhookConfigError (never quoting a secret).
  */
-export function buildVerifierOptions(profile: ProviderProfile, config: SourceConfig, credentials: SourceCredentials): VerifierOptions {
+export function buildVerifierOptions(
+  profile: ProviderProfile,
+  config: SourceConfig,
+  credentials: SourceCredentials,
+): VerifierOptions {
   const tolerance = positiveNumber(config.tolerance, DEFAULT_TOLERANCE_SECONDS);
   if (tolerance === undefined) {
     throw new WebhookConfigError('tolerance', 'tolerance must be a positive number of seconds');
@@ -39,10 +43,17 @@ export function buildVerifierOptions(profile: ProviderProfile, config: SourceCon
   const base = profile.verification;
   let scheme: VerificationScheme = base;
   if (base.kind === 'header-token') {
-    scheme = { ...base, headerName: shown.has('headerName') && nonEmpty(config.headerName) ? config.headerName.trim().toLowerCase() : base.headerName };
+    scheme = {
+      ...base,
+      headerName:
+        shown.has('headerName') && nonEmpty(config.headerName)
+          ? config.headerName.trim().toLowerCase()
+          : base.headerName,
+    };
   } else if (base.kind === 'hmac') {
-    const edited = (field: 'signatureHeader' | 'algorithm' | 'encoding' | 'prefix' | 'template' | 'timestampHeader' | 'idHeader') =>
-      shown.has(field) && config[field] !== undefined ? String(config[field]).trim() : undefined;
+    const edited = (
+      field: 'signatureHeader' | 'algorithm' | 'encoding' | 'prefix' | 'template' | 'timestampHeader' | 'idHeader',
+    ) => (shown.has(field) && config[field] !== undefined ? String(config[field]).trim() : undefined);
     scheme = {
       ...base,
       header: (edited('signatureHeader') || base.header).toLowerCase(),
@@ -57,6 +68,7 @@ export function buildVerifierOptions(profile: ProviderProfile, config: SourceCon
   let secrets: string[];
   if (scheme.kind === 'none') secrets = [];
   else if (scheme.kind === 'header-token') secrets = [credentials.token ?? ''];
-  else secrets = [credentials.secret ?? '', ...(nonEmpty(credentials.previousSecret) ? [credentials.previousSecret] : [])];
+  else
+    secrets = [credentials.secret ?? '', ...(nonEmpty(credentials.previousSecret) ? [credentials.previousSecret] : [])];
   return { scheme, secrets, toleranceSeconds: tolerance };
 }

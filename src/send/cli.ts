@@ -50,25 +50,49 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
   }
   const { values, positionals } = parsed;
   const [command, providerId, eventArg] = positionals;
-  if (values.help || !command) { out(USAGE); return command || values.help ? 0 : 2; }
+  if (values.help || !command) {
+    out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
   if (command === 'list') return list(out);
-  if (command !== 'send' || !providerId) { err(USAGE); return 2; }
+  if (command !== 'send' || !providerId) {
+    err(USAGE);
+    return 2;
+  }
 
   const profile = getProvider(providerId);
-  if (!profile) { err(`Unknown provider "${providerId}". Known: ${listProviders().map((p) => p.id).join(', ')}`); return 2; }
+  if (!profile) {
+    err(
+      `Unknown provider "${providerId}". Known: ${listProviders()
+        .map((p) => p.id)
+        .join(', ')}`,
+    );
+    return 2;
+  }
   const types = testEventTypes(profile);
   // Without an event named, send one that the demo turns into a lead.
   const eventType = eventArg ?? types.find((t) => t in profile.leadPresets) ?? types[0];
-  if (!eventType || !types.includes(eventType)) { err(`No example for "${eventArg ?? ''}". ${profile.id} has: ${types.join(', ') || 'none'}`); return 2; }
+  if (!eventType || !types.includes(eventType)) {
+    err(`No example for "${eventArg ?? ''}". ${profile.id} has: ${types.join(', ') || 'none'}`);
+    return 2;
+  }
   let scheme = profile.verification;
-  if (scheme.kind === 'header-token' && values['header-name']) scheme = { ...scheme, headerName: values['header-name'].toLowerCase() };
-  const secret = (scheme.kind === 'header-token' ? values.token ?? values.secret : values.secret ?? values.token) ?? demoSecret(profile.id);
+  if (scheme.kind === 'header-token' && values['header-name'])
+    scheme = { ...scheme, headerName: values['header-name'].toLowerCase() };
+  const secret =
+    (scheme.kind === 'header-token' ? (values.token ?? values.secret) : (values.secret ?? values.token)) ??
+    demoSecret(profile.id);
   if (!secret && scheme.kind !== 'none') {
-    err(`Give the ${scheme.kind === 'header-token' ? 'token (--token)' : 'signing secret (--secret)'} the receiving node is configured with.`);
+    err(
+      `Give the ${scheme.kind === 'header-token' ? 'token (--token)' : 'signing secret (--secret)'} the receiving node is configured with.`,
+    );
     return 2;
   }
   const url = values.url ?? `http://127.0.0.1:1880/webhooks/${profile.id}`;
-  const { body, headers } = buildTestDelivery(profile, scheme, eventType, secret ?? '', { tamper: values.tamper, same: values.same });
+  const { body, headers } = buildTestDelivery(profile, scheme, eventType, secret ?? '', {
+    tamper: values.tamper,
+    same: values.same,
+  });
   let res;
   try {
     res = await request(url, { method: 'POST', body, headers });
@@ -80,13 +104,20 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
   out(`${values.tamper ? 'forged ' : ''}${profile.id} ${eventType} → ${url}`);
   out(`${res.statusCode} ${text}`);
   if (values.tamper) {
-    if (res.statusCode === 401) { out(`Rejected as it should be: the forged copy's ${scheme.kind === 'header-token' ? 'token' : 'signature'} did not match.`); return 0; }
+    if (res.statusCode === 401) {
+      out(
+        `Rejected as it should be: the forged copy's ${scheme.kind === 'header-token' ? 'token' : 'signature'} did not match.`,
+      );
+      return 0;
+    }
     err('The forged copy was not rejected: is the receiving node verifying signatures?');
     return 1;
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return 0;
   if (res.statusCode === 401) {
-    err(`401: the receiver's ${scheme.kind === 'header-token' ? 'token' : 'secret'} differs from the one used here. Pass --${scheme.kind === 'header-token' ? 'token' : 'secret'} or set ${DEMO_SECRETS[profile.id]?.env ?? 'the secret'}.`);
+    err(
+      `401: the receiver's ${scheme.kind === 'header-token' ? 'token' : 'secret'} differs from the one used here. Pass --${scheme.kind === 'header-token' ? 'token' : 'secret'} or set ${DEMO_SECRETS[profile.id]?.env ?? 'the secret'}.`,
+    );
     err('For the demo: after changing that variable, restart with `npm start -- --reset` so the receiver uses it too.');
   }
   return 1;

@@ -4,7 +4,11 @@
  */
 export const DEMO_SECRETS: Record<string, { env: string; value: string; credential: 'secret' | 'token' }> = {
   salescaling: { env: 'SALESCALING_TOKEN', value: 'dev-salescaling-token-change-me', credential: 'token' },
-  salesmagic: { env: 'SALESMAGIC_SECRET', value: 'whsec_ZGV2LXNhbGVzbWFnaWMtc2VjcmV0LWNoYW5nZS1tZQ==', credential: 'secret' },
+  salesmagic: {
+    env: 'SALESMAGIC_SECRET',
+    value: 'whsec_ZGV2LXNhbGVzbWFnaWMtc2VjcmV0LWNoYW5nZS1tZQ==',
+    credential: 'secret',
+  },
   recorder: { env: 'RECORDER_SECRET', value: 'dev-recorder-secret-change-me', credential: 'secret' },
   saleassist: { env: 'SALEASSIST_TOKEN', value: 'dev-saleassist-token-change-me', credential: 'token' },
   callcall: { env: 'CALLCALL_SECRET', value: 'dev-callcall-secret-change-me', credential: 'secret' },

@@ -18,7 +18,8 @@ function uniqueCopy(profile: ProviderProfile, example: Buffer): Buffer {
   const event = JSON.parse(example.toString('utf8')) as Record<string, unknown>;
   const suffix = randomBytes(4).toString('hex');
   const idPath = profile.envelope.idPath;
-  if (idPath && !idPath.includes('.') && typeof event[idPath] === 'string') event[idPath] = `${event[idPath]}_test_${suffix}`;
+  if (idPath && !idPath.includes('.') && typeof event[idPath] === 'string')
+    event[idPath] = `${event[idPath]}_test_${suffix}`;
   else event.test_delivery = suffix;
   return Buffer.from(JSON.stringify(event));
 }
@@ -32,13 +33,24 @@ export function testEventTypes(profile: ProviderProfile): string[] {
  * The example body of `eventType`, signed exactly as the platform signs it (with `scheme`, the source's own
  * verification, so edited header names and templates are honoured). `tamper` changes one byte after signing.
  */
-export function buildTestDelivery(profile: ProviderProfile, scheme: VerificationScheme, eventType: string, secret: string, { tamper = false, same = false } = {}): TestDelivery {
-  if (!testEventTypes(profile).includes(eventType)) throw new Error(`${profile.label} has no example of "${eventType}"`);
+export function buildTestDelivery(
+  profile: ProviderProfile,
+  scheme: VerificationScheme,
+  eventType: string,
+  secret: string,
+  { tamper = false, same = false } = {},
+): TestDelivery {
+  if (!testEventTypes(profile).includes(eventType))
+    throw new Error(`${profile.label} has no example of "${eventType}"`);
   const example = fs.readFileSync(sampleEventFile(profile.id, eventType));
   const body = same ? example : uniqueCopy(profile, example);
   // SaleAssist sends python-requests' content type; everyone else plain JSON.
   const contentType = profile.id === 'saleassist' ? 'application/json; charset=UTF-8' : 'application/json';
-  const headers: Record<string, string> = { 'content-type': contentType, 'user-agent': 'sales-webhooks-test-sender', ...signDelivery(scheme, secret, body) };
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    'user-agent': 'sales-webhooks-test-sender',
+    ...signDelivery(scheme, secret, body),
+  };
   if (!tamper) return { body, headers };
   const forged = Buffer.from(body);
   // Flip a letter inside the first string value: still JSON, no longer what was signed.

@@ -1,4 +1,10 @@
-import { WebhookConfigError, WebhookVerificationError, type SignedDelivery, type VerificationScheme, type VerifiedDelivery } from './types';
+import {
+  WebhookConfigError,
+  WebhookVerificationError,
+  type SignedDelivery,
+  type VerificationScheme,
+  type VerifiedDelivery,
+} from './types';
 import { checkTolerance, headerValue, hmac, parseTimestamp, requireHeader, safeEqual, noMatch } from './shared';
 
 export type HmacScheme = Extract<VerificationScheme, { kind: 'hmac' }>;
@@ -12,17 +18,23 @@ export function checkHmacScheme(scheme: HmacScheme): void {
   if (!scheme.header || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(scheme.header)) {
     throw new WebhookConfigError('signatureHeader', 'the signature header name is empty or not a valid header name');
   }
-  if (!ALGORITHMS.has(scheme.algorithm)) throw new WebhookConfigError('algorithm', 'the algorithm must be sha256, sha512 or sha1');
+  if (!ALGORITHMS.has(scheme.algorithm))
+    throw new WebhookConfigError('algorithm', 'the algorithm must be sha256, sha512 or sha1');
   if (!ENCODINGS.has(scheme.encoding)) throw new WebhookConfigError('encoding', 'the encoding must be hex or base64');
-  if (!scheme.template.includes('{body}')) throw new WebhookConfigError('template', 'the signed-content template must contain {body}');
+  if (!scheme.template.includes('{body}'))
+    throw new WebhookConfigError('template', 'the signed-content template must contain {body}');
   const unknown = /\{(?!(?:body|timestamp|id)\})[^{}]*\}/.exec(scheme.template);
-  if (unknown) throw new WebhookConfigError('template', `the template may use {body}, {timestamp} and {id}, not ${unknown[0]}`);
+  if (unknown)
+    throw new WebhookConfigError('template', `the template may use {body}, {timestamp} and {id}, not ${unknown[0]}`);
   if (scheme.template.includes('{timestamp}') && !scheme.timestampHeader) {
     throw new WebhookConfigError('timestampHeader', 'the template uses {timestamp}: name the timestamp header');
   }
   // A tolerance checked on a header the signature does not cover protects nothing: a replay just sets it to now.
   if (scheme.timestampHeader && !scheme.template.includes('{timestamp}')) {
-    throw new WebhookConfigError('timestampHeader', 'a timestamp header is set but the template does not sign {timestamp}: add {timestamp} to the template or clear the timestamp header');
+    throw new WebhookConfigError(
+      'timestampHeader',
+      'a timestamp header is set but the template does not sign {timestamp}: add {timestamp} to the template or clear the timestamp header',
+    );
   }
   if (scheme.template.includes('{id}') && !scheme.idHeader) {
     throw new WebhookConfigError('idHeader', 'the template uses {id}: name the id header');
@@ -49,10 +61,16 @@ export function signHmac(scheme: HmacScheme, secret: string, content: Buffer[]):
 
 function decodeSignature(raw: string, scheme: HmacScheme): Buffer {
   let value = raw.trim();
-  if (scheme.prefix && value.toLowerCase().startsWith(scheme.prefix.toLowerCase())) value = value.slice(scheme.prefix.length);
-  else if (scheme.prefix && scheme.requirePrefix) throw new WebhookVerificationError('malformed_header', `${scheme.header} must start with ${scheme.prefix}`);
-  const valid = scheme.encoding === 'hex' ? /^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0 : /^[A-Za-z0-9+/_-]+={0,2}$/.test(value);
-  if (!valid) throw new WebhookVerificationError('malformed_header', `${scheme.header} is not a ${scheme.encoding} signature`);
+  if (scheme.prefix && value.toLowerCase().startsWith(scheme.prefix.toLowerCase()))
+    value = value.slice(scheme.prefix.length);
+  else if (scheme.prefix && scheme.requirePrefix)
+    throw new WebhookVerificationError('malformed_header', `${scheme.header} must start with ${scheme.prefix}`);
+  const valid =
+    scheme.encoding === 'hex'
+      ? /^[0-9a-fA-F]+$/.test(value) && value.length % 2 === 0
+      : /^[A-Za-z0-9+/_-]+={0,2}$/.test(value);
+  if (!valid)
+    throw new WebhookVerificationError('malformed_header', `${scheme.header} is not a ${scheme.encoding} signature`);
   return Buffer.from(value, scheme.encoding === 'hex' ? 'hex' : 'base64');
 }
 
@@ -65,7 +83,13 @@ function reserialized(rawBody: Buffer): Buffer | undefined {
   }
 }
 
-export function verifyHmac(delivery: SignedDelivery, scheme: HmacScheme, secrets: string[], toleranceSeconds: number, nowMs: number): VerifiedDelivery {
+export function verifyHmac(
+  delivery: SignedDelivery,
+  scheme: HmacScheme,
+  secrets: string[],
+  toleranceSeconds: number,
+  nowMs: number,
+): VerifiedDelivery {
   const signature = decodeSignature(requireHeader(delivery, scheme.header), scheme);
   let timestamp: string | undefined;
   let seconds: number | undefined;
@@ -88,7 +112,8 @@ export function verifyHmac(delivery: SignedDelivery, scheme: HmacScheme, secrets
   for (const body of bodies) {
     const content = signedContent(scheme.template, { body, timestamp, id });
     for (const secret of secrets) {
-      if (safeEqual(signature, hmac(scheme.algorithm, secret, content))) return { deliveryId: id, timestamp: seconds, signedBody: body };
+      if (safeEqual(signature, hmac(scheme.algorithm, secret, content)))
+        return { deliveryId: id, timestamp: seconds, signedBody: body };
     }
   }
   throw noMatch();

@@ -16,11 +16,13 @@ const TOKEN_HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export function createVerifier(options: VerifierOptions): Verifier {
   const { scheme, toleranceSeconds } = options;
   const now = options.now ?? Date.now;
-  if (!(toleranceSeconds > 0)) throw new WebhookConfigError('tolerance', 'tolerance must be a positive number of seconds');
+  if (!(toleranceSeconds > 0))
+    throw new WebhookConfigError('tolerance', 'tolerance must be a positive number of seconds');
   const secrets = options.secrets.map((s) => (typeof s === 'string' ? s.trim() : ''));
   if (scheme.kind !== 'none') {
     const key = scheme.kind === 'header-token' ? 'token' : 'secret';
-    if (secrets.length === 0 || secrets[0] === '') throw new WebhookConfigError(key, `the ${key} is empty: paste it from the platform's webhook settings`);
+    if (secrets.length === 0 || secrets[0] === '')
+      throw new WebhookConfigError(key, `the ${key} is empty: paste it from the platform's webhook settings`);
     if (secrets.some((s) => s === '')) throw new WebhookConfigError('previousSecret', 'the previous secret is blank');
   }
   switch (scheme.kind) {

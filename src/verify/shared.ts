@@ -31,18 +31,22 @@ export function hmac(algorithm: string, key: Buffer | string, parts: Array<Buffe
  * reject anything else, so those schemes do too.
  */
 export function parseTimestamp(raw: string, header: string, allowMilliseconds = false): number {
-  if (!/^\d{1,16}$/.test(raw.trim())) throw new WebhookVerificationError('malformed_header', `${header} is not a Unix timestamp`);
+  if (!/^\d{1,16}$/.test(raw.trim()))
+    throw new WebhookVerificationError('malformed_header', `${header} is not a Unix timestamp`);
   const value = Number(raw.trim());
   // Seconds stay below 1e11 until the year 5138; anything larger is milliseconds.
   if (value < 1e11) return value;
-  if (!allowMilliseconds) throw new WebhookVerificationError('malformed_header', `${header} is not a Unix timestamp in seconds`);
+  if (!allowMilliseconds)
+    throw new WebhookVerificationError('malformed_header', `${header} is not a Unix timestamp in seconds`);
   return Math.floor(value / 1000);
 }
 
 export function checkTolerance(timestampSeconds: number, toleranceSeconds: number, nowMs: number): void {
   const nowSeconds = Math.floor(nowMs / 1000);
-  if (timestampSeconds < nowSeconds - toleranceSeconds) throw new WebhookVerificationError('timestamp_too_old', 'timestamp is too old');
-  if (timestampSeconds > nowSeconds + toleranceSeconds) throw new WebhookVerificationError('timestamp_in_future', 'timestamp is too far in the future');
+  if (timestampSeconds < nowSeconds - toleranceSeconds)
+    throw new WebhookVerificationError('timestamp_too_old', 'timestamp is too old');
+  if (timestampSeconds > nowSeconds + toleranceSeconds)
+    throw new WebhookVerificationError('timestamp_in_future', 'timestamp is too far in the future');
 }
 
 export const noMatch = () => new WebhookVerificationError('no_matching_signature', 'no matching signature');

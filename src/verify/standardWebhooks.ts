@@ -9,10 +9,17 @@ export function decodeStandardSecret(secret: string, key: 'secret' | 'previousSe
   const trimmed = secret.trim();
   const encoded = trimmed.startsWith(SECRET_PREFIX) ? trimmed.slice(SECRET_PREFIX.length) : trimmed;
   if (!BASE64.test(encoded) || encoded.length % 4 === 1) {
-    throw new WebhookConfigError(key, `the ${key === 'secret' ? 'signing' : 'previous'} secret must be the whsec_… value the platform shows (base64 after whsec_)`);
+    throw new WebhookConfigError(
+      key,
+      `the ${key === 'secret' ? 'signing' : 'previous'} secret must be the whsec_… value the platform shows (base64 after whsec_)`,
+    );
   }
   const bytes = Buffer.from(encoded, 'base64');
-  if (bytes.length < 16) throw new WebhookConfigError(key, `the ${key === 'secret' ? 'signing' : 'previous'} secret is too short: copy the whole whsec_… value`);
+  if (bytes.length < 16)
+    throw new WebhookConfigError(
+      key,
+      `the ${key === 'secret' ? 'signing' : 'previous'} secret is too short: copy the whole whsec_… value`,
+    );
   return bytes;
 }
 
@@ -29,7 +36,10 @@ function readHeaders(delivery: SignedDelivery): { id: string; timestamp: string;
     throw new WebhookVerificationError('missing_header', 'missing svix-signature (or webhook-signature) header');
   }
   if (id === undefined || timestamp === undefined || signature === undefined) {
-    throw new WebhookVerificationError('missing_header', 'missing svix-id, svix-timestamp or svix-signature header (or their webhook-* names)');
+    throw new WebhookVerificationError(
+      'missing_header',
+      'missing svix-id, svix-timestamp or svix-signature header (or their webhook-* names)',
+    );
   }
   return { id, timestamp, signature };
 }
@@ -38,7 +48,12 @@ export function signStandard(key: Buffer, id: string, timestamp: number, rawBody
   return hmac('sha256', key, [`${id}.${timestamp}.`, rawBody]).toString('base64');
 }
 
-export function verifyStandardWebhook(delivery: SignedDelivery, keys: Buffer[], toleranceSeconds: number, nowMs: number): VerifiedDelivery {
+export function verifyStandardWebhook(
+  delivery: SignedDelivery,
+  keys: Buffer[],
+  toleranceSeconds: number,
+  nowMs: number,
+): VerifiedDelivery {
   const { id, timestamp, signature } = readHeaders(delivery);
   const seconds = parseTimestamp(timestamp, 'webhook timestamp');
   checkTolerance(seconds, toleranceSeconds, nowMs);
@@ -47,7 +62,8 @@ export function verifyStandardWebhook(delivery: SignedDelivery, keys: Buffer[], 
     .map((entry) => entry.split(','))
     .filter(([version, value]) => version === 'v1' && value)
     .map(([, value]) => Buffer.from(value, 'base64'));
-  if (candidates.length === 0) throw new WebhookVerificationError('malformed_header', 'no v1 signature in the signature header');
+  if (candidates.length === 0)
+    throw new WebhookVerificationError('malformed_header', 'no v1 signature in the signature header');
   for (const key of keys) {
     // Sign the timestamp as sent: a re-formatted number would not be what the sender signed.
     const expected = hmac('sha256', key, [`${id}.${timestamp}.`, delivery.rawBody]);

@@ -6,7 +6,12 @@ export function signStripe(secret: string, timestamp: number, rawBody: Buffer): 
 }
 
 /** Stripe-Signature: t=…,v1=…; keyed by the whole whsec_ string, as Stripe's own library does. */
-export function verifyStripe(delivery: SignedDelivery, secrets: string[], toleranceSeconds: number, nowMs: number): VerifiedDelivery {
+export function verifyStripe(
+  delivery: SignedDelivery,
+  secrets: string[],
+  toleranceSeconds: number,
+  nowMs: number,
+): VerifiedDelivery {
   const header = requireHeader(delivery, 'stripe-signature');
   let timestamp: string | undefined;
   const signatures: Buffer[] = [];

@@ -58,15 +58,14 @@ export interface VerifiedDelivery {
 export type Verifier = (delivery: SignedDelivery) => VerifiedDelivery;
 
 export type VerificationFailure =
-  | 'missing_header'
-  | 'malformed_header'
-  | 'no_matching_signature'
-  | 'timestamp_too_old'
-  | 'timestamp_in_future';
+  'missing_header' | 'malformed_header' | 'no_matching_signature' | 'timestamp_too_old' | 'timestamp_in_future';
 
 /** Thrown for a delivery that is not authentic. Its message is short, fixed and safe to show the sender. */
 export class WebhookVerificationError extends Error {
-  constructor(readonly failure: VerificationFailure, message: string) {
+  constructor(
+    readonly failure: VerificationFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'WebhookVerificationError';
   }
@@ -74,7 +73,10 @@ export class WebhookVerificationError extends Error {
 
 /** Thrown when the configuration itself cannot verify anything (empty or malformed secret, unknown algorithm). Never contains the secret. */
 export class WebhookConfigError extends Error {
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'WebhookConfigError';
   }

@@ -53,7 +53,8 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
 
   /** The token a request presents, in the form its API takes. */
   function presented(req, url) {
-    if (url.pathname.startsWith('/api/v1/') && url.searchParams.has('api_token')) return url.searchParams.get('api_token');
+    if (url.pathname.startsWith('/api/v1/') && url.searchParams.has('api_token'))
+      return url.searchParams.get('api_token');
     if (url.pathname.startsWith('/crm/v8/')) return /^Zoho-oauthtoken (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (url.pathname.startsWith('/api/leads') && req.headers['x-api-key']) return req.headers['x-api-key'];
     return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -67,10 +68,19 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     if (grant && grant.expiresAt > Date.now()) return undefined;
     const path = url.pathname;
     if (grant) {
-      if (path.startsWith('/services/')) return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
-      if (path.startsWith('/crm/v8/')) return [401, { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }];
+      if (path.startsWith('/services/'))
+        return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
+      if (path.startsWith('/crm/v8/'))
+        return [401, { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }];
       if (path.startsWith('/api/v1/')) return [401, { success: false, error: 'unauthorized access', errorCode: 401 }];
-      return [401, { status: 'error', message: `The OAuth token used to make this call expired ${Math.ceil((Date.now() - grant.expiresAt) / 1000)} second(s) ago.`, category: 'EXPIRED_AUTHENTICATION' }];
+      return [
+        401,
+        {
+          status: 'error',
+          message: `The OAuth token used to make this call expired ${Math.ceil((Date.now() - grant.expiresAt) / 1000)} second(s) ago.`,
+          category: 'EXPIRED_AUTHENTICATION',
+        },
+      ];
     }
     return [401, { message: 'Authentication credentials not found or invalid' }];
   }
@@ -88,10 +98,15 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
     if (header.alg !== 'RS256') return 'invalid assertion: alg';
-    const valid = crypto.verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), o.jwtPublicKey, Buffer.from(parts[2], 'base64url'));
+    const valid = crypto.verify(
+      'RSA-SHA256',
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      o.jwtPublicKey,
+      Buffer.from(parts[2], 'base64url'),
+    );
     if (!valid) return 'invalid assertion: signature';
     if (claims.iss !== o.clientId) return 'invalid_client_id: client identifier invalid';
-    if (claims.sub !== o.username) return 'user hasn\'t approved this consumer';
+    if (claims.sub !== o.username) return "user hasn't approved this consumer";
     if (claims.aud !== audience) return 'audience is invalid';
     const now = Date.now() / 1000;
     if (!(claims.exp > now && claims.exp <= now + 300)) return 'expired authorization code';
@@ -101,7 +116,13 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
   /** Token endpoints; true when the request was one. */
   function tokenEndpoint(req, res, url, form) {
     const path = url.pathname;
-    const systems = { '/services/oauth2/token': 'salesforce', '/oauth/v1/token': 'hubspot', '/oauth/token': 'pipedrive', '/oauth/v2/token': 'zoho', '/oauth2/token': 'http' };
+    const systems = {
+      '/services/oauth2/token': 'salesforce',
+      '/oauth/v1/token': 'hubspot',
+      '/oauth/token': 'pipedrive',
+      '/oauth/v2/token': 'zoho',
+      '/oauth2/token': 'http',
+    };
     const system = systems[path];
     if (req.method !== 'POST' || !system) return false;
     const params = new URLSearchParams(form);
@@ -114,33 +135,59 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     tokenRequests.push({ system, grantType, at: Date.now() });
     const refuse = (error, description) => {
       if (system === 'zoho') return json(res, 200, { error }); // Zoho answers a refused grant with 200
-      if (system === 'hubspot') return json(res, 400, { status: 'BAD_REFRESH_TOKEN', message: description, correlationId: randomUUID() });
+      if (system === 'hubspot')
+        return json(res, 400, { status: 'BAD_REFRESH_TOKEN', message: description, correlationId: randomUUID() });
       return json(res, 400, { error, error_description: description });
     };
     const lifeSeconds = o.tokenLifeMs / 1000;
     const answer = () => {
-      if (system === 'salesforce') return issue(grantType, { instance_url: `http://127.0.0.1:${server.address().port}`, id: `${url.origin}/id/00D/005`, issued_at: String(Date.now()), signature: 'x' });
-      if (system === 'zoho') return issue(grantType, { api_domain: `http://127.0.0.1:${server.address().port}`, expires_in: lifeSeconds, scope: 'ZohoCRM.modules.leads.ALL ZohoCRM.users.READ' });
-      if (system === 'pipedrive') return issue(grantType, { refresh_token: params.get('refresh_token'), expires_in: lifeSeconds, api_domain: `http://127.0.0.1:${server.address().port}` });
-      if (system === 'hubspot') return issue(grantType, { refresh_token: params.get('refresh_token'), expires_in: lifeSeconds });
+      if (system === 'salesforce')
+        return issue(grantType, {
+          instance_url: `http://127.0.0.1:${server.address().port}`,
+          id: `${url.origin}/id/00D/005`,
+          issued_at: String(Date.now()),
+          signature: 'x',
+        });
+      if (system === 'zoho')
+        return issue(grantType, {
+          api_domain: `http://127.0.0.1:${server.address().port}`,
+          expires_in: lifeSeconds,
+          scope: 'ZohoCRM.modules.leads.ALL ZohoCRM.users.READ',
+        });
+      if (system === 'pipedrive')
+        return issue(grantType, {
+          refresh_token: params.get('refresh_token'),
+          expires_in: lifeSeconds,
+          api_domain: `http://127.0.0.1:${server.address().port}`,
+        });
+      if (system === 'hubspot')
+        return issue(grantType, { refresh_token: params.get('refresh_token'), expires_in: lifeSeconds });
       return issue(grantType, { expires_in: lifeSeconds });
     };
     if (grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       const problem = jwtProblem(params.get('assertion'), `http://127.0.0.1:${server.address().port}`);
-      if (problem) return refuse('invalid_grant', problem), true;
-      return json(res, 200, answer()), true;
+      if (problem) return (refuse('invalid_grant', problem), true);
+      return (json(res, 200, answer()), true);
     }
-    if (clientId !== o.clientId || clientSecret !== o.clientSecret) return refuse('invalid_client', 'invalid client credentials'), true;
-    if (grantType === 'client_credentials') return json(res, 200, answer()), true;
+    if (clientId !== o.clientId || clientSecret !== o.clientSecret)
+      return (refuse('invalid_client', 'invalid client credentials'), true);
+    if (grantType === 'client_credentials') return (json(res, 200, answer()), true);
     if (grantType === 'refresh_token') {
       const refreshToken = params.get('refresh_token');
       const revocation = revoked.get(refreshToken);
       // A careless token server may echo what it was sent, upper-cased: the node must scrub it anyway.
-      if (revocation) return refuse('invalid_grant', `expired access/refresh token${revocation.echo ? ` (${refreshToken.toUpperCase()}, client ${clientSecret})` : ''}`), true;
-      if (!o.refreshTokens.includes(refreshToken)) return refuse('invalid_grant', 'unknown refresh token'), true;
-      return json(res, 200, answer()), true;
+      if (revocation)
+        return (
+          refuse(
+            'invalid_grant',
+            `expired access/refresh token${revocation.echo ? ` (${refreshToken.toUpperCase()}, client ${clientSecret})` : ''}`,
+          ),
+          true
+        );
+      if (!o.refreshTokens.includes(refreshToken)) return (refuse('invalid_grant', 'unknown refresh token'), true);
+      return (json(res, 200, answer()), true);
     }
-    return refuse('unsupported_grant_type', 'grant type not supported'), true;
+    return (refuse('unsupported_grant_type', 'grant type not supported'), true);
   }
 
   function route(req, res, url, body) {
@@ -150,10 +197,25 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     // HubSpot CRM v3 contacts: 409 with "Existing ID" for a duplicate email, like the real API.
     if (method === 'POST' && pathname === '/crm/v3/objects/contacts') {
       const props = body?.properties ?? {};
-      if (!props.email) return json(res, 400, { status: 'error', message: 'Property values were not valid: email is required', category: 'VALIDATION_ERROR' });
-      if (props.email === 'rejected@example.com') return json(res, 400, { status: 'error', message: 'Property values were not valid: [{"error":"INVALID_EMAIL"}]', category: 'VALIDATION_ERROR' });
+      if (!props.email)
+        return json(res, 400, {
+          status: 'error',
+          message: 'Property values were not valid: email is required',
+          category: 'VALIDATION_ERROR',
+        });
+      if (props.email === 'rejected@example.com')
+        return json(res, 400, {
+          status: 'error',
+          message: 'Property values were not valid: [{"error":"INVALID_EMAIL"}]',
+          category: 'VALIDATION_ERROR',
+        });
       const existing = [...state.hubspot.contacts.values()].find((c) => c.properties.email === props.email);
-      if (existing) return json(res, 409, { status: 'error', message: `Contact already exists. Existing ID: ${existing.id}`, category: 'CONFLICT' });
+      if (existing)
+        return json(res, 409, {
+          status: 'error',
+          message: `Contact already exists. Existing ID: ${existing.id}`,
+          category: 'CONFLICT',
+        });
       const contact = { id: String(nextId++), properties: { ...props }, updates: 0 };
       state.hubspot.contacts.set(contact.id, contact);
       return json(res, 201, { id: contact.id, properties: contact.properties });
@@ -169,7 +231,14 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     if ((m = /^\/services\/data\/v\d+\.\d+\/sobjects\/Lead(?:\/([^/]+)\/([^/]+))?$/.exec(pathname))) {
       const missing = (fields) => ['LastName', 'Company'].filter((f) => !fields[f]);
       if (method === 'POST' && !m[1]) {
-        if (missing(body).length) return json(res, 400, [{ message: `Required fields are missing: [${missing(body).join(', ')}]`, errorCode: 'REQUIRED_FIELD_MISSING', fields: missing(body) }]);
+        if (missing(body).length)
+          return json(res, 400, [
+            {
+              message: `Required fields are missing: [${missing(body).join(', ')}]`,
+              errorCode: 'REQUIRED_FIELD_MISSING',
+              fields: missing(body),
+            },
+          ]);
         const id = `00Q${String(nextId++).padStart(15, '0')}`;
         state.salesforce.leads.set(id, { id, fields: { ...body }, updates: 0 });
         return json(res, 201, { id, success: true, errors: [] });
@@ -177,8 +246,17 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
       if (method === 'PATCH' && m[1]) {
         const field = decodeURIComponent(m[1]);
         const value = decodeURIComponent(m[2]);
-        if (body && field in body) return json(res, 400, [{ message: `The field ${field} must not be in the body of an upsert by ${field}`, errorCode: 'INVALID_FIELD' }]);
-        if (body?.Email === 'invalid' || value === 'rejected@example.com') return json(res, 400, [{ message: 'Email: invalid email address: rejected@example.com', errorCode: 'INVALID_EMAIL_ADDRESS' }]);
+        if (body && field in body)
+          return json(res, 400, [
+            {
+              message: `The field ${field} must not be in the body of an upsert by ${field}`,
+              errorCode: 'INVALID_FIELD',
+            },
+          ]);
+        if (body?.Email === 'invalid' || value === 'rejected@example.com')
+          return json(res, 400, [
+            { message: 'Email: invalid email address: rejected@example.com', errorCode: 'INVALID_EMAIL_ADDRESS' },
+          ]);
         const existing = [...state.salesforce.leads.values()].find((l) => String(l.fields[field]) === value);
         if (existing) {
           Object.assign(existing.fields, body);
@@ -186,7 +264,13 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
           return json(res, 200, { id: existing.id, success: true, errors: [], created: false });
         }
         const fields = { ...body, [field]: value };
-        if (missing(fields).length) return json(res, 400, [{ message: `Required fields are missing: [${missing(fields).join(', ')}]`, errorCode: 'REQUIRED_FIELD_MISSING' }]);
+        if (missing(fields).length)
+          return json(res, 400, [
+            {
+              message: `Required fields are missing: [${missing(fields).join(', ')}]`,
+              errorCode: 'REQUIRED_FIELD_MISSING',
+            },
+          ]);
         const id = `00Q${String(nextId++).padStart(15, '0')}`;
         state.salesforce.leads.set(id, { id, fields, updates: 0 });
         return json(res, 201, { id, success: true, errors: [], created: true });
@@ -195,7 +279,9 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     // Pipedrive v1: persons search/create/update, leads list/create/update.
     if (method === 'GET' && pathname === '/api/v1/persons/search') {
       const term = url.searchParams.get('term');
-      const items = [...state.pipedrive.persons.values()].filter((p) => p.email.some((e) => e.value === term)).map((p) => ({ result_score: 1, item: { id: p.id, name: p.name } }));
+      const items = [...state.pipedrive.persons.values()]
+        .filter((p) => p.email.some((e) => e.value === term))
+        .map((p) => ({ result_score: 1, item: { id: p.id, name: p.name } }));
       return json(res, 200, { success: true, data: { items } });
     }
     if (method === 'POST' && pathname === '/api/v1/persons') {
@@ -213,10 +299,14 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     }
     if (method === 'GET' && pathname === '/api/v1/leads') {
       const personId = Number(url.searchParams.get('person_id'));
-      return json(res, 200, { success: true, data: [...state.pipedrive.leads.values()].filter((l) => l.person_id === personId) });
+      return json(res, 200, {
+        success: true,
+        data: [...state.pipedrive.leads.values()].filter((l) => l.person_id === personId),
+      });
     }
     if (method === 'POST' && pathname === '/api/v1/leads') {
-      if (!body?.title || !state.pipedrive.persons.has(body.person_id)) return json(res, 400, { success: false, error: 'A lead needs a title and an existing person_id' });
+      if (!body?.title || !state.pipedrive.persons.has(body.person_id))
+        return json(res, 400, { success: false, error: 'A lead needs a title and an existing person_id' });
       const lead = { id: randomUUID(), title: body.title, person_id: body.person_id, updates: 0 };
       state.pipedrive.leads.set(lead.id, lead);
       return json(res, 201, { success: true, data: lead });
@@ -229,25 +319,57 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
       return json(res, 200, { success: true, data: lead });
     }
     // Who am I: the harmless reads behind "Test connection".
-    if (method === 'GET' && pathname === '/services/oauth2/userinfo') return json(res, 200, { preferred_username: o.username, name: 'Integration User' });
-    if (method === 'GET' && pathname === '/account-info/v3/details') return json(res, 200, { portalId: 4242, uiDomain: 'app.hubspot.com' });
-    if (method === 'GET' && pathname === '/api/v1/users/me') return json(res, 200, { success: true, data: { name: 'Sam Seller', email: 'sam@seller.example', company_name: 'Acme' } });
-    if (method === 'GET' && pathname === '/crm/v8/users') return json(res, 200, { users: [{ full_name: 'Zoe Zoho', email: 'zoe@acme.example' }] });
+    if (method === 'GET' && pathname === '/services/oauth2/userinfo')
+      return json(res, 200, { preferred_username: o.username, name: 'Integration User' });
+    if (method === 'GET' && pathname === '/account-info/v3/details')
+      return json(res, 200, { portalId: 4242, uiDomain: 'app.hubspot.com' });
+    if (method === 'GET' && pathname === '/api/v1/users/me')
+      return json(res, 200, {
+        success: true,
+        data: { name: 'Sam Seller', email: 'sam@seller.example', company_name: 'Acme' },
+      });
+    if (method === 'GET' && pathname === '/crm/v8/users')
+      return json(res, 200, { users: [{ full_name: 'Zoe Zoho', email: 'zoe@acme.example' }] });
     // Zoho CRM v8 upsert: per-record answers; Last_Name (and, for Leads, Company) are required.
     if (method === 'POST' && pathname === '/crm/v8/Leads/upsert') {
       const rows = Array.isArray(body?.data) ? body.data : [];
-      const checks = Array.isArray(body?.duplicate_check_fields) && body.duplicate_check_fields.length ? body.duplicate_check_fields : ['Email'];
+      const checks =
+        Array.isArray(body?.duplicate_check_fields) && body.duplicate_check_fields.length
+          ? body.duplicate_check_fields
+          : ['Email'];
       const data = rows.map((fields) => {
-        if (!fields.Last_Name) return { code: 'MANDATORY_NOT_FOUND', details: { api_name: 'Last_Name' }, message: 'required field not found', status: 'error' };
-        const existing = [...state.zoho.leads.values()].find((l) => checks.some((f) => fields[f] !== undefined && l.fields[f] === fields[f]));
+        if (!fields.Last_Name)
+          return {
+            code: 'MANDATORY_NOT_FOUND',
+            details: { api_name: 'Last_Name' },
+            message: 'required field not found',
+            status: 'error',
+          };
+        const existing = [...state.zoho.leads.values()].find((l) =>
+          checks.some((f) => fields[f] !== undefined && l.fields[f] === fields[f]),
+        );
         if (existing) {
           Object.assign(existing.fields, fields);
           existing.updates++;
-          return { code: 'SUCCESS', duplicate_field: checks[0], action: 'update', details: { id: existing.id }, message: 'record updated', status: 'success' };
+          return {
+            code: 'SUCCESS',
+            duplicate_field: checks[0],
+            action: 'update',
+            details: { id: existing.id },
+            message: 'record updated',
+            status: 'success',
+          };
         }
         const id = String(5725767000000000000n + BigInt(nextId++));
         state.zoho.leads.set(id, { id, fields: { ...fields }, updates: 0 });
-        return { code: 'SUCCESS', duplicate_field: null, action: 'insert', details: { id }, message: 'record added', status: 'success' };
+        return {
+          code: 'SUCCESS',
+          duplicate_field: null,
+          action: 'insert',
+          details: { id },
+          message: 'record added',
+          status: 'success',
+        };
       });
       return json(res, data.every((d) => d.status === 'success') ? 200 : 400, { data });
     }
@@ -269,15 +391,33 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
       const text = Buffer.concat(chunks).toString('utf8');
       const isForm = /x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
       let body;
-      try { body = text && !isForm ? JSON.parse(text) : undefined; } catch { return json(res, 400, { message: 'body is not JSON' }); }
-      state.requests.push({ method: req.method, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers, body, at: Date.now() });
+      try {
+        body = text && !isForm ? JSON.parse(text) : undefined;
+      } catch {
+        return json(res, 400, { message: 'body is not JSON' });
+      }
+      state.requests.push({
+        method: req.method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body,
+        at: Date.now(),
+      });
       state.inFlight++;
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-      res.on('close', () => { state.inFlight--; });
+      res.on('close', () => {
+        state.inFlight--;
+      });
       const fault = activeFault(req.method, url.pathname);
       const answer = () => {
         if (fault && !fault.hang) {
-          return json(res, fault.status, fault.body ?? { message: `emulated ${fault.status}` }, fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+          return json(
+            res,
+            fault.status,
+            fault.body ?? { message: `emulated ${fault.status}` },
+            fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
+          );
         }
         if (fault?.hang) return; // never answers: the client's timeout must fire
         if (tokenEndpoint(req, res, url, isForm ? text : '')) return;
@@ -289,28 +429,49 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
       setTimeout(answer, latencyMs);
     });
   });
-  server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     token,
     ...state,
-    get maxInFlight() { return state.maxInFlight; },
+    get maxInFlight() {
+      return state.maxInFlight;
+    },
     requests: state.requests,
     /** Every token request: { system, grantType, at }. */
     tokenRequests,
     oauth: o,
     /** The token server refuses this refresh token from now on; with echo, its refusal quotes the secrets back. */
-    revoke(refreshToken, { echo = false } = {}) { revoked.set(refreshToken, { echo }); },
+    revoke(refreshToken, { echo = false } = {}) {
+      revoked.set(refreshToken, { echo });
+    },
     /** Every access token issued so far expires now: the next request with one gets the CRM's 401. */
-    expireTokens() { for (const grant of issued.values()) grant.expiresAt = Date.now() - 1; },
-    setTokenLife(ms) { o.tokenLifeMs = ms; },
+    expireTokens() {
+      for (const grant of issued.values()) grant.expiresAt = Date.now() - 1;
+    },
+    setTokenLife(ms) {
+      o.tokenLifeMs = ms;
+    },
     /** Fail the next `times` matching requests, or all matching requests for `forMs`. */
     fault({ status = 503, times, forMs, retryAfter, body, hang = false, match } = {}) {
-      faults.push({ status, times, until: forMs !== undefined ? Date.now() + forMs : undefined, retryAfter, body, hang, match });
+      faults.push({
+        status,
+        times,
+        until: forMs !== undefined ? Date.now() + forMs : undefined,
+        retryAfter,
+        body,
+        hang,
+        match,
+      });
     },
-    clearFaults() { faults = []; },
+    clearFaults() {
+      faults = [];
+    },
     close() {
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));

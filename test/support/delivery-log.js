@@ -33,7 +33,13 @@ async function login(url, username) {
   const res = await fetch(`${url}/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: permissions, username, password: PASSWORD }),
+    body: JSON.stringify({
+      client_id: 'node-red-editor',
+      grant_type: 'password',
+      scope: permissions,
+      username,
+      password: PASSWORD,
+    }),
   });
   if (!res.ok) throw new Error(`login ${username}: ${res.status} ${await res.text()}`);
   return (await res.json()).access_token;
@@ -47,21 +53,87 @@ async function login(url, username) {
 function logFlow(dir) {
   return [
     { id: 'tab', type: 'tab', label: 'leads' },
-    { id: 'src', type: 'sales-webhook-source', name: 'SalesMagic', provider: 'salesmagic', tolerance: 300, credentials: { secret: send.SECRETS.svix } },
-    { id: 'in', type: 'sales-webhook in', z: 'tab', name: 'SalesMagic leads', x: 120, y: 80, url: '/webhooks/salesmagic', source: 'src', maxBytes: 1048576, dedupe: true, dedupeHours: 24, dedupeLimit: 50000, dedupeStore: '', wires: [['map'], []] },
-    { id: 'map', type: 'sales-lead-map', z: 'tab', x: 300, y: 80, property: 'payload', split: false, splitPath: '', mappings: [
-      { field: 'email', path: 'payload.user.email', type: 'email', required: true },
-      { field: 'fullName', path: 'payload.user.name', type: 'string', required: false },
-    ], wires: [['line'], []] },
-    { id: 'line', type: 'change', z: 'tab', x: 480, y: 80, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '$string(webhook.deliveryId) & " " & $string(webhook.attempt) & " " & $string(webhook.replay) & " " & payload.email', tot: 'jsonata' }], wires: [['file']] },
-    { id: 'file', type: 'file', z: 'tab', x: 640, y: 80, filename: path.join(dir, 'emitted.txt'), filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'utf8', wires: [] },
+    {
+      id: 'src',
+      type: 'sales-webhook-source',
+      name: 'SalesMagic',
+      provider: 'salesmagic',
+      tolerance: 300,
+      credentials: { secret: send.SECRETS.svix },
+    },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      z: 'tab',
+      name: 'SalesMagic leads',
+      x: 120,
+      y: 80,
+      url: '/webhooks/salesmagic',
+      source: 'src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      dedupeLimit: 50000,
+      dedupeStore: '',
+      wires: [['map'], []],
+    },
+    {
+      id: 'map',
+      type: 'sales-lead-map',
+      z: 'tab',
+      x: 300,
+      y: 80,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      mappings: [
+        { field: 'email', path: 'payload.user.email', type: 'email', required: true },
+        { field: 'fullName', path: 'payload.user.name', type: 'string', required: false },
+      ],
+      wires: [['line'], []],
+    },
+    {
+      id: 'line',
+      type: 'change',
+      z: 'tab',
+      x: 480,
+      y: 80,
+      rules: [
+        {
+          t: 'set',
+          p: 'payload',
+          pt: 'msg',
+          to: '$string(webhook.deliveryId) & " " & $string(webhook.attempt) & " " & $string(webhook.replay) & " " & payload.email',
+          tot: 'jsonata',
+        },
+      ],
+      wires: [['file']],
+    },
+    {
+      id: 'file',
+      type: 'file',
+      z: 'tab',
+      x: 640,
+      y: 80,
+      filename: path.join(dir, 'emitted.txt'),
+      filenameType: 'str',
+      appendNewline: true,
+      createDir: true,
+      overwriteFile: 'false',
+      encoding: 'utf8',
+      wires: [],
+    },
   ];
 }
 
 /** A SalesMagic user.created for this person, signed with the Svix library, posted to the node. */
 async function postLead(url, email, name = 'Test Person') {
-  const body = send.fixture('salesmagic', 'user.created').toString('utf8')
-    .replace('maria.lopez@salesmagic-demo.com', email).replace('Maria Lopez', name).replace('f10bd340-f3aa-42a0-b5be-3f2addee29d0', send.randomId('evt_'));
+  const body = send
+    .fixture('salesmagic', 'user.created')
+    .toString('utf8')
+    .replace('maria.lopez@salesmagic-demo.com', email)
+    .replace('Maria Lopez', name)
+    .replace('f10bd340-f3aa-42a0-b5be-3f2addee29d0', send.randomId('evt_'));
   return postRaw(`${url}/webhooks/salesmagic`, { body, headers: send.svixHeaders(body) });
 }
 
@@ -82,14 +154,55 @@ async function seedInbox(userDir, rows) {
     for (const row of rows) {
       const receivedAt = row.receivedAt ?? Date.now();
       if (row.rejected) {
-        store.logRejected({ node: row.node, provider: 'salesmagic', receivedAt, statusCode: 401, reason: 'no signature matched', headers: { 'content-type': 'application/json', 'svix-signature': '[redacted]' }, bodyPrefix: Buffer.from(JSON.stringify({ email: row.email })) });
+        store.logRejected({
+          node: row.node,
+          provider: 'salesmagic',
+          receivedAt,
+          statusCode: 401,
+          reason: 'no signature matched',
+          headers: { 'content-type': 'application/json', 'svix-signature': '[redacted]' },
+          bodyPrefix: Buffer.from(JSON.stringify({ email: row.email })),
+        });
         continue;
       }
       const body = JSON.stringify({ type: 'user.created', payload: { user: { email: row.email, name: row.name } } });
-      const meta = { provider: 'salesmagic', eventType: 'user.created', eventId: row.eventId, occurredAt: undefined, receivedAt: new Date(receivedAt).toISOString(), verified: true, known: true, headers: { 'content-type': 'application/json', 'svix-id': row.eventId ?? 'msg_seed', 'svix-signature': '[redacted]' } };
-      const { id } = await store.accept({ node: row.node, duplicateKey: `seed:${row.name}:${receivedAt}`, duplicateWindowMs: 3600_000, receivedAt, rawBody: Buffer.from(body), meta, issues: row.issues ?? [] });
-      await store.markEmitted(id, { attempt: 1, settles: true, leaseUntil: Date.now() + 3600_000, leads: [{ email: row.email, name: row.name }] });
-      if (row.crm) await store.settle(id, { system: 'hubspot', attempts: row.crm.attempts ?? 1, at: receivedAt + 1000, lead: { email: row.email, name: row.name }, ...row.crm });
+      const meta = {
+        provider: 'salesmagic',
+        eventType: 'user.created',
+        eventId: row.eventId,
+        occurredAt: undefined,
+        receivedAt: new Date(receivedAt).toISOString(),
+        verified: true,
+        known: true,
+        headers: {
+          'content-type': 'application/json',
+          'svix-id': row.eventId ?? 'msg_seed',
+          'svix-signature': '[redacted]',
+        },
+      };
+      const { id } = await store.accept({
+        node: row.node,
+        duplicateKey: `seed:${row.name}:${receivedAt}`,
+        duplicateWindowMs: 3600_000,
+        receivedAt,
+        rawBody: Buffer.from(body),
+        meta,
+        issues: row.issues ?? [],
+      });
+      await store.markEmitted(id, {
+        attempt: 1,
+        settles: true,
+        leaseUntil: Date.now() + 3600_000,
+        leads: [{ email: row.email, name: row.name }],
+      });
+      if (row.crm)
+        await store.settle(id, {
+          system: 'hubspot',
+          attempts: row.crm.attempts ?? 1,
+          at: receivedAt + 1000,
+          lead: { email: row.email, name: row.name },
+          ...row.crm,
+        });
       ids[row.name] = id;
     }
   } finally {

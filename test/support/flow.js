@@ -10,9 +10,17 @@ helper.init(require.resolve('node-red'));
 
 // The helper's RED._ returns the key itself; ours reads the package's own message catalogs, as Node-RED does.
 const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
-const catalog = Object.assign({}, ...fs.readdirSync(catalogDir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(fs.readFileSync(path.join(catalogDir, f), 'utf8'))));
+const catalog = Object.assign(
+  {},
+  ...fs
+    .readdirSync(catalogDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(catalogDir, f), 'utf8'))),
+);
 function translate(key, params = {}) {
-  const text = key.split('.').reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
+  const text = key
+    .split('.')
+    .reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
   if (typeof text !== 'string') return key;
   return text.replace(/__(\w+)__/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
@@ -43,7 +51,11 @@ async function loadFlow(nodeModules, flow, credentials = {}, options = {}) {
     server,
     baseUrl,
     userDir,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -57,7 +69,11 @@ function postRaw(url, { body = '', headers = {}, method = 'POST' } = {}) {
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
         resolve({ status: res.statusCode, headers: res.headers, body: text, json });
       });
     });
@@ -70,10 +86,16 @@ function postRaw(url, { body = '', headers = {}, method = 'POST' } = {}) {
 function collect(node, count = 1, timeoutMs = 3000) {
   return new Promise((resolve, reject) => {
     const messages = [];
-    const timer = setTimeout(() => reject(new Error(`expected ${count} message(s), got ${messages.length}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`expected ${count} message(s), got ${messages.length}`)),
+      timeoutMs,
+    );
     node.on('input', (msg) => {
       messages.push(msg);
-      if (messages.length === count) { clearTimeout(timer); resolve(messages); }
+      if (messages.length === count) {
+        clearTimeout(timer);
+        resolve(messages);
+      }
     });
   });
 }

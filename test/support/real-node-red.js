@@ -29,7 +29,15 @@ function freePort() {
  * - origin: (port) => the origin to reach it at, when settings make it listen elsewhere (uiHost, https).
  * Returns { url, port, userDir, logs(), deploy(flow), stop() }.
  */
-async function startNodeRed({ settings, userDir, install = 'link', env = {}, nodeArgs = [], entry = nodeRedEntry, origin = (p) => `http://127.0.0.1:${p}` } = {}) {
+async function startNodeRed({
+  settings,
+  userDir,
+  install = 'link',
+  env = {},
+  nodeArgs = [],
+  entry = nodeRedEntry,
+  origin = (p) => `http://127.0.0.1:${p}`,
+} = {}) {
   const dir = userDir || fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-'));
   if (install === 'link') {
     const modules = path.join(dir, 'node_modules');
@@ -37,7 +45,18 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
     const link = path.join(modules, 'node-red-contrib-sales-webhooks');
     if (!fs.existsSync(link)) fs.symlinkSync(projectRoot, link, 'dir');
     if (!fs.existsSync(path.join(dir, 'package.json'))) {
-      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true, dependencies: { 'node-red-contrib-sales-webhooks': `file:${projectRoot}` } }, null, 2));
+      fs.writeFileSync(
+        path.join(dir, 'package.json'),
+        JSON.stringify(
+          {
+            name: 'node-red-project',
+            private: true,
+            dependencies: { 'node-red-contrib-sales-webhooks': `file:${projectRoot}` },
+          },
+          null,
+          2,
+        ),
+      );
     }
   }
   if (settings) fs.writeFileSync(path.join(dir, 'settings.js'), settings);
@@ -51,8 +70,12 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
   let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   const url = origin(port);
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${output}`)), 30000);
@@ -77,7 +100,12 @@ async function startNodeRed({ settings, userDir, install = 'link', env = {}, nod
     const before = startedFlows();
     const res = await fetch(`${url}/flows`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        'Node-RED-Deployment-Type': 'full',
+        'Node-RED-API-Version': 'v1',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify(flow),
     });
     if (!res.ok) throw new Error(`deploy failed: ${res.status} ${await res.text()}`);
@@ -101,7 +129,9 @@ async function waitFor(predicate, timeoutMs = 10000, intervalMs = 100) {
   for (;;) {
     try {
       if (await predicate()) return;
-    } catch { /* not yet */ }
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, intervalMs));
   }

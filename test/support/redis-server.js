@@ -22,8 +22,12 @@ let skipSaid = false;
 /** In a mocha `before`: skips the suite (one line for the whole run, saying how to run it) or, on CI, fails. */
 function requireRedisServer(context) {
   if (redisServerPath()) return true;
-  if (process.env.CI) throw new Error('redis-server is not installed, and CI requires the Redis tests: apt-get install -y redis-server');
-  if (!skipSaid) console.log('      (Redis tests skipped: redis-server is not installed; to run them: apt-get install redis-server)');
+  if (process.env.CI)
+    throw new Error('redis-server is not installed, and CI requires the Redis tests: apt-get install -y redis-server');
+  if (!skipSaid)
+    console.log(
+      '      (Redis tests skipped: redis-server is not installed; to run them: apt-get install redis-server)',
+    );
   skipSaid = true;
   context.skip();
   return false;
@@ -52,15 +56,34 @@ async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', ar
   let output = '';
   const start = async () => {
     output = '';
-    child = spawn(redisServerPath() || REDIS_SERVER, [
-      '--port', String(serverPort), '--bind', '127.0.0.1', '--save', '', '--dir', dataDir,
-      '--appendonly', appendonly, '--appendfsync', appendfsync, ...args,
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      redisServerPath() || REDIS_SERVER,
+      [
+        '--port',
+        String(serverPort),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        dataDir,
+        '--appendonly',
+        appendonly,
+        '--appendfsync',
+        appendfsync,
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
     child.once('exit', () => process.removeListener('exit', killOnExit));
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     const deadline = Date.now() + 10000;
     while (!/Ready to accept connections/.test(output)) {
       if (child.exitCode !== null) throw new Error(`redis-server exited:\n${output}`);
@@ -68,11 +91,12 @@ async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', ar
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const exit = (signal) => new Promise((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode) return resolve();
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
+  const exit = (signal) =>
+    new Promise((resolve) => {
+      if (!child || child.exitCode !== null || child.signalCode) return resolve();
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
   await start();
   return {
     url: `redis://127.0.0.1:${serverPort}`,

@@ -17,7 +17,8 @@ const SECRETS = {
 };
 
 const stripe = new Stripe('sk_test_not_used', { telemetry: false });
-const hmac = (algorithm, secret, content, encoding = 'hex') => crypto.createHmac(algorithm, secret).update(content).digest(encoding);
+const hmac = (algorithm, secret, content, encoding = 'hex') =>
+  crypto.createHmac(algorithm, secret).update(content).digest(encoding);
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const randomId = (prefix = 'msg_') => prefix + crypto.randomBytes(12).toString('hex');
 
@@ -56,7 +57,10 @@ function recorderHeaders(body, { secret = SECRETS.hmac } = {}) {
 /** The recorder's own documented example: HMAC over JSON.stringify(payload), not the bytes sent. */
 function recorderDocumentedExampleHeaders(body, { secret = SECRETS.hmac } = {}) {
   const payload = JSON.parse(body.toString());
-  return { 'content-type': 'application/json', 'x-webhook-signature': `sha256=${hmac('sha256', secret, JSON.stringify(payload))}` };
+  return {
+    'content-type': 'application/json',
+    'x-webhook-signature': `sha256=${hmac('sha256', secret, JSON.stringify(payload))}`,
+  };
 }
 
 function callcallHeaders(body, { secret = SECRETS.hmac, timestamp = nowSeconds() } = {}) {
@@ -76,7 +80,10 @@ function githubHeaders(body, { secret = SECRETS.hmac, event = 'ping', id = rando
   };
 }
 
-function tokenHeaders(_body, { token = SECRETS.token, headerName = 'x-webhook-token', contentType = 'application/json' } = {}) {
+function tokenHeaders(
+  _body,
+  { token = SECRETS.token, headerName = 'x-webhook-token', contentType = 'application/json' } = {},
+) {
   return { 'content-type': contentType, [headerName]: token };
 }
 
@@ -93,13 +100,28 @@ const PLATFORMS = {
   salescaling: { credentials: { token: SECRETS.token }, sign: (body) => tokenHeaders(body) },
   salesmagic: { credentials: { secret: SECRETS.svix }, sign: (body) => svixHeaders(body) },
   recorder: { credentials: { secret: SECRETS.hmac }, sign: (body) => recorderHeaders(body) },
-  saleassist: { credentials: { token: SECRETS.token }, sign: (body) => tokenHeaders(body, { contentType: 'application/json; charset=UTF-8' }) },
+  saleassist: {
+    credentials: { token: SECRETS.token },
+    sign: (body) => tokenHeaders(body, { contentType: 'application/json; charset=UTF-8' }),
+  },
   callcall: { credentials: { secret: SECRETS.hmac }, sign: (body) => callcallHeaders(body) },
 };
 
 module.exports = {
   PLATFORMS,
-  SECRETS, hmac, nowSeconds, randomId, fixture, fixturesDir, sampleEventsDir,
-  svixHeaders, standardHeaders, stripeHeaders, recorderHeaders, recorderDocumentedExampleHeaders,
-  callcallHeaders, githubHeaders, tokenHeaders,
+  SECRETS,
+  hmac,
+  nowSeconds,
+  randomId,
+  fixture,
+  fixturesDir,
+  sampleEventsDir,
+  svixHeaders,
+  standardHeaders,
+  stripeHeaders,
+  recorderHeaders,
+  recorderDocumentedExampleHeaders,
+  callcallHeaders,
+  githubHeaders,
+  tokenHeaders,
 };

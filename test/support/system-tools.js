@@ -13,7 +13,9 @@ function findSystemTool({ envVar, candidates = [], names = [] }) {
   }
   for (const file of candidates) if (isExecutable(file)) return file;
   for (const name of names) {
-    for (const dir of String(process.env.PATH || '').split(path.delimiter).filter(Boolean)) {
+    for (const dir of String(process.env.PATH || '')
+      .split(path.delimiter)
+      .filter(Boolean)) {
       const file = path.join(dir, name);
       if (isExecutable(file)) return file;
     }
@@ -53,7 +55,15 @@ function requireSystemTool(context, { label, envVar, candidates, names, howToIns
 const CHROMIUM = {
   label: 'Chromium (editor)',
   envVar: ['CHROME_PATH', 'CHROMIUM_PATH'],
-  candidates: ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium', '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome', '/Applications/Chromium.app/Contents/MacOS/Chromium'],
+  candidates: [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/snap/bin/chromium',
+    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+    '/Applications/Chromium.app/Contents/MacOS/Chromium',
+  ],
   names: ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'],
   howToInstall: 'sudo apt-get install -y chromium (or set CHROME_PATH to a Chrome/Chromium binary), then npm test',
 };

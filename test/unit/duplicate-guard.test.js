@@ -5,7 +5,9 @@ const { DuplicateGuard } = require('../../dist/receive/duplicateGuard');
 describe('DuplicateGuard', function () {
   let now;
   const clock = () => now;
-  beforeEach(() => { now = 1_000_000; });
+  beforeEach(() => {
+    now = 1_000_000;
+  });
 
   it('remembers a key for the window and forgets it after', function () {
     const guard = new DuplicateGuard(1000, 10, clock);
@@ -19,10 +21,16 @@ describe('DuplicateGuard', function () {
 
   it('never holds more than its capacity, dropping the oldest first', function () {
     const guard = new DuplicateGuard(60_000, 3, clock);
-    for (const key of ['a', 'b', 'c', 'd']) { guard.remember(key); now += 1; }
+    for (const key of ['a', 'b', 'c', 'd']) {
+      guard.remember(key);
+      now += 1;
+    }
     assert.equal(guard.size, 3);
     assert.equal(guard.has('a'), false);
-    assert.deepEqual(['b', 'c', 'd'].map((k) => guard.has(k)), [true, true, true]);
+    assert.deepEqual(
+      ['b', 'c', 'd'].map((k) => guard.has(k)),
+      [true, true, true],
+    );
   });
 
   it('stays at its capacity under 200,000 distinct keys', function () {
@@ -63,7 +71,14 @@ describe('DuplicateGuard', function () {
 
   it('restores at most its capacity, keeping the newest', function () {
     const guard = new DuplicateGuard(10_000, 2, clock);
-    guard.restore([['old', now + 100], ['mid', now + 200], ['new', now + 300]]);
-    assert.deepEqual(guard.snapshot().map(([k]) => k), ['mid', 'new']);
+    guard.restore([
+      ['old', now + 100],
+      ['mid', now + 200],
+      ['new', now + 300],
+    ]);
+    assert.deepEqual(
+      guard.snapshot().map(([k]) => k),
+      ['mid', 'new'],
+    );
   });
 });

@@ -1,13 +1,28 @@
 'use strict';
 // The mapping engine alone: paths, types, names, split, errors and the safe evaluator.
 const assert = require('node:assert/strict');
-const { compileMapping, mapEvent, toJsonPath, listPaths, MappingConfigError, migrateLeadMapConfig, coerce } = require('../../dist/leadmap');
+const {
+  compileMapping,
+  mapEvent,
+  toJsonPath,
+  listPaths,
+  MappingConfigError,
+  migrateLeadMapConfig,
+  coerce,
+} = require('../../dist/leadmap');
 
-const row = (field, path, type = 'string', extra = {}) => ({ field, path, type, required: false, default: '', ...extra });
+const row = (field, path, type = 'string', extra = {}) => ({
+  field,
+  path,
+  type,
+  required: false,
+  default: '',
+  ...extra,
+});
 const mapOne = (rows, event, source) => mapEvent(compileMapping(rows), event, source);
 
 describe('lead mapping engine', function () {
-  it('reads the documents\' notation and JSONPath alike', function () {
+  it("reads the documents' notation and JSONPath alike", function () {
     assert.equal(toJsonPath('payload.people_detail.email'), '$.payload.people_detail.email');
     assert.equal(toJsonPath('$.a.b'), '$.a.b');
     assert.equal(toJsonPath("['odd key']"), "$['odd key']");
@@ -25,7 +40,11 @@ describe('lead mapping engine', function () {
     assert.deepEqual(coerce(0, 'boolean'), { ok: true, value: false });
     assert.equal(coerce('maybe', 'boolean').ok, false);
     assert.deepEqual(coerce('+44 20 7946 0958', 'phone'), { ok: true, value: '+442079460958' });
-    assert.deepEqual(coerce('020 7946 0958', 'phone'), { ok: true, value: '020 7946 0958' }, 'no country code: kept as sent');
+    assert.deepEqual(
+      coerce('020 7946 0958', 'phone'),
+      { ok: true, value: '020 7946 0958' },
+      'no country code: kept as sent',
+    );
     assert.deepEqual(coerce(1720694558068, 'date'), { ok: true, value: '2024-07-11T10:42:38.068Z' });
     assert.deepEqual(coerce(1720694558, 'date'), { ok: true, value: '2024-07-11T10:42:38.000Z' });
     assert.deepEqual(coerce('2025-02-07T02:55:00Z', 'date'), { ok: true, value: '2025-02-07T02:55:00.000Z' });
@@ -37,40 +56,103 @@ describe('lead mapping engine', function () {
   });
 
   it('puts standard fields on the lead and the rest in custom, with the source block', function () {
-    const source = { provider: 'callcall', eventType: 'customer.qualified', eventId: 'evt_1', receivedAt: '2025-01-01T00:00:00.000Z' };
-    const result = mapOne([row('score', 'data.score', 'string'), row('tags', 'data.triggers', 'array'), row('customerId', 'data.customer_id')], { data: { score: '85', triggers: ['a', 'b'], customer_id: 'c1' } }, source);
+    const source = {
+      provider: 'callcall',
+      eventType: 'customer.qualified',
+      eventId: 'evt_1',
+      receivedAt: '2025-01-01T00:00:00.000Z',
+    };
+    const result = mapOne(
+      [
+        row('score', 'data.score', 'string'),
+        row('tags', 'data.triggers', 'array'),
+        row('customerId', 'data.customer_id'),
+      ],
+      { data: { score: '85', triggers: ['a', 'b'], customer_id: 'c1' } },
+      source,
+    );
     assert.deepEqual(result.leads[0], { score: 85, tags: ['a', 'b'], source, custom: { customerId: 'c1' } });
   });
 
   it('splits and joins names the same way every time', function () {
-    assert.deepEqual(mapOne([row('fullName', 'n')], { n: '  Prakash   Mudhaliyar ' }).leads[0], { fullName: 'Prakash Mudhaliyar', firstName: 'Prakash', lastName: 'Mudhaliyar', source: {}, custom: {} });
-    assert.deepEqual(mapOne([row('fullName', 'n')], { n: 'Cher' }).leads[0], { fullName: 'Cher', firstName: 'Cher', source: {}, custom: {} });
-    assert.deepEqual(mapOne([row('firstName', 'f'), row('lastName', 'l')], { f: 'Ada', l: 'Lovelace' }).leads[0], { firstName: 'Ada', lastName: 'Lovelace', fullName: 'Ada Lovelace', source: {}, custom: {} });
+    assert.deepEqual(mapOne([row('fullName', 'n')], { n: '  Prakash   Mudhaliyar ' }).leads[0], {
+      fullName: 'Prakash Mudhaliyar',
+      firstName: 'Prakash',
+      lastName: 'Mudhaliyar',
+      source: {},
+      custom: {},
+    });
+    assert.deepEqual(mapOne([row('fullName', 'n')], { n: 'Cher' }).leads[0], {
+      fullName: 'Cher',
+      firstName: 'Cher',
+      source: {},
+      custom: {},
+    });
+    assert.deepEqual(mapOne([row('firstName', 'f'), row('lastName', 'l')], { f: 'Ada', l: 'Lovelace' }).leads[0], {
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+      fullName: 'Ada Lovelace',
+      source: {},
+      custom: {},
+    });
   });
 
   it('uses the default when a path finds nothing, and names every failing field', function () {
-    const rows = [row('email', 'a.email', 'email', { required: true }), row('phone', 'a.phone', 'phone', { required: true }), row('score', 'a.score', 'number'), row('country', 'a.country', 'string', { default: 'India' })];
+    const rows = [
+      row('email', 'a.email', 'email', { required: true }),
+      row('phone', 'a.phone', 'phone', { required: true }),
+      row('score', 'a.score', 'number'),
+      row('country', 'a.country', 'string', { default: 'India' }),
+    ];
     const result = mapOne(rows, { a: { score: 'high' } });
     assert.deepEqual(result.leads, []);
-    assert.deepEqual(result.failures.map((f) => `${f.row}:${f.field}`), ['1:email', '2:phone', '3:score']);
+    assert.deepEqual(
+      result.failures.map((f) => `${f.row}:${f.field}`),
+      ['1:email', '2:phone', '3:score'],
+    );
     assert.match(result.failures[0].reason, /required/);
     assert.match(result.failures[2].reason, /number/);
     assert.equal(mapOne(rows.slice(3), {}).leads[0].country, 'India');
   });
 
   it('emits one lead per record in split mode, reading other rows from the whole event', function () {
-    const rows = [row('fullName', 'call.prospects[*].name', 'string', { required: true }), row('owner', 'call.user.name')];
+    const rows = [
+      row('fullName', 'call.prospects[*].name', 'string', { required: true }),
+      row('owner', 'call.user.name'),
+    ];
     const mapping = compileMapping(rows, { split: true });
     assert.equal(mapping.splitPath, '$.call.prospects[*]');
-    const result = mapEvent(mapping, { call: { user: { name: 'Maria' }, prospects: [{ name: 'Dana W' }, { name: 'Sam O' }, { title: 'no name' }] } });
-    assert.deepEqual(result.leads.map((l) => [l.fullName, l.custom.owner]), [['Dana W', 'Maria'], ['Sam O', 'Maria']]);
-    assert.deepEqual(result.failures.map((f) => f.field), ['fullName']);
+    const result = mapEvent(mapping, {
+      call: { user: { name: 'Maria' }, prospects: [{ name: 'Dana W' }, { name: 'Sam O' }, { title: 'no name' }] },
+    });
+    assert.deepEqual(
+      result.leads.map((l) => [l.fullName, l.custom.owner]),
+      [
+        ['Dana W', 'Maria'],
+        ['Sam O', 'Maria'],
+      ],
+    );
+    assert.deepEqual(
+      result.failures.map((f) => f.field),
+      ['fullName'],
+    );
   });
 
   it('reports an unusable row at compile time with its number', function () {
-    const thrown = (rows, options) => { try { compileMapping(rows, options); } catch (e) { assert.ok(e instanceof MappingConfigError); return e.message; } assert.fail('expected an error'); };
+    const thrown = (rows, options) => {
+      try {
+        compileMapping(rows, options);
+      } catch (e) {
+        assert.ok(e instanceof MappingConfigError);
+        return e.message;
+      }
+      assert.fail('expected an error');
+    };
     assert.match(thrown([]), /at least one mapping row/);
-    assert.match(thrown([row('email', 'a'), row('phone', 'payload[?(@.x ==)]')]), /^row 2 \(phone\): the path is not valid JSONPath/);
+    assert.match(
+      thrown([row('email', 'a'), row('phone', 'payload[?(@.x ==)]')]),
+      /^row 2 \(phone\): the path is not valid JSONPath/,
+    );
     assert.match(thrown([row('email', 'a[0')]), /^row 1 \(email\): the path has an unclosed bracket/);
     assert.match(thrown([row('', 'a')]), /^row 1: give the field a name/);
     assert.match(thrown([row('email', 'a', 'uuid')]), /unknown type/);
@@ -79,25 +161,44 @@ describe('lead mapping engine', function () {
   });
 
   it('runs filters in the safe evaluator: no mapping can reach process or run code', function () {
-    const event = { items: [{ primary: true, email: 'a@b.co' }, { primary: false, email: 'c@d.co' }] };
+    const event = {
+      items: [
+        { primary: true, email: 'a@b.co' },
+        { primary: false, email: 'c@d.co' },
+      ],
+    };
     assert.equal(mapOne([row('email', 'items[?(@.primary)].email', 'email')], event).leads[0].email, 'a@b.co');
     globalThis.__leadMapPwned = false;
-    const attack = [row('x', "$..[?(@.constructor.constructor('globalThis.__leadMapPwned = true; return process')())]", 'json')];
+    const attack = [
+      row('x', "$..[?(@.constructor.constructor('globalThis.__leadMapPwned = true; return process')())]", 'json'),
+    ];
     let result;
-    try { result = mapOne(attack, event); } catch { /* refusing to evaluate is fine too */ }
+    try {
+      result = mapOne(attack, event);
+    } catch {
+      /* refusing to evaluate is fine too */
+    }
     assert.equal(globalThis.__leadMapPwned, false);
     if (result) assert.ok(!JSON.stringify(result).includes('"pid"'));
   });
 
   it('lists every path of a sample with its value for the field picker', function () {
     assert.deepEqual(listPaths({ a: { b: [1, { c: 'x' }], 'odd key': true } }), [
-      { path: 'a.b[0]', value: 1 }, { path: 'a.b[1].c', value: 'x' }, { path: "a['odd key']", value: true },
+      { path: 'a.b[0]', value: 1 },
+      { path: 'a.b[1].c', value: 'x' },
+      { path: "a['odd key']", value: true },
     ]);
   });
 
   it('migrates a configuration saved before versions existed', function () {
     const migrated = migrateLeadMapConfig({ mappings: [{ field: 'email', path: 'a' }] });
-    assert.deepEqual(migrated, { version: 1, property: 'payload', preset: 'custom', splitPath: '', mappings: [{ field: 'email', path: 'a', type: 'string', required: false, default: '' }] });
+    assert.deepEqual(migrated, {
+      version: 1,
+      property: 'payload',
+      preset: 'custom',
+      splitPath: '',
+      mappings: [{ field: 'email', path: 'a', type: 'string', required: false, default: '' }],
+    });
     const current = { version: 1, property: 'data', mappings: [] };
     assert.equal(migrateLeadMapConfig(current), current);
   });
@@ -120,7 +221,8 @@ describe('plain paths take a short cut that must agree with jsonpath-plus', func
           assert.ok(steps, `${p} is a plain path`);
           const viaSteps = mapOne([row('x', p, 'json')], event).leads[0]?.custom.x;
           const [viaJsonPath] = JSONPath({ path: jsonPath, json: event, wrap: true, eval: 'safe' });
-          const nothing = viaJsonPath === '' || viaJsonPath === null || (Array.isArray(viaJsonPath) && viaJsonPath.length === 0);
+          const nothing =
+            viaJsonPath === '' || viaJsonPath === null || (Array.isArray(viaJsonPath) && viaJsonPath.length === 0);
           assert.deepEqual(viaSteps, nothing ? undefined : viaJsonPath, p);
           checked++;
         }

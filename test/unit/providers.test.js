@@ -8,7 +8,8 @@ const { listProviders, describeProviders, listLeadPresets, getProvider } = requi
 const { readEnvelope, validateEvent } = require('../../dist/providers/envelope');
 const { fixturesDir, SECRETS } = require('../support/senders');
 
-const readFixture = (provider, eventType) => JSON.parse(fs.readFileSync(path.join(fixturesDir, provider, `${eventType}.json`), 'utf8'));
+const readFixture = (provider, eventType) =>
+  JSON.parse(fs.readFileSync(path.join(fixturesDir, provider, `${eventType}.json`), 'utf8'));
 const at = (json, p) => JSONPath({ path: p.startsWith('$') ? p : `$.${p}`, json, wrap: true, eval: 'safe' });
 
 describe('provider profiles', function () {
@@ -28,7 +29,8 @@ describe('provider profiles', function () {
           const envelope = readEnvelope(profile, body, {});
           assert.equal(envelope.eventType, eventType);
           if (profile.envelope.idPath) assert.ok(envelope.eventId, 'an event id');
-          if (profile.envelope.occurredAtPath) assert.ok(!Number.isNaN(Date.parse(envelope.occurredAt)), `a time: ${envelope.occurredAt}`);
+          if (profile.envelope.occurredAtPath)
+            assert.ok(!Number.isNaN(Date.parse(envelope.occurredAt)), `a time: ${envelope.occurredAt}`);
         });
       }
 
@@ -55,48 +57,76 @@ describe('provider profiles', function () {
     const saleassist = getProvider('saleassist');
     const body = readFixture('saleassist', 'widget_new_conversation');
     body.payload.people_detail.email = 42;
-    assert.deepEqual(validateEvent(saleassist, 'widget_new_conversation', body).issues, ['payload.people_detail.email: expected string, got number']);
+    assert.deepEqual(validateEvent(saleassist, 'widget_new_conversation', body).issues, [
+      'payload.people_detail.email: expected string, got number',
+    ]);
     delete body.payload.people_detail.email;
-    assert.deepEqual(validateEvent(saleassist, 'widget_new_conversation', body).issues, ['payload.people_detail.email: expected string, but it is missing']);
+    assert.deepEqual(validateEvent(saleassist, 'widget_new_conversation', body).issues, [
+      'payload.people_detail.email: expected string, but it is missing',
+    ]);
     const salescaling = getProvider('salescaling');
     const signal = readFixture('salescaling', 'commercial_signal_detected');
     signal.payload.activityType = 'fax';
-    assert.deepEqual(validateEvent(salescaling, 'commercial_signal_detected', signal).issues, ['payload.activityType: expected one of meeting, call, mail']);
+    assert.deepEqual(validateEvent(salescaling, 'commercial_signal_detected', signal).issues, [
+      'payload.activityType: expected one of meeting, call, mail',
+    ]);
     const salesmagic = getProvider('salesmagic');
     const call = readFixture('salesmagic', 'call.completed');
     call.payload.call.prospects[1].id = null;
-    assert.deepEqual(validateEvent(salesmagic, 'call.completed', call).issues, ['payload.call.prospects[1].id: expected string, got null']);
+    assert.deepEqual(validateEvent(salesmagic, 'call.completed', call).issues, [
+      'payload.call.prospects[1].id: expected string, got null',
+    ]);
   });
 
   it('does not demand data shapes a document never showed, but checks them when present', function () {
     const recorder = getProvider('recorder');
     const base = { event: 'meeting.started', timestamp: '2024-01-18T15:00:05Z' };
     assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting_id: 789 } }).issues, []);
-    assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting: { title: 'x' } } }).issues, ['data.meeting.id: expected number or string, but it is missing']);
-    assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting: { id: true } } }).issues, ['data.meeting.id: expected number or string, got boolean']);
+    assert.deepEqual(
+      validateEvent(recorder, 'meeting.started', { ...base, data: { meeting: { title: 'x' } } }).issues,
+      ['data.meeting.id: expected number or string, but it is missing'],
+    );
+    assert.deepEqual(validateEvent(recorder, 'meeting.started', { ...base, data: { meeting: { id: true } } }).issues, [
+      'data.meeting.id: expected number or string, got boolean',
+    ]);
     // Shown in the document: required.
-    assert.deepEqual(validateEvent(recorder, 'recording.created', { event: 'recording.created', timestamp: base.timestamp, data: {} }).issues, ['data.recording: expected object, but it is missing']);
+    assert.deepEqual(
+      validateEvent(recorder, 'recording.created', { event: 'recording.created', timestamp: base.timestamp, data: {} })
+        .issues,
+      ['data.recording: expected object, but it is missing'],
+    );
   });
 
   it('reads ids and types from headers where a provider keeps them there', function () {
     const github = getProvider('github');
-    assert.deepEqual(readEnvelope(github, { zen: 'hi' }, { 'x-github-event': 'ping', 'x-github-delivery': 'd-1' }), { eventType: 'ping', eventId: 'd-1', occurredAt: undefined });
+    assert.deepEqual(readEnvelope(github, { zen: 'hi' }, { 'x-github-event': 'ping', 'x-github-delivery': 'd-1' }), {
+      eventType: 'ping',
+      eventId: 'd-1',
+      occurredAt: undefined,
+    });
   });
 
   it('turns epoch times into ISO 8601 and keeps text times as sent', function () {
     const stripe = getProvider('stripe');
-    assert.equal(readEnvelope(stripe, { type: 'x', id: 'evt', created: 1700000000 }, {}).occurredAt, '2023-11-14T22:13:20.000Z');
+    assert.equal(
+      readEnvelope(stripe, { type: 'x', id: 'evt', created: 1700000000 }, {}).occurredAt,
+      '2023-11-14T22:13:20.000Z',
+    );
     const salesmagic = getProvider('salesmagic');
-    assert.equal(readEnvelope(salesmagic, { timestamp: '2025-01-14T04:22:51.548816074' }, {}).occurredAt, '2025-01-14T04:22:51.548816074');
+    assert.equal(
+      readEnvelope(salesmagic, { timestamp: '2025-01-14T04:22:51.548816074' }, {}).occurredAt,
+      '2025-01-14T04:22:51.548816074',
+    );
   });
 
-  it('every preset reads paths that exist in its event\'s fixture', function () {
+  it("every preset reads paths that exist in its event's fixture", function () {
     const presets = listLeadPresets();
     assert.ok(presets.length >= 5);
     for (const preset of presets) {
       const body = readFixture(preset.provider, preset.eventType);
       const found = preset.mappings.filter((row) => at(body, row.path).length > 0).map((row) => row.field);
-      for (const row of preset.mappings.filter((r) => r.required)) assert.ok(found.includes(row.field), `${preset.id}: ${row.path}`);
+      for (const row of preset.mappings.filter((r) => r.required))
+        assert.ok(found.includes(row.field), `${preset.id}: ${row.path}`);
       assert.ok(found.length >= Math.min(3, preset.mappings.length), `${preset.id} finds too little: ${found}`);
       if (preset.splitPath) assert.ok(at(body, preset.splitPath).length >= 1, `${preset.id}: ${preset.splitPath}`);
     }
@@ -109,6 +139,9 @@ describe('provider profiles', function () {
     for (const secret of Object.values(SECRETS)) assert.ok(!text.includes(secret));
     const saleassist = described.find((p) => p.id === 'saleassist');
     assert.deepEqual(saleassist.fields, ['token', 'headerName']);
-    assert.deepEqual(saleassist.presets.map((p) => p.id), ['saleassist:widget_new_conversation']);
+    assert.deepEqual(
+      saleassist.presets.map((p) => p.id),
+      ['saleassist:widget_new_conversation'],
+    );
   });
 });

@@ -8,7 +8,10 @@ const { isHeaderName } = require('../../dist/shared/headerName');
 const { throttledStatus } = require('../../dist/shared/throttledStatus');
 const { editorFacts } = require('../../dist/editorFacts');
 const { coerce, STANDARD_LEAD_FIELDS, MAPPING_TYPES } = require('../../dist/leadmap');
-const { readEnvelope, getProvider } = { ...require('../../dist/providers/envelope'), ...require('../../dist/providers/registry') };
+const { readEnvelope, getProvider } = {
+  ...require('../../dist/providers/envelope'),
+  ...require('../../dist/providers/registry'),
+};
 
 describe('shared rules', function () {
   it('epoch seconds and milliseconds, as numbers or digits, become ISO 8601', function () {
@@ -21,7 +24,10 @@ describe('shared rules', function () {
     assert.equal(epochToIso(1e20), undefined, 'out of Date range');
     // The two users agree: the lead's date type and the envelope's occurredAt.
     assert.equal(coerce(1738896900, 'date').value, epochToIso(1738896900));
-    assert.equal(readEnvelope(getProvider('recorder'), { event: 'meeting.ended', timestamp: 1738896900000 }, {}).occurredAt, '2025-02-07T02:55:00.000Z');
+    assert.equal(
+      readEnvelope(getProvider('recorder'), { event: 'meeting.ended', timestamp: 1738896900000 }, {}).occurredAt,
+      '2025-02-07T02:55:00.000Z',
+    );
   });
 
   it('numeric settings: empty means the default; anything not above zero is refused', function () {
@@ -34,7 +40,8 @@ describe('shared rules', function () {
   });
 
   it('header names follow RFC 9110 tokens', function () {
-    for (const ok of ['x-webhook-token', 'Authorization', 'svix-signature', "x_a!#$%&'*+.^`|~"]) assert.ok(isHeaderName(ok), ok);
+    for (const ok of ['x-webhook-token', 'Authorization', 'svix-signature', "x_a!#$%&'*+.^`|~"])
+      assert.ok(isHeaderName(ok), ok);
     for (const bad of ['', 'x webhook', 'x:token', 'é', 'a\nb']) assert.ok(!isHeaderName(bad), JSON.stringify(bad));
   });
 
@@ -50,11 +57,16 @@ describe('shared rules', function () {
     assert.equal(shown, 1);
   });
 
-  it('the dialogs get the runtime\'s constants, not copies', function () {
+  it("the dialogs get the runtime's constants, not copies", function () {
     const facts = editorFacts();
     assert.deepEqual(facts.mappingTypes, [...MAPPING_TYPES]);
     assert.deepEqual(facts.standardLeadFields, [...STANDARD_LEAD_FIELDS]);
-    assert.deepEqual(facts.leadSourceFields, ['source.provider', 'source.eventType', 'source.eventId', 'source.receivedAt']);
+    assert.deepEqual(facts.leadSourceFields, [
+      'source.provider',
+      'source.eventType',
+      'source.eventId',
+      'source.receivedAt',
+    ]);
     assert.equal(facts.webhookIn.maxBytes, 1048576);
     assert.equal(new RegExp(facts.headerNamePattern).test('x-webhook-token'), true);
     assert.equal(facts.versions['sales-crm-account'], 2);

@@ -19,9 +19,17 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
   });
   afterEach(() => {
     fs.rmSync(dir, { recursive: true, force: true });
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
-  const missing = () => ({ label: 'Fake', envVar: 'FAKE_TOOL_PATH', candidates: [path.join(dir, 'nope')], names: ['no-such-program-4f1c'], howToInstall: 'apt-get install fake, then npm test' });
+  const missing = () => ({
+    label: 'Fake',
+    envVar: 'FAKE_TOOL_PATH',
+    candidates: [path.join(dir, 'nope')],
+    names: ['no-such-program-4f1c'],
+    howToInstall: 'apt-get install fake, then npm test',
+  });
 
   it('finds the first usual path that is an executable file, and prefers the environment variable', function () {
     assert.equal(findSystemTool({ candidates: [path.join(dir, 'nope'), dir, tool] }), tool);
@@ -30,7 +38,11 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
     process.env.FAKE_TOOL_PATH = tool;
     assert.equal(findSystemTool({ envVar: 'FAKE_TOOL_PATH', candidates: [] }), tool);
     process.env.FAKE_TOOL_PATH = path.join(dir, 'nope');
-    assert.equal(findSystemTool({ envVar: 'FAKE_TOOL_PATH', candidates: [tool] }), undefined, 'a wrong variable is not silently ignored');
+    assert.equal(
+      findSystemTool({ envVar: 'FAKE_TOOL_PATH', candidates: [tool] }),
+      undefined,
+      'a wrong variable is not silently ignored',
+    );
   });
 
   it('finds a program by name on PATH', function () {
@@ -49,8 +61,22 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
     const log = console.log;
     console.log = (line) => lines.push(line);
     try {
-      requireSystemTool({ skip: () => { skipped++; } }, missing());
-      requireSystemTool({ skip: () => { skipped++; } }, missing());
+      requireSystemTool(
+        {
+          skip: () => {
+            skipped++;
+          },
+        },
+        missing(),
+      );
+      requireSystemTool(
+        {
+          skip: () => {
+            skipped++;
+          },
+        },
+        missing(),
+      );
     } finally {
       console.log = log;
     }
@@ -58,6 +84,9 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
     assert.equal(lines.length, 1, 'one line, not one per suite');
     assert.match(lines[0], /skipping the Fake tests: .*To run them: apt-get install fake, then npm test/);
     process.env.CI = 'true';
-    assert.throws(() => requireSystemTool({ skip: () => assert.fail('CI must not skip') }, missing()), /CI runs every test: apt-get install fake/);
+    assert.throws(
+      () => requireSystemTool({ skip: () => assert.fail('CI must not skip') }, missing()),
+      /CI runs every test: apt-get install fake/,
+    );
   });
 });
