@@ -4,13 +4,11 @@
 // CRM as exactly one contact and ends delivered; a forged one never does. And a CRM that stays down: deliveries end
 // failed, and replaying them once it is back delivers each once.
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { startCrmEmulator } = require('./support/crm-emulator');
-const send = require('./support/senders');
+const { signedLead, postStatus, contactsByEmail } = require('./support/leads-load');
 const { getLeadPreset } = require('../dist/providers/registry');
 const { SqliteInboxStore } = require('../dist/inbox');
 
@@ -68,41 +66,7 @@ function leadsFlow(emulator, account = {}) {
   ];
 }
 
-/** One SaleAssist delivery per e-mail, signed with HMAC-SHA256 over the exact bytes (or forged). */
-function delivery(email, { forged = false } = {}) {
-  const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
-  event.payload.people_detail = { ...event.payload.people_detail, email };
-  const body = JSON.stringify(event);
-  const signature = crypto
-    .createHmac('sha256', forged ? 'not-the-secret' : SECRET)
-    .update(body)
-    .digest('hex');
-  return { email, body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
-}
-
-/** Posts and resolves with the status, or 0 when the connection broke before an answer. */
-function postStatus(url, { body, headers }) {
-  return new Promise((resolve) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
-}
-
-const contactsByEmail = (emulator) => {
-  const counts = new Map();
-  for (const contact of emulator.hubspot.contacts.values())
-    counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
-  return counts;
-};
+const delivery = (email, options) => signedLead(email, SECRET, options);
 
 async function withStore(file, fn) {
   const store = new SqliteInboxStore(file);

@@ -2,14 +2,12 @@
 // Several real Node-RED processes (default settings, the package installed) sharing one real redis-server through the
 // sales-webhook-redis config node: duplicates across instances, kill -9 of an instance, Redis going away, dead letters.
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const os = require('node:os');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const { startRedisServer, requireRedisServer } = require('./support/redis-server');
-const send = require('./support/senders');
+const { signedLead, postStatus, contactsByEmail } = require('./support/leads-load');
 
 const SECRET = 'redis-test-hmac-secret-7c2d';
 const PREFIX = 'it';
@@ -72,37 +70,8 @@ function sharedFlow(emulator, redisUrl, { leaseMinutes = 0.05, maxAttempts = 5, 
   ];
 }
 
-function delivery(email) {
-  const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
-  event.payload.people_detail = { ...event.payload.people_detail, email };
-  const body = JSON.stringify(event);
-  const signature = crypto.createHmac('sha256', SECRET).update(body).digest('hex');
-  return { email, body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
-}
+const delivery = (email, options) => signedLead(email, SECRET, options);
 
-/** Posts and resolves with the status, or 0 when the connection broke before an answer. */
-function postStatus(url, { body, headers }) {
-  return new Promise((resolve) => {
-    const req = http.request(
-      url,
-      { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode));
-        res.on('error', () => resolve(0));
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(body);
-  });
-}
-
-const contactsByEmail = (emulator) => {
-  const counts = new Map();
-  for (const contact of emulator.hubspot.contacts.values())
-    counts.set(contact.properties.email, (counts.get(contact.properties.email) ?? 0) + 1);
-  return counts;
-};
 /** Every create request the CRM got, per e-mail: more than one means the lead was emitted more than once. */
 const createsByEmail = (emulator) => {
   const counts = new Map();
