@@ -12,6 +12,18 @@ const { startNodeRed, projectRoot } = require('./support/real-node-red');
 const cleanEnv = Object.fromEntries(
   Object.entries(process.env).filter(([key]) => !/^npm_(package_|lifecycle_|config_local_prefix)/.test(key)),
 );
+
+/**
+ * A copy of the checkout to pack: under npm exec (npx, npm test) npm 11 runs `prepare` even with --ignore-scripts,
+ * which rebuilt dist/ while the test files running beside this one loaded it. Built in the copy, it harms nothing.
+ */
+function checkoutCopy(dir) {
+  const copy = path.join(dir, 'checkout');
+  const skipped = /^(node_modules|\.git|\.node-red-dev|\.tmp)([/\\]|$)/;
+  fs.cpSync(projectRoot, copy, { recursive: true, filter: (src) => !skipped.test(path.relative(projectRoot, src)) });
+  fs.symlinkSync(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  return copy;
+}
 const npm = (args, cwd, env = {}) =>
   execFileSync('npm', args, {
     cwd,
@@ -64,7 +76,7 @@ describe('npm pack → install into a fresh Node-RED user directory', function (
   it('installs from the tarball and loads all nodes, icons and help with no error in the log', async function () {
     workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-pack-'));
     const [packed] = JSON.parse(
-      npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], projectRoot),
+      npm(['pack', '--json', '--ignore-scripts', '--pack-destination', workDir], checkoutCopy(workDir)),
     );
     const files = packed.files.map((f) => f.path);
     for (const needed of [
