@@ -8,63 +8,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { startCrmEmulator } = require('./support/crm-emulator');
-const { signedLead, postStatus, contactsByEmail } = require('./support/leads-load');
-const { getLeadPreset } = require('../dist/providers/registry');
+const { signedLead, postStatus, contactsByEmail, leadsToCrmFlow } = require('./support/leads-load');
 const { SqliteInboxStore } = require('../dist/inbox');
 
 const SECRET = 'crash-test-hmac-secret-5a1e';
-const preset = getLeadPreset('saleassist:widget_new_conversation');
 
-function leadsFlow(emulator, account = {}) {
-  return [
-    { id: 'tab', type: 'tab', label: 'leads' },
-    {
-      id: 'src',
-      type: 'sales-webhook-source',
-      provider: 'hmac',
-      prefix: 'sha256=',
-      tolerance: 300,
-      credentials: { secret: SECRET },
-    },
-    {
-      id: 'in',
-      type: 'sales-webhook in',
-      z: 'tab',
-      url: '/webhooks/leads',
-      source: 'src',
-      maxBytes: 1048576,
-      dedupe: true,
-      dedupeHours: 24,
-      version: 1,
-      wires: [['map'], []],
-    },
-    {
-      id: 'map',
-      type: 'sales-lead-map',
-      z: 'tab',
-      preset: preset.id,
-      mappings: preset.mappings,
-      property: 'payload',
-      split: false,
-      splitPath: '',
-      version: 1,
-      wires: [['out'], []],
-    },
-    {
-      id: 'acct',
-      type: 'sales-crm-account',
-      system: 'hubspot',
-      baseUrl: emulator.url,
-      maxAttempts: 3,
-      minDelay: 20,
-      maxDelay: 100,
-      timeout: 5000,
-      concurrency: 4,
-      credentials: { token: emulator.token },
-    },
-    { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
-  ];
-}
+const leadsFlow = (emulator) => leadsToCrmFlow({ emulator, secret: SECRET });
 
 const delivery = (email, options) => signedLead(email, SECRET, options);
 
@@ -183,7 +132,7 @@ describe('lose no lead, in a real Node-RED', function () {
   it('a CRM down longer than the retries: deliveries end failed; replaying them once it is back delivers each once', async function () {
     emulator = await startCrmEmulator();
     nodeRed = await startNodeRed();
-    await nodeRed.deploy(leadsFlow(emulator, {}));
+    await nodeRed.deploy(leadsFlow(emulator));
     emulator.fault({ status: 503, forMs: 600000, match: /contacts/ });
     const url = `${nodeRed.url}/webhooks/leads`;
     const batch = Array.from({ length: 5 }, (_, i) => delivery(`down-${i}@example.com`));

@@ -7,67 +7,19 @@ const os = require('node:os');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const { startRedisServer, requireRedisServer } = require('./support/redis-server');
-const { signedLead, postStatus, contactsByEmail } = require('./support/leads-load');
+const { signedLead, postStatus, contactsByEmail, leadsToCrmFlow } = require('./support/leads-load');
 
 const SECRET = 'redis-test-hmac-secret-7c2d';
 const PREFIX = 'it';
 
 function sharedFlow(emulator, redisUrl, { leaseMinutes = 0.05, maxAttempts = 5, crmAttempts = 3 } = {}) {
-  const { getLeadPreset } = require('../dist/providers/registry');
-  const preset = getLeadPreset('saleassist:widget_new_conversation');
-  return [
-    { id: 'tab', type: 'tab', label: 'leads' },
-    { id: 'redis', type: 'sales-webhook-redis', url: redisUrl, prefix: PREFIX, tls: false },
-    {
-      id: 'src',
-      type: 'sales-webhook-source',
-      provider: 'hmac',
-      prefix: 'sha256=',
-      tolerance: 300,
-      credentials: { secret: SECRET },
-    },
-    {
-      id: 'in',
-      type: 'sales-webhook in',
-      z: 'tab',
-      url: '/webhooks/leads',
-      source: 'src',
-      maxBytes: 1048576,
-      dedupe: true,
-      dedupeHours: 24,
-      inbox: true,
-      store: 'redis',
-      leaseMinutes,
-      maxAttempts,
-      version: 1,
-      wires: [['map'], []],
-    },
-    {
-      id: 'map',
-      type: 'sales-lead-map',
-      z: 'tab',
-      preset: preset.id,
-      mappings: preset.mappings,
-      property: 'payload',
-      split: false,
-      splitPath: '',
-      version: 1,
-      wires: [['out'], []],
-    },
-    {
-      id: 'acct',
-      type: 'sales-crm-account',
-      system: 'hubspot',
-      baseUrl: emulator.url,
-      maxAttempts: crmAttempts,
-      minDelay: 20,
-      maxDelay: 100,
-      timeout: 5000,
-      concurrency: 4,
-      credentials: { token: emulator.token },
-    },
-    { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
-  ];
+  return leadsToCrmFlow({
+    emulator,
+    secret: SECRET,
+    extraNodes: [{ id: 'redis', type: 'sales-webhook-redis', url: redisUrl, prefix: PREFIX, tls: false }],
+    receiver: { inbox: true, store: 'redis', leaseMinutes, maxAttempts },
+    account: { maxAttempts: crmAttempts },
+  });
 }
 
 const delivery = (email, options) => signedLead(email, SECRET, options);

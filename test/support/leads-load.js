@@ -4,6 +4,7 @@
 const crypto = require('node:crypto');
 const http = require('node:http');
 const send = require('./senders');
+const { getLeadPreset } = require('../../dist/providers/registry');
 
 /** One SaleAssist delivery for this e-mail, signed with HMAC-SHA256 over the exact bytes (or forged). */
 function signedLead(email, secret, { forged = false } = {}) {
@@ -41,4 +42,63 @@ const contactsByEmail = (emulator) => {
   return counts;
 };
 
-module.exports = { signedLead, postStatus, contactsByEmail };
+/**
+ * sales webhook (HMAC over the body, `/webhooks/leads`) → the SaleAssist lead-map preset → sales-crm out into the
+ * emulator's HubSpot. `receiver` and `account` add to or replace the properties of those two nodes.
+ */
+function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, extraNodes = [] }) {
+  const preset = getLeadPreset('saleassist:widget_new_conversation');
+  return [
+    { id: 'tab', type: 'tab', label: 'leads' },
+    ...extraNodes,
+    {
+      id: 'src',
+      type: 'sales-webhook-source',
+      provider: 'hmac',
+      prefix: 'sha256=',
+      tolerance: 300,
+      credentials: { secret },
+    },
+    {
+      id: 'in',
+      type: 'sales-webhook in',
+      z: 'tab',
+      url: '/webhooks/leads',
+      source: 'src',
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      ...receiver,
+      version: 1,
+      wires: [['map'], []],
+    },
+    {
+      id: 'map',
+      type: 'sales-lead-map',
+      z: 'tab',
+      preset: preset.id,
+      mappings: preset.mappings,
+      property: 'payload',
+      split: false,
+      splitPath: '',
+      version: 1,
+      wires: [['out'], []],
+    },
+    {
+      id: 'acct',
+      type: 'sales-crm-account',
+      system: 'hubspot',
+      baseUrl: emulator.url,
+      maxAttempts: 3,
+      minDelay: 20,
+      maxDelay: 100,
+      timeout: 5000,
+      concurrency: 4,
+      ...account,
+      credentials: { token: emulator.token },
+    },
+    { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
+  ];
+}
+
+module.exports = { signedLead, postStatus, contactsByEmail, leadsToCrmFlow };
