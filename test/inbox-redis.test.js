@@ -2,39 +2,11 @@
 // The shared inbox on a real redis-server (AOF, fsync always): two store instances stand for two Node-RED instances.
 const assert = require('node:assert/strict');
 const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const { meta, delivery } = require('./support/inbox-deliveries');
 
-const meta = (over = {}) => ({
-  provider: 'saleassist',
-  eventType: 'widget_new_conversation',
-  eventId: undefined,
-  occurredAt: undefined,
-  receivedAt: new Date().toISOString(),
-  verified: true,
-  known: true,
-  headers: { 'content-type': 'application/json', 'x-token': '[redacted]' },
-  ...over,
-});
-let counter = 0;
-const delivery = (over = {}) => {
-  const n = ++counter;
-  const body =
-    over.body ??
-    JSON.stringify({
-      event_type: 'widget_new_conversation',
-      payload: { people_detail: { email: `p${n}@example.com` } },
-    });
-  return {
-    node: 'n1',
-    duplicateKey: `sha256:${n}`,
-    duplicateWindowMs: 3600_000,
-    receivedAt: Date.now(),
-    rawBody: Buffer.from(body),
-    meta: meta(),
-    issues: [],
-    ...over,
-    ...(over.body ? { rawBody: Buffer.from(over.body) } : {}),
-  };
-};
+/** Each test writes under its own key prefix. */
+let testNumber = 0;
+
 const claim = (over = {}) => ({
   node: 'n1',
   now: Date.now(),
@@ -75,7 +47,7 @@ describe('Redis inbox store', function () {
     await server?.remove();
   });
   beforeEach(() => {
-    prefix = `t${++counter}`;
+    prefix = `t${++testNumber}`;
   });
   afterEach(async () => {
     await Promise.all(stores.map((s) => s.close()));
