@@ -1,6 +1,7 @@
 'use strict';
-// What the crash and multi-instance tests share: signed SaleAssist deliveries, one per e-mail, posted without keep-alive,
-// and the CRM emulator's contacts counted per e-mail (more than one would be a lead delivered twice).
+// What the crash, multi-instance and delivery-log tests share: signed SaleAssist deliveries, one per e-mail, posted
+// without keep-alive, the CRM emulator's contacts counted per e-mail (more than one would be a lead delivered twice),
+// and a `sales-crm out` node sending to the emulator's HubSpot.
 const crypto = require('node:crypto');
 const http = require('node:http');
 const send = require('./senders');
@@ -84,6 +85,17 @@ function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, extraNo
       version: 1,
       wires: [['out'], []],
     },
+    ...hubspotOutNodes({ emulator, account }),
+  ];
+}
+
+/**
+ * A `sales-crm out` node `out` and its account `acct`: HubSpot on the emulator, three attempts 20 to 100 ms apart, so
+ * a CRM that keeps failing settles the delivery failed within a second. `account` and `out` add to or replace their
+ * properties.
+ */
+function hubspotOutNodes({ emulator, account = {}, out = {} }) {
+  return [
     {
       id: 'acct',
       type: 'sales-crm-account',
@@ -97,8 +109,12 @@ function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, extraNo
       ...account,
       credentials: { token: emulator.token },
     },
-    { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []] },
+    { id: 'out', type: 'sales-crm out', z: 'tab', account: 'acct', fieldMap: [], version: 1, wires: [[], []], ...out },
   ];
 }
 
-module.exports = { signedLead, postStatus, contactsByEmail, leadsToCrmFlow };
+/** The id the emulator's HubSpot gave the contact with this e-mail. */
+const contactId = (emulator, email) =>
+  [...emulator.hubspot.contacts.values()].find((contact) => contact.properties.email === email)?.id;
+
+module.exports = { signedLead, postStatus, contactsByEmail, contactId, leadsToCrmFlow, hubspotOutNodes };
