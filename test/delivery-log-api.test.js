@@ -1,23 +1,30 @@
 'use strict';
 // The delivery log's admin API in a real Node-RED process with this package installed: signed deliveries arrive
-// through a `sales webhook` node, the log lists, filters, opens, replays (the delivery is emitted again) and erases;
-// bad input gets a 400/404/409 that says what to fix; with adminAuth on nothing is served without a session, and a
-// user with only read permission can look but not replay or erase.
+// through a `sales webhook` node and a real `sales-crm out` settles them in the CRM emulator's HubSpot (delivered, or
+// failed while the emulator is told to fail); a forged one is refused and logged. The log lists, filters, opens,
+// replays (the delivery is emitted again) and erases; bad input gets a 400/404/409 that says what to fix; with
+// adminAuth on nothing is served without a session, and a user with only read permission can look but not replay or
+// erase.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { logSettings, login, logFlow, postLead, emitted, seedInbox } = require('./support/delivery-log');
+const { startCrmEmulator } = require('./support/crm-emulator');
+const { contactId } = require('./support/leads-load');
+const { logSettings, login, logFlow, postLead, deliveryInState, emitted } = require('./support/delivery-log');
 
 describe('delivery log admin API in a real Node-RED', function () {
   this.timeout(60000);
   let nodeRed;
+  let emulator;
   afterEach(async () => {
     if (nodeRed) {
       await nodeRed.stop();
       fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
     }
     nodeRed = undefined;
+    await emulator?.close();
+    emulator = undefined;
   });
 
   const api = (token) => async (method, route, body) => {
@@ -48,50 +55,44 @@ describe('delivery log admin API in a real Node-RED', function () {
       { deliveries: [] },
       'no inbox file yet: an empty log, not an error',
     );
-    await nodeRed.deploy(logFlow(nodeRed.userDir));
-    for (const [email, name] of [
-      ['ann@example.com', 'Ann Example'],
-      ['bob@example.com', 'Bob Example'],
-    ]) {
-      const answer = await postLead(nodeRed.url, email, name);
+    emulator = await startCrmEmulator();
+    // A second webhook node, `gone`, is deployed only while Eve's delivery arrives.
+    await nodeRed.deploy(logFlow(nodeRed.userDir, { emulator, alsoListening: ['gone'] }));
+    // Each post waits for the CRM's answer before the next: the log's order is the posts' order.
+    const lead = async (email, name, state, options) => {
+      const answer = await postLead(nodeRed.url, email, name, options);
       assert.equal(answer.status, 200, answer.body);
-    }
-    await waitFor(() => emitted(nodeRed.userDir).length === 2);
-    const t = Date.now();
-    // seed: CRM answers (sales-crm out settles once the inbox wiring is merged), a delivery of an undeployed node and a
-    // refused request (sales webhook in logs it then): replace with posts through a CRM emulator and a forged post.
-    const ids = await seedInbox(nodeRed.userDir, [
-      {
-        node: 'in',
-        name: 'Carla Failed',
-        email: 'carla@example.com',
-        eventId: 'msg_carla',
-        receivedAt: t + 1,
-        crm: { state: 'failed', reason: 'HubSpot answered 503 after 4 requests', attempts: 4 },
+      return deliveryInState(nodeRed.url, email, state);
+    };
+    await lead('ann@example.com', 'Ann Example', 'delivered');
+    await lead('bob@example.com', 'Bob Example', 'delivered');
+    // HubSpot busy for longer than the account's three attempts.
+    emulator.fault({ status: 503, times: 3, match: /contacts/ });
+    const carla = await lead('carla@example.com', 'Carla Failed', 'failed', { eventId: 'msg_carla' });
+    const dan = await lead('dan@example.com', 'Dan Delivered', 'delivered');
+    emulator.fault({
+      status: 401,
+      times: 1,
+      match: /contacts/,
+      body: {
+        status: 'error',
+        message: 'The token used to make this call expired',
+        category: 'EXPIRED_AUTHENTICATION',
       },
-      {
-        node: 'in',
-        name: 'Dan Delivered',
-        email: 'dan@example.com',
-        receivedAt: t + 2,
-        crm: { state: 'delivered', recordId: 'hs-5150', action: 'created' },
-      },
-      {
-        node: 'gone',
-        name: 'Eve Orphan',
-        email: 'eve@example.com',
-        receivedAt: t + 3,
-        crm: { state: 'failed', reason: 'token expired' },
-      },
-      {
-        node: 'in',
-        name: 'Fay Failed',
-        email: 'fay@example.com',
-        receivedAt: t + 4,
-        crm: { state: 'failed', reason: 'HubSpot answered 500' },
-      },
-      { node: 'in', rejected: true, email: 'mallory@example.com', receivedAt: t + 5 },
-    ]);
+    });
+    const eve = await lead('eve@example.com', 'Eve Orphan', 'failed', { path: '/webhooks/gone' });
+    emulator.fault({
+      status: 500,
+      times: 1,
+      match: /contacts/,
+      body: { status: 'error', message: 'HubSpot answered 500' },
+    });
+    const fay = await lead('fay@example.com', 'Fay Failed', 'failed');
+    const forged = await postLead(nodeRed.url, 'mallory@example.com', 'Mallory', { forged: true });
+    assert.equal(forged.status, 401, forged.body);
+    await waitFor(async () => (await call('GET', 'deliveries?state=rejected')).json.deliveries.length === 1);
+    await nodeRed.deploy(logFlow(nodeRed.userDir, { emulator }));
+    assert.equal(emitted(nodeRed.userDir).length, 6, 'each delivery emitted once; the forged one never');
 
     const {
       json: { deliveries },
@@ -112,9 +113,20 @@ describe('delivery log admin API in a real Node-RED', function () {
     for (const d of deliveries)
       for (const field of ['id', 'receivedAt', 'provider', 'eventType', 'state', 'node', 'leads', 'crm'])
         assert.ok(field in d, field);
-    assert.deepEqual(deliveries[3].crm, [{ system: 'hubspot', recordId: 'hs-5150', state: 'delivered' }]);
+    assert.deepEqual(deliveries[3].crm, [
+      { system: 'hubspot', recordId: contactId(emulator, 'dan@example.com'), state: 'delivered' },
+    ]);
     assert.equal(deliveries[5].state, 'delivered');
     assert.equal(deliveries[5].provider, 'salesmagic');
+    assert.deepEqual(
+      deliveries.map((d) => d.node),
+      ['in', 'in', 'gone', 'in', 'in', 'in', 'in'],
+    );
+    assert.deepEqual(
+      [deliveries[0].statusCode, deliveries[0].reason],
+      [401, 'no matching signature'],
+      'the refused request says why',
+    );
 
     const list = async (query) =>
       (await call('GET', `deliveries?${new URLSearchParams(query)}`)).json.deliveries.map(
@@ -125,7 +137,9 @@ describe('delivery log admin API in a real Node-RED', function () {
     assert.deepEqual(await list({ q: 'msg_carla' }), ['carla@example.com'], 'search by event id');
     assert.deepEqual(await list({ node: 'gone' }), ['eve@example.com']);
     assert.deepEqual(await list({ provider: 'callcall' }), []);
-    assert.deepEqual(await list({ from: new Date(t + 2).toISOString(), to: String(t + 3) }), [
+    assert.ok(Date.parse(carla.receivedAt) < Date.parse(dan.receivedAt), 'posted one after the other');
+    assert.ok(Date.parse(eve.receivedAt) < Date.parse(fay.receivedAt));
+    assert.deepEqual(await list({ from: dan.receivedAt, to: String(Date.parse(eve.receivedAt)) }), [
       'eve@example.com',
       'dan@example.com',
     ]);
@@ -145,24 +159,37 @@ describe('delivery log admin API in a real Node-RED', function () {
     assert.equal(unknown.status, 404);
     assert.match(unknown.json.error, /No delivery 99999/);
 
-    const carla = await call('GET', `deliveries/${ids['Carla Failed']}`);
-    assert.equal(carla.status, 200);
-    assert.equal(carla.json.headers['svix-signature'], '[redacted]');
-    assert.equal(JSON.parse(carla.json.body).payload.user.email, 'carla@example.com');
+    const carlaDetail = await call('GET', `deliveries/${carla.id}`);
+    assert.equal(carlaDetail.status, 200);
+    assert.equal(carlaDetail.json.headers['svix-signature'], '[redacted]');
+    assert.equal(JSON.parse(carlaDetail.json.body).payload.user.email, 'carla@example.com');
     assert.deepEqual(
-      carla.json.settlements.map((s) => [s.system, s.state, s.attempts, s.reason]),
-      [['hubspot', 'failed', 4, 'HubSpot answered 503 after 4 requests']],
+      carlaDetail.json.settlements.map((s) => [s.system, s.state, s.attempts, s.reason]),
+      [['hubspot', 'failed', 3, 'the CRM answered 503 after 3 attempts']],
+    );
+    const fayDetail = await call('GET', `deliveries/${fay.id}`);
+    assert.deepEqual(
+      fayDetail.json.settlements.map((s) => [s.state, s.reason]),
+      [['failed', 'the CRM refused to create the contact (500: HubSpot answered 500)']],
+      "a refusal is not retried, and its reason quotes the CRM's",
     );
     const posted = await call('GET', `deliveries/${deliveries[6].id}`);
     assert.equal(posted.json.headers['svix-signature'], '[redacted]', "a real delivery's signature is not kept");
     assert.equal(posted.json.meta.eventType, 'user.created');
 
-    // Replay one: the node emits it again, flagged as a replay, and the log shows it delivered.
-    const replay = await call('POST', `deliveries/${ids['Carla Failed']}/replay`);
+    // Replay one: the node emits it again, flagged as a replay, and the CRM, back now, delivers it.
+    const replay = await call('POST', `deliveries/${carla.id}/replay`);
     assert.deepEqual([replay.status, replay.json], [200, { replayed: 1 }]);
-    await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Carla Failed']} 2 true carla@example.com`));
-    assert.equal((await call('GET', `deliveries/${ids['Carla Failed']}`)).json.state, 'delivered');
-    const orphan = await call('POST', `deliveries/${ids['Eve Orphan']}/replay`);
+    await waitFor(() => emitted(nodeRed.userDir).includes(`${carla.id} 2 true carla@example.com`));
+    await deliveryInState(nodeRed.url, 'carla@example.com', 'delivered');
+    assert.deepEqual(
+      (await call('GET', `deliveries/${carla.id}`)).json.settlements.map((s) => [s.state, s.recordId]),
+      [
+        ['failed', undefined],
+        ['delivered', contactId(emulator, 'carla@example.com')],
+      ],
+    );
+    const orphan = await call('POST', `deliveries/${eve.id}/replay`);
     assert.equal(orphan.status, 409);
     assert.match(orphan.json.error, /Node gone that received this delivery is not deployed/);
     const rejectedId = deliveries[0].id;
@@ -176,13 +203,14 @@ describe('delivery log admin API in a real Node-RED', function () {
     assert.deepEqual(dry.json, { replayed: 0, matching: 2, replayable: 1, notDeployed: ['gone'] });
     const bulk = await call('POST', 'replay', {});
     assert.equal(bulk.json.replayed, 1);
-    await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Fay Failed']} 2 true fay@example.com`));
+    await waitFor(() => emitted(nodeRed.userDir).includes(`${fay.id} 2 true fay@example.com`));
+    await deliveryInState(nodeRed.url, 'fay@example.com', 'delivered');
     const none = await call('POST', 'replay', { node: 'gone' });
     assert.equal(none.status, 409);
     assert.match(none.json.error, /not deployed \(gone\)/);
     assert.equal((await call('POST', 'replay', { state: 'rejected' })).status, 400);
     assert.equal((await call('POST', 'replay', { state: 'nope' })).status, 400);
-    assert.equal(emitted(nodeRed.userDir).length, 4, 'each replay emitted once');
+    assert.equal(emitted(nodeRed.userDir).length, 8, 'each replay emitted once');
 
     // Erase a person.
     for (const [body, error] of [
@@ -210,14 +238,15 @@ describe('delivery log admin API in a real Node-RED', function () {
 
   it('with adminAuth on: 401 without a session; read permission lists and opens, 403 names the missing permission', async function () {
     nodeRed = await startNodeRed({ settings: logSettings({ auth: true }) });
+    emulator = await startCrmEmulator();
     const admin = await login(nodeRed.url, 'admin');
-    await nodeRed.deploy(logFlow(nodeRed.userDir), { token: admin });
+    await nodeRed.deploy(logFlow(nodeRed.userDir, { emulator }), { token: admin });
     assert.equal((await postLead(nodeRed.url, 'gina@example.com', 'Gina')).status, 200);
-    await waitFor(() => emitted(nodeRed.userDir).length === 1);
-    // seed: a delivery the CRM failed (sales-crm out settles it once the inbox wiring is merged).
-    const { Failed: failedId } = await seedInbox(nodeRed.userDir, [
-      { node: 'in', name: 'Failed', email: 'hal@example.com', crm: { state: 'failed', reason: 'down' } },
-    ]);
+    await deliveryInState(nodeRed.url, 'gina@example.com', 'delivered', { token: admin });
+    // A delivery the CRM failed: HubSpot down for longer than the account's attempts.
+    emulator.fault({ status: 503, times: 3, match: /contacts/ });
+    assert.equal((await postLead(nodeRed.url, 'hal@example.com', 'Failed')).status, 200);
+    const { id: failedId } = await deliveryInState(nodeRed.url, 'hal@example.com', 'failed', { token: admin });
 
     const routes = [
       ['GET', 'deliveries'],
@@ -264,6 +293,7 @@ describe('delivery log admin API in a real Node-RED', function () {
     const write = api(admin);
     assert.deepEqual((await write('POST', `deliveries/${failedId}/replay`)).json, { replayed: 1 });
     await waitFor(() => emitted(nodeRed.userDir).includes(`${failedId} 2 true hal@example.com`));
+    await deliveryInState(nodeRed.url, 'hal@example.com', 'delivered', { token: admin });
     assert.deepEqual((await write('POST', 'erase', { email: 'gina@example.com' })).json, { erased: 1 });
   });
 

@@ -1,23 +1,27 @@
 'use strict';
 // The delivery log sidebar in a real editor, in headless Chromium, with adminAuth on: it fills live while signed
-// deliveries arrive, finds a lead by e-mail, shows a CRM attempt, replays (the node emits the delivery again),
+// deliveries arrive and a real `sales-crm out` settles them in the CRM emulator's HubSpot, finds a lead by e-mail,
+// shows a CRM attempt, replays (the node emits the delivery again),
 // replays every failed delivery after showing how many, erases a person; Node-RED's read-only user is refused
 // replay and erase with a message that names the missing permission.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
-const { logSettings, login, logFlow, postLead, emitted, seedInbox, PASSWORD } = require('./support/delivery-log');
+const { startCrmEmulator } = require('./support/crm-emulator');
+const { logSettings, login, logFlow, postLead, deliveryInState, emitted, PASSWORD } = require('./support/delivery-log');
 
 describe('the delivery log sidebar in the editor', function () {
   this.timeout(120000);
   let nodeRed;
   let browser;
+  let emulator;
   const pageErrors = [];
   after(async () => {
     await browser?.close();
     await nodeRed?.stop();
     if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await emulator?.close();
   });
 
   /** Logs in to the editor as this user through Node-RED's login dialog and shows the log. */
@@ -40,7 +44,9 @@ describe('the delivery log sidebar in the editor', function () {
 
   it('fills live, searches, shows a CRM attempt, replays, replays failed, erases', async function () {
     nodeRed = await startNodeRed({ settings: logSettings({ auth: true }) });
-    await nodeRed.deploy(logFlow(nodeRed.userDir), { token: await login(nodeRed.url, 'admin') });
+    emulator = await startCrmEmulator();
+    const token = await login(nodeRed.url, 'admin');
+    await nodeRed.deploy(logFlow(nodeRed.userDir, { emulator }), { token });
     browser = await launchBrowser();
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -62,8 +68,12 @@ describe('the delivery log sidebar in the editor', function () {
     ]) {
       assert.equal((await postLead(nodeRed.url, email, name)).status, 200);
     }
+    // Both rows, each delivered once the CRM took its lead.
     await page.waitForFunction(
-      () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 2,
+      () => {
+        const rows = [...document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row')];
+        return rows.length === 2 && rows.every((r) => /delivered/.test(r.textContent));
+      },
       null,
       { timeout: 15000 },
     );
@@ -75,23 +85,20 @@ describe('the delivery log sidebar in the editor', function () {
     for (const a of announced) assert.deepEqual(Object.keys(a).sort(), ['id', 'node', 'state']);
     assert.doesNotMatch(JSON.stringify(announced), /@|Dana/);
 
-    // seed: a failed CRM delivery and another failed one (sales-crm out settles them once the inbox wiring is merged).
-    const ids = await seedInbox(nodeRed.userDir, [
-      {
-        node: 'in',
-        name: 'Carla Failed',
-        email: 'carla@example.com',
-        eventId: 'msg_carla',
-        crm: { state: 'failed', reason: 'HubSpot answered 503 Service Unavailable', attempts: 4 },
-      },
-      // Sender data with markup: shown as text, never run.
-      {
-        node: 'in',
-        name: 'Fay <img src=x onerror="window.__salesWebhooksLogXss=1">',
-        email: 'fay@example.com',
-        crm: { state: 'failed', reason: 'HubSpot answered <b>500</b>' },
-      },
-    ]);
+    // Two deliveries the CRM fails: HubSpot busy for longer than the account's three attempts, then an error whose
+    // answer, like the sender's name, holds markup: both shown as text, never run.
+    emulator.fault({ status: 503, times: 3, match: /contacts/ });
+    assert.equal((await postLead(nodeRed.url, 'carla@example.com', 'Carla Failed')).status, 200);
+    const carla = await deliveryInState(nodeRed.url, 'carla@example.com', 'failed', { token });
+    emulator.fault({
+      status: 500,
+      times: 1,
+      match: /contacts/,
+      body: { status: 'error', message: 'HubSpot answered <b>500</b>' },
+    });
+    const fayName = 'Fay <img src=x onerror="window.__salesWebhooksLogXss=1">';
+    assert.equal((await postLead(nodeRed.url, 'fay@example.com', fayName)).status, 200);
+    const fay = await deliveryInState(nodeRed.url, 'fay@example.com', 'failed', { token });
     await page.click('#sales-webhooks-log-refresh');
     await page.waitForFunction(
       () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 4,
@@ -114,10 +121,10 @@ describe('the delivery log sidebar in the editor', function () {
     );
 
     // The detail: body pretty-printed, headers redacted, the CRM attempt with its answer.
-    await page.click(`#sales-webhooks-log-list tr[data-id="${ids['Carla Failed']}"]`);
+    await page.click(`#sales-webhooks-log-list tr[data-id="${carla.id}"]`);
     await page.waitForSelector('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
     const attempt = await page.textContent('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
-    assert.match(attempt, /hubspot.*failed.*4.*HubSpot answered 503 Service Unavailable/);
+    assert.match(attempt, /hubspot.*failed.*3.*the CRM answered 503 after 3 attempts/);
     assert.match(
       await page.textContent('#sales-webhooks-log-detail .sales-webhooks-log-body'),
       /\n {2}"type": "user.created"/,
@@ -128,12 +135,12 @@ describe('the delivery log sidebar in the editor', function () {
     );
     assert.match(await page.textContent('#sales-webhooks-log-detail'), /carla@example\.com/);
 
-    // Replay this delivery: the node emits it again, and the detail follows it to delivered.
+    // Replay this delivery: the node emits it again, the CRM (back now) takes it, the detail follows it to delivered.
     await page.click('#sales-webhooks-log-replay-one');
     await page.waitForFunction(() =>
       /will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent),
     );
-    await waitFor(() => emitted(nodeRed.userDir).includes(`${ids['Carla Failed']} 2 true carla@example.com`));
+    await waitFor(() => emitted(nodeRed.userDir).includes(`${carla.id} 2 true carla@example.com`));
     await page.waitForFunction(
       () =>
         document.querySelector('#sales-webhooks-log-detail .sales-webhooks-log-detail-head .sales-webhooks-log-state')
@@ -154,11 +161,7 @@ describe('the delivery log sidebar in the editor', function () {
       /1 failed deliveries match the filter; 1 can be replayed now/,
     );
     await page.click('#sales-webhooks-log-confirm');
-    await waitFor(() =>
-      emitted(nodeRed.userDir).includes(
-        `${ids['Fay <img src=x onerror="window.__salesWebhooksLogXss=1">']} 2 true fay@example.com`,
-      ),
-    );
+    await waitFor(() => emitted(nodeRed.userDir).includes(`${fay.id} 2 true fay@example.com`));
     await page.waitForFunction(() =>
       /1 deliveries will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent),
     );
@@ -185,7 +188,7 @@ describe('the delivery log sidebar in the editor', function () {
       () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3,
     );
     assert.doesNotMatch((await rowsText()).join('\n'), /dana/);
-    assert.equal(emitted(nodeRed.userDir).length, 4, 'two deliveries and two replays, each emitted once');
+    assert.equal(emitted(nodeRed.userDir).length, 6, 'four deliveries and two replays, each emitted once');
     assert.deepEqual(pageErrors, []);
   });
 
@@ -200,7 +203,7 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForSelector('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
     assert.match(
       await page.textContent('#sales-webhooks-log-detail'),
-      /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*HubSpot answered <b>500<\/b>/s,
+      /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*the CRM refused to create the contact \(500: HubSpot answered <b>500<\/b>\)/s,
     );
     assert.equal(await page.evaluate(() => window.__salesWebhooksLogXss), undefined);
     await page.click('#sales-webhooks-log-replay-one');
@@ -231,7 +234,7 @@ describe('the delivery log sidebar in the editor', function () {
       () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3,
     );
     assert.match((await rowsText()).join('\n'), /ed@example\.com/, 'nothing was erased');
-    assert.equal(emitted(nodeRed.userDir).length, 4, 'nothing was replayed');
+    assert.equal(emitted(nodeRed.userDir).length, 6, 'nothing was replayed');
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -1,11 +1,14 @@
 'use strict';
-// What the delivery log's tests share: a receiving flow whose deliveries reach the inbox, signed posts, seeds written
-// straight into the inbox file, adminAuth users and their tokens.
+// What the delivery log's tests share: a receiving flow whose deliveries reach the inbox (and, with the CRM emulator,
+// a real `sales-crm out` that settles them), signed and forged posts, waiting for a delivery's state, adminAuth users
+// and their tokens.
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const bcrypt = require('bcryptjs');
-const { SqliteInboxStore } = require('../../dist/inbox');
 const { postRaw } = require('./flow');
+const { hubspotOutNodes } = require('./leads-load');
+const { waitFor } = require('./real-node-red');
 const send = require('./senders');
 
 const PASSWORD = 'log-test-pass';
@@ -47,10 +50,24 @@ async function login(url, username) {
 
 /**
  * A SalesMagic receiving flow: `sales webhook` node `in` (durable inbox on) → `lead map` (e-mail and name, which the
- * log shows) → a file of
- * "<deliveryId> <attempt> <replay> <email>" lines, so a test sees every emission, replays included.
+ * log shows) → a file of "<deliveryId> <attempt> <replay> <email>" lines, so a test sees every emission, replays
+ * included. With `emulator`, the lead map also feeds a `sales-crm out` into the emulator's HubSpot, which settles each
+ * delivery delivered or failed (without it nothing settles, and a delivery counts as delivered once emitted).
+ * `alsoListening`: ids of more `sales webhook` nodes, each on `/webhooks/<id>`, feeding the same lead map.
  */
-function logFlow(dir) {
+function logFlow(dir, { emulator, alsoListening = [] } = {}) {
+  // Body size, duplicate window and inbox left out: the node's defaults (1 MiB, 24 hours, the inbox on).
+  const receiver = (id, url, y) => ({
+    id,
+    type: 'sales-webhook in',
+    z: 'tab',
+    name: 'SalesMagic leads',
+    x: 120,
+    y,
+    url,
+    source: 'src',
+    wires: [['map'], []],
+  });
   return [
     { id: 'tab', type: 'tab', label: 'leads' },
     {
@@ -61,22 +78,8 @@ function logFlow(dir) {
       tolerance: 300,
       credentials: { secret: send.SECRETS.svix },
     },
-    {
-      id: 'in',
-      type: 'sales-webhook in',
-      z: 'tab',
-      name: 'SalesMagic leads',
-      x: 120,
-      y: 80,
-      url: '/webhooks/salesmagic',
-      source: 'src',
-      maxBytes: 1048576,
-      dedupe: true,
-      dedupeHours: 24,
-      dedupeLimit: 50000,
-      dedupeStore: '',
-      wires: [['map'], []],
-    },
+    receiver('in', '/webhooks/salesmagic', 80),
+    ...alsoListening.map((id, i) => receiver(id, `/webhooks/${id}`, 140 + 60 * i)),
     {
       id: 'map',
       type: 'sales-lead-map',
@@ -90,7 +93,7 @@ function logFlow(dir) {
         { field: 'email', path: 'payload.user.email', type: 'email', required: true },
         { field: 'fullName', path: 'payload.user.name', type: 'string', required: false },
       ],
-      wires: [['line'], []],
+      wires: [emulator ? ['line', 'out'] : ['line'], []],
     },
     {
       id: 'line',
@@ -123,18 +126,45 @@ function logFlow(dir) {
       encoding: 'utf8',
       wires: [],
     },
+    ...(emulator ? hubspotOutNodes({ emulator, out: { x: 480, y: 140 } }) : []),
   ];
 }
 
-/** A SalesMagic user.created for this person, signed with the Svix library, posted to the node. */
-async function postLead(url, email, name = 'Test Person') {
+/**
+ * A SalesMagic user.created for this person, signed with the Svix library, posted to the node on `path`. `eventId`
+ * is the event's id (random when omitted); `forged` signs it with a secret that is not the source's.
+ */
+async function postLead(
+  url,
+  email,
+  name = 'Test Person',
+  { path: nodePath = '/webhooks/salesmagic', eventId = send.randomId('evt_'), forged = false } = {},
+) {
+  // The name is sender data and may hold quotes: written as a JSON string, the body stays JSON.
   const body = send
     .fixture('salesmagic', 'user.created')
     .toString('utf8')
-    .replace('maria.lopez@salesmagic-demo.com', email)
-    .replace('Maria Lopez', name)
-    .replace('f10bd340-f3aa-42a0-b5be-3f2addee29d0', send.randomId('evt_'));
-  return postRaw(`${url}/webhooks/salesmagic`, { body, headers: send.svixHeaders(body) });
+    .replace('maria.lopez@salesmagic-demo.com', () => email)
+    .replace('"Maria Lopez"', () => JSON.stringify(name))
+    .replace('f10bd340-f3aa-42a0-b5be-3f2addee29d0', () => eventId);
+  const secret = forged ? `whsec_${crypto.randomBytes(24).toString('base64')}` : send.SECRETS.svix;
+  return postRaw(`${url}${nodePath}`, { body, headers: send.svixHeaders(body, { secret }) });
+}
+
+/**
+ * Waits until the delivery log lists a delivery matching the search `q` in `state` (as the user of `token` when
+ * adminAuth is on) and resolves with it: a test posts the next one only then, so the log's order is the posts' order.
+ */
+async function deliveryInState(url, q, state, { token } = {}) {
+  let found;
+  await waitFor(async () => {
+    const res = await fetch(`${url}/sales-webhooks/deliveries?${new URLSearchParams({ q, state })}`, {
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
+    [found] = (await res.json()).deliveries;
+    return found !== undefined;
+  });
+  return found;
 }
 
 const emitted = (dir) => {
@@ -142,73 +172,4 @@ const emitted = (dir) => {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 };
 
-/**
- * seed: writes deliveries straight into the inbox file, for what the merged product makes through other nodes
- * (CRM settlements by `sales-crm out`, refused requests logged by `sales webhook in`). Replace with real posts and
- * a CRM emulator once the inbox wiring is merged. Returns the ids by name.
- */
-async function seedInbox(userDir, rows) {
-  const store = new SqliteInboxStore(path.join(userDir, 'sales-webhooks.db'));
-  const ids = {};
-  try {
-    for (const row of rows) {
-      const receivedAt = row.receivedAt ?? Date.now();
-      if (row.rejected) {
-        store.logRejected({
-          node: row.node,
-          provider: 'salesmagic',
-          receivedAt,
-          statusCode: 401,
-          reason: 'no signature matched',
-          headers: { 'content-type': 'application/json', 'svix-signature': '[redacted]' },
-          bodyPrefix: Buffer.from(JSON.stringify({ email: row.email })),
-        });
-        continue;
-      }
-      const body = JSON.stringify({ type: 'user.created', payload: { user: { email: row.email, name: row.name } } });
-      const meta = {
-        provider: 'salesmagic',
-        eventType: 'user.created',
-        eventId: row.eventId,
-        occurredAt: undefined,
-        receivedAt: new Date(receivedAt).toISOString(),
-        verified: true,
-        known: true,
-        headers: {
-          'content-type': 'application/json',
-          'svix-id': row.eventId ?? 'msg_seed',
-          'svix-signature': '[redacted]',
-        },
-      };
-      const { id } = await store.accept({
-        node: row.node,
-        duplicateKey: `seed:${row.name}:${receivedAt}`,
-        duplicateWindowMs: 3600_000,
-        receivedAt,
-        rawBody: Buffer.from(body),
-        meta,
-        issues: row.issues ?? [],
-      });
-      await store.markEmitted(id, {
-        attempt: 1,
-        settles: true,
-        leaseUntil: Date.now() + 3600_000,
-        leads: [{ email: row.email, name: row.name }],
-      });
-      if (row.crm)
-        await store.settle(id, {
-          system: 'hubspot',
-          attempts: row.crm.attempts ?? 1,
-          at: receivedAt + 1000,
-          lead: { email: row.email, name: row.name },
-          ...row.crm,
-        });
-      ids[row.name] = id;
-    }
-  } finally {
-    await store.close();
-  }
-  return ids;
-}
-
-module.exports = { logSettings, login, logFlow, postLead, emitted, seedInbox, PASSWORD };
+module.exports = { logSettings, login, logFlow, postLead, deliveryInState, emitted, PASSWORD };
