@@ -4,6 +4,8 @@ const assert = require('node:assert/strict');
 const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const send = require('./support/senders');
+const { leadsToCrmFlow, signedLead } = require('./support/leads-load');
+const { inboxConsumer } = require('../dist/nodes/inbox-registry');
 const { getLeadPreset } = require('../dist/providers/registry');
 const { parseRetryAfter, backoffDelay, accountSettings, buildFields, CrmConfigError } = require('../dist/crm');
 const { migrate } = require('../dist/migrations');
@@ -328,12 +330,16 @@ describe('sales-crm out', function () {
   it('a CRM that keeps failing: output 2 after the last attempt; tokens appear nowhere', async function () {
     const nodes = await start('pipedrive', { account: { maxAttempts: 3 } });
     env.emulator.fault({ status: 503, forMs: 60000, body: { error: `upstream down, token=${TOKEN}` } });
+    const caught = collect(nodes.caught);
     const msg = await deliver(nodes, lead('down@example.com'), 'failed');
     assert.equal(msg.error.status, 503);
     assert.equal(msg.error.attempts, 3);
     assert.equal(env.emulator.requests.length, 3);
     assert.ok(!JSON.stringify(msg.error).includes(TOKEN), JSON.stringify(msg.error));
-    assert.match(msg.error.crmMessage, /\[redacted\]/);
+    assert.equal(msg.error.crmMessage, 'upstream down, token=[redacted]');
+    assert.equal(msg.error.message, 'the CRM answered 503 after 3 attempts (upstream down, token=[redacted])');
+    // Node-RED gives a Catch node the error as a string: `Error: ` and its message.
+    assert.equal((await caught)[0].error.message, `Error: ${msg.error.message}`, 'a Catch node sees the same text');
   });
 
   it('a CRM that echoes the token upper-cased across the length cut: nothing of it reaches output 2 or the log', async function () {
@@ -367,6 +373,55 @@ describe('sales-crm out', function () {
 
 describe('sales-webhook in → sales-lead-map → sales-crm out', function () {
   const env = withEmulatorAndRuntime();
+
+  it("a CRM that keeps failing: the settled delivery carries the CRM's last answer, scrubbed of the token and cut", async function () {
+    const SECRET = 'hmac-secret-for-crm-answers';
+    env.running = await loadFlow(
+      [webhookInNode, sourceNode, leadMapNode, accountNode, crmOutNode],
+      leadsToCrmFlow({
+        emulator: env.emulator,
+        secret: SECRET,
+        out: { wires: [['sent'], ['failed']] },
+        extraNodes: [
+          { id: 'sent', type: 'helper', z: 'tab' },
+          { id: 'failed', type: 'helper', z: 'tab' },
+        ],
+      }),
+      { src: { secret: SECRET }, acct: { token: TOKEN } },
+    );
+    helper.getNode('sent').on('input', () => assert.fail('the CRM never took the lead'));
+    // HubSpot busy past the account's three attempts, its answer echoing the token as sent and upper-cased, and long.
+    const answer = `Service busy; key ${TOKEN} was not processed (${TOKEN.toUpperCase()}). ${'Retry later. '.repeat(60)}`;
+    const scrubbed = answer.replace(TOKEN, '[redacted]').replace(TOKEN.toUpperCase(), '[redacted]');
+    env.emulator.fault({
+      status: 503,
+      forMs: 60000,
+      match: /contacts/,
+      body: { status: 'error', message: answer, category: 'SERVICE_UNAVAILABLE' },
+    });
+    const failed = collect(helper.getNode('failed'), 1, 8000);
+    const delivery = signedLead('busy@example.com', SECRET);
+    assert.equal((await postRaw(`${env.running.baseUrl}/webhooks/leads`, delivery)).status, 200);
+    const [msg] = await failed;
+    assert.equal(env.emulator.requests.length, 3);
+
+    const expected = `the CRM answered 503 after 3 attempts (${scrubbed.slice(0, 500)}…)`;
+    assert.equal(msg.error.message, expected);
+    const { store } = inboxConsumer('in');
+    let record;
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await settle(25)) {
+      record = await store.get(msg.webhook.deliveryId);
+      if (record?.state === 'failed') break;
+    }
+    assert.equal(record.state, 'failed');
+    assert.deepEqual(
+      record.settlements.map((s) => [s.system, s.state, s.attempts, s.reason]),
+      [['hubspot', 'failed', 3, expected]],
+      "the log shows why the CRM said no, in the refusal's form",
+    );
+    const seen = JSON.stringify({ record, error: msg.error, logs: helper.log().args }).toLowerCase();
+    assert.ok(!seen.includes(TOKEN.toLowerCase()), 'the token appears nowhere');
+  });
 
   const preset = getLeadPreset('saleassist:widget_new_conversation');
   const SYSTEMS = {

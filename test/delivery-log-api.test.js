@@ -66,8 +66,13 @@ describe('delivery log admin API in a real Node-RED', function () {
     };
     await lead('ann@example.com', 'Ann Example', 'delivered');
     await lead('bob@example.com', 'Bob Example', 'delivered');
-    // HubSpot busy for longer than the account's three attempts.
-    emulator.fault({ status: 503, times: 3, match: /contacts/ });
+    // HubSpot busy for longer than the account's three attempts; its answer echoes the account's token.
+    emulator.fault({
+      status: 503,
+      times: 3,
+      match: /contacts/,
+      body: { status: 'error', message: `Service busy: key ${emulator.token} was not processed`, category: 'BUSY' },
+    });
     const carla = await lead('carla@example.com', 'Carla Failed', 'failed', { eventId: 'msg_carla' });
     const dan = await lead('dan@example.com', 'Dan Delivered', 'delivered');
     emulator.fault({
@@ -165,8 +170,17 @@ describe('delivery log admin API in a real Node-RED', function () {
     assert.equal(JSON.parse(carlaDetail.json.body).payload.user.email, 'carla@example.com');
     assert.deepEqual(
       carlaDetail.json.settlements.map((s) => [s.system, s.state, s.attempts, s.reason]),
-      [['hubspot', 'failed', 3, 'the CRM answered 503 after 3 attempts']],
+      [
+        [
+          'hubspot',
+          'failed',
+          3,
+          'the CRM answered 503 after 3 attempts (Service busy: key [redacted] was not processed)',
+        ],
+      ],
+      "after the last attempt, the reason quotes the CRM's last answer, scrubbed",
     );
+    assert.ok(!carlaDetail.text.includes(emulator.token), 'the token appears nowhere in the detail');
     const fayDetail = await call('GET', `deliveries/${fay.id}`);
     assert.deepEqual(
       fayDetail.json.settlements.map((s) => [s.state, s.reason]),

@@ -159,9 +159,10 @@ export class CrmHttp {
       }
       if (attempt >= maxAttempts) {
         if (response) {
+          // The CRM's last answer goes into the message, as a refusal's does: the delivery log shows only this text.
           const reason = safeReason(response.body, response.text, this.secrets());
           throw new CrmError(
-            `the CRM answered ${response.status} after ${attempt} attempts`,
+            `the CRM answered ${response.status} after ${attempt} attempts${reason ? ` (${reason})` : ''}`,
             response.status,
             reason,
             attempt,

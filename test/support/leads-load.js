@@ -45,9 +45,9 @@ const contactsByEmail = (emulator) => {
 
 /**
  * sales webhook (HMAC over the body, `/webhooks/leads`) → the SaleAssist lead-map preset → sales-crm out into the
- * emulator's HubSpot. `receiver` and `account` add to or replace the properties of those two nodes.
+ * emulator's HubSpot. `receiver`, `account` and `out` add to or replace the properties of those three nodes.
  */
-function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, extraNodes = [] }) {
+function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, out = {}, extraNodes = [] }) {
   const preset = getLeadPreset('saleassist:widget_new_conversation');
   return [
     { id: 'tab', type: 'tab', label: 'leads' },
@@ -85,7 +85,7 @@ function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, extraNo
       version: 1,
       wires: [['out'], []],
     },
-    ...hubspotOutNodes({ emulator, account }),
+    ...hubspotOutNodes({ emulator, account, out }),
   ];
 }
 
