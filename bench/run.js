@@ -263,10 +263,14 @@ function rssMiB(pid) {
   }
 }
 
-/** CPU seconds (user + system) the process has used so far; Linux reports them in clock ticks of 1/100 s. */
-function cpuSeconds(pid) {
+/**
+ * CPU seconds (user + system) the process has used so far; Linux reports them in clock ticks of 1/100 s. With
+ * `mainThread`, only its event loop's thread (the rest is the inbox's writer, the garbage collector's helpers, libuv).
+ */
+function cpuSeconds(pid, { mainThread = false } = {}) {
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const stat = mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+    const fields = fs.readFileSync(stat, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -308,10 +312,13 @@ async function measure(nodeRed, name, count, connections) {
   try {
     const statsBefore = await inboxStats(nodeRed);
     const cpuBefore = cpuSeconds(pid);
+    const mainBefore = cpuSeconds(pid, { mainThread: true });
     const result = await load(`${nodeRed.url}${TARGETS[name].path}`, TARGETS[name].kind, count, connections);
     // Node-RED's own CPU per request (its inbox writer thread included): unlike req/s, it does not depend on how fast
     // the load generator can go.
-    const cpuMicrosPerRequest = Math.round(((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.totalRequests));
+    const perRequest = (seconds) => Math.round((seconds * 1e6) / Math.max(1, result.totalRequests));
+    const cpuMicrosPerRequest = perRequest(cpuSeconds(pid) - cpuBefore);
+    const mainThreadMicrosPerRequest = perRequest(cpuSeconds(pid, { mainThread: true }) - mainBefore);
     const statsAfter = await inboxStats(nodeRed);
     const commits = statsAfter.commits - statsBefore.commits;
     const writes = statsAfter.writes - statsBefore.writes;
@@ -323,7 +330,13 @@ async function measure(nodeRed, name, count, connections) {
           deliveriesPerFsync: commits ? +(result.totalRequests / commits).toFixed(1) : 0,
         }
       : undefined;
-    return { ...result, cpuMicrosPerRequest, peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10, inbox };
+    return {
+      ...result,
+      cpuMicrosPerRequest,
+      mainThreadMicrosPerRequest,
+      peakRssMiB: Math.round(Math.max(peak, rssMiB(pid)) * 10) / 10,
+      inbox,
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -408,6 +421,7 @@ async function main() {
           non2xx: list.reduce((s, r) => s + r.non2xx, 0),
           peakRssMiB: Math.max(...list.map((r) => r.peakRssMiB)),
           cpuMicrosPerRequest: median(list.map((r) => r.cpuMicrosPerRequest)),
+          mainThreadMicrosPerRequest: median(list.map((r) => r.mainThreadMicrosPerRequest)),
           bodyBytes: list[0].bodyBytes,
           rounds: list.map((r) => Math.round(r.requestsPerSecond)),
           ...(list[0].inbox
@@ -451,6 +465,7 @@ async function main() {
               errors: r.errors,
               'non-2xx': r.non2xx,
               'Node-RED CPU µs/req': r.cpuMicrosPerRequest,
+              'main thread µs/req': r.mainThreadMicrosPerRequest,
               'peak RSS MiB': r.peakRssMiB,
               'fsyncs/s': r.inbox?.fsyncsPerSecond ?? '',
               'writes/fsync': r.inbox?.meanGroupSize ?? '',

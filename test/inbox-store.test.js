@@ -5,6 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const Database = require('better-sqlite3');
 const { SqliteInboxStore, InboxUnavailableError } = require('../dist/inbox');
 const { meta, delivery } = require('./support/inbox-deliveries');
 
@@ -50,6 +51,79 @@ describe('SQLite inbox store', function () {
     const [a, b] = await Promise.all([store.accept(d), store.accept({ ...d })]);
     assert.equal(a.stored, true);
     assert.deepEqual(b, { stored: false, duplicateOf: a.id });
+  });
+
+  it('remembers at most duplicateLimit keys per node, the newest, also after a reopen', async () => {
+    const limited = (n) => delivery({ duplicateKey: `id:limited-${n}`, duplicateLimit: 3 });
+    const first = [1, 2, 3, 4, 5].map(limited);
+    for (const d of first) assert.equal((await store.accept(d)).stored, true);
+    assert.equal((await store.accept({ ...first[4] })).stored, false, 'the newest is remembered');
+    assert.equal((await store.accept({ ...first[2] })).stored, false);
+    assert.equal((await store.accept({ ...first[1] })).stored, true, 'beyond the limit, an old key is forgotten');
+    await store.close();
+    store = new SqliteInboxStore(path.join(dir, 'sales-webhooks.db'));
+    // Reopened: the three newest rows' keys (2, 5 and 4) are loaded, not the older ones.
+    assert.equal((await store.accept({ ...first[3] })).stored, false);
+    assert.equal((await store.accept({ ...first[0] })).stored, true);
+  });
+
+  it('a write that fails alone is refused; the rest of its group is stored, and its key is not remembered', async () => {
+    const good = [delivery(), delivery()];
+    const bad = delivery({ meta: meta({ provider: undefined }) });
+    // While a first write commits, the next three queue: they are the second group.
+    const first = store.accept(delivery());
+    const [a, refused, b] = await Promise.allSettled([store.accept(good[0]), store.accept(bad), store.accept(good[1])]);
+    await first;
+    assert.equal(a.value.stored, true);
+    assert.equal(b.value.stored, true);
+    assert.equal(refused.status, 'rejected');
+    assert.ok(!(refused.reason instanceof InboxUnavailableError), refused.reason.message);
+    assert.match(refused.reason.message, /NOT NULL/);
+    assert.deepEqual(store.stats, { commits: 2, writes: 4 }, 'the three were one group');
+    assert.equal((await store.accept({ ...good[0] })).stored, false);
+    assert.equal((await store.accept({ ...bad, meta: meta() })).stored, true, 'the refused key was not kept');
+  });
+
+  it('opens a schema 1 file: its duplicate keys move into the rows and still mark repeats', async () => {
+    await store.close();
+    const file = path.join(dir, 'v1.db');
+    const v1 = new Database(file);
+    v1.pragma('journal_mode = WAL');
+    v1.exec(`
+      CREATE TABLE inbox_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO inbox_meta VALUES ('schema', '1');
+      CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, provider TEXT NOT NULL,
+        event_type TEXT, event_id TEXT, received_at INTEGER NOT NULL, state TEXT NOT NULL, status_code INTEGER,
+        reason TEXT, attempt INTEGER NOT NULL DEFAULT 0, settles INTEGER NOT NULL DEFAULT 0, lease_until INTEGER,
+        due INTEGER NOT NULL DEFAULT 0, replay INTEGER NOT NULL DEFAULT 0, round_start INTEGER NOT NULL DEFAULT 0,
+        round_first_attempt INTEGER NOT NULL DEFAULT 1, leads TEXT NOT NULL DEFAULT '[]',
+        settlements TEXT NOT NULL DEFAULT '[]');
+      CREATE TABLE delivery_content (id INTEGER PRIMARY KEY, headers TEXT NOT NULL, body BLOB NOT NULL,
+        body_truncated INTEGER NOT NULL DEFAULT 0, meta TEXT, issues TEXT);
+      CREATE TABLE duplicate_keys (node TEXT NOT NULL, key TEXT NOT NULL, expires_at INTEGER NOT NULL,
+        delivery_id INTEGER, PRIMARY KEY (node, key)) WITHOUT ROWID;
+    `);
+    const now = Date.now();
+    v1.prepare(
+      `INSERT INTO deliveries (id, node, provider, received_at, state) VALUES (7, 'n1', 'saleassist', ?, 'delivered')`,
+    ).run(now);
+    v1.prepare(
+      `INSERT INTO delivery_content (id, headers, body, meta) VALUES (7, '{"x-token":"[redacted]"}', ?, ?)`,
+    ).run(Buffer.from('{"v":1}'), JSON.stringify(meta({ headers: { 'x-token': '[redacted]' } })));
+    v1.prepare(`INSERT INTO duplicate_keys VALUES ('n1', 'id:old', ?, 7)`).run(now + 3600_000);
+    v1.close();
+    store = new SqliteInboxStore(file);
+    assert.deepEqual(await store.accept(delivery({ duplicateKey: 'id:old' })), { stored: false, duplicateOf: '7' });
+    const record = await store.get('7');
+    assert.equal(record.body, '{"v":1}');
+    assert.deepEqual(record.meta.headers, { 'x-token': '[redacted]' }, 'schema 1 kept the headers in meta');
+    assert.equal((await store.accept(delivery())).stored, true);
+    await store.close();
+    const reopened = new Database(file, { readonly: true });
+    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '2');
+    assert.equal(reopened.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'duplicate_keys'`).pluck().get(), 0);
+    reopened.close();
+    store = new SqliteInboxStore(path.join(dir, 'sales-webhooks.db'));
   });
 
   it('without a settling point an emitted delivery is delivered; with one it waits for every lead of a split', async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { OpResult, ReadOp, WorkerReply, WorkerRequest, WriteOp } from './sqliteWorker';
+import { packDelivery } from './sqliteDatabase';
+import type { ReadOp, WorkerReply, WorkerRequest, WriteOp } from './sqliteWorker';
 import {
   InboxUnavailableError,
   type AcceptResult,
@@ -24,8 +25,17 @@ const MAX_GROUP = 1000;
 /** After the file could not be opened, how long to answer 503 at once before trying again. */
 const REOPEN_DELAY_MS = 1000;
 
+/** A markEmitted still queued: the leads noted meanwhile are added to it, so the two are one write. */
+interface QueuedEmission {
+  id: string;
+  attempt: number;
+  settles: boolean;
+  leaseUntil: number | null;
+  leads: LeadSummary[] | null;
+}
+
 interface Pending {
-  op: WriteOp;
+  op: WriteOp | { op: 'queuedEmission'; emission: QueuedEmission };
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -52,7 +62,7 @@ export class SqliteInboxStore implements InboxStore {
   private openError: { message: string; at: number } | undefined;
   private queue: Pending[] = [];
   /** Emissions still waiting for a commit, by delivery id: the leads noted meanwhile travel with them (one write). */
-  private queuedEmissions = new Map<string, { leads?: LeadSummary[] }>();
+  private queuedEmissions = new Map<string, QueuedEmission>();
   private inFlight: Map<number, { resolve(reply: WorkerReply): void; reject(err: Error): void }> = new Map();
   private writing = false;
   private seq = 0;
@@ -145,7 +155,7 @@ export class SqliteInboxStore implements InboxStore {
     return this.reader.then((reader) => reader ?? this.open());
   }
 
-  private write<T>(op: WriteOp): Promise<T> {
+  private write<T>(op: Pending['op']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
       if (!this.writing) this.flush();
@@ -155,31 +165,36 @@ export class SqliteInboxStore implements InboxStore {
   /** Sends everything queued as one transaction; what arrives meanwhile waits for the next. */
   private flush(): void {
     const group = this.queue.splice(0, MAX_GROUP);
-    for (const pending of group) if (pending.op.op === 'markEmitted') this.queuedEmissions.delete(pending.op.args[0]);
     if (group.length === 0) return;
+    const batch = group.map((pending): WriteOp => {
+      if (pending.op.op !== 'queuedEmission') return pending.op;
+      const { id, attempt, settles, leaseUntil, leads } = pending.op.emission;
+      this.queuedEmissions.delete(id);
+      return { op: 'markEmitted', args: [id, attempt, settles, leaseUntil, leads] };
+    });
     this.writing = true;
-    const settleGroup = (results: OpResult[] | Error) => {
-      for (let i = 0; i < group.length; i++) {
-        const result = results instanceof Error ? undefined : results[i];
-        if (results instanceof Error) group[i].reject(results);
-        else if (result?.ok) group[i].resolve(result.value);
-        else
-          group[i].reject(
-            result && !result.unavailable
-              ? new Error(result.error)
-              : new InboxUnavailableError(result?.error ?? 'no answer'),
-          );
+    const settleGroup = (reply: WorkerReply | Error) => {
+      if (reply instanceof Error || !('values' in reply)) {
+        const err = reply instanceof Error ? reply : new InboxUnavailableError('error' in reply ? reply.error : '?');
+        for (const pending of group) pending.reject(err);
+      } else {
+        const failed = new Map(reply.failures);
+        group.forEach((pending, i) => {
+          const error = failed.get(i);
+          if (error === undefined) pending.resolve(reply.values[i]);
+          else pending.reject(new Error(error));
+        });
       }
       this.writing = false;
       if (this.queue.length) this.flush();
     };
-    this.request({ seq: ++this.seq, batch: group.map((p) => p.op) }).then(
+    this.request({ seq: ++this.seq, batch }).then(
       (reply) => {
-        if ('results' in reply) {
+        if ('values' in reply) {
           this.stats.commits++;
           this.stats.writes += group.length;
-          settleGroup(reply.results);
-        } else if ('error' in reply) settleGroup(new InboxUnavailableError(reply.error));
+        }
+        settleGroup(reply);
       },
       (err: Error) => settleGroup(err instanceof InboxUnavailableError ? err : new InboxUnavailableError(err.message)),
     );
@@ -192,7 +207,7 @@ export class SqliteInboxStore implements InboxStore {
     const reply = await this.request({ seq, read: op }, onReader ? this.openReader() : this.open()).finally(() =>
       this.readerSeqs.delete(seq),
     );
-    if ('results' in reply && reply.results[0]?.ok) return reply.results[0].value as T;
+    if ('values' in reply) return reply.values[0] as T;
     throw new InboxUnavailableError('error' in reply ? reply.error : 'no answer');
   }
 
@@ -201,7 +216,9 @@ export class SqliteInboxStore implements InboxStore {
     // A view into a larger buffer (a socket read) would be cloned whole to the writer; send just the body's bytes.
     if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength)
       delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
-    return this.write({ op: 'accept', args: [delivery] });
+    return this.write<number>({ op: 'accept', args: [packDelivery(delivery)] }).then((id) =>
+      id > 0 ? { stored: true, id: String(id) } : { stored: false, duplicateOf: String(-id) },
+    );
   }
 
   logRejected(request: RejectedRequest): void {
@@ -214,9 +231,15 @@ export class SqliteInboxStore implements InboxStore {
     id: string,
     emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] },
   ): Promise<void> {
-    const queued = { ...emission };
+    const queued: QueuedEmission = {
+      id,
+      attempt: emission.attempt,
+      settles: emission.settles,
+      leaseUntil: emission.leaseUntil ?? null,
+      leads: emission.leads ?? null,
+    };
     this.queuedEmissions.set(id, queued);
-    return this.write({ op: 'markEmitted', args: [id, queued] });
+    return this.write({ op: 'queuedEmission', emission: queued });
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {

@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import type {
-  AcceptResult,
   ClaimOptions,
   DeliveryFilter,
   DeliveryRecord,
@@ -21,7 +20,7 @@ import type {
  * worker (`sqliteWorker.ts`), never on Node-RED's event loop, so an fsync never stalls a flow.
  */
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
 /** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
@@ -77,6 +76,50 @@ const parseJson = <T>(text: string | null, fallback: T): T => {
   }
 };
 
+/**
+ * A delivery as it crosses to the writer thread: primitives and the bytes only, so posting it is a copy rather than
+ * a walk over nested objects (which cost more than the write itself).
+ */
+export type PackedDelivery = [
+  node: string,
+  duplicateKey: string,
+  duplicateWindowMs: number,
+  duplicateLimit: number | undefined,
+  receivedAt: number,
+  rawBody: Uint8Array,
+  provider: string,
+  eventType: string | null,
+  eventId: string | null,
+  headers: string,
+  /** msg.webhook's fields without the headers, which are stored once, in their column. */
+  meta: string,
+  issues: string | null,
+];
+
+export function packDelivery(delivery: IncomingDelivery): PackedDelivery {
+  const { headers, ...meta } = delivery.meta;
+  return [
+    delivery.node,
+    delivery.duplicateKey,
+    delivery.duplicateWindowMs,
+    delivery.duplicateLimit,
+    delivery.receivedAt,
+    delivery.rawBody,
+    meta.provider,
+    meta.eventType ?? null,
+    meta.eventId ?? null,
+    JSON.stringify(headers),
+    JSON.stringify(meta),
+    delivery.issues.length ? JSON.stringify(delivery.issues) : null,
+  ];
+}
+
+/** msg.webhook as stored; its headers live in their own column (schema 1 kept them in meta too). */
+function metaOf(row: { meta: string | null; headers: string }): WebhookMeta | null {
+  const meta = parseJson<WebhookMeta | null>(row.meta, null);
+  return meta && { ...meta, headers: meta.headers ?? parseJson(row.headers, {}) };
+}
+
 /** The settlements of the current round, latest per lead; the delivery is settled when every lead has one. */
 function settledState(settlements: SettleRecord[], roundStart: number): DeliveryState | undefined {
   const latest = new Map<number, SettleRecord>();
@@ -104,8 +147,16 @@ function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[]
   return merged;
 }
 
+interface RememberedKey {
+  expiresAt: number;
+  id: number;
+}
+
 export class InboxDatabase {
   readonly db: Database.Database;
+  private readonly keys = new Map<string, Map<string, RememberedKey>>();
+  /** Keys claimed in the transaction under way, undone if it rolls back. */
+  private uncommittedKeys: { node: string; key: string; previous?: RememberedKey; limit?: number }[] = [];
 
   /** `readOnly`: a second connection for the log's queries, on a file the writer has already set up. */
   constructor(file: string, options: { readOnly?: boolean } = {}) {
@@ -151,7 +202,9 @@ export class InboxDatabase {
         round_start INTEGER NOT NULL DEFAULT 0,
         round_first_attempt INTEGER NOT NULL DEFAULT 1,
         leads TEXT NOT NULL DEFAULT '[]',
-        settlements TEXT NOT NULL DEFAULT '[]'
+        settlements TEXT NOT NULL DEFAULT '[]',
+        dup_key TEXT,
+        dup_expires INTEGER
       );
       -- Apart from the state, so that emitting and settling (updates) never rewrite the body's pages.
       CREATE TABLE IF NOT EXISTS delivery_content (
@@ -164,14 +217,6 @@ export class InboxDatabase {
       );
       CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
       CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
-      CREATE TABLE IF NOT EXISTS duplicate_keys (
-        node TEXT NOT NULL,
-        key TEXT NOT NULL,
-        expires_at INTEGER NOT NULL,
-        delivery_id INTEGER,
-        PRIMARY KEY (node, key)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS duplicate_keys_expiry ON duplicate_keys (expires_at);
     `);
     const version = this.db.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get() as
       string | undefined;
@@ -182,7 +227,19 @@ export class InboxDatabase {
         new Error(`the inbox file was written by a newer version of this package (schema ${version})`),
         { code: 'SQLITE_NEWER_SCHEMA' },
       );
-    }
+    } else if (Number(version) === 1) this.db.transaction(() => this.migrateFrom1())();
+  }
+
+  /** Schema 1 kept duplicate keys in a table of their own; each random key dirtied a page of its index per commit. */
+  private migrateFrom1(): void {
+    this.db.exec(`
+      ALTER TABLE deliveries ADD COLUMN dup_key TEXT;
+      ALTER TABLE deliveries ADD COLUMN dup_expires INTEGER;
+      UPDATE deliveries SET dup_key = k.key, dup_expires = k.expires_at FROM duplicate_keys k
+        WHERE k.delivery_id = deliveries.id AND k.node = deliveries.node;
+      DROP TABLE duplicate_keys;
+      UPDATE inbox_meta SET value = '2' WHERE key = 'schema';
+    `);
   }
 
   close(): void {
@@ -199,32 +256,75 @@ export class InboxDatabase {
     return statement;
   }
 
-  accept(delivery: IncomingDelivery): AcceptResult {
-    const now = delivery.receivedAt;
-    const claim = this.sql('SELECT expires_at, delivery_id FROM duplicate_keys WHERE node = ? AND key = ?').get(
-      delivery.node,
-      delivery.duplicateKey,
-    ) as { expires_at: number; delivery_id: number | null } | undefined;
-    if (claim && claim.expires_at > now)
-      return { stored: false, duplicateOf: claim.delivery_id === null ? undefined : String(claim.delivery_id) };
-    const { meta } = delivery;
+  /**
+   * The duplicate keys of one node, oldest first, loaded from its newest rows on first use. They live in the rows
+   * (so they survive a restart) and are looked up here: an index of random keys would dirty a page per delivery.
+   */
+  private keysOf(node: string, limit: number | undefined, now: number): Map<string, RememberedKey> {
+    let keys = this.keys.get(node);
+    if (!keys) {
+      keys = new Map();
+      const rows = this.sql(
+        `SELECT id, dup_key, dup_expires FROM deliveries WHERE node = ? AND dup_expires > ? ORDER BY id DESC LIMIT ?`,
+      ).all(node, now, limit ?? -1) as { id: number; dup_key: string; dup_expires: number }[];
+      for (let i = rows.length - 1; i >= 0; i--) {
+        keys.delete(rows[i].dup_key);
+        keys.set(rows[i].dup_key, { expiresAt: rows[i].dup_expires, id: rows[i].id });
+      }
+      this.keys.set(node, keys);
+    }
+    return keys;
+  }
+
+  /** Stores a delivery unless its key is remembered: the new id, or minus the id of the delivery it repeats. */
+  accept(packed: PackedDelivery): number {
+    const [node, duplicateKey, windowMs, limit, now, rawBody, provider, eventType, eventId, headers, meta, issues] =
+      packed;
+    const keys = this.keysOf(node, limit, now);
+    const claim = keys.get(duplicateKey);
+    if (claim && claim.expiresAt > now) return -claim.id;
+    const expiresAt = now + windowMs;
     const id = Number(
       this.sql(
-        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state) VALUES (?, ?, ?, ?, ?, 'received')`,
-      ).run(delivery.node, meta.provider, meta.eventType ?? null, meta.eventId ?? null, now).lastInsertRowid,
+        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, dup_key, dup_expires) VALUES (?, ?, ?, ?, ?, 'received', ?, ?)`,
+      ).run(node, provider, eventType, eventId, now, duplicateKey, expiresAt).lastInsertRowid,
     );
     this.sql(`INSERT INTO delivery_content (id, headers, body, meta, issues) VALUES (?, ?, ?, ?, ?)`).run(
       id,
-      JSON.stringify(meta.headers),
-      delivery.rawBody,
-      JSON.stringify(meta),
-      delivery.issues.length ? JSON.stringify(delivery.issues) : null,
+      headers,
+      rawBody,
+      meta,
+      issues,
     );
-    this.sql(
-      `INSERT INTO duplicate_keys (node, key, expires_at, delivery_id) VALUES (?, ?, ?, ?)
-       ON CONFLICT (node, key) DO UPDATE SET expires_at = excluded.expires_at, delivery_id = excluded.delivery_id`,
-    ).run(delivery.node, delivery.duplicateKey, now + delivery.duplicateWindowMs, id);
-    return { stored: true, id: String(id) };
+    this.uncommittedKeys.push({ node, key: duplicateKey, previous: claim, limit });
+    keys.delete(duplicateKey);
+    keys.set(duplicateKey, { expiresAt, id });
+    return id;
+  }
+
+  /** After a commit: the group's keys stay, and each node forgets its oldest keys beyond its limit or window. */
+  keysCommitted(now = Date.now()): void {
+    const touched = new Map<string, number | undefined>();
+    for (const change of this.uncommittedKeys) touched.set(change.node, change.limit);
+    this.uncommittedKeys = [];
+    for (const [node, limit] of touched) {
+      const keys = this.keys.get(node);
+      if (!keys) continue;
+      for (const [key, remembered] of keys) {
+        if (remembered.expiresAt > now && (limit === undefined || keys.size <= limit)) break;
+        keys.delete(key);
+      }
+    }
+  }
+
+  /** After a rollback: the group's keys were never stored. */
+  keysRolledBack(): void {
+    for (const change of this.uncommittedKeys.reverse()) {
+      const keys = this.keys.get(change.node);
+      keys?.delete(change.key);
+      if (change.previous) keys?.set(change.key, change.previous);
+    }
+    this.uncommittedKeys = [];
   }
 
   logRejected(request: RejectedRequest): void {
@@ -240,26 +340,23 @@ export class InboxDatabase {
     );
   }
 
+  /** Flat arguments: half of all writes are these, and each crosses to the writer thread. */
   markEmitted(
     id: string,
-    emission: { attempt: number; settles: boolean; leaseUntil?: number; leads?: LeadSummary[] },
+    attempt: number,
+    settles: boolean,
+    leaseUntil: number | null,
+    leads: LeadSummary[] | null,
   ): void {
     const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as
       { state: DeliveryState; leads: string } | undefined;
     if (!row) return;
     const settled = row.state === 'delivered' || row.state === 'failed';
-    const state = settled ? row.state : emission.settles ? 'emitted' : 'delivered';
-    const leads = emission.leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), emission.leads)) : row.leads;
+    const state = settled ? row.state : settles ? 'emitted' : 'delivered';
+    const merged = leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)) : row.leads;
     this.sql(
       `UPDATE deliveries SET state = ?, attempt = MAX(attempt, ?), settles = ?, lease_until = ?, leads = ?, due = 0 WHERE id = ?`,
-    ).run(
-      state,
-      emission.attempt,
-      emission.settles ? 1 : 0,
-      emission.settles && !settled ? (emission.leaseUntil ?? null) : null,
-      leads,
-      Number(id),
-    );
+    ).run(state, attempt, settles ? 1 : 0, settles && !settled ? leaseUntil : null, merged, Number(id));
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {
@@ -323,7 +420,7 @@ export class InboxDatabase {
         id: String(row.id),
         node: row.node,
         rawBody: row.body,
-        meta: parseJson<WebhookMeta>(row.meta, null as unknown as WebhookMeta),
+        meta: metaOf(row) as WebhookMeta,
         issues: parseJson<string[]>(row.issues, []),
         attempt,
         replay: row.replay === 1,
@@ -420,7 +517,7 @@ export class InboxDatabase {
       headers: parseJson(row.headers, {}),
       body: row.body.toString('utf8'),
       bodyTruncated: row.body_truncated === 1,
-      meta: parseJson<WebhookMeta | null>(row.meta, null),
+      meta: metaOf(row),
       issues: parseJson(row.issues, []),
       settlements: parseJson(row.settlements, []),
       replay: row.replay === 1,
@@ -466,7 +563,6 @@ export class InboxDatabase {
 
   /** One purge step: at most PURGE_STEP_ROWS rows. The caller repeats while it returns more than zero. */
   purgeStep(policy: RetentionPolicy, now: number): number {
-    this.sql('DELETE FROM duplicate_keys WHERE expires_at <= ?').run(now);
     let removed = this.sql(
       `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
     )

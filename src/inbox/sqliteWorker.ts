@@ -27,9 +27,11 @@ export type ReadOp =
   | { op: 'checkpoint'; args: [] };
 
 export type WorkerRequest = { seq: number; batch: WriteOp[] } | { seq: number; read: ReadOp } | { close: true };
-export type OpResult = { ok: true; value: unknown } | { ok: false; error: string; unavailable: boolean };
+/** A write that failed alone (its group was stored): its index in the batch, and why. */
+export type OpFailure = [index: number, error: string];
+/** `values[i]` answers the batch's i-th write, unless a failure names i. */
 export type WorkerReply =
-  | { seq: number; results: OpResult[] }
+  | { seq: number; values: unknown[]; failures?: OpFailure[] }
   | { seq: number; error: string; unavailable: boolean }
   | { opened: true }
   | { openError: string };
@@ -70,10 +72,7 @@ if (parentPort) {
     }
     if ('read' in request) {
       try {
-        port.postMessage({
-          seq: request.seq,
-          results: [{ ok: true, value: run(db, request.read) }],
-        } satisfies WorkerReply);
+        port.postMessage({ seq: request.seq, values: [run(db, request.read)] } satisfies WorkerReply);
       } catch (err) {
         port.postMessage({
           seq: request.seq,
@@ -83,21 +82,36 @@ if (parentPort) {
       }
       return;
     }
-    const results: OpResult[] = [];
     try {
-      db.db.transaction(() => {
-        for (const op of request.batch) {
-          try {
-            // A savepoint per write: one failing statement does not undo the rest of the group.
-            results.push({ ok: true, value: db.db.transaction(() => run(db, op))() });
-          } catch (err) {
-            if (isUnavailableError(err)) throw err;
-            results.push({ ok: false, error: describe(err), unavailable: false });
-          }
-        }
-      })();
-      port.postMessage({ seq: request.seq, results } satisfies WorkerReply);
+      let values: unknown[];
+      const failures: OpFailure[] = [];
+      try {
+        values = db.db.transaction(() => request.batch.map((op) => run(db, op)))();
+      } catch (err) {
+        db.keysRolledBack();
+        if (isUnavailableError(err)) throw err;
+        // One write failed: again with a savepoint each, so it alone fails and the rest of the group is stored.
+        values = [];
+        db.db.transaction(() => {
+          request.batch.forEach((op, index) => {
+            try {
+              values.push(db.db.transaction(() => run(db, op))());
+            } catch (opErr) {
+              if (isUnavailableError(opErr)) throw opErr;
+              values.push(undefined);
+              failures.push([index, describe(opErr)]);
+            }
+          });
+        })();
+      }
+      db.keysCommitted();
+      port.postMessage({
+        seq: request.seq,
+        values,
+        ...(failures.length ? { failures } : {}),
+      } satisfies WorkerReply);
     } catch (err) {
+      db.keysRolledBack();
       port.postMessage({
         seq: request.seq,
         error: describe(err),

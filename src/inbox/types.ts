@@ -17,6 +17,8 @@ export interface IncomingDelivery {
   duplicateKey: string;
   /** How long the key marks a repeat as a duplicate. */
   duplicateWindowMs: number;
+  /** The most keys this node's duplicates are remembered by (the newest win); absent: no limit. */
+  duplicateLimit?: number;
   receivedAt: number;
   /** The exact bytes that arrived. */
   rawBody: Buffer;

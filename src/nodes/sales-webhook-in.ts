@@ -322,6 +322,7 @@ export = function (RED: NodeAPI) {
               node: node.id,
               duplicateKey: outcome.key,
               duplicateWindowMs,
+              duplicateLimit: Math.floor(dedupeLimit),
               receivedAt: receivedAt.getTime(),
               rawBody,
               meta: outcome.meta,
