@@ -267,6 +267,7 @@ describe('Redis inbox store', function () {
       reason: 'bad',
       headers: {},
       bodyPrefix: Buffer.from('{"email":"jane.doe@example.com"'),
+      bodyTruncated: true,
     });
     await b.settle(other.id, { state: 'delivered', at: Date.now() });
     await new Promise((r) => setTimeout(r, 50));

@@ -239,9 +239,20 @@ describe('SQLite inbox store', function () {
       reason: 'no signature matched',
       headers: { 'svix-signature': '[redacted]' },
       bodyPrefix: Buffer.from('{"x":'),
+      bodyTruncated: true,
+    });
+    store.logRejected({
+      node: 'n1',
+      provider: 'salesmagic',
+      receivedAt: Date.now(),
+      statusCode: 400,
+      reason: 'body is not valid JSON',
+      headers: {},
+      bodyPrefix: Buffer.from('{"x":'),
     });
     const d = await store.accept(delivery());
-    const [rejected] = await store.list({ state: 'rejected' });
+    const [whole, rejected] = await store.list({ state: 'rejected' });
+    assert.equal((await store.get(whole.id)).bodyTruncated, false, 'a short body is kept whole');
     assert.equal(rejected.statusCode, 401);
     assert.equal(rejected.reason, 'no signature matched');
     const full = await store.get(rejected.id);

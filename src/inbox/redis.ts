@@ -460,7 +460,7 @@ export class RedisInboxStore implements InboxStore {
           'body',
           body,
           'bodyTruncated',
-          request.bodyPrefix ? '1' : '0',
+          request.bodyTruncated ? '1' : '0',
         ],
       );
     };

@@ -336,7 +336,7 @@ export class InboxDatabase {
       id,
       JSON.stringify(request.headers),
       body,
-      request.bodyPrefix ? 1 : 0,
+      request.bodyTruncated ? 1 : 0,
     );
   }
 

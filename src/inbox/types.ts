@@ -41,6 +41,8 @@ export interface RejectedRequest {
   headers: Record<string, string>;
   /** At most the first REJECTED_BODY_BYTES of the body, when it was read. */
   bodyPrefix?: Buffer;
+  /** The body was longer than bodyPrefix (or not read to its end): the log says only its start is kept. */
+  bodyTruncated?: boolean;
 }
 
 export const REJECTED_BODY_BYTES = 4096;

@@ -358,6 +358,7 @@ export = function (RED: NodeAPI) {
         headers,
         // A copy of the first bytes only: a view would carry the whole socket buffer to the writer.
         bodyPrefix: rawBody ? Buffer.from(rawBody.subarray(0, REJECTED_BODY_BYTES)) : undefined,
+        bodyTruncated: rawBody !== undefined && rawBody.length > REJECTED_BODY_BYTES,
       });
     };
     const endpoint: WebhookEndpoint = {
