@@ -12,7 +12,9 @@ const { helpRequested } = require('../scripts/usage');
 helpRequested(`Usage: node bench/inbox-store.js [count]     (after npm run build)
 
 The embedded inbox alone, in this process: CPU per delivery (writer thread included) when stored, marked emitted and
-given its lead, 20 at a time, and how many deliveries share an fsync. count: deliveries (default 20000).`);
+given its lead, 20 at a time, and how many deliveries share an fsync. count: deliveries (default 20000).
+For scale, in the same run: the floor of durability on this machine, the same bodies appended to a plain file in
+groups of the size the store reached, one write and one fdatasync per group.`);
 
 const body = fs.readFileSync(path.join(__dirname, '..', 'sample-events', 'saleassist', 'widget_new_conversation.json'));
 const headers = {
@@ -27,6 +29,20 @@ const headers = {
 function mainThreadSeconds() {
   const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU per delivery of the cheapest durable write: groups of bodies appended with one write and one fdatasync. */
+function durabilityFloor(dir, count, groupSize) {
+  const fd = fs.openSync(path.join(dir, 'floor.log'), 'a');
+  const group = Buffer.concat(Array.from({ length: groupSize }, () => body));
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < count; i += groupSize) {
+    fs.writeSync(fd, group);
+    fs.fdatasyncSync(fd);
+  }
+  const used = process.cpuUsage(cpu);
+  fs.closeSync(fd);
+  return (used.user + used.system) / count;
 }
 
 async function main() {
@@ -71,6 +87,8 @@ async function main() {
   const mainMicros = (mainThreadSeconds() - mainBefore) * 1e6;
   const seconds = (performance.now() - started) / 1000;
   const { fileBytes } = await store.sizes();
+  const deliveriesPerFsync = count / store.stats.commits;
+  const floor = durabilityFloor(dir, count, Math.max(1, Math.round(deliveriesPerFsync)));
   await store.close();
   const walBytes = fs.existsSync(path.join(dir, 'sales-webhooks.db-wal'))
     ? fs.statSync(path.join(dir, 'sales-webhooks.db-wal')).size
@@ -83,7 +101,9 @@ async function main() {
       systemMicrosPerDelivery: Math.round(used.system / count),
       mainThreadMicrosPerDelivery: Math.round(mainMicros / count),
       fsyncsPerSecond: Math.round(store.stats.commits / seconds),
-      deliveriesPerFsync: +(count / store.stats.commits).toFixed(1),
+      deliveriesPerFsync: +deliveriesPerFsync.toFixed(1),
+      floorMicrosPerDelivery: Math.round(floor),
+      storeOverFloor: +((used.user + used.system) / count / floor).toFixed(1),
       databaseMiB: +((fileBytes + walBytes) / 2 ** 20).toFixed(1),
     }),
   );
