@@ -436,7 +436,7 @@ describe('the dialogs in the editor', function () {
     await page.click('#node-dialog-cancel');
   });
 
-  it('the webhook dialog: inbox on for a node saved before it existed, lease rows with it, the memory guard rows without it; settle in the palette', async function () {
+  it('the webhook dialog: inbox on for a node saved before it existed, lease rows with it, the context store row without it; settle in the palette', async function () {
     const { page } = browser;
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="sales-webhook settle"]', { timeout: 15000 });
     // The previous dialog's tray closes with an animation; until it is gone its inputs share the new one's ids.
@@ -449,7 +449,7 @@ describe('the dialogs in the editor', function () {
     assert.equal(await page.isVisible('#node-input-leaseMinutes'), true);
     assert.equal(await page.isVisible('#node-input-maxAttempts'), true);
     assert.equal(await page.isVisible('#node-input-dedupeHours'), true, "the window is the inbox's duplicate window");
-    assert.equal(await page.isVisible('#node-input-dedupeLimit'), false);
+    assert.equal(await page.isVisible('#node-input-dedupeLimit'), true, 'Remember bounds the keys the inbox looks up');
     assert.equal(await page.isVisible('#node-input-dedupeStore'), false);
     await page.uncheck('#node-input-inbox');
     assert.equal(await page.isVisible('#node-input-leaseMinutes'), false);

@@ -124,6 +124,12 @@ describe('the Redis store in the editor and at deploy', function () {
     const options = await page.$$eval('#node-input-store option', (os) => os.map((o) => o.textContent));
     assert.ok(options.includes('lax redis') && options.includes('locked redis'), JSON.stringify(options));
     assert.equal(await page.inputValue('#node-input-store'), 'lax');
+    assert.equal(await page.isVisible('#node-input-dedupeHours'), true);
+    assert.equal(
+      await page.isVisible('#node-input-dedupeLimit'),
+      false,
+      'a Redis inbox keeps every key for the window',
+    );
     await page.evaluate(() => {
       while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close();
     });
