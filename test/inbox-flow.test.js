@@ -260,6 +260,45 @@ describe('durable inbox in the flow', function () {
     );
   });
 
+  it('a lead map that cannot make a lead fails the delivery at once, saying why; it is not emitted again at each lease', async function () {
+    const flow = inboxFlow({
+      node: { leaseMinutes: 0.005, maxAttempts: 3 },
+      wiredTo: ['map'],
+      extra: [
+        {
+          id: 'map',
+          type: 'sales-lead-map',
+          property: 'payload',
+          split: false,
+          splitPath: '',
+          mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true }],
+          version: 1,
+          wires: [['done'], ['unmapped']],
+        },
+        { id: 'done', type: 'sales-webhook settle', wires: [[]] },
+        { id: 'unmapped', type: 'helper' },
+      ],
+    });
+    const { url, store } = await start(flow);
+    let emissions = 0;
+    helper.getNode('accepted').on('input', () => emissions++);
+    const unmapped = collect(helper.getNode('unmapped'));
+    assert.equal((await post(url, saleassistBody('not an address'))).status, 200);
+    const [msg] = await unmapped;
+    const record = await waitFor(async () => {
+      const r = await store().get(msg.webhook.deliveryId);
+      return r.state === 'failed' && r;
+    });
+    assert.equal(record.settlements.length, 1);
+    assert.equal(record.settlements[0].system, 'lead map');
+    assert.match(record.settlements[0].reason, /email/);
+    assert.equal(record.settlements[0].reason, msg.error.message);
+    // Three leases (0.3 s, then 0.6 s) would have emitted it again by now.
+    await settle(1200);
+    assert.equal(emissions, 1);
+    assert.equal((await store().get(msg.webhook.deliveryId)).attempt, 1);
+  });
+
   it('a delivery not settled within its lease is emitted again (attempt 2), then failed at the attempt limit', async function () {
     // The flow drops every message before the settle node: nothing ever settles.
     const flow = inboxFlow({

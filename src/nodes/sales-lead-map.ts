@@ -17,7 +17,7 @@ import type { MappingRow } from '../leadmap/types';
 import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
 import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
-import { noteLeadsOfDelivery, partOf } from './settle';
+import { noteLeadsOfDelivery, partOf, settleLead } from './settle';
 
 const PREVIEW_MAX_RECORDS = 200;
 
@@ -64,10 +64,13 @@ export = function (RED: NodeAPI) {
     const scheduleStatus = status.schedule;
 
     node.on('input', (msg: NodeMessage & { webhook?: unknown }, send, done) => {
-      const fail = (message: string, fields: FieldFailure[]) => {
+      const fail = (message: string, fields: FieldFailure[], leadsSent = false) => {
         counts.failed++;
         scheduleStatus();
         const error = { message, fields: fields.map(({ field, path: p, reason }) => ({ field, path: p, reason })) };
+        // Mapping the same event again fails the same way: the delivery is failed now, with why, rather than emitted
+        // again at each lease. Once the mapping is fixed, "replay failed" sends it through again.
+        if (!leadsSent) settleLead(node, msg, { state: 'failed', system: config.name || 'lead map', reason: message });
         send([null, { ...msg, error } as NodeMessage]);
         done(new Error(message));
       };
@@ -93,7 +96,11 @@ export = function (RED: NodeAPI) {
         send([messages as NodeMessage[], null]);
       }
       if (failures.length > 0)
-        return fail(RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }), failures);
+        return fail(
+          RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }),
+          failures,
+          leads.length > 0,
+        );
       done();
     });
 
