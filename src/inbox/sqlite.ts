@@ -175,7 +175,8 @@ export class SqliteInboxStore implements InboxStore {
     this.writing = true;
     const settleGroup = (reply: WorkerReply | Error) => {
       if (reply instanceof Error || !('values' in reply)) {
-        const err = reply instanceof Error ? reply : new InboxUnavailableError('error' in reply ? reply.error : '?');
+        const err =
+          reply instanceof Error ? reply : new InboxUnavailableError('error' in reply ? reply.error : 'no answer');
         for (const pending of group) pending.reject(err);
       } else {
         const failed = new Map(reply.failures);
