@@ -8,6 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { SqliteInboxStore } = require('../dist/inbox');
 const { helpRequested } = require('../scripts/usage');
+const { cpuSeconds } = require('./proc');
 
 helpRequested(`Usage: node bench/inbox-store.js [count]     (after npm run build)
 
@@ -24,12 +25,6 @@ const headers = {
   'content-length': String(body.length),
   'user-agent': 'bench',
 };
-
-/** CPU seconds of this process's main thread (its event loop); the rest is the writer thread and helpers. */
-function mainThreadSeconds() {
-  const fields = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** CPU per delivery of the cheapest durable write: groups of bodies appended with one write and one fdatasync. */
 function durabilityFloor(dir, count, groupSize) {
@@ -76,7 +71,7 @@ async function main() {
     store.noteLeads(result.id, [{ email: `p${i}@example.com`, name: 'Prakash' }]);
   };
   const cpu = process.cpuUsage();
-  const mainBefore = mainThreadSeconds();
+  const mainBefore = cpuSeconds(process.pid, { mainThread: true });
   const started = performance.now();
   await Promise.all(
     Array.from({ length: 20 }, async () => {
@@ -84,7 +79,7 @@ async function main() {
     }),
   );
   const used = process.cpuUsage(cpu);
-  const mainMicros = (mainThreadSeconds() - mainBefore) * 1e6;
+  const mainMicros = (cpuSeconds(process.pid, { mainThread: true }) - mainBefore) * 1e6;
   const seconds = (performance.now() - started) / 1000;
   const { fileBytes } = await store.sizes();
   const deliveriesPerFsync = count / store.stats.commits;

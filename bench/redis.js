@@ -10,6 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseOptions } = require('../scripts/usage');
+const { cpuSeconds } = require('./proc');
 const { startNodeRed } = require('../test/support/real-node-red');
 const { startRedisServer, redisServerPath } = require('../test/support/redis-server');
 const { getLeadPreset } = require('../dist/providers/registry');
@@ -93,15 +94,6 @@ function flows(redisUrl) {
   ];
 }
 
-function cpuSeconds(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 function load(url, count, connections) {
   const options = JSON.stringify({ url, kind: 'hmac', count, connections, secret: SECRET });
   return new Promise((resolve, reject) => {
@@ -120,7 +112,7 @@ function load(url, count, connections) {
 /** Drives the path on each of `instances` at once (the requests split between them), like a load balancer would. */
 async function measure(instances, urlPath, count, connections, redisPid) {
   const pids = instances.map((nr) => nr.process.pid);
-  const before = pids.map(cpuSeconds);
+  const before = pids.map((pid) => cpuSeconds(pid));
   const redisBefore = cpuSeconds(redisPid);
   const results = await Promise.all(
     instances.map((nr) =>

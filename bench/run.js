@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { parseOptions } = require('../scripts/usage');
+const { cpuSeconds, rssMiB } = require('./proc');
 
 const USAGE = `Usage: npm run bench [-- options]     (or: node bench/run.js [options] after npm run build)
 
@@ -253,29 +254,6 @@ const TARGETS = {
     label: 'ours: sales-webhook in (Svix, dedupe, inbox on) → sales-lead-map (SalesMagic split)',
   },
 };
-
-function rssMiB(pid) {
-  try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-    return kb / 1024;
-  } catch {
-    return NaN;
-  }
-}
-
-/**
- * CPU seconds (user + system) the process has used so far; Linux reports them in clock ticks of 1/100 s. With
- * `mainThread`, only its event loop's thread (the rest is the inbox's writer, the garbage collector's helpers, libuv).
- */
-function cpuSeconds(pid, { mainThread = false } = {}) {
-  try {
-    const stat = mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
-    const fields = fs.readFileSync(stat, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 function load(url, kind, count, connections) {
   const options = JSON.stringify({ url, kind, count, connections, secret: kind === 'svix' ? SVIX_SECRET : SECRET });
