@@ -267,8 +267,7 @@ async function main() {
   } finally {
     await Promise.all(
       instances.map(async (nr) => {
-        await nr.stop();
-        fs.rmSync(nr.userDir, { recursive: true, force: true });
+        await nr.remove();
       }),
     );
     await redis.remove();

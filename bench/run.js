@@ -462,8 +462,7 @@ async function main() {
         );
     }
   } finally {
-    await nodeRed.stop();
-    fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed.remove();
   }
   const file = args.out ?? path.join(resultsDir, `${report.date.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');

@@ -19,8 +19,7 @@ describe('delivery log admin API in a real Node-RED', function () {
   let emulator;
   afterEach(async () => {
     if (nodeRed) {
-      await nodeRed.stop();
-      fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+      await nodeRed.remove();
     }
     nodeRed = undefined;
     await emulator?.close();

@@ -5,7 +5,6 @@
 // replays every failed delivery after showing how many, erases a person; Node-RED's read-only user is refused
 // replay and erase with a message that names the missing permission.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -19,8 +18,7 @@ describe('the delivery log sidebar in the editor', function () {
   const pageErrors = [];
   after(async () => {
     await browser?.close();
-    await nodeRed?.stop();
-    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed?.remove();
     await emulator?.close();
   });
 

@@ -3,7 +3,6 @@
 // "Test connection" against the loopback CRM emulator, succeeding and then failing with a wrong secret, without a
 // secret ever reaching the browser or the log.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const { startNodeRed } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -81,8 +80,7 @@ describe('the CRM account dialog in the editor', function () {
   });
   after(async () => {
     await browser?.close();
-    await nodeRed?.stop();
-    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed?.remove();
     await emulator?.close();
   });
 

@@ -162,8 +162,7 @@ describe('the dialogs in the editor', function () {
   });
   after(async () => {
     await browser?.close();
-    await nodeRed?.stop();
-    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed?.remove();
   });
 
   it('picks the SaleAssist preset and shows prakashm@athenabpo.in in the preview', async function () {

@@ -19,8 +19,7 @@ describe('examples', function () {
     nodeRed = await startNodeRed();
   });
   after(async () => {
-    await nodeRed?.stop();
-    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed?.remove();
   });
 
   it('the editor lists every example of the package', async function () {

@@ -148,8 +148,7 @@ describe('issue 10 in a real Node-RED with default settings', function () {
   });
   after(async () => {
     if (!nodeRed) return;
-    await nodeRed.stop();
-    fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed.remove();
   });
 
   describe('defect 6: a body declared too large gets a 413 the sender can read', function () {
@@ -417,8 +416,7 @@ describe('defect 11: Send test event posts where the runtime listens', function 
     if (previousDispatcher) undici.setGlobalDispatcher(previousDispatcher);
     previousDispatcher = undefined;
     if (!nodeRed) return;
-    await nodeRed.stop();
-    fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed.remove();
     nodeRed = undefined;
   });
 

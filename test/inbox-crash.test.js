@@ -4,7 +4,6 @@
 // CRM as exactly one contact and ends delivered; a forged one never does. And a CRM that stays down: deliveries end
 // failed, and replaying them once it is back delivers each once.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -32,8 +31,7 @@ describe('lose no lead, in a real Node-RED', function () {
   let emulator;
   afterEach(async () => {
     if (nodeRed) {
-      await nodeRed.stop();
-      fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+      await nodeRed.remove();
     }
     nodeRed = undefined;
     await emulator?.close();

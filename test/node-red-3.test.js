@@ -1,7 +1,6 @@
 'use strict';
 // The oldest Node-RED we support (3.1): a real process with this package receives, verifies and maps.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { postRaw } = require('./support/flow');
 const send = require('./support/senders');
@@ -11,8 +10,7 @@ describe('in a real Node-RED 3.1', function () {
   this.timeout(60000);
   let nodeRed;
   after(async () => {
-    await nodeRed?.stop();
-    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed?.remove();
   });
 
   it('accepts a Svix-signed call.completed, answers 401 to a changed byte, and maps one lead per prospect', async function () {

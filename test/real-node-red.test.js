@@ -74,8 +74,7 @@ describe('in a real Node-RED 4 with this package installed', function () {
   let nodeRed;
   afterEach(async () => {
     if (nodeRed) {
-      await nodeRed.stop();
-      fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+      await nodeRed.remove();
     }
     nodeRed = undefined;
   });

@@ -3,7 +3,6 @@
 // back, the webhook node's Shared store choice, and what a user sees when Redis cannot keep the promise or refuses
 // the password.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
 const { startRedisServer, requireRedisServer } = require('./support/redis-server');
@@ -83,8 +82,7 @@ describe('the Redis store in the editor and at deploy', function () {
   });
   after(async () => {
     await browser?.close();
-    await nodeRed?.stop();
-    if (nodeRed) fs.rmSync(nodeRed.userDir, { recursive: true, force: true });
+    await nodeRed?.remove();
     await lax?.remove();
     await locked?.remove();
   });

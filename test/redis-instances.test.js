@@ -56,8 +56,7 @@ describe('several Node-RED instances sharing one Redis', function () {
     await Promise.all(
       instances.map(async (nr) => {
         // A kill -9'd instance has exited already (stop() would wait for an exit that came).
-        if (nr.process.exitCode === null && !nr.process.signalCode) await nr.stop();
-        fs.rmSync(nr.userDir, { recursive: true, force: true });
+        if (nr.process.exitCode === null && !nr.process.signalCode) await nr.remove();
       }),
     );
     instances = [];

@@ -27,7 +27,7 @@ function freePort() {
  * - install: 'link' (what `npm install <checkout>` does) or the path of a directory already installed into,
  * - userDir: reuse a directory (to restart with the same context store),
  * - origin: (port) => the origin to reach it at, when settings make it listen elsewhere (uiHost, https).
- * Returns { url, port, userDir, logs(), deploy(flow), stop() }.
+ * Returns { url, port, userDir, logs(), deploy(flow), stop(), remove() }.
  */
 async function startNodeRed({
   settings,
@@ -114,14 +114,21 @@ async function startNodeRed({
 
   function stop() {
     return new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      // Exited, or killed by a signal (a test's kill -9): nothing to wait for.
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGINT');
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     });
   }
 
-  return { url, port, userDir: dir, logs: () => output, deploy, stop, process: child };
+  /** Stops it and deletes its user directory. */
+  async function remove() {
+    await stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  return { url, port, userDir: dir, logs: () => output, deploy, stop, remove, process: child };
 }
 
 async function waitFor(predicate, timeoutMs = 10000, intervalMs = 100) {
