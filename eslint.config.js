@@ -24,11 +24,18 @@ module.exports = tseslint.config(
     rules: { 'no-unused-vars': ['error', { args: 'none', caughtErrors: 'none' }] },
   },
   {
-    // Runs in the editor page, wrapped by scripts/build.js.
+    // Runs in the editor page: the dialogs' scripts, and the shared one that scripts/build.js wraps.
     files: ['editor/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { ...globals.browser, migrations: 'readonly', facts: 'readonly', $: 'readonly' },
+      globals: {
+        ...globals.browser,
+        migrations: 'readonly',
+        facts: 'readonly',
+        $: 'readonly',
+        RED: 'readonly',
+        SalesWebhooksEditor: 'readonly',
+      },
     },
   },
   {

@@ -37,6 +37,12 @@ fs.writeFileSync(
   ].join('\n'),
 );
 
+// Each dialog's own script (editor/<node file>.js), loaded by its nodes/<node file>.html from resources/.
+for (const file of fs.readdirSync(path.join(root, 'editor'))) {
+  if (file.endsWith('.js') && file !== 'sales-webhooks-editor.js')
+    fs.copyFileSync(path.join(root, 'editor', file), path.join(root, 'resources', file));
+}
+
 const escape = (text) =>
   String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const { describeProviders } = require(path.join(root, 'dist', 'providers', 'registry.js'));

@@ -1,0 +1,222 @@
+// The editor dialog of sales-crm-account (Node-RED loads it from nodes/sales-crm-account.html; scripts/build.js serves it from resources/).
+(function () {
+  // Which ways each CRM authenticates, its default servers and Zoho's data centres come from the runtime (one copy of each fact).
+  let systemsCache = null;
+  const CREDENTIALS = [
+    'token',
+    'instanceUrl',
+    'headerName',
+    'clientId',
+    'clientSecret',
+    'refreshToken',
+    'privateKey',
+    'username',
+  ];
+  const SETTINGS = [
+    'system',
+    'auth',
+    'baseUrl',
+    'loginUrl',
+    'dataCenter',
+    'apiVersion',
+    'maxAttempts',
+    'minDelay',
+    'maxDelay',
+    'timeout',
+    'concurrency',
+  ];
+  RED.nodes.registerType('sales-crm-account', {
+    category: 'config',
+    defaults: {
+      name: { value: '' },
+      system: { value: 'hubspot', required: true },
+      // Absent in accounts saved before OAuth: it then means `token` (Zoho: `refresh-token`, its only way).
+      auth: { value: 'token' },
+      baseUrl: { value: '' },
+      loginUrl: { value: '' },
+      dataCenter: { value: 'com' },
+      apiVersion: {
+        value: 'v60.0',
+        validate: function (v) {
+          return !v || /^v\d+\.\d+$/.test(v);
+        },
+      },
+      maxAttempts: {
+        value: 5,
+        validate: function (v) {
+          return Number(v) >= 1;
+        },
+      },
+      minDelay: {
+        value: 500,
+        validate: function (v) {
+          return Number(v) >= 0;
+        },
+      },
+      maxDelay: {
+        value: 30000,
+        validate: function (v) {
+          return Number(v) >= 0;
+        },
+      },
+      timeout: {
+        value: 10000,
+        validate: function (v) {
+          return Number(v) >= 100;
+        },
+      },
+      concurrency: {
+        value: 4,
+        validate: function (v) {
+          return Number(v) >= 1;
+        },
+      },
+      version: { value: SalesWebhooksEditor.currentVersion('sales-crm-account') },
+    },
+    credentials: {
+      token: { type: 'password' },
+      instanceUrl: { type: 'text' },
+      headerName: { type: 'text' },
+      clientId: { type: 'text' },
+      clientSecret: { type: 'password' },
+      refreshToken: { type: 'password' },
+      privateKey: { type: 'password' },
+      username: { type: 'text' },
+    },
+    label: function () {
+      return this.name || (this.system ? this._('sales-crm-account.system.' + this.system) : 'CRM account');
+    },
+    oneditprepare: function () {
+      const node = this;
+      SalesWebhooksEditor.migrateDialog(node, 'node-config-input');
+      const $system = $('#node-config-input-system');
+      const $auth = $('#node-config-input-auth');
+      systemsCache = systemsCache || $.getJSON('sales-crm/systems');
+      function showFields() {
+        const system = $system.val();
+        const auth = $auth.val() || 'token';
+        const rows = {
+          instanceUrl: system === 'salesforce' && auth === 'token',
+          headerName: system === 'http' && auth === 'token',
+          token: auth === 'token',
+          clientId: auth !== 'token',
+          clientSecret: auth === 'client-credentials' || auth === 'refresh-token',
+          refreshToken: auth === 'refresh-token',
+          username: auth === 'jwt',
+          privateKey: auth === 'jwt',
+          loginUrl: auth !== 'token',
+          dataCenter: system === 'zoho',
+        };
+        Object.keys(rows).forEach(function (field) {
+          $('#sales-crm-account-row-' + field).toggle(rows[field]);
+        });
+        $('#sales-crm-account-token-tip').text(node._('sales-crm-account.tip.token-' + system));
+        $('#sales-crm-account-client-tip').text(node._('sales-crm-account.tip.client-' + system));
+        $('#sales-crm-account-auth-tip').text(node._('sales-crm-account.tip.auth-' + auth));
+        $('#sales-crm-account-loginUrl-tip').text(node._('sales-crm-account.tip.loginUrl-' + system));
+        systemsCache.done(function (facts) {
+          const dc = $('#node-config-input-dataCenter').val() || 'com';
+          const login = system === 'zoho' ? facts.zohoDataCenters[dc] : facts.loginUrls[system];
+          $('#node-config-input-loginUrl').attr(
+            'placeholder',
+            login || (system === 'http' ? 'https://auth.example.com/oauth2/token' : ''),
+          );
+          const fromToken = auth !== 'token' && system !== 'http' && system !== 'hubspot';
+          $('#node-config-input-baseUrl').attr(
+            'placeholder',
+            fromToken
+              ? node._('sales-crm-account.placeholder.fromToken')
+              : facts.baseUrls[system] ||
+                  (system === 'salesforce'
+                    ? node._('sales-crm-account.placeholder.instanceFirst')
+                    : 'https://crm.example.com'),
+          );
+        });
+      }
+      function fillAuths() {
+        systemsCache.done(function (facts) {
+          const system = $system.val();
+          const allowed = facts.auths[system] || ['token'];
+          const current = $auth.val() || node.auth || allowed[0];
+          $auth.empty();
+          allowed.forEach(function (auth) {
+            $('<option>')
+              .val(auth)
+              .text(node._('sales-crm-account.auth.' + auth + '-' + system))
+              .appendTo($auth);
+          });
+          $auth.val(allowed.indexOf(current) >= 0 ? current : allowed[0]);
+          showFields();
+        });
+        showFields();
+      }
+      systemsCache.done(function (facts) {
+        const $dc = $('#node-config-input-dataCenter').empty();
+        Object.keys(facts.zohoDataCenters).forEach(function (dc) {
+          $('<option>')
+            .val(dc)
+            .text(dc + ' (' + facts.zohoDataCenters[dc].replace('https://', '') + ')')
+            .appendTo($dc);
+        });
+        $dc.val(node.dataCenter || 'com');
+      });
+      $auth
+        .append(
+          $('<option>')
+            .val(node.auth || 'token')
+            .text(node.auth || 'token'),
+        )
+        .val(node.auth || 'token');
+      $system.on('change', fillAuths);
+      $auth.on('change', showFields);
+      $('#node-config-input-dataCenter').on('change', showFields);
+      fillAuths();
+      $('#sales-crm-account-advanced-toggle').on('click', function (e) {
+        e.preventDefault();
+        $('.sales-crm-account-advanced').toggle();
+      });
+
+      // Test connection: the runtime fetches a token with these values and makes one harmless read. A password
+      // field left as it was holds Node-RED's placeholder; the runtime then uses the stored secret.
+      $('#sales-crm-account-test').on('click', function (e) {
+        e.preventDefault();
+        const $result = $('#sales-crm-account-test-result')
+          .removeClass('sales-crm-account-ok sales-crm-account-failed')
+          .css('color', '')
+          .text(node._('sales-crm-account.test.running'));
+        const config = {};
+        SETTINGS.forEach(function (k) {
+          config[k] = $('#node-config-input-' + k).val();
+        });
+        const credentials = {};
+        CREDENTIALS.forEach(function (k) {
+          credentials[k] = $('#node-config-input-' + k).val();
+        });
+        $.ajax({
+          url: 'sales-crm-account/test-connection',
+          type: 'POST',
+          contentType: 'application/json',
+          data: JSON.stringify({ id: node.id, config: config, credentials: credentials }),
+        })
+          .done(function (answer) {
+            $result
+              .addClass(answer.ok ? 'sales-crm-account-ok' : 'sales-crm-account-failed')
+              .css(
+                'color',
+                answer.ok ? 'var(--red-ui-text-color-success, #3a3)' : 'var(--red-ui-text-color-error, #c00)',
+              )
+              .text((answer.ok ? '✔ ' : '✘ ') + answer.message);
+          })
+          .fail(function (xhr) {
+            $result
+              .addClass('sales-crm-account-failed')
+              .css('color', 'var(--red-ui-text-color-error, #c00)')
+              .text('✘ ' + ((xhr.responseJSON && xhr.responseJSON.message) || xhr.statusText));
+          });
+      });
+    },
+    oneditsave: function () {
+      this.version = SalesWebhooksEditor.currentVersion(this.type);
+    },
+  });
+})();

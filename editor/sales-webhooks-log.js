@@ -1,0 +1,684 @@
+// The editor dialog of sales-webhooks-log (Node-RED loads it from nodes/sales-webhooks-log.html; scripts/build.js serves it from resources/).
+(function () {
+  // The delivery log sidebar. Everything a sender posted is shown with .text(), never as HTML.
+  var NS = 'node-red-contrib-sales-webhooks/sales-webhooks-log:sales-webhooks-log.';
+  var TOPIC = 'sales-webhooks/deliveries';
+  // Deliveries of other instances (a shared store) announce nothing here: look again while the tab is open.
+  var POLL_MS = 5000;
+  var LIST_LIMIT = 200;
+  function _(key, params) {
+    return RED._(NS + key, params);
+  }
+
+  var view;
+  var detailOf = null;
+  var refreshTimer = null;
+  var loading = false;
+  var again = false;
+
+  function el(tag, cls, text) {
+    var e = $('<' + tag + '>');
+    if (cls) {
+      e.addClass(cls);
+    }
+    if (text !== undefined && text !== null) {
+      e.text(String(text));
+    }
+    return e;
+  }
+
+  function errorText(xhr) {
+    if (xhr.status === 401) {
+      return _('errors.unauthorized');
+    }
+    if (xhr.responseJSON && xhr.responseJSON.error) {
+      return xhr.responseJSON.error;
+    }
+    if (!xhr.status) {
+      return _('errors.network', { reason: xhr.statusText || 'no connection' });
+    }
+    return xhr.status + ' ' + (xhr.statusText || '');
+  }
+
+  function request(method, url, body) {
+    return $.ajax({
+      url: url,
+      method: method,
+      cache: false,
+      dataType: 'json',
+      contentType: body ? 'application/json' : undefined,
+      data: body ? JSON.stringify(body) : undefined,
+    });
+  }
+
+  function showMessage(text, kind) {
+    view.message.removeClass('is-error is-info').toggle(!!text);
+    if (text) {
+      view.message.text(text).addClass(kind === 'error' ? 'is-error' : 'is-info');
+    }
+  }
+
+  function nodeLabel(id) {
+    var n = RED.nodes.node(id);
+    return n ? n.name || n.url || id : id;
+  }
+
+  function filterQuery() {
+    var q = {};
+    var provider = view.provider.val();
+    var node = view.node.val();
+    var state = view.state.val();
+    var text = view.q.val().trim();
+    if (provider) {
+      q.provider = provider;
+    }
+    if (node) {
+      q.node = node;
+    }
+    if (state) {
+      q.state = state;
+    }
+    if (text) {
+      q.q = text;
+    }
+    var from = view.from.val();
+    var to = view.to.val();
+    if (from) {
+      q.from = String(new Date(from).getTime());
+    }
+    if (to) {
+      q.to = String(new Date(to).getTime() + 59999);
+    }
+    return q;
+  }
+
+  function filtered() {
+    var q = filterQuery();
+    return Object.keys(q).length > 0;
+  }
+
+  function stateBadge(state) {
+    return el('span', 'sales-webhooks-log-state sales-webhooks-log-state-' + state, _('state.' + state));
+  }
+
+  function formatTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? iso : d.toLocaleString();
+  }
+
+  /** One entry per person (by e-mail, else name): the flow and the CRM's answer may each record the same lead. */
+  function uniqueLeads(leads) {
+    var byKey = {};
+    var order = [];
+    (leads || []).forEach(function (l) {
+      var key = String(l.email || l.name || '').toLowerCase();
+      if (!key) {
+        return;
+      }
+      if (!byKey[key]) {
+        byKey[key] = { email: l.email, name: l.name };
+        order.push(key);
+      } else if (!byKey[key].name) {
+        byKey[key].name = l.name;
+      }
+    });
+    return order.map(function (k) {
+      return byKey[k];
+    });
+  }
+
+  function leadText(d) {
+    var list = uniqueLeads(d.leads).map(function (l) {
+      return l.email || l.name;
+    });
+    if (!list.length) {
+      return d.state === 'rejected' && d.statusCode ? d.statusCode + ' ' + (d.reason || '') : '';
+    }
+    return list.length > 1 ? list[0] + ' +' + (list.length - 1) : list[0];
+  }
+
+  function shortTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) {
+      return iso;
+    }
+    return d.toDateString() === new Date().toDateString()
+      ? d.toLocaleTimeString()
+      : d.toLocaleDateString() + ' ' + d.toLocaleTimeString();
+  }
+
+  function crmText(d) {
+    return (d.crm || [])
+      .map(function (c) {
+        return c.recordId || (c.state === 'failed' ? '✗' : '');
+      })
+      .filter(Boolean)
+      .join(', ');
+  }
+
+  function renderList(deliveries) {
+    view.rows.empty();
+    view.empty.toggle(deliveries.length === 0).text(filtered() ? _('empty.noMatch') : _('empty.none'));
+    view.table.toggle(deliveries.length > 0);
+    view.more.toggle(deliveries.length >= LIST_LIMIT).text(_('label.more', { count: LIST_LIMIT }));
+    deliveries.forEach(function (d) {
+      var row = el('tr', 'sales-webhooks-log-row')
+        .attr('data-id', d.id)
+        .attr('data-node', d.node)
+        .attr('data-state', d.state);
+      row.append(
+        el('td', 'sales-webhooks-log-time', shortTime(d.receivedAt)).attr(
+          'title',
+          formatTime(d.receivedAt) + ' · ' + nodeLabel(d.node),
+        ),
+      );
+      row.append(
+        el('td', 'sales-webhooks-log-provider').append(
+          el('div', null, d.provider),
+          el('div', 'sales-webhooks-log-event', d.eventType || ''),
+        ),
+      );
+      row.append(el('td').append(stateBadge(d.state)));
+      row.append(el('td', 'sales-webhooks-log-lead', leadText(d)));
+      row.append(el('td', 'sales-webhooks-log-crm', crmText(d)));
+      row.on('click', function () {
+        openDetail(d.id, d.node);
+      });
+      view.rows.append(row);
+    });
+  }
+
+  function refresh() {
+    if (!view || detailOf) {
+      return;
+    }
+    if (loading) {
+      again = true;
+      return;
+    }
+    loading = true;
+    var q = filterQuery();
+    q.limit = String(LIST_LIMIT);
+    request('GET', 'sales-webhooks/deliveries?' + $.param(q))
+      .done(function (data) {
+        if (!view.message.hasClass('is-info')) {
+          showMessage('');
+        }
+        renderList(data.deliveries || []);
+      })
+      .fail(function (xhr) {
+        showMessage(errorText(xhr), 'error');
+      })
+      .always(function () {
+        loading = false;
+        if (again) {
+          again = false;
+          refresh();
+        }
+      });
+  }
+
+  function refreshSoon() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      if (detailOf) {
+        openDetail(detailOf.id, detailOf.node, true);
+      } else {
+        refresh();
+      }
+    }, 300);
+  }
+
+  function section(title, body) {
+    return el('div', 'sales-webhooks-log-section')
+      .append(el('h4', null, title))
+      .append(body);
+  }
+
+  function keyValueTable(rows) {
+    var table = el('table', 'sales-webhooks-log-kv');
+    rows.forEach(function (r) {
+      table.append(
+        el('tr')
+          .append(el('th', null, r[0]))
+          .append(el('td', null, r[1])),
+      );
+    });
+    return table;
+  }
+
+  function prettyBody(text) {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch (e) {
+      return text;
+    }
+  }
+
+  function renderDetail(d) {
+    var box = view.detailBody.empty();
+    var head = el('div', 'sales-webhooks-log-detail-head');
+    head
+      .append(stateBadge(d.state))
+      .append(' ')
+      .append(el('b', null, d.provider + (d.eventType ? ' · ' + d.eventType : '')));
+    box.append(head);
+    var facts = [
+      [_('label.time'), formatTime(d.receivedAt)],
+      [_('label.node'), nodeLabel(d.node)],
+      ['id', d.id],
+    ];
+    if (d.eventId) {
+      facts.push([_('label.eventId'), d.eventId]);
+    }
+    if (d.attempt) {
+      facts.push([_('label.attempt'), d.attempt + (d.replay ? ' (' + _('label.replayed') + ')' : '')]);
+    }
+    box.append(keyValueTable(facts));
+    if (d.state === 'rejected') {
+      box.append(
+        el('p', 'sales-webhooks-log-rejected', _('label.rejected', { status: d.statusCode, reason: d.reason || '' })),
+      );
+    }
+    var leads = uniqueLeads(d.leads);
+    box.append(
+      section(
+        _('label.leads'),
+        leads.length
+          ? el('ul', 'sales-webhooks-log-leads').append(
+              leads.map(function (l) {
+                return el('li', null, [l.name, l.email].filter(Boolean).join(' · '));
+              }),
+            )
+          : el('p', 'sales-webhooks-log-none', _('label.noLeads')),
+      ),
+    );
+    var attempts = d.settlements || [];
+    var crm = el('table', 'sales-webhooks-log-crm-table');
+    crm.append(
+      el('tr').append(
+        [
+          _('label.system'),
+          _('label.state'),
+          _('label.recordId'),
+          _('label.action'),
+          _('label.requests'),
+          _('label.reason'),
+          _('label.at'),
+        ].map(function (h) {
+          return el('th', null, h);
+        }),
+      ),
+    );
+    attempts.forEach(function (s) {
+      crm.append(
+        el('tr', 'sales-webhooks-log-attempt').append(
+          el('td', null, s.system || ''),
+          el('td').append(stateBadge(s.state)),
+          el('td', null, s.recordId || ''),
+          el('td', null, s.action || ''),
+          el('td', null, s.attempts || ''),
+          el('td', null, s.reason || ''),
+          el('td', null, s.at ? formatTime(new Date(s.at).toISOString()) : ''),
+        ),
+      );
+    });
+    box.append(
+      section(
+        _('label.settlements'),
+        attempts.length ? crm : el('p', 'sales-webhooks-log-none', _('label.noSettlements')),
+      ),
+    );
+    box.append(
+      section(
+        _('label.issues'),
+        (d.issues || []).length
+          ? el('ul', 'sales-webhooks-log-issues').append(
+              d.issues.map(function (i) {
+                return el('li', null, i);
+              }),
+            )
+          : el('p', 'sales-webhooks-log-none', _('label.noIssues')),
+      ),
+    );
+    box.append(
+      section(
+        _('label.headers'),
+        keyValueTable(
+          Object.keys(d.headers || {})
+            .sort()
+            .map(function (k) {
+              return [k, d.headers[k]];
+            }),
+        ).addClass('sales-webhooks-log-headers'),
+      ),
+    );
+    var body = section(_('label.body'), el('pre', 'sales-webhooks-log-body', prettyBody(d.body || '')));
+    if (d.bodyTruncated) {
+      body.append(el('p', 'sales-webhooks-log-none', _('label.bodyTruncated')));
+    }
+    box.append(body);
+    view.replayOne.toggle(d.state !== 'rejected');
+  }
+
+  function openDetail(id, node, quiet) {
+    detailOf = { id: id, node: node };
+    view.listPane.hide();
+    view.detail.show();
+    if (!quiet) {
+      showMessage('');
+      view.detailBody.empty();
+    }
+    request('GET', 'sales-webhooks/deliveries/' + encodeURIComponent(id) + '?' + $.param({ node: node }))
+      .done(renderDetail)
+      .fail(function (xhr) {
+        showMessage(errorText(xhr), 'error');
+      });
+  }
+
+  function closeDetail() {
+    detailOf = null;
+    view.detail.hide();
+    view.listPane.show();
+    showMessage('');
+    refresh();
+  }
+
+  function confirmThen(text, buttonLabel, action) {
+    // An element, not a string: RED.notify would read a string (with the typed address in it) as HTML.
+    var notification = RED.notify($('<p>').text(text), {
+      modal: true,
+      fixed: true,
+      type: 'warning',
+      buttons: [
+        {
+          text: _('label.cancel'),
+          id: 'sales-webhooks-log-confirm-cancel',
+          click: function () {
+            notification.close();
+          },
+        },
+        {
+          text: buttonLabel,
+          id: 'sales-webhooks-log-confirm',
+          class: 'primary',
+          click: function () {
+            notification.close();
+            action();
+          },
+        },
+      ],
+    });
+  }
+
+  function replayOne() {
+    if (!detailOf) {
+      return;
+    }
+    var target = detailOf;
+    request('POST', 'sales-webhooks/deliveries/' + encodeURIComponent(target.id) + '/replay', { node: target.node })
+      .done(function () {
+        showMessage(_('notify.replayedOne', { id: target.id }), 'info');
+        openDetail(target.id, target.node, true);
+      })
+      .fail(function (xhr) {
+        showMessage(errorText(xhr), 'error');
+      });
+  }
+
+  function replayFailed() {
+    var filter = filterQuery();
+    var state = filter.state || 'failed';
+    request('POST', 'sales-webhooks/replay', $.extend({}, filter, { dryRun: true }))
+      .done(function (count) {
+        var text =
+          count.replayable > 0
+            ? _('confirm.replayFailed', {
+                matching: count.matching,
+                replayable: count.replayable,
+                state: _('state.' + state),
+              })
+            : _('confirm.replayNone', { state: _('state.' + state) });
+        if (count.notDeployed && count.notDeployed.length) {
+          text +=
+            ' ' +
+            _('confirm.replayNotDeployed', {
+              count: count.matching - count.replayable,
+              nodes: count.notDeployed.map(nodeLabel).join(', '),
+            });
+        }
+        if (count.replayable === 0) {
+          showMessage(text, 'info');
+          return;
+        }
+        confirmThen(text, _('confirm.replayButton', { count: count.replayable }), function () {
+          request('POST', 'sales-webhooks/replay', filter)
+            .done(function (result) {
+              showMessage(_('notify.replayed', { count: result.replayed }), 'info');
+              refreshSoon();
+            })
+            .fail(function (xhr) {
+              showMessage(errorText(xhr), 'error');
+            });
+        });
+      })
+      .fail(function (xhr) {
+        showMessage(errorText(xhr), 'error');
+      });
+  }
+
+  function erase() {
+    var email = view.eraseEmail.val().trim();
+    confirmThen(_('confirm.erase', { email: email }), _('confirm.eraseButton'), function () {
+      request('POST', 'sales-webhooks/erase', { email: email })
+        .done(function (result) {
+          view.erasePanel.hide();
+          view.eraseEmail.val('');
+          showMessage(_('notify.erased', { count: result.erased, email: email }), 'info');
+          if (detailOf) {
+            closeDetail();
+          } else {
+            refresh();
+          }
+        })
+        .fail(function (xhr) {
+          showMessage(errorText(xhr), 'error');
+        });
+    });
+  }
+
+  function fillNodes() {
+    var current = view.node.val();
+    view.node.empty().append($('<option value="">').text(_('label.allNodes')));
+    RED.nodes.eachNode(function (n) {
+      if (n.type === 'sales-webhook in') {
+        view.node.append(
+          $('<option>')
+            .val(n.id)
+            .text(n.name || n.url || n.id),
+        );
+      }
+    });
+    view.node.val(current || '');
+  }
+
+  function build() {
+    var content = el('div', 'sales-webhooks-log');
+    var toolbar = el('div', 'sales-webhooks-log-toolbar');
+    var button = function (id, icon, label, iconOnly) {
+      var b = $('<button type="button" class="red-ui-button red-ui-button-small">')
+        .attr('id', id)
+        .attr('title', label)
+        .append($('<i>').addClass('fa ' + icon));
+      return iconOnly ? b : b.append(' ').append(el('span', null, label));
+    };
+    var refreshButton = button('sales-webhooks-log-refresh', 'fa-refresh', _('label.refresh'), true);
+    var replayButton = button('sales-webhooks-log-replay-failed', 'fa-repeat', _('label.replayFailed'));
+    var eraseButton = button('sales-webhooks-log-erase', 'fa-user-times', _('label.erase'));
+    var helpButton = button('sales-webhooks-log-help-toggle', 'fa-question-circle', _('label.help'), true);
+    toolbar.append(replayButton, eraseButton, el('span', 'sales-webhooks-log-spacer'), refreshButton, helpButton);
+
+    view = { content: content };
+    view.help = el('div', 'sales-webhooks-log-help').attr('id', 'sales-webhooks-log-help').html(_('help')).hide();
+    var filters = el('div', 'sales-webhooks-log-filters');
+    view.provider = $('<select id="sales-webhooks-log-provider">').append(
+      $('<option value="">').text(_('label.allPlatforms')),
+    );
+    view.node = $('<select id="sales-webhooks-log-node">');
+    view.state = $('<select id="sales-webhooks-log-state">').append($('<option value="">').text(_('label.allStates')));
+    ['received', 'emitted', 'delivered', 'failed', 'rejected'].forEach(function (s) {
+      view.state.append(
+        $('<option>')
+          .val(s)
+          .text(_('state.' + s)),
+      );
+    });
+    view.from = $('<input type="datetime-local" id="sales-webhooks-log-from">');
+    view.to = $('<input type="datetime-local" id="sales-webhooks-log-to">');
+    view.q = $('<input type="search" id="sales-webhooks-log-search">').attr('placeholder', _('label.search'));
+    filters.append(
+      el('div', 'sales-webhooks-log-filter-row').append(view.provider, view.node, view.state),
+      el('div', 'sales-webhooks-log-filter-row').append(
+        el('label', null, _('label.from')).attr('for', 'sales-webhooks-log-from'),
+        view.from,
+        el('label', null, _('label.to')).attr('for', 'sales-webhooks-log-to'),
+        view.to,
+      ),
+      el('div', 'sales-webhooks-log-filter-row').append(view.q),
+    );
+    view.erasePanel = el('div', 'sales-webhooks-log-erase-panel').hide();
+    view.eraseEmail = $('<input type="email" id="sales-webhooks-log-erase-email">').attr(
+      'placeholder',
+      _('label.eraseEmail'),
+    );
+    var eraseGo = $('<button type="button" class="red-ui-button" id="sales-webhooks-log-erase-go">').text(
+      _('label.eraseConfirm'),
+    );
+    var eraseCancel = $('<button type="button" class="red-ui-button">').text(_('label.cancel'));
+    view.erasePanel.append(view.eraseEmail, eraseGo, eraseCancel);
+    view.message = el('div', 'sales-webhooks-log-message')
+      .attr('id', 'sales-webhooks-log-message')
+      .attr('role', 'alert')
+      .hide();
+
+    view.listPane = el('div', 'sales-webhooks-log-list').attr('id', 'sales-webhooks-log-list');
+    view.table = el('table', 'sales-webhooks-log-table');
+    view.table.append(
+      el('thead').append(
+        el('tr').append(
+          [
+            _('label.time'),
+            _('label.platform') + ' / ' + _('label.event'),
+            _('label.state'),
+            _('label.lead'),
+            _('label.crm'),
+          ].map(function (h) {
+            return el('th', null, h);
+          }),
+        ),
+      ),
+    );
+    view.rows = el('tbody');
+    view.table.append(view.rows).hide();
+    view.empty = el('div', 'sales-webhooks-log-empty').attr('id', 'sales-webhooks-log-empty');
+    view.more = el('div', 'sales-webhooks-log-none').hide();
+    view.listPane.append(view.table, view.empty, view.more);
+
+    view.detail = el('div', 'sales-webhooks-log-detail').attr('id', 'sales-webhooks-log-detail').hide();
+    var back = $('<button type="button" class="red-ui-button" id="sales-webhooks-log-back">')
+      .append('<i class="fa fa-arrow-left"></i> ')
+      .append(el('span', null, _('label.back')));
+    view.replayOne = $('<button type="button" class="red-ui-button primary" id="sales-webhooks-log-replay-one">')
+      .append('<i class="fa fa-repeat"></i> ')
+      .append(el('span', null, _('label.replay')));
+    view.detailBody = el('div', 'sales-webhooks-log-detail-body');
+    view.detail.append(el('div', 'sales-webhooks-log-detail-buttons').append(back, view.replayOne), view.detailBody);
+
+    content.append(toolbar, view.help, filters, view.erasePanel, view.message, view.listPane, view.detail);
+
+    refreshButton.on('click', function () {
+      if (detailOf) {
+        openDetail(detailOf.id, detailOf.node);
+      } else {
+        refresh();
+      }
+    });
+    replayButton.on('click', replayFailed);
+    eraseButton.on('click', function () {
+      view.erasePanel.toggle();
+      view.eraseEmail.trigger('focus');
+    });
+    eraseGo.on('click', erase);
+    view.eraseEmail.on('keydown', function (e) {
+      if (e.key === 'Enter') {
+        erase();
+      }
+    });
+    eraseCancel.on('click', function () {
+      view.erasePanel.hide();
+    });
+    helpButton.on('click', function () {
+      view.help.toggle();
+    });
+    back.on('click', closeDetail);
+    view.replayOne.on('click', replayOne);
+    var searchTimer;
+    view.q.on('input', function () {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(refresh, 300);
+    });
+    view.provider.add(view.node).add(view.state).add(view.from).add(view.to).on('change', refresh);
+    return { content: content };
+  }
+
+  function visible() {
+    return view && view.content.is(':visible') && document.visibilityState !== 'hidden';
+  }
+
+  RED.plugins.registerPlugin('sales-webhooks-log', {
+    type: 'sales-webhooks-log',
+    onadd: function () {
+      var parts = build();
+      RED.sidebar.addTab({
+        id: 'sales-webhooks-log',
+        label: _('label.tab'),
+        name: _('label.name'),
+        iconClass: 'fa fa-inbox',
+        content: parts.content,
+        enableOnEdit: true,
+        action: 'sales-webhooks:show-delivery-log',
+        onchange: function () {
+          fillNodes();
+          refresh();
+        },
+      });
+      RED.actions.add('sales-webhooks:show-delivery-log', function () {
+        RED.sidebar.show('sales-webhooks-log');
+      });
+      fillNodes();
+      request('GET', 'sales-webhooks/options').done(function (options) {
+        (options.providers || []).forEach(function (p) {
+          view.provider.append($('<option>').val(p.id).text(p.label));
+        });
+      });
+      RED.events.on('deploy', fillNodes);
+      RED.events.on('workspace:change', function () {
+        if (visible()) {
+          fillNodes();
+        }
+      });
+      // Ids and states only: the list asks for the rest, with the user's own permissions.
+      RED.comms.subscribe(TOPIC, function () {
+        if (visible()) {
+          refreshSoon();
+        }
+      });
+      // Not while a text search is on: it reads every body, and comms still brings this instance's changes.
+      setInterval(function () {
+        if (visible() && !detailOf && !view.q.val().trim()) {
+          refresh();
+        }
+      }, POLL_MS);
+    },
+  });
+})();
