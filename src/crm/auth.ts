@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
-import { CrmAuthRefusedError, crmReason, cut, scrub } from './errors';
+import { AnswerTooLargeError, MAX_ANSWER_BYTES, mediaType, readAnswer } from './answer';
+import { CrmAuthRefusedError, crmReason, cut, sayInEnglish, scrub, shownUrl, whatHappened, type Say } from './errors';
 import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings } from './settings';
 
 /**
@@ -29,6 +30,24 @@ export class TokenUnavailableError extends Error {
     super(message);
     this.name = 'TokenUnavailableError';
   }
+}
+
+/** What an account is told besides its settings and credentials. */
+export interface TokenOptions {
+  /** Texts of errors (RED._ in a node); English from the catalog by default. */
+  say?: Say;
+  /** The refresh token to start from instead of the deployed one: one this account rotated to since it was deployed. */
+  refreshToken?: string;
+  /** Called when the token server rotates the refresh token: the caller persists it, or a restart sends a revoked one. */
+  onRefreshTokenRotated?: (refreshToken: string) => void;
+}
+
+/** Fresh tokens refused in a row by the CRM (a 401 right after a refresh) before the account stops instead of refreshing on. */
+export const FRESH_TOKEN_REFUSALS_TO_STOP = 3;
+
+/** The fixed half of the retry delay before `attempt`: exponential between the account's first and longest delays. */
+export function backoffBase(attempt: number, minDelayMs: number, maxDelayMs: number): number {
+  return Math.min(maxDelayMs, minDelayMs * 2 ** (attempt - 1));
 }
 
 /** Renew this long before the CRM's expiry, but never more than a tenth of a short token's life. */
@@ -86,22 +105,50 @@ export class TokenProvider {
   private readonly issued: string[] = [];
   private readonly refusedListeners = new Set<(reason: string) => void>();
   private refreshToken?: string;
+  /** Transient token failures in a row, and until when the next fetch waits: one back-off for all waiting leads. */
+  private failuresInARow = 0;
+  private unavailable?: { until: number; error: TokenUnavailableError };
+  /** Fresh tokens the CRM answered 401 to with no success in between (a missing scope, an uninstalled app). */
+  private readonly refusedFresh = new Set<string>();
+  private readonly say: Say;
 
   constructor(
     private readonly settings: AccountSettings,
     private readonly credentials: AccountCredentials,
     private readonly dispatcher?: Dispatcher,
     private readonly now: () => number = Date.now,
+    private readonly options: TokenOptions = {},
   ) {
-    this.refreshToken = credentials.refreshToken?.trim();
+    this.say = options.say ?? sayInEnglish;
+    this.refreshToken = options.refreshToken?.trim() || credentials.refreshToken?.trim();
     if (settings.auth === 'token') this.current = { value: (credentials.token ?? '').trim() };
   }
 
-  /** Every secret of this account, for scrubbing: credentials and every access token it was given. */
+  /** Every secret of this account, for scrubbing: credentials, id:secret as HTTP Basic carries it, every token it was given. */
   secrets(): string[] {
     const list = SECRET_CREDENTIALS.map((k) => this.credentials[k]?.trim()).filter((v): v is string => Boolean(v));
     if (this.refreshToken) list.push(this.refreshToken);
+    const { clientId, clientSecret } = this.credentials;
+    if (clientId?.trim() && clientSecret?.trim()) list.push(`${clientId.trim()}:${clientSecret.trim()}`);
     return [...list, ...this.issued];
+  }
+
+  /** The refresh token this account sends now (the deployed one, or the one it was rotated to). */
+  get currentRefreshToken(): string | undefined {
+    return this.refreshToken;
+  }
+
+  /** Another client of the same account (Test connection) rotated the refresh token: send the new one from now on. */
+  adoptRefreshToken(refreshToken: string): void {
+    this.rotateTo(refreshToken);
+  }
+
+  private rotateTo(refreshToken: string): void {
+    if (!refreshToken || refreshToken === this.refreshToken) return;
+    // The replaced token stays a secret to scrub: a server may still quote it.
+    if (this.refreshToken) this.issued.push(this.refreshToken);
+    this.refreshToken = refreshToken;
+    this.options.onRefreshTokenRotated?.(refreshToken);
   }
 
   /** Why the CRM refused this account's credentials, if it did. */
@@ -125,15 +172,53 @@ export class TokenProvider {
     if (this.refusal) throw new CrmAuthRefusedError(this.refusal);
     const token = this.current;
     if (token && (token.expiresAt === undefined || this.now() < token.expiresAt)) return token;
-    this.pending ??= this.fetch().finally(() => {
-      this.pending = undefined;
-    });
+    // A token server that just failed is not asked again before its back-off: leads waiting meanwhile hear the same failure.
+    if (this.unavailable && this.now() < this.unavailable.until) throw this.unavailable.error;
+    this.pending ??= this.fetch().then(
+      (fresh) => {
+        this.pending = undefined;
+        this.failuresInARow = 0;
+        this.unavailable = undefined;
+        return fresh;
+      },
+      (err: unknown) => {
+        this.pending = undefined;
+        if (err instanceof TokenUnavailableError) {
+          this.failuresInARow++;
+          // The fixed half of the senders' jittered delay: a lead that waited its back-off always finds the way open.
+          const holdMs = backoffBase(this.failuresInARow, this.settings.minDelayMs, this.settings.maxDelayMs) / 2;
+          this.unavailable = { until: this.now() + holdMs, error: err };
+        }
+        throw err;
+      },
+    );
     return this.pending;
   }
 
   /** The CRM said `value` expired: the next get() fetches a new one, unless another request already did. */
   invalidate(value: string): void {
     if (this.current?.value === value && this.renewable) this.current = { ...this.current, expiresAt: 0 };
+  }
+
+  /** The CRM took a request with `value`: a fresh token that works clears the count of refused ones. */
+  accepted(value: string): void {
+    if (this.refusedFresh.size && !this.refusedFresh.has(value)) this.refusedFresh.clear();
+  }
+
+  /**
+   * The CRM answered 401 to a token fetched just now. Refreshing again for each lead would only repeat it: after
+   * FRESH_TOKEN_REFUSALS_TO_STOP different fresh tokens refused in a row, the account stops with the reason.
+   */
+  freshTokenRefused(value: string, status: number, crmReason: string | undefined): void {
+    this.refusedFresh.add(value);
+    if (this.refusedFresh.size < FRESH_TOKEN_REFUSALS_TO_STOP) return;
+    this.refuse(
+      this.say('fresh-token-refused', {
+        count: this.refusedFresh.size,
+        status,
+        reason: crmReason ? `: ${crmReason}` : '',
+      }),
+    );
   }
 
   private async fetch(): Promise<AccessToken> {
@@ -152,6 +237,8 @@ export class TokenProvider {
     }
     let status: number;
     let text: string;
+    let type: string;
+    const shown = shownUrl(url);
     try {
       const res = await request(url, {
         method: 'POST',
@@ -161,16 +248,22 @@ export class TokenProvider {
         signal: AbortSignal.timeout(settings.timeoutMs),
       });
       status = res.statusCode;
-      text = await res.body.text();
+      type = mediaType(res.headers);
+      text = await readAnswer(res);
     } catch (err) {
-      const e = err as { code?: string; name?: string };
+      if (err instanceof AnswerTooLargeError)
+        throw new TokenUnavailableError(this.say('too-large', { url: shown, mib: MAX_ANSWER_BYTES / 2 ** 20 }));
       throw new TokenUnavailableError(
-        `the token server could not be reached: ${e.name === 'TimeoutError' ? `no answer within ${settings.timeoutMs} ms` : (e.code ?? e.name ?? 'network error')}`,
+        this.say('unreachable', { url: shown, what: whatHappened(err, settings.timeoutMs, this.say) }),
       );
     }
     let body: Record<string, unknown> | undefined;
     try {
-      body = text ? JSON.parse(text) : undefined;
+      const parsed: unknown = text ? JSON.parse(text) : undefined;
+      body =
+        parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+          ? (parsed as Record<string, unknown>)
+          : undefined;
     } catch {
       body = undefined;
     }
@@ -178,7 +271,7 @@ export class TokenProvider {
     if (status >= 200 && status < 300 && accessToken) {
       this.issued.push(accessToken);
       if (this.issued.length > 20) this.issued.shift();
-      if (typeof body?.refresh_token === 'string' && body.refresh_token) this.refreshToken = body.refresh_token; // a rotated refresh token replaces the old one
+      if (typeof body?.refresh_token === 'string' && body.refresh_token) this.rotateTo(body.refresh_token);
       const lifeMs = Number(body?.expires_in) * 1000;
       const apiBaseUrl = [body?.instance_url, body?.api_domain].find(
         (v): v is string => typeof v === 'string' && /^https?:\/\//.test(v),
@@ -190,12 +283,19 @@ export class TokenProvider {
       };
       return this.current;
     }
-    const reason = cut(scrub(crmReason(body, text) ?? `the token server answered ${status}`, this.secrets()), 300);
-    // A refusal is a 4xx (invalid_grant, invalid_client, …), or Zoho's 200 with {"error": "invalid_code"}; a 408, 429 or
-    // 5xx may pass, so the send loop retries it.
+    // Only an OAuth server speaking OAuth refuses credentials: a JSON answer, 4xx (not 408/429) or Zoho's 200 with
+    // {"error": …}. A proxy's or maintenance page's HTML, an empty or cut answer, a 408, 429 or 5xx may pass: retried.
+    if (!body) {
+      throw new TokenUnavailableError(
+        this.say('token-not-json', { url: shown, status, type: type || this.say('no-type') }),
+        status,
+      );
+    }
+    const reason = cut(scrub(crmReason(body, text) ?? `${status}`, this.secrets()), 300);
+    const oauthRefusal = typeof body.error === 'string' || status >= 400;
     const refused =
-      (status >= 400 && status < 500 && status !== 429 && status !== 408) || (status >= 200 && status < 300);
-    if (!refused) throw new TokenUnavailableError(`the token server answered ${status}: ${reason}`, status);
+      oauthRefusal && ((status >= 400 && status < 500 && status !== 429 && status !== 408) || status < 300);
+    if (!refused) throw new TokenUnavailableError(this.say('token-answered', { url: shown, status, reason }), status);
     this.refuse(reason);
   }
 

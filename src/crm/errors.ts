@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { secretForms } from '../redact';
+
 /** A lead the CRM did not take. Its message never contains a token: every text from outside is scrubbed first. */
 export class CrmError extends Error {
   constructor(
@@ -25,18 +29,6 @@ export class CrmAuthRefusedError extends CrmError {
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Every form a secret may come back in: as sent, URL- or form-encoded, JSON-escaped (with `\/` too). */
-function secretForms(secret: string): string[] {
-  const json = JSON.stringify(secret).slice(1, -1);
-  return [
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ t: secret }).toString().slice(2),
-    json,
-    json.replace(/\//g, '\\/'),
-  ];
-}
 
 /**
  * Removes secrets from text from outside (a CRM's answer). Case-insensitive, because some CRMs echo a token
@@ -112,4 +104,56 @@ export function safeReason(
 ): string | undefined {
   const reason = crmReason(body, text);
   return reason === undefined ? undefined : cut(scrub(reason, secrets), max) || undefined;
+}
+
+/**
+ * Turns a message key of `sales-crm-account.answer` and its parameters into text. The account node passes Node-RED's
+ * RED._ (so i18next picks the plural form from `count`); without one, the en-US catalog is read the same way.
+ */
+export type Say = (key: string, params?: Record<string, unknown>) => string;
+
+let englishCatalog: Record<string, string> | undefined;
+/** The en-US texts of `sales-crm-account.answer`, with i18next's `_one`/`_other` plural choice and `__name__` parameters. */
+export const sayInEnglish: Say = (key, params = {}) => {
+  englishCatalog ??= JSON.parse(
+    readFileSync(join(__dirname, '..', '..', 'nodes', 'locales', 'en-US', 'sales-crm-account.json'), 'utf8'),
+  )['sales-crm-account'].answer as Record<string, string>;
+  const plural = typeof params.count === 'number' ? `${key}_${params.count === 1 ? 'one' : 'other'}` : undefined;
+  const text = (plural && englishCatalog[plural]) ?? englishCatalog[key] ?? key;
+  return text.replace(/__(\w+)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+};
+
+/** A URL as an error may name it: origin and path, never the query (Pipedrive's api_token travels there). */
+export function shownUrl(url: string | URL): string {
+  try {
+    const u = new URL(String(url));
+    return `${u.origin}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return String(url).split('?')[0];
+  }
+}
+
+/** Network error codes said in words, for a person who does not read errno. */
+const NETWORK_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'net-refused',
+  ENOTFOUND: 'net-not-found',
+  EAI_AGAIN: 'net-dns',
+  ECONNRESET: 'net-reset',
+  EPIPE: 'net-reset',
+  UND_ERR_SOCKET: 'net-closed',
+  EHOSTUNREACH: 'net-unreachable',
+  ENETUNREACH: 'net-unreachable',
+  ETIMEDOUT: 'net-connect-timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'net-connect-timeout',
+};
+
+/** What happened to a request that got no answer, in words: "connection refused", "no answer within 10000 ms". */
+export function whatHappened(err: unknown, timeoutMs: number, say: Say): string {
+  const e = (err ?? {}) as { code?: string; name?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  if (e.name === 'TimeoutError' || /HEADERS_TIMEOUT|BODY_TIMEOUT/.test(code))
+    return say('net-timeout', { ms: timeoutMs });
+  if (NETWORK_WORDS[code]) return say(NETWORK_WORDS[code]);
+  if (/CERT|SSL|TLS/.test(code)) return say('net-tls', { code });
+  return say('net-other', { code: code || e.name || 'Error' });
 }

@@ -1,6 +1,23 @@
 import { Agent, request } from 'undici';
-import { authorisation, isExpiredTokenAnswer, TokenProvider, TokenUnavailableError } from './auth';
-import { CrmAuthRefusedError, CrmError, safeReason, scrub } from './errors';
+import { AnswerTooLargeError, MAX_ANSWER_BYTES, readAnswer } from './answer';
+import {
+  authorisation,
+  backoffBase,
+  isExpiredTokenAnswer,
+  TokenProvider,
+  TokenUnavailableError,
+  type TokenOptions,
+} from './auth';
+import {
+  CrmAuthRefusedError,
+  CrmError,
+  safeReason,
+  sayInEnglish,
+  scrub,
+  shownUrl,
+  whatHappened,
+  type Say,
+} from './errors';
 import type { AccountCredentials, AccountSettings } from './settings';
 
 export interface CrmResponse {
@@ -39,7 +56,7 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 
 /** Exponential back-off with jitter: half fixed, half random, so a burst of failed leads does not retry in lockstep. */
 export function backoffDelay(attempt: number, minDelayMs: number, maxDelayMs: number, random = Math.random): number {
-  const base = Math.min(maxDelayMs, minDelayMs * 2 ** (attempt - 1));
+  const base = backoffBase(attempt, minDelayMs, maxDelayMs);
   return Math.round(base / 2 + (base / 2) * random());
 }
 
@@ -55,18 +72,21 @@ export class CrmHttp {
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
   readonly tokens: TokenProvider;
+  private readonly say: Say;
 
   constructor(
     readonly settings: AccountSettings,
     private readonly credentials: AccountCredentials,
+    options: TokenOptions = {},
   ) {
+    this.say = options.say ?? sayInEnglish;
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connections: settings.concurrency,
       headersTimeout: settings.timeoutMs,
       bodyTimeout: settings.timeoutMs,
     });
-    this.tokens = new TokenProvider(settings, credentials, this.agent);
+    this.tokens = new TokenProvider(settings, credentials, this.agent, Date.now, options);
   }
 
   /** Every secret this account knows, for scrubbing anything that came from outside. */
@@ -99,6 +119,15 @@ export class CrmHttp {
     return url;
   }
 
+  /** Where a request goes, as an error may name it (no query: a token may travel there). */
+  shownUrl(spec: CrmRequest, apiBaseUrl?: string): string {
+    try {
+      return shownUrl(this.url(spec, apiBaseUrl, {}));
+    } catch {
+      return spec.path; // Salesforce's instance is known only once a token answer named it
+    }
+  }
+
   private async once(spec: CrmRequest, token: { value: string; apiBaseUrl?: string }): Promise<CrmResponse> {
     const auth = authorisation(this.settings, token.value, this.credentials.headerName);
     await this.acquire();
@@ -114,7 +143,7 @@ export class CrmHttp {
         body: spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
         signal: AbortSignal.timeout(this.settings.timeoutMs),
       });
-      const text = await res.body.text();
+      const text = await readAnswer(res);
       let body: unknown;
       try {
         body = text ? JSON.parse(text) : undefined;
@@ -135,41 +164,62 @@ export class CrmHttp {
    */
   async send(spec: CrmRequest, hooks: SendHooks = {}): Promise<CrmResponse & { attempts: number }> {
     const { maxAttempts, minDelayMs, maxDelayMs } = this.settings;
+    let where = this.shownUrl(spec);
     for (let attempt = 1; ; attempt++) {
       let response: CrmResponse | undefined;
       let failure: string | undefined;
+      let tokenFailed = false;
       try {
         let token = await this.tokens.get();
+        where = this.shownUrl(spec, token.apiBaseUrl);
         response = await this.once(spec, token);
         if (isExpiredTokenAnswer(this.settings, response.status, response.body, response.text)) {
           this.tokens.invalidate(token.value);
           token = await this.tokens.get();
           response = await this.once(spec, token);
-        }
+          // A 401 to the token just fetched: refreshing once per lead would not help; a few in a row stop the account.
+          if (isExpiredTokenAnswer(this.settings, response.status, response.body, response.text))
+            this.tokens.freshTokenRefused(
+              token.value,
+              response.status,
+              safeReason(response.body, response.text, this.secrets(), 200),
+            );
+          else this.tokens.accepted(token.value);
+        } else this.tokens.accepted(token.value);
         if (!RETRY_STATUSES.has(response.status)) return { ...response, attempts: attempt };
       } catch (err) {
         if (err instanceof CrmAuthRefusedError) throw err;
-        const e = err as { code?: string; name?: string; message?: string };
-        failure =
-          err instanceof TokenUnavailableError
-            ? err.message
-            : e.name === 'TimeoutError' || /Timeout/.test(e.code ?? '')
-              ? `no answer within ${this.settings.timeoutMs} ms`
-              : `${e.code ?? e.name ?? 'network error'}`;
+        // A CRM that answers without end is not asked again: the same request would get the same answer.
+        if (err instanceof AnswerTooLargeError)
+          throw new CrmError(
+            this.say('too-large', { url: where, mib: MAX_ANSWER_BYTES / 2 ** 20 }),
+            undefined,
+            undefined,
+            attempt,
+          );
+        tokenFailed = err instanceof TokenUnavailableError;
+        failure = tokenFailed ? (err as Error).message : whatHappened(err, this.settings.timeoutMs, this.say);
       }
       if (attempt >= maxAttempts) {
         if (response) {
           // The CRM's last answer goes into the message, as a refusal's does: the delivery log shows only this text.
           const reason = safeReason(response.body, response.text, this.secrets());
           throw new CrmError(
-            `the CRM answered ${response.status} after ${attempt} attempts${reason ? ` (${reason})` : ''}`,
+            this.say('answered-after', {
+              status: response.status,
+              count: attempt,
+              reason: reason ? ` (${reason})` : '',
+            }),
             response.status,
             reason,
             attempt,
           );
         }
+        const what = scrub(failure ?? '', this.secrets());
         throw new CrmError(
-          `the CRM could not be reached after ${attempt} attempts: ${scrub(failure ?? '', this.secrets())}`,
+          tokenFailed
+            ? this.say('no-token-after', { count: attempt, what })
+            : this.say('unreachable-after', { url: where, count: attempt, what }),
           undefined,
           undefined,
           attempt,

@@ -6,6 +6,8 @@ export interface CrmAccountNode extends Node<AccountCredentials> {
   settings?: AccountSettings;
   /** The account's client: its token, connection pool, cap on requests in flight and retries. */
   http?: CrmHttp;
+  /** Another client of this account (Test connection) rotated its refresh token: the account sends and keeps the new one. */
+  keepRotatedRefreshToken?: (refreshToken: string) => void;
   /** Why this account cannot send anything; never contains a credential. */
   configError?: string;
 }

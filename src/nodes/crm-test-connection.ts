@@ -5,6 +5,7 @@ import {
   CrmConfigError,
   CrmError,
   CrmHttp,
+  safeReason,
   scrub,
   SECRET_CREDENTIALS,
   TokenUnavailableError,
@@ -57,6 +58,11 @@ export function registerTestConnectionEndpoint(RED: NodeAPI): void {
         const value = keep ? stored[field] : sent === undefined ? undefined : String(sent);
         if (value) credentials[field] = value;
       }
+      // The deployed account may have rotated its refresh token since it was stored: test with the one it holds, and let
+      // a rotation made by this test reach the account, or the test would revoke the token the account depends on.
+      const sharesRefreshToken = body.credentials?.refreshToken === STORED_PASSWORD && Boolean(deployed?.http);
+      if (sharesRefreshToken && deployed?.http?.tokens.currentRefreshToken)
+        credentials.refreshToken = deployed.http.tokens.currentRefreshToken;
       const secrets = SECRET_CREDENTIALS.map((k) => credentials[k]);
       let client: CrmHttp | undefined;
       try {
@@ -70,7 +76,17 @@ export function registerTestConnectionEndpoint(RED: NodeAPI): void {
           return res.json({ ok: false, message: RED._('sales-crm-account.test.other-server') });
         }
         settings.timeoutMs = Math.min(settings.timeoutMs, 15000);
-        client = new CrmHttp(settings, credentials);
+        client = new CrmHttp(settings, credentials, {
+          say: (key, params) => RED._(`sales-crm-account.answer.${key}`, params as Record<string, string | number>),
+          onRefreshTokenRotated: sharesRefreshToken ? deployed?.keepRotatedRefreshToken : undefined,
+        });
+        if (settings.system === 'http') {
+          const answer = await probeHttpApi(client);
+          return res.json({
+            ok: answer.ok,
+            message: scrub(RED._(`sales-crm-account.test.${answer.key}`, answer.params), client.secrets()),
+          });
+        }
         const who = await whoAmI(client);
         res.json({
           ok: true,
@@ -98,4 +114,22 @@ export function registerTestConnectionEndpoint(RED: NodeAPI): void {
       }
     },
   );
+}
+
+/**
+ * An HTTP API has no standard "who am I": the test asks for a token when the account has an OAuth server, then makes
+ * one GET to the API URL and passes only when an HTTP server answered there and did not refuse the token (401, 403)
+ * or fail (5xx). Nothing listening fails, naming the URL.
+ */
+async function probeHttpApi(
+  client: CrmHttp,
+): Promise<{ ok: boolean; key: string; params: Record<string, string | number> }> {
+  const spec = { method: 'GET' as const, path: '' };
+  const answer = await client.send(spec);
+  const url = client.shownUrl(spec);
+  const reason = safeReason(answer.body, answer.text, client.secrets(), 200);
+  const params = { url, status: answer.status, reason: reason ? ` (${reason})` : '' };
+  if (answer.status === 401 || answer.status === 403) return { ok: false, key: 'http-refused', params };
+  if (answer.status >= 500) return { ok: false, key: 'http-failing', params };
+  return { ok: true, key: 'http-answered', params };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import {
   accountSettings,
@@ -9,24 +10,75 @@ import {
   DEFAULT_BASE_URLS,
   ZOHO_ACCOUNTS_SERVERS,
 } from '../crm';
+import { ROTATED_TOKENS_FILE, RotatedRefreshTokens } from '../crm/rotatedTokens';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
 
 export = function (RED: NodeAPI) {
+  /** The file of rotated refresh tokens, encrypted with the key Node-RED encrypts credentials with; none without a user directory. */
+  function rotatedTokenFile(): RotatedRefreshTokens | undefined {
+    const settings = RED.settings as unknown as { userDir?: string; get?: (key: string) => unknown };
+    const setting = (key: string) => {
+      try {
+        return settings.get?.(key);
+      } catch {
+        return undefined; // Node-RED's runtime settings are not available (a test harness)
+      }
+    };
+    const own = setting('credentialSecret');
+    const secret = own === false ? false : typeof own === 'string' && own ? own : setting('_credentialSecret');
+    if (!settings.userDir || (secret !== false && (typeof secret !== 'string' || !secret))) return undefined;
+    return new RotatedRefreshTokens(join(settings.userDir, ROTATED_TOKENS_FILE), secret);
+  }
+
   function SalesCrmAccount(this: CrmAccountNode, storedConfig: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, storedConfig);
+    const node = this;
     const config = migrate('sales-crm-account', storedConfig);
     const credentials = this.credentials ?? {};
+    const deployedRefreshToken = credentials.refreshToken?.trim();
+    const rotated = rotatedTokenFile();
+    /** A rotated refresh token is kept with the credentials (saved at the next deploy) and in the file (read at a restart). */
+    const keepRotated = (refreshToken: string) => {
+      RED.nodes.addCredentials(node.id, { ...(RED.nodes.getCredentials(node.id) ?? credentials), refreshToken });
+      if (!rotated || !deployedRefreshToken) return;
+      try {
+        rotated.remember(node.id, deployedRefreshToken, refreshToken);
+      } catch (err) {
+        node.warn(
+          RED._('sales-crm-account.errors.rotated-not-saved', {
+            file: rotated.file,
+            code: (err as NodeJS.ErrnoException).code ?? '',
+          }),
+        );
+      }
+    };
     try {
       this.settings = accountSettings(config, credentials);
+      const restored =
+        this.settings.auth === 'refresh-token' ? rotated?.rotatedFrom(node.id, deployedRefreshToken) : undefined;
       // The token is fetched when the first lead needs it, not at deploy: a CRM that is down must not fail the deploy.
-      this.http = new CrmHttp(this.settings, credentials);
+      this.http = new CrmHttp(this.settings, credentials, {
+        say: (key, params) => RED._(`sales-crm-account.answer.${key}`, params as Record<string, string | number>),
+        refreshToken: restored,
+        onRefreshTokenRotated: keepRotated,
+      });
+      // The runtime's copy follows, so Test connection and the next deploy use the token the account holds.
+      if (restored) RED.nodes.addCredentials(node.id, { ...credentials, refreshToken: restored });
+      this.keepRotatedRefreshToken = (refreshToken) => this.http?.tokens.adoptRefreshToken(refreshToken);
     } catch (err) {
       if (!(err instanceof CrmConfigError)) throw err;
       this.configError = err.message;
     }
-    this.on('close', (done: () => void) => {
+    this.on('close', (removed: boolean, done: () => void) => {
+      if (removed) {
+        try {
+          rotated?.forget(node.id);
+        } catch {
+          // Nothing to forget, or the directory is read-only: the entry is ignored once its account is gone.
+        }
+      }
       // Pending requests finish or fail; the pool then closes its kept-alive connections.
       if (!this.http) return done();
       this.http.close().then(

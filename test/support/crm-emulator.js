@@ -185,7 +185,7 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
           true
         );
       if (!o.refreshTokens.includes(refreshToken)) return (refuse('invalid_grant', 'unknown refresh token'), true);
-      return (json(res, 200, answer()), true);
+      return (json(res, 200, tokenServer.rotate(answer(), refreshToken)), true);
     }
     return (refuse('unsupported_grant_type', 'grant type not supported'), true);
   }
@@ -383,6 +383,58 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     return json(res, 404, { message: `no such endpoint: ${method} ${pathname}` });
   }
 
+  // ---- Token server and answer behaviours (authentication tests) ----
+  // rotateRefreshTokens: each refresh answers a new refresh token and revokes the one it replaced (Salesforce with
+  // rotation on). misbehave({ kind, match, times }): 'html' answers 200 text/html (a proxy or maintenance page),
+  // 'endless' answers 200 JSON that never ends (cuts records how much was written when the client cut the socket),
+  // 'echo-authorization' answers 400 quoting the Authorization header, 'unauthorized' answers 401 whatever the token.
+  const tokenServer = {
+    rotations: [],
+    behaviours: [],
+    cuts: [],
+    rotate(answer, refreshToken) {
+      if (!o.rotateRefreshTokens) return answer;
+      const next = `rt_${crypto.randomBytes(24).toString('base64url')}`;
+      o.refreshTokens = [...o.refreshTokens.filter((t) => t !== refreshToken), next];
+      revoked.set(refreshToken, { echo: false });
+      tokenServer.rotations.push({ from: refreshToken, to: next });
+      return { ...answer, refresh_token: next };
+    },
+    misbehave(req, res, url) {
+      const found = tokenServer.behaviours.find((b) => b.times !== 0 && b.match.test(`${req.method} ${url.pathname}`));
+      if (!found) return false;
+      if (found.times !== undefined) found.times--;
+      if (found.kind === 'html') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!doctype html><title>Down for maintenance</title><h1>We will be back soon</h1>');
+      } else if (found.kind === 'echo-authorization') {
+        json(res, 400, {
+          error: 'invalid_client',
+          error_description: `client authentication failed for Authorization: ${req.headers.authorization}`,
+        });
+      } else if (found.kind === 'unauthorized') {
+        json(res, 401, { success: false, error: 'unauthorized access', errorCode: 401 });
+      } else if (found.kind === 'endless') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(64 * 1024, 'a');
+        let written = 0;
+        let done = false;
+        res.write('{"access_token":"');
+        const pump = () => {
+          while (!done && res.write(chunk)) written += chunk.length;
+          if (!done) written += chunk.length;
+        };
+        res.on('drain', pump);
+        res.on('close', () => {
+          done = true;
+          tokenServer.cuts.push({ written, path: url.pathname });
+        });
+        pump();
+      }
+      return true;
+    },
+  };
+
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
@@ -420,6 +472,7 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
           );
         }
         if (fault?.hang) return; // never answers: the client's timeout must fire
+        if (tokenServer.misbehave(req, res, url)) return;
         if (tokenEndpoint(req, res, url, isForm ? text : '')) return;
         const refusal = unauthorised(req, url);
         if (refusal) return json(res, refusal[0], refusal[1]);
@@ -453,6 +506,24 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     /** Every access token issued so far expires now: the next request with one gets the CRM's 401. */
     expireTokens() {
       for (const grant of issued.values()) grant.expiresAt = Date.now() - 1;
+    },
+    /** Refresh tokens are rotated and the replaced one revoked; `rotations` lists { from, to } as they happened. */
+    rotateRefreshTokens(on = true) {
+      o.rotateRefreshTokens = on;
+    },
+    rotations: tokenServer.rotations,
+    /** The token server (or any matching endpoint) answers as `kind` says; see the token server block. */
+    misbehave({ kind, match = /\/(oauth2?|services\/oauth2)\/.*token$/, times }) {
+      tokenServer.behaviours.push({ kind, match, times });
+    },
+    /** Endless answers whose socket the client closed: { written, path }. */
+    cuts: tokenServer.cuts,
+    /** The refresh tokens the token server grants now (after rotations). */
+    get refreshTokens() {
+      return [...o.refreshTokens];
+    },
+    addRefreshToken(refreshToken) {
+      o.refreshTokens = [...o.refreshTokens, refreshToken];
     },
     setTokenLife(ms) {
       o.tokenLifeMs = ms;

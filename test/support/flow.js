@@ -18,9 +18,11 @@ const catalog = Object.assign(
     .map((f) => JSON.parse(fs.readFileSync(path.join(catalogDir, f), 'utf8'))),
 );
 function translate(key, params = {}) {
-  const text = key
-    .split('.')
-    .reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
+  const find = (k) =>
+    k.split('.').reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
+  // As Node-RED 4's i18next does: a count picks the key's _one or _other form, else the key itself.
+  const plural = typeof params.count === 'number' ? find(`${key}_${params.count === 1 ? 'one' : 'other'}`) : undefined;
+  const text = plural ?? find(key);
   if (typeof text !== 'string') return key;
   return text.replace(/__(\w+)__/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
