@@ -215,8 +215,7 @@ export class TokenProvider {
     this.refuse(
       this.say('fresh-token-refused', {
         count: this.refusedFresh.size,
-        status,
-        reason: crmReason ? `: ${crmReason}` : '',
+        answer: crmReason ? `${status}: ${crmReason}` : String(status),
       }),
     );
   }

@@ -120,7 +120,7 @@ export const sayInEnglish: Say = (key, params = {}) => {
   )['sales-crm-account'].answer as Record<string, string>;
   const plural = typeof params.count === 'number' ? `${key}_${params.count === 1 ? 'one' : 'other'}` : undefined;
   const text = (plural && englishCatalog[plural]) ?? englishCatalog[key] ?? key;
-  return text.replace(/__(\w+)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return text.replace(/__(\w+?)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 };
 
 /** A URL as an error may name it: origin and path, never the query (Pipedrive's api_token travels there). */

@@ -128,7 +128,11 @@ async function probeHttpApi(
   const answer = await client.send(spec);
   const url = client.shownUrl(spec);
   const reason = safeReason(answer.body, answer.text, client.secrets(), 200);
-  const params = { url, status: answer.status, reason: reason ? ` (${reason})` : '' };
+  const params = {
+    url,
+    status: answer.status,
+    answer: reason ? `${answer.status} (${reason})` : String(answer.status),
+  };
   if (answer.status === 401 || answer.status === 403) return { ok: false, key: 'http-refused', params };
   if (answer.status >= 500) return { ok: false, key: 'http-failing', params };
   return { ok: true, key: 'http-answered', params };
