@@ -247,6 +247,56 @@ describe('CRM authentication against hostile and broken servers', function () {
     assert.equal(crm.tokens.refusedReason, undefined);
   });
 
+  it('Test connection with the stored refresh token uses and keeps the one the account rotated to', async function () {
+    emulator.rotateRefreshTokens();
+    const running = await loadFlow(
+      [accountNode, crmOutNode],
+      [
+        { id: 'acct', type: 'sales-crm-account', system: 'zoho', auth: 'refresh-token', loginUrl: emulator.url },
+        {
+          id: 'out',
+          type: 'sales-crm out',
+          z: 'f',
+          account: 'acct',
+          fieldMap: [],
+          externalIdField: '',
+          version: 1,
+          wires: [['sent'], ['failed']],
+        },
+        { id: 'sent', type: 'helper', z: 'f' },
+        { id: 'failed', type: 'helper', z: 'f' },
+      ],
+      { acct: CREDENTIALS },
+    );
+    try {
+      helper.getNode('failed').on('input', (m) => assert.fail(m.error.message));
+      const send = async (email) => {
+        const sent = collect(helper.getNode('sent'));
+        helper.getNode('out').receive({ payload: lead(email) });
+        await sent;
+      };
+      await send('before-test@example.com');
+      const answer = await helper
+        .request()
+        .post('/sales-crm-account/test-connection')
+        .send({
+          id: 'acct',
+          config: { system: 'zoho', auth: 'refresh-token', loginUrl: emulator.url },
+          credentials: { clientId: CLIENT_ID, clientSecret: '__PWRD__', refreshToken: '__PWRD__' },
+        })
+        .expect(200);
+      assert.equal(answer.body.ok, true, answer.body.message);
+      assert.equal(emulator.rotations.length, 2);
+      // The account's access token expires: its next refresh must send the token the test rotated to.
+      emulator.expireTokens();
+      await send('after-test@example.com');
+      assert.equal(emulator.rotations[2].from, emulator.rotations[1].to);
+    } finally {
+      await running.close();
+      await helper.unload();
+    }
+  });
+
   it('names the URL and says in words what happened, with the count in its plural form', async function () {
     const port = await freePort();
     const settings = accountSettings(
