@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { AnswerTooLargeError, MAX_ANSWER_BYTES, mediaType, readAnswer } from './answer';
 import { CrmAuthRefusedError, crmReason, cut, sayInEnglish, scrub, shownUrl, whatHappened, type Say } from './errors';
-import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings } from './settings';
+import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings, type CrmSystem } from './settings';
 
 /**
  * jose signs the JWT bearer assertion (RS256). It is published as an ES module only; a real import() (which tsc would
@@ -31,6 +31,18 @@ export class TokenUnavailableError extends Error {
     this.name = 'TokenUnavailableError';
   }
 }
+
+/**
+ * Each system's OAuth token endpoint under its login URL (an HTTP API's login URL is the whole token URL), and how the
+ * client authenticates there: in the form, or as HTTP Basic (Pipedrive's "Authorization: Basic base64(id:secret)").
+ */
+export const TOKEN_ENDPOINTS: Record<CrmSystem, { path: string; clientAuthentication: 'form' | 'basic' }> = {
+  salesforce: { path: '/services/oauth2/token', clientAuthentication: 'form' },
+  hubspot: { path: '/oauth/v1/token', clientAuthentication: 'form' },
+  pipedrive: { path: '/oauth/token', clientAuthentication: 'basic' },
+  zoho: { path: '/oauth/v2/token', clientAuthentication: 'form' },
+  http: { path: '', clientAuthentication: 'form' },
+};
 
 /** What an account is told besides its settings and credentials. */
 export interface TokenOptions {
@@ -103,6 +115,8 @@ export class TokenProvider {
   private refusal?: string;
   /** Tokens this account has held: scrubbed from every CRM answer, even after they were replaced. */
   private readonly issued: string[] = [];
+  /** Refresh tokens replaced by rotation: still scrubbed, a server may quote them. */
+  private readonly retired: string[] = [];
   private readonly refusedListeners = new Set<(reason: string) => void>();
   private refreshToken?: string;
   /** Transient token failures in a row, and until when the next fetch waits: one back-off for all waiting leads. */
@@ -130,7 +144,7 @@ export class TokenProvider {
     if (this.refreshToken) list.push(this.refreshToken);
     const { clientId, clientSecret } = this.credentials;
     if (clientId?.trim() && clientSecret?.trim()) list.push(`${clientId.trim()}:${clientSecret.trim()}`);
-    return [...list, ...this.issued];
+    return [...list, ...this.issued, ...this.retired];
   }
 
   /** The refresh token this account sends now (the deployed one, or the one it was rotated to). */
@@ -146,7 +160,8 @@ export class TokenProvider {
   private rotateTo(refreshToken: string): void {
     if (!refreshToken || refreshToken === this.refreshToken) return;
     // The replaced token stays a secret to scrub: a server may still quote it.
-    if (this.refreshToken) this.issued.push(this.refreshToken);
+    if (this.refreshToken) this.retired.push(this.refreshToken);
+    if (this.retired.length > 20) this.retired.shift();
     this.refreshToken = refreshToken;
     this.options.onRefreshTokenRotated?.(refreshToken);
   }
@@ -223,13 +238,13 @@ export class TokenProvider {
   private async fetch(): Promise<AccessToken> {
     const { settings } = this;
     const form = await this.grant();
-    const url = settings.system === 'http' ? settings.loginUrl : settings.loginUrl + this.tokenPath();
+    const endpoint = TOKEN_ENDPOINTS[settings.system];
+    const url = settings.loginUrl + endpoint.path;
     const headers: Record<string, string> = {
       accept: 'application/json',
       'content-type': 'application/x-www-form-urlencoded',
     };
-    // Pipedrive takes the client's id and secret as HTTP Basic authentication, not in the form.
-    if (settings.system === 'pipedrive') {
+    if (endpoint.clientAuthentication === 'basic') {
       headers.authorization = `Basic ${Buffer.from(`${this.credentials.clientId?.trim()}:${this.credentials.clientSecret?.trim()}`).toString('base64')}`;
       form.delete('client_id');
       form.delete('client_secret');
@@ -304,21 +319,6 @@ export class TokenProvider {
     this.current = undefined;
     for (const listener of this.refusedListeners) listener(reason);
     throw new CrmAuthRefusedError(reason);
-  }
-
-  private tokenPath(): string {
-    switch (this.settings.system) {
-      case 'salesforce':
-        return '/services/oauth2/token';
-      case 'hubspot':
-        return '/oauth/v1/token';
-      case 'pipedrive':
-        return '/oauth/token';
-      case 'zoho':
-        return '/oauth/v2/token';
-      default:
-        return '';
-    }
   }
 
   private async grant(): Promise<URLSearchParams> {
