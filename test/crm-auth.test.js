@@ -432,14 +432,14 @@ describe('rotated refresh tokens, kept beside the flows', function () {
       });
       return { status: res.status, text: await res.text() };
     };
-    const flow = (credentials) => [
+    const flow = (credentials, loginUrl = emulator.url) => [
       { id: 'tab', type: 'tab', label: 'crm' },
       {
         id: 'acct',
         type: 'sales-crm-account',
         system: 'zoho',
         auth: 'refresh-token',
-        loginUrl: emulator.url,
+        loginUrl,
         maxAttempts: 1,
         ...(credentials ? { credentials } : {}),
       },
@@ -471,6 +471,13 @@ describe('rotated refresh tokens, kept beside the flows', function () {
       });
       emulator.rotateRefreshTokens(); // each refresh revokes the token it replaces, as Salesforce with rotation does
       nodeRed = await startNodeRed();
+      // Node-RED's own i18next words the failure, with the count's plural form.
+      const closed = `http://127.0.0.1:${await freePort()}`;
+      await nodeRed.deploy(flow(CREDENTIALS, closed));
+      assert.deepEqual(await post('nobody-there@example.com'), {
+        status: 502,
+        text: `no access token after 1 attempt: nothing answered at ${closed}/oauth/v2/token: connection refused`,
+      });
       await nodeRed.deploy(flow(CREDENTIALS));
       const landed = async (email) => {
         const answer = await post(email);
