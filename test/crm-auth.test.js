@@ -323,6 +323,19 @@ describe('CRM authentication against hostile and broken servers', function () {
     );
   });
 
+  it('says network failures in words, never as errno', function () {
+    const { whatHappened, sayInEnglish } = require('../dist/crm');
+    const said = (err) => whatHappened(err, 10000, sayInEnglish);
+    assert.equal(said({ code: 'ECONNREFUSED' }), 'connection refused');
+    assert.equal(said({ code: 'ENOTFOUND' }), 'no such host name');
+    assert.equal(said({ code: 'UND_ERR_CONNECT_TIMEOUT' }), 'the connection timed out');
+    assert.equal(said({ name: 'TimeoutError' }), 'no answer within 10000 ms');
+    assert.equal(said({ code: 'UND_ERR_HEADERS_TIMEOUT' }), 'no answer within 10000 ms');
+    assert.equal(said({ cause: { code: 'ECONNRESET' } }), 'the connection was reset');
+    assert.equal(said({ code: 'CERT_HAS_EXPIRED' }), 'its TLS certificate was not accepted (CERT_HAS_EXPIRED)');
+    assert.equal(said({ code: 'EWHATEVER' }), 'the request failed (EWHATEVER)');
+  });
+
   it("the CRM strings' plural forms resolve in the i18next of Node-RED 3.1 (v3 JSON) and of Node-RED 4.1 (v4 JSON)", async function () {
     const catalogs = path.resolve(__dirname, '..', 'nodes', 'locales');
     const said = {};
