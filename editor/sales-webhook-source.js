@@ -68,12 +68,12 @@
         });
         // Placeholders show the provider's defaults, so an empty field means "as the platform does it".
         const v = profile ? profile.verification : {};
-        const placeholders = { signatureHeader: v.header, headerName: v.headerName };
-        ['algorithm', 'encoding', 'prefix', 'template', 'timestampHeader', 'idHeader'].forEach(function (field) {
-          placeholders[field] = v[field];
-        });
-        Object.keys(placeholders).forEach(function (field) {
-          $('#node-config-input-' + field).attr('placeholder', placeholders[field] || '');
+        FACTS.fields.forEach(function (field) {
+          const $input = $('#node-config-input-' + field);
+          // Secrets keep their own placeholder text; the scheme calls the signature header just "header".
+          if (/\[placeholder\]/.test($input.attr('data-i18n') || '')) return;
+          const fromScheme = field === 'signatureHeader' ? v.header : v[field];
+          $input.attr('placeholder', typeof fromScheme === 'string' ? fromScheme : '');
         });
         const $events = $('#sales-webhook-source-events').empty();
         const events = profile ? profile.events : [];
