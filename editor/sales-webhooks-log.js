@@ -106,11 +106,11 @@
 
   /** The help's list of states, from the runtime's list with each one's label and explanation. */
   function statesHelp() {
-    return el('dl', 'sales-webhooks-log-states-help').append(
-      FACTS.states.map(function (state) {
-        return [el('dt').append(stateBadge(state)), el('dd', null, _('stateTip.' + state))];
-      }),
-    );
+    var list = el('dl', 'sales-webhooks-log-states-help');
+    FACTS.states.forEach(function (state) {
+      list.append(el('dt').append(stateBadge(state)), el('dd', null, _('stateTip.' + state)));
+    });
+    return list;
   }
 
   function formatTime(iso) {

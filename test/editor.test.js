@@ -480,6 +480,32 @@ describe('the dialogs in the editor', function () {
     await page.click('#node-dialog-cancel');
   });
 
+  it("the delivery log offers the runtime's states, each badge in its colour with its explanation", async function () {
+    const { page } = browser;
+    const { DELIVERY_STATES } = require('../dist/inbox/types');
+    const { deliveryLog } = require('../dist/editorFacts').editorFacts();
+    await page.evaluate(() => RED.sidebar.show('sales-webhooks-log'));
+    // The previous test's delivery.
+    await page.waitForSelector('#sales-webhooks-log-list tr.sales-webhooks-log-row', { timeout: 15000 });
+    assert.deepEqual(
+      await page.$$eval('#sales-webhooks-log-state option', (options) => options.map((o) => o.value).filter(Boolean)),
+      [...DELIVERY_STATES],
+    );
+    const badge = await page.$eval('#sales-webhooks-log-list .sales-webhooks-log-state', (b) => ({
+      state: b.closest('tr').dataset.state,
+      colour: getComputedStyle(b).backgroundColor,
+      title: b.title,
+    }));
+    const rgb = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    assert.equal(badge.colour, rgb(deliveryLog.stateColours[badge.state]));
+    assert.ok(badge.title.length > 20, badge.title);
+    await page.click('#sales-webhooks-log-help-toggle');
+    assert.equal(await page.locator('.sales-webhooks-log-states-help dt').count(), DELIVERY_STATES.length);
+    await page.screenshot({ path: screenshot('delivery-log-states-help.png') });
+    await page.click('#sales-webhooks-log-help-toggle');
+    await page.evaluate(() => RED.sidebar.show('info'));
+  });
+
   it('a sales-crm out saved with the old object field map opens on its rows and saves the current version', async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('oldCrm')));
