@@ -16,6 +16,20 @@ const screenshot = (name) => {
   return path.join(screenshotDir, name);
 };
 
+/** The editor's own i18n (as each Node-RED version configures it) reads the package's plural forms. */
+async function assertPluralForms(page) {
+  const say = (key, count) =>
+    page.evaluate(
+      ([k, c]) => RED._(`node-red-contrib-sales-webhooks/${k.split('.')[0]}:${k}`, { count: c }),
+      [key, count],
+    );
+  assert.equal(await say('sales-lead-map.label.leadCount', 1), '1 lead');
+  assert.equal(await say('sales-lead-map.label.leadCount', 2), '2 leads');
+  assert.equal(await say('sales-webhooks-log.notify.replayed', 1), '1 delivery will be emitted again.');
+  assert.equal(await say('sales-webhooks-log.notify.replayed', 3), '3 deliveries will be emitted again.');
+  assert.equal(await say('sales-webhooks-log.label.leads', 2), 'Leads');
+}
+
 describe('the dialogs in the editor', function () {
   this.timeout(90000);
   let nodeRed;
@@ -397,23 +411,7 @@ describe('the dialogs in the editor', function () {
   });
 
   it('counts go through plural forms: the preview, the lead map and the delivery log say "1 lead", "2 leads"', async function () {
-    const { page } = browser;
-    const say = (key, count) =>
-      page.evaluate(
-        ([k, c]) => RED._(`node-red-contrib-sales-webhooks/${k.split('.')[0]}:${k}`, { count: c }),
-        [key, count],
-      );
-    assert.equal(await say('sales-lead-map.label.leadCount', 1), '1 lead');
-    assert.equal(await say('sales-lead-map.label.leadCount', 2), '2 leads');
-    assert.equal(
-      await say('sales-webhooks-log.notify.erased', 1).then((t) => t.replace(/ that.*/, '')),
-      'Erased 1 delivery',
-    );
-    assert.equal(
-      await say('sales-webhooks-log.notify.erased', 3).then((t) => t.replace(/ that.*/, '')),
-      'Erased 3 deliveries',
-    );
-    assert.equal(await say('sales-webhooks-log.label.leads', 2), 'Leads');
+    await assertPluralForms(browser.page);
   });
 
   it('a lead map with a preset and no rows follows the preset, and Done keeps it following', async function () {
@@ -641,5 +639,35 @@ describe('the dialogs in the editor', function () {
     assert.equal(await page.inputValue('#node-input-leaseMinutes'), '5');
     assert.equal(await page.inputValue('#node-input-maxAttempts'), '5');
     await page.click('#node-dialog-cancel');
+  });
+});
+
+// Node-RED 3.1's editor reads catalogs in i18next's v3 format as they are (4.1 and 5 migrate `_plural` to `_other`).
+describe("plural forms in Node-RED 3.1's editor", function () {
+  this.timeout(90000);
+  let nodeRed;
+  let browser;
+  before(async function () {
+    requireBrowser(this);
+    nodeRed = await startNodeRed({
+      entry: require.resolve('node-red-3/red.js'),
+      settings: 'module.exports = { editorTheme: { tours: false } };',
+    });
+    browser = await launchBrowser();
+    await browser.page.addLocatorHandler(browser.page.getByText('No, do not enable notifications'), (button) =>
+      button.click(),
+    );
+    await browser.page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
+    await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('sales-lead-map'), null, {
+      timeout: 30000,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await nodeRed?.remove();
+  });
+
+  it('says "1 lead", "2 leads", "1 delivery", "3 deliveries"', async function () {
+    await assertPluralForms(browser.page);
   });
 });
