@@ -30,6 +30,18 @@ async function assertPluralForms(page) {
   assert.equal(await say('sales-webhooks-log.label.leads', 2), 'Leads');
 }
 
+/** Chromium on Node-RED's editor; `onError` hears the page's uncaught errors from the start. */
+async function openEditor(nodeRed, onError = () => {}) {
+  const browser = await launchBrowser();
+  browser.page.on('pageerror', onError);
+  // Node-RED asks once about update notifications; a user would answer it, so the test does.
+  await browser.page.addLocatorHandler(browser.page.getByText('No, do not enable notifications'), (button) =>
+    button.click(),
+  );
+  await browser.page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
+  return browser;
+}
+
 describe('the dialogs in the editor', function () {
   this.timeout(90000);
   let nodeRed;
@@ -176,13 +188,10 @@ describe('the dialogs in the editor', function () {
         wires: [[], []],
       },
     ]);
-    browser = await launchBrowser();
-    const { page } = browser;
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Node-RED asks once about update notifications; a user would answer it, so the test does.
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
-    await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, { timeout: 30000 });
+    browser = await openEditor(nodeRed, (err) => pageErrors.push(err.message));
+    await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, {
+      timeout: 30000,
+    });
   });
   const pageErrors = [];
   // A closing dialog stays in the page while it slides out; the next one's selectors must not find it.
@@ -653,11 +662,7 @@ describe("plural forms in Node-RED 3.1's editor", function () {
       entry: require.resolve('node-red-3/red.js'),
       settings: 'module.exports = { editorTheme: { tours: false } };',
     });
-    browser = await launchBrowser();
-    await browser.page.addLocatorHandler(browser.page.getByText('No, do not enable notifications'), (button) =>
-      button.click(),
-    );
-    await browser.page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
+    browser = await openEditor(nodeRed);
     await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('sales-lead-map'), null, {
       timeout: 30000,
     });
