@@ -1,6 +1,8 @@
 // The editor dialog of sales-lead-map (Node-RED loads it from nodes/sales-lead-map.html; scripts/build.js serves it from resources/).
 (function () {
   const FACTS = SalesWebhooksEditor.facts;
+  const CUSTOM = FACTS.leadMap.customPreset;
+  const FIELD_NAME = new RegExp(FACTS.leadMap.fieldNamePattern);
   let presetCache = null;
   function readMappingRows($list) {
     const rows = [];
@@ -22,7 +24,7 @@
   }
   // A node that names a preset and stores no rows follows the preset as the installed package defines it.
   function followsPreset(node) {
-    return !!node.preset && node.preset !== 'custom' && (!node.mappings || node.mappings.length === 0);
+    return !!node.preset && node.preset !== CUSTOM && (!node.mappings || node.mappings.length === 0);
   }
   function shortValue(value) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -37,9 +39,9 @@
     },
     defaults: {
       name: { value: '' },
-      preset: { value: 'custom' },
+      preset: { value: CUSTOM },
       mappings: {
-        value: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }],
+        value: FACTS.leadMap.newNode.mappings,
         validate: function (rows) {
           if (Array.isArray(rows) && rows.length === 0) return followsPreset({ preset: this.preset, mappings: rows });
           return (
@@ -48,7 +50,7 @@
               return (
                 r &&
                 typeof r.field === 'string' &&
-                /^[A-Za-z_][\w-]*$/.test(r.field.trim()) &&
+                FIELD_NAME.test(r.field.trim()) &&
                 typeof r.path === 'string' &&
                 r.path.trim() !== '' &&
                 FACTS.mappingTypes.indexOf(r.type) !== -1
@@ -57,7 +59,7 @@
           );
         },
       },
-      property: { value: 'payload', required: true },
+      property: { value: FACTS.leadMap.newNode.property, required: true },
       split: { value: false },
       splitPath: { value: '' },
       version: { value: SalesWebhooksEditor.currentVersion('sales-lead-map') },
@@ -70,7 +72,7 @@
     icon: 'sales-lead.svg',
     label: function () {
       if (this.name) return this.name;
-      return this.preset && this.preset !== 'custom' ? this.preset : this._('sales-lead-map.label.default');
+      return this.preset && this.preset !== CUSTOM ? this.preset : this._('sales-lead-map.label.default');
     },
     labelStyle: function () {
       return this.name ? 'node_label_italic' : '';
@@ -82,7 +84,9 @@
       const $preset = $('#node-input-preset');
       const $sample = $('#sales-lead-map-sample');
       const $preview = $('#sales-lead-map-preview');
+      const $count = $('#sales-lead-map-preview-count');
       const $paths = $('#sales-lead-map-paths');
+      const $search = $('#sales-lead-map-paths-search');
       const $message = $('#sales-lead-map-sample-message');
       const $mode = $('#sales-lead-map-mode-text');
       const $followAgain = $('#sales-lead-map-follow-again');
@@ -110,7 +114,7 @@
         const preset = chosenPreset();
         const key = !preset ? 'modeCustom' : following ? 'modeFollowing' : 'modeCopied';
         $mode.text(node._('sales-lead-map.tip.' + key, { preset: preset ? preset.label : '' }));
-        $('#sales-lead-map-mode').attr('data-mode', !preset ? 'custom' : following ? 'following' : 'copied');
+        $('#sales-lead-map-mode').attr('data-mode', !preset ? CUSTOM : following ? 'following' : 'copied');
         $followAgain.toggle(!!preset && !following);
       }
       function rowsChanged() {
@@ -121,45 +125,65 @@
         }
         schedulePreview();
       }
-      function addRow(row) {
-        $list.editableList('addItem', row || { field: '', path: '', type: 'string', required: false, default: '' });
+      function newRow(row) {
+        return $.extend({ field: '', path: '', type: FACTS.leadMap.newRowType, required: false, default: '' }, row);
       }
-      // Rows take the height they need: the dialog scrolls, not a box three rows high.
-      $list.css('min-width', '560px').editableList({
+      function addRow(row) {
+        $list.editableList('addItem', newRow(row));
+      }
+      // The row a path picked in the sample's fields goes to: the one last worked on, until a pick has filled it.
+      let targetRow = null;
+      function showTarget() {
+        const field =
+          targetRow && targetRow.closest('body').length ? targetRow.find('.sales-lead-map-field').val() : '';
+        $('#sales-lead-map-paths-target').text(
+          field ? node._('sales-lead-map.tip.pickFills', { field: field }) : node._('sales-lead-map.tip.pickAdds'),
+        );
+      }
+      // Two lines a row, each column as wide as its content needs: nothing is cut at the dialog's default width.
+      $list.editableList({
         height: 'auto',
         addButton: node._('sales-lead-map.label.addRow'),
         addItem: function (container, index, row) {
-          container.addClass('sales-lead-map-row').css({ display: 'flex', alignItems: 'center', gap: '4px' });
-          const $field = $(
-            '<input type="text" class="sales-lead-map-field" list="sales-lead-map-standard-fields" style="width: 17%">',
-          )
+          row = newRow(row);
+          container.addClass('sales-lead-map-row');
+          const $field = $('<input type="text" class="sales-lead-map-field" list="sales-lead-map-standard-fields">')
             .attr('placeholder', node._('sales-lead-map.placeholder.field'))
-            .val(row.field || '');
-          const $path = $('<input type="text" class="sales-lead-map-path" style="width: 30%">')
-            .attr('placeholder', node._('sales-lead-map.placeholder.path'))
-            .val(row.path || '');
-          const $type = $('<select class="sales-lead-map-type" style="width: 11%">');
+            .attr('aria-label', node._('sales-lead-map.label.field'))
+            .val(row.field);
+          const $type = $('<select class="sales-lead-map-type">').attr(
+            'aria-label',
+            node._('sales-lead-map.label.type'),
+          );
           FACTS.mappingTypes.forEach(function (t) {
             $('<option>').val(t).text(t).appendTo($type);
           });
-          $type.val(row.type || 'string');
-          const $required = $(
-            '<input type="checkbox" class="sales-lead-map-required" style="width: auto; margin: 0 4px">',
-          )
+          $type.val(row.type);
+          const $required = $('<input type="checkbox" class="sales-lead-map-required">')
             .prop('checked', !!row.required)
             .attr('title', node._('sales-lead-map.label.required'));
-          const $default = $('<input type="text" class="sales-lead-map-default" style="width: 11%">')
+          const $default = $('<input type="text" class="sales-lead-map-default">')
             .attr('placeholder', node._('sales-lead-map.placeholder.default'))
+            .attr('aria-label', node._('sales-lead-map.label.defaultValue'))
             .val(row.default || '');
-          const $value = $(
-            '<span class="sales-lead-map-value" style="flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-family: monospace; font-size: 0.85em"></span>',
-          );
-          container.append($field, $path, $type, $required, $default, $value);
+          const $path = $('<input type="text" class="sales-lead-map-path">')
+            .attr('placeholder', node._('sales-lead-map.placeholder.path'))
+            .attr('aria-label', node._('sales-lead-map.label.path'))
+            .val(row.path);
+          const $value = $('<span class="sales-lead-map-value"></span>');
+          container.append($field, $type, $required, $default, $path, $value);
           container.find('input, select').on('input change', rowsChanged);
+          container.find('input, select').on('focus', function () {
+            targetRow = container;
+            showTarget();
+          });
           // A row added by the add button or the field picker is an edit too.
           if (!row.field && !row.path) rowsChanged();
         },
-        removeItem: rowsChanged,
+        removeItem: function () {
+          showTarget();
+          rowsChanged();
+        },
         sortItems: rowsChanged,
         sortable: true,
         removable: true,
@@ -168,7 +192,7 @@
       function setRows(rows) {
         $list.editableList('empty');
         rows.forEach(function (r) {
-          $list.editableList('addItem', $.extend({ default: '' }, r));
+          $list.editableList('addItem', newRow(r));
         });
         edited = false;
       }
@@ -223,35 +247,86 @@
           if (f.row) $(items[f.row - 1]).css('background', 'var(--red-ui-form-input-background-error, #fee)');
         });
       }
+      function rowWhere(test) {
+        let found = null;
+        $list.editableList('items').each(function () {
+          if (!found && test($(this))) found = $(this);
+        });
+        return found;
+      }
+      // A picked path fills the row being worked on, else updates the row of the field it names, else fills an
+      // empty row, else adds one: never a second row for the same field.
+      function pickPath(path) {
+        const name = path
+          .split(/[.[\]']/)
+          .filter(Boolean)
+          .pop()
+          .replace(/[^\w-]/g, '_');
+        const field = FIELD_NAME.test(name) ? name : 'field_' + name;
+        const valueOf = (cls) => ($row) => $row.find(cls).val().trim();
+        let $row = targetRow && targetRow.closest('body').length ? targetRow : null;
+        if (!$row) $row = rowWhere((r) => valueOf('.sales-lead-map-field')(r) === field);
+        if (!$row) $row = rowWhere((r) => valueOf('.sales-lead-map-path')(r) === path);
+        if (!$row) $row = rowWhere((r) => !valueOf('.sales-lead-map-field')(r) && !valueOf('.sales-lead-map-path')(r));
+        if (!$row) {
+          addRow({ field: field, path: path });
+          const items = $list.editableList('items');
+          $row = $(items[items.length - 1]);
+        } else {
+          if (!valueOf('.sales-lead-map-field')($row)) $row.find('.sales-lead-map-field').val(field);
+          $row.find('.sales-lead-map-path').val(path);
+        }
+        targetRow = null;
+        showTarget();
+        rowsChanged();
+        $row[0].scrollIntoView({ block: 'nearest' });
+        $row.addClass('sales-lead-map-row-picked');
+        setTimeout(function () {
+          $row.removeClass('sales-lead-map-row-picked');
+        }, 1500);
+      }
+      function filterPaths() {
+        const words = $search.val().trim().toLowerCase().split(/\s+/).filter(Boolean);
+        let shown = 0;
+        $paths.children().each(function () {
+          const text = $(this).attr('data-search');
+          const match = words.every(function (w) {
+            return text.indexOf(w) !== -1;
+          });
+          $(this).toggle(match);
+          if (match) shown++;
+        });
+        const total = $paths.children().length;
+        $('#sales-lead-map-paths-count').text(
+          total ? node._('sales-lead-map.label.pathsShown', { count: shown, total: total }) : '',
+        );
+      }
       function showPaths(paths) {
         $paths.empty();
         paths.forEach(function (p) {
-          $('<li class="sales-lead-map-path-item" style="cursor: pointer; padding: 2px 4px">')
+          const value = shortValue(p.value);
+          $('<li class="sales-lead-map-path-item">')
             .attr('title', node._('sales-lead-map.tip.pick'))
+            .attr('data-path', p.path)
+            .attr('data-search', (p.path + ' ' + value).toLowerCase())
             .append($('<code>').text(p.path))
-            .append(
-              $('<span style="color: var(--red-ui-secondary-text-color, #888); margin-left: 6px">').text(
-                shortValue(p.value),
-              ),
-            )
+            .append($('<span class="sales-lead-map-path-value">').text(value))
             .on('click', function () {
-              const name = p.path
-                .split(/[.[\]']/)
-                .filter(Boolean)
-                .pop()
-                .replace(/[^\w-]/g, '_');
-              addRow({
-                field: /^[A-Za-z_]/.test(name) ? name : 'field_' + name,
-                path: p.path,
-                type: 'string',
-                required: false,
-                default: '',
-              });
-              rowsChanged();
+              pickPath(p.path);
             })
             .appendTo($paths);
         });
+        filterPaths();
       }
+      $search.on('input', filterPaths);
+      $search.on('keydown', function (e) {
+        // Enter picks the only path left, as a search box for one thing should.
+        if (e.key !== 'Enter') return;
+        e.preventDefault();
+        const visible = $paths.children(':visible');
+        if (visible.length === 1) visible.trigger('click');
+      });
+      showTarget();
       function preview() {
         // A preview scheduled just before the dialog closed has nothing left to update.
         if (!document.body.contains($list[0])) return;
@@ -285,9 +360,15 @@
                 return f.reason;
               });
             if (!read.sample) {
+              $count.text('');
               $preview.text(node._('sales-lead-map.label.noSample'));
               return;
             }
+            const failed = (result.failures || []).length;
+            $count.text(
+              node._('sales-lead-map.label.leadCount', { count: result.leads.length }) +
+                (failed ? ' · ' + node._('sales-lead-map.label.failedCount', { count: failed }) : ''),
+            );
             $preview.text(
               (general.length ? general.join('\n') + '\n' : '') +
                 JSON.stringify(result.leads.length === 1 ? result.leads[0] : result.leads, null, 2),
@@ -331,7 +412,7 @@
       $('#sales-lead-map-from-fixture').on('click', function (e) {
         e.preventDefault();
         const preset = $preset.val();
-        if (!preset || preset === 'custom') {
+        if (!preset || preset === CUSTOM) {
           $message.text(node._('sales-lead-map.errors.choose-preset'));
           return;
         }
@@ -354,12 +435,9 @@
       loadPresets().done(function (list) {
         presets = list;
         $preset.empty();
-        $('<option>').val('custom').text(node._('sales-lead-map.label.custom')).appendTo($preset);
+        $('<option>').val(CUSTOM).text(node._('sales-lead-map.label.custom')).appendTo($preset);
         presets.forEach(function (p) {
-          $('<option>')
-            .val(p.id)
-            .text(p.label + ' (' + p.id + ')')
-            .appendTo($preset);
+          $('<option>').val(p.id).text(p.label).attr('title', p.id).appendTo($preset);
         });
         $preset.val(chosenPresetId(config.preset));
         $preset.data('previous', $preset.val());
@@ -373,7 +451,7 @@
           const chosen = chosenPreset();
           if (!chosen) {
             following = false;
-            $preset.data('previous', 'custom');
+            $preset.data('previous', CUSTOM);
             showMode();
             return;
           }
@@ -392,7 +470,7 @@
           return p.id === id;
         })
           ? id
-          : 'custom';
+          : CUSTOM;
       }
       showMode();
       schedulePreview();

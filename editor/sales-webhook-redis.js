@@ -15,7 +15,7 @@ RED.nodes.registerType('sales-webhook-redis', {
       },
     },
     prefix: {
-      value: 'sales-webhooks',
+      value: SalesWebhooksEditor.facts.redis.prefix,
       validate: function (v) {
         return !v || /^[^{}\s]+$/.test(v);
       },
@@ -32,6 +32,7 @@ RED.nodes.registerType('sales-webhook-redis', {
   },
   oneditprepare: function () {
     SalesWebhooksEditor.migrateDialog(this, 'node-config-input');
+    $('#node-config-input-prefix').attr('placeholder', SalesWebhooksEditor.facts.redis.prefix);
     const tls = function () {
       if (/^rediss:/.test($('#node-config-input-url').val())) $('#node-config-input-tls').prop('checked', true);
     };

@@ -1,7 +1,6 @@
 // The editor dialog of sales-webhook-source (Node-RED loads it from nodes/sales-webhook-source.html; scripts/build.js serves it from resources/).
 (function () {
-  const HMAC_FIELDS = ['signatureHeader', 'algorithm', 'encoding', 'prefix', 'template', 'timestampHeader', 'idHeader'];
-  const ALL_FIELDS = ['secret', 'previousSecret', 'token', 'tolerance', 'headerName'].concat(HMAC_FIELDS);
+  const FACTS = SalesWebhooksEditor.facts.sourceDialog;
   let providersCache;
   function loadProviders() {
     providersCache = providersCache || $.getJSON('sales-webhook-source/providers');
@@ -18,7 +17,7 @@
     category: 'config',
     defaults: {
       name: { value: '' },
-      provider: { value: 'saleassist', required: true },
+      provider: { value: FACTS.defaultProvider, required: true },
       tolerance: {
         value: SalesWebhooksEditor.facts.source.toleranceSeconds,
         validate: function (v) {
@@ -33,7 +32,7 @@
       template: {
         value: '',
         validate: function (v) {
-          return !v || v.indexOf('{body}') !== -1;
+          return !v || v.indexOf(FACTS.templateMustContain) !== -1;
         },
       },
       timestampHeader: { value: '', validate: headerName },
@@ -50,24 +49,32 @@
     },
     oneditprepare: function () {
       const node = this;
-      SalesWebhooksEditor.migrateDialog(node, 'node-config-input');
+      const config = SalesWebhooksEditor.migrateDialog(node, 'node-config-input');
       const $provider = $('#node-config-input-provider');
+      // The choices the runtime's HMAC verifier accepts; the stored value is selected once they exist.
+      FACTS.algorithms.forEach(function (a) {
+        $('<option>').val(a).text(a.replace(/^sha/, 'SHA-')).appendTo('#node-config-input-algorithm');
+      });
+      FACTS.encodings.forEach(function (e) {
+        $('<option>').val(e).text(e).appendTo('#node-config-input-encoding');
+      });
+      $('#node-config-input-algorithm').val(config.algorithm || '');
+      $('#node-config-input-encoding').val(config.encoding || '');
       function showProvider(profile) {
         $('#sales-webhook-source-description').text(profile ? profile.description : '');
         const fields = profile ? profile.fields : [];
-        ALL_FIELDS.forEach(function (field) {
+        FACTS.fields.forEach(function (field) {
           $('#sales-webhook-source-row-' + field).toggle(fields.indexOf(field) !== -1);
         });
         // Placeholders show the provider's defaults, so an empty field means "as the platform does it".
         const v = profile ? profile.verification : {};
-        $('#node-config-input-signatureHeader').attr('placeholder', v.header || '');
-        $('#node-config-input-algorithm').attr('placeholder', v.algorithm || 'sha256');
-        $('#node-config-input-encoding').attr('placeholder', v.encoding || 'hex');
-        $('#node-config-input-prefix').attr('placeholder', v.prefix || '');
-        $('#node-config-input-template').attr('placeholder', v.template || '{body}');
-        $('#node-config-input-timestampHeader').attr('placeholder', v.timestampHeader || '');
-        $('#node-config-input-idHeader').attr('placeholder', v.idHeader || '');
-        $('#node-config-input-headerName').attr('placeholder', v.headerName || 'x-webhook-token');
+        FACTS.fields.forEach(function (field) {
+          const $input = $('#node-config-input-' + field);
+          // Secrets keep their own placeholder text; the scheme calls the signature header just "header".
+          if (/\[placeholder\]/.test($input.attr('data-i18n') || '')) return;
+          const fromScheme = field === 'signatureHeader' ? v.header : v[field];
+          $input.attr('placeholder', typeof fromScheme === 'string' ? fromScheme : '');
+        });
         const $events = $('#sales-webhook-source-events').empty();
         const events = profile ? profile.events : [];
         if (!events.length) {

@@ -2,10 +2,11 @@
 (function () {
   // The delivery log sidebar. Everything a sender posted is shown with .text(), never as HTML.
   var NS = 'node-red-contrib-sales-webhooks/sales-webhooks-log:sales-webhooks-log.';
-  var TOPIC = 'sales-webhooks/deliveries';
+  // The states, their colours, the comms topic and the list's size come from the runtime (src/editorFacts.ts);
+  // each state's label and explanation are in the locale (state.*, stateTip.*).
+  var FACTS;
   // Deliveries of other instances (a shared store) announce nothing here: look again while the tab is open.
   var POLL_MS = 5000;
-  var LIST_LIMIT = 200;
   function _(key, params) {
     return RED._(NS + key, params);
   }
@@ -98,7 +99,18 @@
   }
 
   function stateBadge(state) {
-    return el('span', 'sales-webhooks-log-state sales-webhooks-log-state-' + state, _('state.' + state));
+    return el('span', 'sales-webhooks-log-state sales-webhooks-log-state-' + state, _('state.' + state))
+      .css('background', FACTS.stateColours[state] || '')
+      .attr('title', _('stateTip.' + state));
+  }
+
+  /** The help's list of states, from the runtime's list with each one's label and explanation. */
+  function statesHelp() {
+    var list = el('dl', 'sales-webhooks-log-states-help');
+    FACTS.states.forEach(function (state) {
+      list.append(el('dt').append(stateBadge(state)), el('dd', null, _('stateTip.' + state)));
+    });
+    return list;
   }
 
   function formatTime(iso) {
@@ -160,7 +172,7 @@
     view.rows.empty();
     view.empty.toggle(deliveries.length === 0).text(filtered() ? _('empty.noMatch') : _('empty.none'));
     view.table.toggle(deliveries.length > 0);
-    view.more.toggle(deliveries.length >= LIST_LIMIT).text(_('label.more', { count: LIST_LIMIT }));
+    view.more.toggle(deliveries.length >= FACTS.listLimit).text(_('label.more', { count: FACTS.listLimit }));
     deliveries.forEach(function (d) {
       var row = el('tr', 'sales-webhooks-log-row')
         .attr('data-id', d.id)
@@ -198,7 +210,7 @@
     }
     loading = true;
     var q = filterQuery();
-    q.limit = String(LIST_LIMIT);
+    q.limit = String(FACTS.listLimit);
     request('GET', 'sales-webhooks/deliveries?' + $.param(q))
       .done(function (data) {
         if (!view.message.hasClass('is-info')) {
@@ -283,7 +295,7 @@
     var leads = uniqueLeads(d.leads);
     box.append(
       section(
-        _('label.leads'),
+        _('label.leads', { count: leads.length }),
         leads.length
           ? el('ul', 'sales-webhooks-log-leads').append(
               leads.map(function (l) {
@@ -428,12 +440,13 @@
 
   function replayFailed() {
     var filter = filterQuery();
-    var state = filter.state || 'failed';
+    var state = filter.state || FACTS.replayDefaultState;
     request('POST', 'sales-webhooks/replay', $.extend({}, filter, { dryRun: true }))
       .done(function (count) {
         var text =
           count.replayable > 0
             ? _('confirm.replayFailed', {
+                count: count.matching,
                 matching: count.matching,
                 replayable: count.replayable,
                 state: _('state.' + state),
@@ -520,13 +533,17 @@
 
     view = { content: content };
     view.help = el('div', 'sales-webhooks-log-help').attr('id', 'sales-webhooks-log-help').html(_('help')).hide();
+    view.help
+      .children('p')
+      .first()
+      .after(el('p').append(el('b', null, _('label.states'))), statesHelp());
     var filters = el('div', 'sales-webhooks-log-filters');
     view.provider = $('<select id="sales-webhooks-log-provider">').append(
       $('<option value="">').text(_('label.allPlatforms')),
     );
     view.node = $('<select id="sales-webhooks-log-node">');
     view.state = $('<select id="sales-webhooks-log-state">').append($('<option value="">').text(_('label.allStates')));
-    ['received', 'emitted', 'delivered', 'failed', 'rejected'].forEach(function (s) {
+    FACTS.states.forEach(function (s) {
       view.state.append(
         $('<option>')
           .val(s)
@@ -635,50 +652,68 @@
     return view && view.content.is(':visible') && document.visibilityState !== 'hidden';
   }
 
-  RED.plugins.registerPlugin('sales-webhooks-log', {
-    type: 'sales-webhooks-log',
-    onadd: function () {
-      var parts = build();
-      RED.sidebar.addTab({
-        id: 'sales-webhooks-log',
-        label: _('label.tab'),
-        name: _('label.name'),
-        iconClass: 'fa fa-inbox',
-        content: parts.content,
-        enableOnEdit: true,
-        action: 'sales-webhooks:show-delivery-log',
-        onchange: function () {
-          fillNodes();
-          refresh();
-        },
-      });
-      RED.actions.add('sales-webhooks:show-delivery-log', function () {
-        RED.sidebar.show('sales-webhooks-log');
-      });
-      fillNodes();
-      request('GET', 'sales-webhooks/options').done(function (options) {
-        (options.providers || []).forEach(function (p) {
-          view.provider.append($('<option>').val(p.id).text(p.label));
-        });
-      });
-      RED.events.on('deploy', fillNodes);
-      RED.events.on('workspace:change', function () {
-        if (visible()) {
-          fillNodes();
-        }
-      });
-      // Ids and states only: the list asks for the rest, with the user's own permissions.
-      RED.comms.subscribe(TOPIC, function () {
-        if (visible()) {
-          refreshSoon();
-        }
-      });
-      // Not while a text search is on: it reads every body, and comms still brings this instance's changes.
-      setInterval(function () {
-        if (visible() && !detailOf && !view.q.val().trim()) {
-          refresh();
-        }
-      }, POLL_MS);
-    },
+  // Node-RED loads a plugin's scripts side by side, in no set order: start once the shared one has run.
+  function afterSharedScript(start) {
+    if (window.SalesWebhooksEditor) {
+      start();
+      return;
+    }
+    document
+      .querySelector('script[src$="node-red-contrib-sales-webhooks/sales-webhooks-editor.js"]')
+      .addEventListener('load', start);
+  }
+
+  afterSharedScript(function () {
+    FACTS = SalesWebhooksEditor.facts.deliveryLog;
+    registerSidebar();
   });
+
+  function registerSidebar() {
+    RED.plugins.registerPlugin('sales-webhooks-log', {
+      type: 'sales-webhooks-log',
+      onadd: function () {
+        var parts = build();
+        RED.sidebar.addTab({
+          id: 'sales-webhooks-log',
+          label: _('label.tab'),
+          name: _('label.name'),
+          iconClass: 'fa fa-inbox',
+          content: parts.content,
+          enableOnEdit: true,
+          action: 'sales-webhooks:show-delivery-log',
+          onchange: function () {
+            fillNodes();
+            refresh();
+          },
+        });
+        RED.actions.add('sales-webhooks:show-delivery-log', function () {
+          RED.sidebar.show('sales-webhooks-log');
+        });
+        fillNodes();
+        request('GET', 'sales-webhooks/options').done(function (options) {
+          (options.providers || []).forEach(function (p) {
+            view.provider.append($('<option>').val(p.id).text(p.label));
+          });
+        });
+        RED.events.on('deploy', fillNodes);
+        RED.events.on('workspace:change', function () {
+          if (visible()) {
+            fillNodes();
+          }
+        });
+        // Ids and states only: the list asks for the rest, with the user's own permissions.
+        RED.comms.subscribe(FACTS.topic, function () {
+          if (visible()) {
+            refreshSoon();
+          }
+        });
+        // Not while a text search is on: it reads every body, and comms still brings this instance's changes.
+        setInterval(function () {
+          if (visible() && !detailOf && !view.q.val().trim()) {
+            refresh();
+          }
+        }, POLL_MS);
+      },
+    });
+  }
 })();

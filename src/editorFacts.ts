@@ -1,10 +1,30 @@
 import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_BASE_URLS } from './crm/settings';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
-import { MAPPING_TYPES } from './leadmap/types';
+import { DEFAULT_MAPPING_TYPE, MAPPING_TYPES } from './leadmap/types';
 import { currentVersion, NODE_TYPES } from './migrations';
 import { WEBHOOK_IN_DEFAULTS } from './receive/webhookInDefaults';
 import { DEFAULT_TOLERANCE_SECONDS } from './receive/source';
 import { HEADER_NAME_PATTERN } from './shared/headerName';
+// editor-traps: the lead map's, the source's, the Redis store's and the delivery log's constants.
+import { DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX } from './inbox/redis';
+import { DELIVERY_STATES, type DeliveryState } from './inbox/types';
+import { CUSTOM_PRESET, NEW_LEAD_MAP } from './leadmap/config';
+import { FIELD_NAME } from './leadmap/engine';
+import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/filter';
+import { DELIVERY_LOG_TOPIC } from './nodes/delivery-announce';
+import { SOURCE_FIELDS } from './providers/types';
+import { HMAC_ALGORITHMS, HMAC_ENCODINGS, HMAC_TEMPLATE_BODY } from './verify/hmac';
+
+/** The delivery log's badge colour per state: a new state fails the build until it has one (labels are in the locale). */
+const DELIVERY_STATE_COLOURS: Record<DeliveryState, string> = {
+  received: '#7f8c8d',
+  emitted: '#2980b9',
+  delivered: '#27ae60',
+  failed: '#c0392b',
+  rejected: '#d35400',
+};
+/** The provider a new source starts with (the one the default webhook path and the demo use). */
+const DEFAULT_SOURCE_PROVIDER = 'saleassist';
 
 /**
  * The runtime's constants the dialogs need, in one object. scripts/build.js writes it into
@@ -25,6 +45,28 @@ export function editorFacts() {
       accountDefaults: { ...ACCOUNT_DEFAULTS },
     },
     headerNamePattern: HEADER_NAME_PATTERN.source,
+    // editor-traps: the lead map's, the source's, the Redis store's and the delivery log's constants.
+    leadMap: {
+      fieldNamePattern: FIELD_NAME.source,
+      customPreset: CUSTOM_PRESET,
+      newRowType: DEFAULT_MAPPING_TYPE,
+      newNode: { property: NEW_LEAD_MAP.property, mappings: NEW_LEAD_MAP.mappings.map((row) => ({ ...row })) },
+    },
+    sourceDialog: {
+      defaultProvider: DEFAULT_SOURCE_PROVIDER,
+      fields: [...SOURCE_FIELDS],
+      templateMustContain: HMAC_TEMPLATE_BODY,
+      algorithms: [...HMAC_ALGORITHMS],
+      encodings: [...HMAC_ENCODINGS],
+    },
+    redis: { prefix: REDIS_DEFAULT_PREFIX },
+    deliveryLog: {
+      states: [...DELIVERY_STATES],
+      stateColours: { ...DELIVERY_STATE_COLOURS },
+      topic: DELIVERY_LOG_TOPIC,
+      replayDefaultState: DEFAULT_REPLAY_STATE,
+      listLimit: Math.min(2 * DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
+    },
   };
 }
 

@@ -317,8 +317,14 @@ describe('delivery log admin API in a real Node-RED', function () {
       plugins.some((p) => p.id === 'node-red-contrib-sales-webhooks/sales-webhooks-log' && p.enabled && !p.err),
       JSON.stringify(plugins),
     );
+    // The plugin's HTML loads its scripts from the package's resources, which 3.1 serves too.
     const html = await (await fetch(`${nodeRed.url}/plugins`, { headers: { accept: 'text/html' } })).text();
-    assert.match(html, /RED\.sidebar\.addTab/);
+    for (const [, src] of html.matchAll(/<script[^>]+src="([^"]+)"/g)) {
+      const script = await fetch(`${nodeRed.url}/${src}`);
+      assert.equal(script.status, 200, src);
+      if (src.endsWith('sales-webhooks-log.js')) assert.match(await script.text(), /RED\.sidebar\.addTab/);
+    }
+    assert.match(html, /sales-webhooks-editor\.js"[\s\S]*sales-webhooks-log\.js"/);
     const catalogs = await (await fetch(`${nodeRed.url}/plugins/messages?lng=en-US`)).json();
     assert.equal(
       catalogs['node-red-contrib-sales-webhooks/sales-webhooks-log']['sales-webhooks-log'].label.name,

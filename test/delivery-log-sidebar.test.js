@@ -156,12 +156,12 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForSelector('#sales-webhooks-log-confirm');
     assert.match(
       await page.textContent('.red-ui-notification'),
-      /1 failed deliveries match the filter; 1 can be replayed now/,
+      /1 failed delivery matches the filter; 1 can be replayed now/,
     );
     await page.click('#sales-webhooks-log-confirm');
     await waitFor(() => emitted(nodeRed.userDir).includes(`${fay.id} 2 true fay@example.com`));
     await page.waitForFunction(() =>
-      /1 deliveries will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent),
+      /1 delivery will be emitted again/.test(document.querySelector('#sales-webhooks-log-message').textContent),
     );
     await page.waitForFunction(
       () => /No delivery matches the filter/.test(document.querySelector('#sales-webhooks-log-empty').textContent),
@@ -178,7 +178,7 @@ describe('the delivery log sidebar in the editor', function () {
     assert.match(await page.textContent('.red-ui-notification'), /Erase everything held about dana@example\.com\?/);
     await page.click('#sales-webhooks-log-confirm');
     await page.waitForFunction(() =>
-      /Erased 1 deliveries that mentioned dana@example.com/.test(
+      /Erased 1 delivery that mentioned dana@example.com/.test(
         document.querySelector('#sales-webhooks-log-message').textContent,
       ),
     );

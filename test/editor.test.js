@@ -3,8 +3,44 @@
 // the live preview), the source (only the fields a provider needs) and the webhook node's Send test event button.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { startNodeRed } = require('./support/real-node-red');
 const { launchBrowser, requireBrowser } = require('./support/browser');
+
+const saleAssistEvent = require.resolve('../sample-events/saleassist/widget_new_conversation.json');
+// Screenshots to look at (SCREENSHOT_DIR, else the temporary directory).
+const screenshotDir = process.env.SCREENSHOT_DIR || path.join(os.tmpdir(), 'sales-webhooks-screenshots');
+const screenshot = (name) => {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  return path.join(screenshotDir, name);
+};
+
+/** The editor's own i18n (as each Node-RED version configures it) reads the package's plural forms. */
+async function assertPluralForms(page) {
+  const say = (key, count) =>
+    page.evaluate(
+      ([k, c]) => RED._(`node-red-contrib-sales-webhooks/${k.split('.')[0]}:${k}`, { count: c }),
+      [key, count],
+    );
+  assert.equal(await say('sales-lead-map.label.leadCount', 1), '1 lead');
+  assert.equal(await say('sales-lead-map.label.leadCount', 2), '2 leads');
+  assert.equal(await say('sales-webhooks-log.notify.replayed', 1), '1 delivery will be emitted again.');
+  assert.equal(await say('sales-webhooks-log.notify.replayed', 3), '3 deliveries will be emitted again.');
+  assert.equal(await say('sales-webhooks-log.label.leads', 2), 'Leads');
+}
+
+/** Chromium on Node-RED's editor; `onError` hears the page's uncaught errors from the start. */
+async function openEditor(nodeRed, onError = () => {}) {
+  const browser = await launchBrowser();
+  browser.page.on('pageerror', onError);
+  // Node-RED asks once about update notifications; a user would answer it, so the test does.
+  await browser.page.addLocatorHandler(browser.page.getByText('No, do not enable notifications'), (button) =>
+    button.click(),
+  );
+  await browser.page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
+  return browser;
+}
 
 describe('the dialogs in the editor', function () {
   this.timeout(90000);
@@ -120,6 +156,19 @@ describe('the dialogs in the editor', function () {
         version: 1,
         wires: [[], []],
       },
+      // A lead map that follows its preset, opened at the dialog's default width by the layout test.
+      {
+        id: 'narrow',
+        type: 'sales-lead-map',
+        z: 'tab',
+        x: 300,
+        y: 400,
+        preset: 'saleassist:widget_new_conversation',
+        mappings: [],
+        property: 'payload',
+        version: 1,
+        wires: [[], []],
+      },
       // A CRM out saved before versions existed, with the field map as an object: its dialog must open on rows.
       {
         id: 'acct',
@@ -139,13 +188,10 @@ describe('the dialogs in the editor', function () {
         wires: [[], []],
       },
     ]);
-    browser = await launchBrowser();
-    const { page } = browser;
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Node-RED asks once about update notifications; a user would answer it, so the test does.
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
-    await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
-    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, { timeout: 30000 });
+    browser = await openEditor(nodeRed, (err) => pageErrors.push(err.message));
+    await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, {
+      timeout: 30000,
+    });
   });
   const pageErrors = [];
   // A closing dialog stays in the page while it slides out; the next one's selectors must not find it.
@@ -260,6 +306,123 @@ describe('the dialogs in the editor', function () {
     assert.equal(stored[0].path, 'payload.people_detail.nowhere');
   });
 
+  it('the lead map at its default width cuts no field, type, path or picker entry; the picker searches and fills the row of its field', async function () {
+    const { page } = browser;
+    // The screen the issue names; the tray takes its default width from it.
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('narrow')));
+    await page.waitForFunction(
+      () => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5,
+      null,
+      { timeout: 15000 },
+    );
+    await page.fill('#sales-lead-map-sample', fs.readFileSync(saleAssistEvent, 'utf8'));
+    await page.waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
+      timeout: 15000,
+    });
+    await page.waitForFunction(() =>
+      /^1 lead$/.test(document.querySelector('#sales-lead-map-preview-count').textContent),
+    );
+
+    // Measured, not eyeballed: every input shows its whole text, every select its chosen option, every picker entry
+    // fits (or wraps), and nothing makes the dialog scroll sideways: at the default width and at Node-RED's narrowest.
+    const cut = () =>
+      page.evaluate(() => {
+        const problems = [];
+        const text = (e) => e.value || e.textContent;
+        for (const input of document.querySelectorAll('#node-input-mapping-container input[type="text"]')) {
+          if (input.scrollWidth > input.clientWidth) problems.push(`input "${text(input)}"`);
+        }
+        for (const select of document.querySelectorAll('#node-input-mapping-container select')) {
+          const natural = select.cloneNode(true);
+          natural.style.cssText = 'width: auto; position: absolute; visibility: hidden';
+          natural.value = select.value;
+          select.parentNode.appendChild(natural);
+          if (natural.offsetWidth > select.offsetWidth + 1) problems.push(`select "${select.value}"`);
+          natural.remove();
+        }
+        const boxes = document.querySelectorAll(
+          '#sales-lead-map-paths li, #sales-lead-map-paths code, .red-ui-editableList-container, .red-ui-tray-body',
+        );
+        for (const box of boxes) {
+          if (box.offsetParent && box.scrollWidth > box.clientWidth + 1)
+            problems.push(`${box.tagName} "${text(box).slice(0, 40)}"`);
+        }
+        return { problems, trayWidth: document.querySelector('.red-ui-tray').offsetWidth };
+      });
+    const atDefault = await cut();
+    assert.deepEqual(atDefault.problems, [], `cut at the default width (${atDefault.trayWidth} px)`);
+    await page.screenshot({ path: screenshot('lead-map-default-width.png') });
+    // Node-RED never opens a tray narrower than 500 px, its body 40 px less.
+    await page.evaluate(() => {
+      $('.red-ui-tray').width(500);
+      $('.red-ui-tray-body').css('min-width', '460px');
+      RED.tray.resize();
+    });
+    const atNarrowest = await cut();
+    assert.ok(atNarrowest.trayWidth <= 501, `${atNarrowest.trayWidth} px`);
+    assert.deepEqual(atNarrowest.problems, [], 'cut at 500 px');
+    await page.screenshot({ path: screenshot('lead-map-500px.png') });
+
+    // The search box narrows 131 paths to the ones asked for, and says how many it shows.
+    const total = await page.locator('#sales-lead-map-paths li').count();
+    await page.fill('#sales-lead-map-paths-search', 'people_detail.email');
+    const shown = await page.$$eval('#sales-lead-map-paths li', (items) =>
+      items.filter((li) => li.style.display !== 'none').map((li) => li.dataset.path),
+    );
+    assert.ok(shown.length >= 1 && shown.length < total, `${shown.length} of ${total}`);
+    assert.ok(
+      shown.every((path) => path.includes('people_detail.email')),
+      shown.join(', '),
+    );
+    assert.equal(await page.textContent('#sales-lead-map-paths-count'), `${shown.length} of ${total} shown`);
+    await page.locator('#sales-lead-map-paths-search').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshot('lead-map-picker-search.png') });
+
+    const rows = () =>
+      page.$$eval('#node-input-mapping-container .sales-lead-map-row', (list) =>
+        list.map((r) => ({
+          field: r.querySelector('.sales-lead-map-field').value,
+          path: r.querySelector('.sales-lead-map-path').value,
+        })),
+      );
+    const pick = (path) => page.locator(`#sales-lead-map-paths li[data-path="${path}"]`).click();
+    const before = await rows();
+    const emailRow = before.findIndex((r) => r.field === 'email');
+    // Picking a path for a field that has a row updates that row: no second "email" row at the bottom.
+    await page.locator('#node-input-mapping-container .sales-lead-map-path').nth(emailRow).fill('payload.elsewhere');
+    await page.locator('#sales-lead-map-paths-search').focus();
+    await pick('payload.people_detail.email');
+    let after = await rows();
+    assert.equal(after.length, before.length, 'no row added');
+    assert.deepEqual(after[emailRow], { field: 'email', path: 'payload.people_detail.email' });
+    assert.equal(after.filter((r) => r.field === 'email').length, 1);
+
+    // A path no row names or holds adds one row, once: picking it again updates that row.
+    await page.fill('#sales-lead-map-paths-search', 'device');
+    await pick('payload.people_detail.device');
+    await pick('payload.people_detail.device');
+    after = await rows();
+    assert.equal(after.length, before.length + 1);
+    assert.deepEqual(after.at(-1), { field: 'device', path: 'payload.people_detail.device' });
+
+    // Clicking into a row first makes the pick fill that row.
+    const nameRow = after.findIndex((r) => r.field === 'fullName');
+    await page.locator('#node-input-mapping-container .sales-lead-map-field').nth(nameRow).focus();
+    await page.fill('#sales-lead-map-paths-search', 'widget_city');
+    assert.match(await page.textContent('#sales-lead-map-paths-target'), /fills the row "fullName"/);
+    await pick('payload.people_detail.widget_city');
+    after = await rows();
+    assert.equal(after.length, before.length + 1);
+    assert.deepEqual(after[nameRow], { field: 'fullName', path: 'payload.people_detail.widget_city' });
+    await page.click('#node-dialog-cancel');
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  it('counts go through plural forms: the preview, the lead map and the delivery log say "1 lead", "2 leads"', async function () {
+    await assertPluralForms(browser.page);
+  });
+
   it('a lead map with a preset and no rows follows the preset, and Done keeps it following', async function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('follower')));
@@ -322,6 +485,32 @@ describe('the dialogs in the editor', function () {
       { timeout: 15000 },
     );
     await page.click('#node-dialog-cancel');
+  });
+
+  it("the delivery log offers the runtime's states, each badge in its colour with its explanation", async function () {
+    const { page } = browser;
+    const { DELIVERY_STATES } = require('../dist/inbox/types');
+    const { deliveryLog } = require('../dist/editorFacts').editorFacts();
+    await page.evaluate(() => RED.sidebar.show('sales-webhooks-log'));
+    // The previous test's delivery.
+    await page.waitForSelector('#sales-webhooks-log-list tr.sales-webhooks-log-row', { timeout: 15000 });
+    assert.deepEqual(
+      await page.$$eval('#sales-webhooks-log-state option', (options) => options.map((o) => o.value).filter(Boolean)),
+      [...DELIVERY_STATES],
+    );
+    const badge = await page.$eval('#sales-webhooks-log-list .sales-webhooks-log-state', (b) => ({
+      state: b.closest('tr').dataset.state,
+      colour: getComputedStyle(b).backgroundColor,
+      title: b.title,
+    }));
+    const rgb = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+    assert.equal(badge.colour, rgb(deliveryLog.stateColours[badge.state]));
+    assert.ok(badge.title.length > 20, badge.title);
+    await page.click('#sales-webhooks-log-help-toggle');
+    assert.equal(await page.locator('.sales-webhooks-log-states-help dt').count(), DELIVERY_STATES.length);
+    await page.screenshot({ path: screenshot('delivery-log-states-help.png') });
+    await page.click('#sales-webhooks-log-help-toggle');
+    await page.evaluate(() => RED.sidebar.show('info'));
   });
 
   it('a sales-crm out saved with the old object field map opens on its rows and saves the current version', async function () {
@@ -459,5 +648,31 @@ describe('the dialogs in the editor', function () {
     assert.equal(await page.inputValue('#node-input-leaseMinutes'), '5');
     assert.equal(await page.inputValue('#node-input-maxAttempts'), '5');
     await page.click('#node-dialog-cancel');
+  });
+});
+
+// Node-RED 3.1's editor reads catalogs in i18next's v3 format as they are (4.1 and 5 migrate `_plural` to `_other`).
+describe("plural forms in Node-RED 3.1's editor", function () {
+  this.timeout(90000);
+  let nodeRed;
+  let browser;
+  before(async function () {
+    requireBrowser(this);
+    nodeRed = await startNodeRed({
+      entry: require.resolve('node-red-3/red.js'),
+      settings: 'module.exports = { editorTheme: { tours: false } };',
+    });
+    browser = await openEditor(nodeRed);
+    await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('sales-lead-map'), null, {
+      timeout: 30000,
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await nodeRed?.remove();
+  });
+
+  it('says "1 lead", "2 leads", "1 delivery", "3 deliveries"', async function () {
+    await assertPluralForms(browser.page);
   });
 });

@@ -2,6 +2,13 @@ import { currentVersion, migrate } from '../migrations';
 import type { LeadPreset, MappingRow } from './types';
 
 export const LEAD_MAP_VERSION = currentVersion('sales-lead-map');
+/** The preset id that means "no preset: the rows are the user's own". */
+export const CUSTOM_PRESET = 'custom';
+/** What a lead map dragged from the palette starts with: where, and the one row most events need. */
+export const NEW_LEAD_MAP = {
+  property: 'payload',
+  mappings: [{ field: 'email', path: 'payload.people_detail.email', type: 'email', required: true, default: '' }],
+} as const satisfies { property: string; mappings: readonly MappingRow[] };
 
 /** What the sales-lead-map dialog stores. */
 export interface LeadMapConfig {
@@ -37,7 +44,7 @@ export function effectiveMapping(
 ): EffectiveMapping {
   const rows = Array.isArray(config.mappings) ? config.mappings : [];
   const preset =
-    rows.length === 0 && config.preset && config.preset !== 'custom' ? findPreset(config.preset) : undefined;
+    rows.length === 0 && config.preset && config.preset !== CUSTOM_PRESET ? findPreset(config.preset) : undefined;
   if (preset)
     return {
       mappings: preset.mappings,

@@ -2,7 +2,7 @@ import { JSONPath } from 'jsonpath-plus';
 import { coerce } from './coerce';
 import { LinearSafeScript } from './linearRegex';
 import { leadSchema, STANDARD_LEAD_FIELDS, type Lead, type LeadSource } from './lead';
-import { MAPPING_TYPES, type MappingRow, type MappingType } from './types';
+import { DEFAULT_MAPPING_TYPE, MAPPING_TYPES, type MappingRow, type MappingType } from './types';
 
 /** A mapping that cannot work; `row` is 1-based as the dialog shows it. */
 export class MappingConfigError extends Error {
@@ -48,7 +48,8 @@ export interface MapResult {
 }
 
 const STANDARD = new Set<string>(STANDARD_LEAD_FIELDS);
-const FIELD_NAME = /^[A-Za-z_][\w-]*$/;
+/** What a lead field may be called (the dialog checks its rows with the same pattern). */
+export const FIELD_NAME = /^[A-Za-z_][\w-]*$/;
 
 /** A row's path as JSONPath: the documents' notation (payload.people_detail.email) means $.payload.people_detail.email. */
 export function toJsonPath(path: string): string {
@@ -129,7 +130,7 @@ export function compileMapping(
       );
     if (seen.has(field)) throw new MappingConfigError(row, field, 'this field is mapped twice');
     seen.add(field);
-    const type = (raw.type || 'string') as MappingType;
+    const type = (raw.type || DEFAULT_MAPPING_TYPE) as MappingType;
     if (!MAPPING_TYPES.includes(type)) throw new MappingConfigError(row, field, `unknown type "${String(raw.type)}"`);
     if (!raw.path || !String(raw.path).trim())
       throw new MappingConfigError(row, field, 'enter a path, for example payload.people_detail.email');

@@ -1,5 +1,7 @@
 export const MAPPING_TYPES = ['string', 'number', 'boolean', 'email', 'phone', 'date', 'array', 'json'] as const;
 export type MappingType = (typeof MAPPING_TYPES)[number];
+/** The type of a row that names none. */
+export const DEFAULT_MAPPING_TYPE: MappingType = 'string';
 
 /** One row of the lead-map dialog. */
 export interface MappingRow {

@@ -80,8 +80,9 @@ export function parseDeliveryFilter(input: Record<string, unknown>, providers: r
 }
 
 /** The filter of "replay every … delivery matching": failed unless a state is named; a refused request never replays. */
+export const DEFAULT_REPLAY_STATE: DeliveryState = 'failed';
 export function replayFilter(filter: DeliveryFilter): DeliveryFilter {
-  const state = filter.state ?? 'failed';
+  const state = filter.state ?? DEFAULT_REPLAY_STATE;
   if (state === 'rejected') throw new DeliveryLogError(400, 'errors.replayRejected');
   return { ...filter, state, limit: MAX_REPLAY };
 }

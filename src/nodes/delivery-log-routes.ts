@@ -4,6 +4,7 @@ import { acquireSqliteInbox } from '../inbox';
 import { inboxFile, type InboxLocationSettings } from '../inbox/location';
 import { DELIVERY_STATES, type InboxStore } from '../inbox/types';
 import { DeliveryLog } from '../log/deliveryLog';
+import { forgetErased } from '../log/erasures';
 import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail } from '../log/filter';
 import { listProviders } from '../providers/registry';
 import { DELIVERY_LOG_TOPIC, announceDelivery, announceErasure } from './delivery-announce';
@@ -132,7 +133,9 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     '/sales-webhooks/erase',
     ...allow(WRITE_PERMISSION, 'erase'),
     handle(async (req) => {
-      const erased = await log.erase(parseErasureEmail(req.body));
+      const email = parseErasureEmail(req.body);
+      const erased = await log.erase(email);
+      forgetErased(email);
       // The address itself is personal data: the audit line says that an erasure happened, not whose.
       audit({ event: 'sales-webhooks.erase', erased }, req);
       announceErasure(RED, erased);

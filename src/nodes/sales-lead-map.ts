@@ -18,6 +18,9 @@ import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
 import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
 import { noteLeadsOfDelivery, partOf, settleLead } from './settle';
+import { onErasure } from '../log/erasures';
+import { hasPermission } from '../log/filter';
+import { READ_PERMISSION as LOG_READ_PERMISSION } from './delivery-log-routes';
 
 const PREVIEW_MAX_RECORDS = 200;
 
@@ -130,6 +133,19 @@ export = function (RED: NodeAPI) {
   });
 
   type ReceiverNode = Node & { lastDelivery?: unknown; type?: string };
+  // A delivery is personal data: loading one needs the delivery log's read permission too, as the log does.
+  type AuthedReq = { user?: unknown; authInfo?: { scope?: unknown } };
+  const logRead = (req: AuthedReq, res: { status(code: number): { json(body: unknown): void } }, next: () => void) => {
+    if (!req.user || hasPermission(req.authInfo?.scope, LOG_READ_PERMISSION)) return next();
+    res.status(403).json({ error: RED._('sales-lead-map.errors.log-permission', { permission: LOG_READ_PERMISSION }) });
+  };
+  // …and a person erased from the log is forgotten here too, since the last delivery lives in memory, not in a store.
+  onErasure((mentions) =>
+    RED.nodes.eachNode((config: unknown) => {
+      const receiver = RED.nodes.getNode((config as FlowNodeConfig).id) as ReceiverNode | null;
+      if (receiver?.lastDelivery && mentions(JSON.stringify(receiver.lastDelivery))) delete receiver.lastDelivery;
+    }),
+  );
   const sendLastDelivery = (
     receiverId: string,
     res: { status(code: number): { json(body: unknown): void }; json(body: unknown): void },
@@ -141,13 +157,13 @@ export = function (RED: NodeAPI) {
     res.json(receiver.lastDelivery);
   };
 
-  RED.httpAdmin.get('/sales-lead-map/last-delivery/:nodeId', read, (req, res) =>
+  RED.httpAdmin.get('/sales-lead-map/last-delivery/:nodeId', read, logRead, (req, res) =>
     sendLastDelivery(String(req.params.nodeId), res),
   );
 
   // The dialog's "Last delivery": the nearest sales webhook in upstream of this lead map in the deployed flows,
   // through any nodes (switch, change, link out → link in, link call).
-  RED.httpAdmin.get('/sales-lead-map/:id/upstream-delivery', read, (req, res) => {
+  RED.httpAdmin.get('/sales-lead-map/:id/upstream-delivery', read, logRead, (req, res) => {
     const nodes: FlowNodeConfig[] = [];
     RED.nodes.eachNode((config: unknown) => {
       nodes.push(config as FlowNodeConfig);

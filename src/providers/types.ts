@@ -3,19 +3,21 @@ import type { VerificationScheme } from '../verify/types';
 import type { LeadPreset } from '../leadmap/types';
 
 /** Fields of the sales-webhook-source dialog a provider needs besides name and provider. */
-export type SourceField =
-  | 'secret'
-  | 'previousSecret'
-  | 'token'
-  | 'tolerance'
-  | 'headerName'
-  | 'signatureHeader'
-  | 'algorithm'
-  | 'encoding'
-  | 'prefix'
-  | 'template'
-  | 'timestampHeader'
-  | 'idHeader';
+export const SOURCE_FIELDS = [
+  'secret',
+  'previousSecret',
+  'token',
+  'tolerance',
+  'headerName',
+  'signatureHeader',
+  'algorithm',
+  'encoding',
+  'prefix',
+  'template',
+  'timestampHeader',
+  'idHeader',
+] as const;
+export type SourceField = (typeof SOURCE_FIELDS)[number];
 
 /** Where the envelope keeps what every event has. Paths are plain dot paths into the parsed body. */
 export interface EnvelopeLocation {

@@ -9,8 +9,12 @@ import { checkTolerance, headerValue, hmac, parseTimestamp, requireHeader, safeE
 
 export type HmacScheme = Extract<VerificationScheme, { kind: 'hmac' }>;
 
-const ALGORITHMS = new Set(['sha256', 'sha512', 'sha1']);
-const ENCODINGS = new Set(['hex', 'base64']);
+export const HMAC_ALGORITHMS = ['sha256', 'sha512', 'sha1'] as const;
+export const HMAC_ENCODINGS = ['hex', 'base64'] as const;
+const ALGORITHMS = new Set<string>(HMAC_ALGORITHMS);
+const ENCODINGS = new Set<string>(HMAC_ENCODINGS);
+/** What every signed-content template must contain. */
+export const HMAC_TEMPLATE_BODY = '{body}';
 const PLACEHOLDER = /\{(body|timestamp|id)\}/g;
 
 /** Throws WebhookConfigError for a scheme that could never verify anything. */
@@ -21,7 +25,7 @@ export function checkHmacScheme(scheme: HmacScheme): void {
   if (!ALGORITHMS.has(scheme.algorithm))
     throw new WebhookConfigError('algorithm', 'the algorithm must be sha256, sha512 or sha1');
   if (!ENCODINGS.has(scheme.encoding)) throw new WebhookConfigError('encoding', 'the encoding must be hex or base64');
-  if (!scheme.template.includes('{body}'))
+  if (!scheme.template.includes(HMAC_TEMPLATE_BODY))
     throw new WebhookConfigError('template', 'the signed-content template must contain {body}');
   const unknown = /\{(?!(?:body|timestamp|id)\})[^{}]*\}/.exec(scheme.template);
   if (unknown)

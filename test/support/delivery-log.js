@@ -15,7 +15,8 @@ const PASSWORD = 'log-test-pass';
 
 /**
  * settings.js for the log's tests: no tour; with `auth`, adminAuth users: `admin` (*), `reader` (sales-webhooks.read), `viewer` (read: Node-RED's
- * read-only user, which can open the editor) and `outsider` (flows.read only).
+ * read-only user, which can open the editor), `outsider` (flows.read only) and `mapper` (only the lead
+ * map's sales-lead-map.read, not the log's).
  */
 function logSettings({ auth = false, extra = '' } = {}) {
   const hash = JSON.stringify(bcrypt.hashSync(PASSWORD, 4));
@@ -25,6 +26,7 @@ function logSettings({ auth = false, extra = '' } = {}) {
         { username: 'reader', password: ${hash}, permissions: ['sales-webhooks.read'] },
         { username: 'viewer', password: ${hash}, permissions: 'read' },
         { username: 'outsider', password: ${hash}, permissions: ['flows.read'] },
+        { username: 'mapper', password: ${hash}, permissions: ['sales-lead-map.read'] },
       ] },`
     : '';
   return `module.exports = { editorTheme: { tours: false }, ${adminAuth} ${extra} };`;
@@ -32,7 +34,13 @@ function logSettings({ auth = false, extra = '' } = {}) {
 
 /** An access token for an adminAuth user, asked for with all of the user's permissions. */
 async function login(url, username) {
-  const permissions = { admin: '*', reader: 'sales-webhooks.read', viewer: 'read', outsider: 'flows.read' }[username];
+  const permissions = {
+    admin: '*',
+    reader: 'sales-webhooks.read',
+    viewer: 'read',
+    outsider: 'flows.read',
+    mapper: 'sales-lead-map.read',
+  }[username];
   const res = await fetch(`${url}/auth/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

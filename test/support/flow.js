@@ -5,27 +5,26 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
+const { i18n } = require('@node-red/util');
 
 helper.init(require.resolve('node-red'));
 
-// The helper's RED._ returns the key itself; ours reads the package's own message catalogs, as Node-RED does.
-const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
-const catalog = Object.assign(
-  {},
-  ...fs
-    .readdirSync(catalogDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(catalogDir, f), 'utf8'))),
-);
-function translate(key, params = {}) {
-  const find = (k) =>
-    k.split('.').reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
-  // As Node-RED 4's i18next does: a count picks the key's _one or _other form, else the key itself.
-  const plural = typeof params.count === 'number' ? find(`${key}_${params.count === 1 ? 'one' : 'other'}`) : undefined;
-  const text = plural ?? find(key);
-  if (typeof text !== 'string') return key;
-  return text.replace(/__(\w+)__/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
+// The helper's RED._ returns the key itself; ours asks Node-RED's own i18n (plural forms, nesting), with the package's
+// message catalogs registered under the namespaces Node-RED gives them (<module>/<node file>).
+const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales');
+const packageName = require('../../package.json').name;
+let catalogsRegistered;
+const registerCatalogs = () =>
+  (catalogsRegistered ??= (() => {
+    i18n.init({}); // once per process; the runtime's own start reuses it
+    return Promise.all(
+      fs
+        .readdirSync(path.join(catalogDir, 'en-US'))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => i18n.registerMessageCatalog(`${packageName}/${f.replace(/\.json$/, '')}`, catalogDir, f)),
+    );
+  })());
+const translate = (key, params = {}) => i18n._(`${packageName}/${key.split('.')[0]}:${key}`, params);
 
 /**
  * Loads `flow` with the given node modules and serves the runtime's httpNode app on a loopback port.
@@ -44,6 +43,7 @@ async function loadFlow(nodeModules, flow, credentials = {}, options = {}) {
     RED._ = translate;
     return modules[0](RED);
   };
+  await registerCatalogs();
   await helper.load([capture, ...modules.slice(1)], flow, credentials);
   const server = http.createServer(app);
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
