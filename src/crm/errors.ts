@@ -113,12 +113,12 @@ export function safeReason(
 export type Say = (key: string, params?: Record<string, unknown>) => string;
 
 let englishCatalog: Record<string, string> | undefined;
-/** The en-US texts of `sales-crm-account.answer`, with i18next's `_one`/`_other` plural choice and `__name__` parameters. */
+/** The en-US texts of `sales-crm-account.answer`, with the `key`/`key_plural` choice Node-RED 3.1 to 5 all read, and `__name__` parameters. */
 export const sayInEnglish: Say = (key, params = {}) => {
   englishCatalog ??= JSON.parse(
     readFileSync(join(__dirname, '..', '..', 'nodes', 'locales', 'en-US', 'sales-crm-account.json'), 'utf8'),
   )['sales-crm-account'].answer as Record<string, string>;
-  const plural = typeof params.count === 'number' ? `${key}_${params.count === 1 ? 'one' : 'other'}` : undefined;
+  const plural = typeof params.count === 'number' && params.count !== 1 ? `${key}_plural` : undefined;
   const text = (plural && englishCatalog[plural]) ?? englishCatalog[key] ?? key;
   return text.replace(/__(\w+?)__/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 };

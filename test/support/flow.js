@@ -14,16 +14,24 @@ helper.init(require.resolve('node-red'));
 const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales');
 const packageName = require('../../package.json').name;
 let catalogsRegistered;
-const registerCatalogs = () =>
-  (catalogsRegistered ??= (() => {
-    i18n.init({}); // once per process; the runtime's own start reuses it
-    return Promise.all(
+// Again whenever another test re-initialised Node-RED's i18n in this process (which drops every catalog).
+const registerCatalogs = () => {
+  if (
+    catalogsRegistered &&
+    i18n._(`${packageName}/sales-webhook-in:sales-webhook-in.label.url`) !== 'sales-webhook-in.label.url'
+  )
+    return catalogsRegistered;
+  catalogsRegistered = (async () => {
+    await i18n.init({}); // once per process; the runtime's own start reuses it
+    await Promise.all(
       fs
         .readdirSync(path.join(catalogDir, 'en-US'))
         .filter((f) => f.endsWith('.json'))
         .map((f) => i18n.registerMessageCatalog(`${packageName}/${f.replace(/\.json$/, '')}`, catalogDir, f)),
     );
-  })());
+  })();
+  return catalogsRegistered;
+};
 const translate = (key, params = {}) => i18n._(`${packageName}/${key.split('.')[0]}:${key}`, params);
 
 /**
