@@ -27,3 +27,15 @@ window.SalesWebhooksEditor = {
     return migrated;
   },
 };
+
+// Dialog scripts that loaded before this one wait in the queue (see scripts/build.js); later ones run at once.
+// Each nodes/*.html loads this file, so it may run more than once.
+const waiting = Array.isArray(window.SalesWebhooksEditorQueue) ? window.SalesWebhooksEditorQueue : [];
+window.SalesWebhooksEditorQueue = {
+  push: function (run) {
+    run();
+  },
+};
+waiting.forEach(function (run) {
+  run();
+});
