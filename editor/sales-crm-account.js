@@ -40,14 +40,14 @@
       // Empty: the CRM's current version (Salesforce v68.0, HubSpot 2026-09); the runtime checks an override's form.
       apiVersion: { value: '' },
       batchWindow: {
-        value: 250,
+        value: SalesWebhooksEditor.facts.crm.accountDefaults.batchWindowMs,
         validate: function (v) {
           return v === '' || Number(v) >= 0;
         },
       },
       // 0: the CRM's documented limit (HubSpot 100 per 10 s; 190 on Professional and Enterprise).
       rateLimit: {
-        value: 0,
+        value: SalesWebhooksEditor.facts.crm.accountDefaults.rateLimit,
         validate: function (v) {
           return v === '' || Number(v) >= 0;
         },
