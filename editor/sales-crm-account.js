@@ -19,6 +19,8 @@
     'loginUrl',
     'dataCenter',
     'apiVersion',
+    'batchWindow',
+    'rateLimit',
     'maxAttempts',
     'minDelay',
     'maxDelay',
@@ -35,10 +37,19 @@
       baseUrl: { value: '' },
       loginUrl: { value: '' },
       dataCenter: { value: 'com' },
-      apiVersion: {
-        value: 'v60.0',
+      // Empty: the CRM's current version (Salesforce v68.0, HubSpot 2026-09); the runtime checks an override's form.
+      apiVersion: { value: '' },
+      batchWindow: {
+        value: SalesWebhooksEditor.facts.crm.accountDefaults.batchWindowMs,
         validate: function (v) {
-          return !v || /^v\d+\.\d+$/.test(v);
+          return v === '' || Number(v) >= 0;
+        },
+      },
+      // 0: the CRM's documented limit (HubSpot 100 per 10 s; 190 on Professional and Enterprise).
+      rateLimit: {
+        value: SalesWebhooksEditor.facts.crm.accountDefaults.rateLimit,
+        validate: function (v) {
+          return v === '' || Number(v) >= 0;
         },
       },
       maxAttempts: {

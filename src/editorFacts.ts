@@ -1,4 +1,5 @@
-import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_BASE_URLS } from './crm/settings';
+import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_API_VERSIONS, DEFAULT_BASE_URLS } from './crm/settings';
+import { describeCrmSystems } from './crm/systems';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
 import { DEFAULT_MAPPING_TYPE, MAPPING_TYPES } from './leadmap/types';
 import { currentVersion, NODE_TYPES } from './migrations';
@@ -42,7 +43,11 @@ export function editorFacts() {
     crm: {
       systems: [...CRM_SYSTEMS],
       defaultBaseUrls: { ...DEFAULT_BASE_URLS },
+      /** Each CRM's current API version ('' where it is fixed): the dialog's placeholder for an empty API version. */
+      defaultApiVersions: { ...DEFAULT_API_VERSIONS },
       accountDefaults: { ...ACCOUNT_DEFAULTS },
+      /** Each CRM's label, batch size, quota and default field map, from its module. */
+      systemFacts: describeCrmSystems(),
     },
     headerNamePattern: HEADER_NAME_PATTERN.source,
     // editor-traps: the lead map's, the source's, the Redis store's and the delivery log's constants.

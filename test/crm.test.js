@@ -7,7 +7,17 @@ const send = require('./support/senders');
 const { leadsToCrmFlow, signedLead } = require('./support/leads-load');
 const { inboxConsumer } = require('../dist/nodes/inbox-registry');
 const { getLeadPreset } = require('../dist/providers/registry');
-const { parseRetryAfter, backoffDelay, accountSettings, buildFields, CrmConfigError } = require('../dist/crm');
+const {
+  parseRetryAfter,
+  backoffDelay,
+  accountSettings,
+  buildFields,
+  CrmConfigError,
+  CrmHttp,
+  listCrmFields,
+  previewLeadRequests,
+  deliveryFor,
+} = require('../dist/crm');
 const { migrate } = require('../dist/migrations');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
@@ -81,12 +91,14 @@ describe('CRM units', function () {
       baseUrlFromUser: false,
       loginUrl: '',
       dataCenter: '',
-      apiVersion: 'v60.0',
+      apiVersion: '2026-09',
       maxAttempts: 5,
       minDelayMs: 500,
       maxDelayMs: 30000,
       timeoutMs: 10000,
       concurrency: 4,
+      batchWindowMs: 250,
+      rateLimit: 0,
     });
   });
 
@@ -124,6 +136,128 @@ describe('CRM units', function () {
       url: '',
       version: 1,
     });
+  });
+});
+
+describe('CRM systems: fields, the request for a test lead, limits', function () {
+  let emulator;
+  before(async () => {
+    emulator = await startCrmEmulator({ token: TOKEN, hubspotRequired: ['lifecyclestage'] });
+  });
+  after(() => emulator.close());
+  const OAUTH = {
+    clientId: 'emulator-client-id',
+    clientSecret: 'emulator-client-secret',
+    refreshToken: 'emulator-refresh-token',
+  };
+  const account = (system) => {
+    const zoho = system === 'zoho';
+    const credentials = zoho
+      ? OAUTH
+      : { token: TOKEN, ...(system === 'salesforce' ? { instanceUrl: emulator.url } : {}) };
+    const settings = accountSettings(
+      { system, baseUrl: emulator.url, ...(zoho ? { auth: 'refresh-token', loginUrl: emulator.url } : {}) },
+      credentials,
+    );
+    return { settings, client: new CrmHttp(settings, credentials) };
+  };
+  const fieldsOf = async (system) => {
+    const { settings, client } = account(system);
+    try {
+      return Object.fromEntries((await listCrmFields(client, settings)).map((f) => [f.name, f]));
+    } finally {
+      await client.close();
+    }
+  };
+
+  it("lists each CRM's fields through the account, custom ones included, required ones marked, with their types", async function () {
+    const hubspot = await fieldsOf('hubspot');
+    assert.deepEqual(
+      [hubspot.lifecyclestage.required, hubspot.lifecyclestage.accepts, hubspot.lifecyclestage.options],
+      [true, 'enumeration', ['subscriber', 'lead', 'customer']],
+      "the portal's required property, from the object schema",
+    );
+    assert.deepEqual([hubspot.lead_score_webinar.custom, hubspot.lead_score_webinar.accepts], [true, 'number']);
+    assert.equal(hubspot.hs_object_id.writable, false);
+    assert.ok(emulator.requests.some((r) => r.path === '/crm/properties/2026-09/contacts'));
+
+    const salesforce = await fieldsOf('salesforce');
+    assert.equal(salesforce.LastName.required, true);
+    assert.equal(salesforce.Status.required, false, 'a field with a default is not required');
+    assert.deepEqual([salesforce.Region__c.custom, salesforce.Region__c.required], [true, true]);
+    assert.equal(salesforce.Webinar_Score__c.accepts, 'number');
+    assert.ok(emulator.requests.some((r) => r.path === '/services/data/v68.0/sobjects/Lead/describe'));
+
+    const pipedrive = await fieldsOf('pipedrive');
+    const custom = pipedrive.a1b2c3d4e5f60718293a4b5c6d7e8f9012345678;
+    assert.deepEqual([custom.custom, custom.required, custom.options], [true, true, ['Spring', 'Autumn']]);
+    assert.equal(pipedrive.name.required, true);
+
+    const zoho = await fieldsOf('zoho');
+    assert.deepEqual(
+      [zoho.Last_Name.required, zoho.Webinar_Score.custom, zoho.Created_Time.writable],
+      [true, true, false],
+    );
+  });
+
+  it('builds the exact request a lead would be sent with, for "Send test lead"', function () {
+    const { settings } = account('hubspot');
+    const [request] = previewLeadRequests(settings, lead('Preview@Example.com', { score: 7 }), {
+      fieldMap: [
+        { crmField: 'email', leadField: 'email' },
+        { crmField: 'hs_lead_score', leadField: 'score' },
+      ],
+    });
+    assert.deepEqual(request, {
+      method: 'POST',
+      path: '/crm/objects/2026-09/contacts/batch/upsert',
+      body: {
+        inputs: [
+          {
+            id: 'preview@example.com',
+            idProperty: 'email',
+            objectWriteTraceId: 'preview@example.com',
+            properties: { email: 'preview@example.com', hs_lead_score: '7' },
+          },
+        ],
+      },
+    });
+    const pipedrive = previewLeadRequests(account('pipedrive').settings, lead('p@example.com'), {
+      fieldMap: [
+        { crmField: 'name', leadField: 'fullName' },
+        { crmField: 'email', leadField: 'email' },
+      ],
+    });
+    assert.deepEqual(
+      pipedrive.map((r) => `${r.method} ${r.path}`),
+      ['GET /api/v2/persons/search', 'POST /api/v2/persons', 'POST /api/v1/leads'],
+    );
+    assert.throws(
+      () =>
+        previewLeadRequests(account('salesforce').settings, lead(undefined), {
+          fieldMap: [],
+          externalIdField: 'Email',
+        }),
+      /no value for Email/,
+    );
+  });
+
+  it("paces an account to the CRM's documented limit unless it names its own (HubSpot 190 per 10 s)", function () {
+    const paced = (raw) => {
+      const settings = accountSettings({ system: 'hubspot', ...raw }, { token: TOKEN });
+      return deliveryFor(new CrmHttp(settings, { token: TOKEN }), settings).pacer.current;
+    };
+    assert.deepEqual(paced({}), { requests: 100, intervalMs: 10_000 });
+    assert.deepEqual(paced({ rateLimit: 190 }), { requests: 190, intervalMs: 10_000 });
+    assert.throws(
+      () => accountSettings({ system: 'hubspot', apiVersion: 'v3' }, { token: TOKEN }),
+      /looks like 2026-09/,
+    );
+    assert.equal(
+      accountSettings({ system: 'salesforce', instanceUrl: 'x' }, { token: TOKEN, instanceUrl: 'https://x.example' })
+        .apiVersion,
+      'v68.0',
+    );
   });
 });
 
@@ -224,7 +358,11 @@ describe('sales-crm out', function () {
     assert.equal(record.Email, 'dana@northwind.example');
     assert.equal(record.Company, 'Northwind');
     assert.equal(record.LeadSource, 'saleassist');
-    assert.ok(env.emulator.requests.every((r) => r.path.startsWith('/services/data/v60.0/sobjects/Lead')));
+    assert.deepEqual(
+      [...new Set(env.emulator.requests.map((r) => `${r.method} ${r.path}`))],
+      ['PATCH /services/data/v68.0/composite/sobjects/Lead/Email'],
+      'sObject Collections upsert by the external id, at the current API version',
+    );
   });
 
   it('Salesforce upserting by a field the lead lacks: output 2 says which, rather than creating duplicates', async function () {
@@ -315,11 +453,11 @@ describe('sales-crm out', function () {
     assert.equal(env.emulator.hubspot.contacts.size, 1);
   });
 
-  it("a 400 goes to output 2 with the CRM's reason, is not retried, and a Catch node sees it", async function () {
+  it("a refused record goes to output 2 with the CRM's reason, is not retried, and a Catch node sees it", async function () {
     const nodes = await start('hubspot');
     const caught = collect(nodes.caught);
     const msg = await deliver(nodes, lead('rejected@example.com'), 'failed');
-    assert.equal(msg.error.status, 400);
+    assert.equal(msg.error.status, 207, "HubSpot's multi-status: the call went through, this record was refused");
     assert.match(msg.error.crmMessage, /INVALID_EMAIL/);
     assert.equal(msg.error.attempts, 1);
     assert.equal(msg.payload.email, 'rejected@example.com', 'the lead is kept');
@@ -368,6 +506,232 @@ describe('sales-crm out', function () {
     const nodes = await start('hubspot', { credentials: { token: '' } });
     const msg = await deliver(nodes, lead('a@b.co'), 'failed');
     assert.match(msg.error.message, /API token/);
+  });
+
+  describe("today's CRM APIs, in batches within quotas", function () {
+    /** A fresh emulator with these options (quotas, required properties) in place of the default one. */
+    const restart = async (options) => {
+      await env.emulator.close();
+      env.emulator = await startCrmEmulator({ token: TOKEN, ...options });
+    };
+    /** Sends every payload at once; resolves with what reached each output, by e-mail. */
+    const burst = async (nodes, payloads, { sent: expectSent = payloads.length, timeout = 15000 } = {}) => {
+      const sent = collect(nodes.sent, expectSent, timeout);
+      const failed = [];
+      nodes.failed.on('input', (m) => failed.push(m));
+      for (const payload of payloads) nodes.out.receive({ payload });
+      const delivered = expectSent ? await sent : [];
+      await settle(50);
+      return { delivered, failed };
+    };
+    const paths = () => [...new Set(env.emulator.requests.map((r) => `${r.method} ${r.path}`))];
+
+    it('HubSpot: contacts are upserted by e-mail through the 2026-09 batch API, never the legacy /crm/v3 paths', async function () {
+      const nodes = await start('hubspot');
+      const msg = await deliver(nodes, lead('prakashm@athenabpo.in', { score: 7 }));
+      assert.equal(msg.crm.action, 'created');
+      assert.deepEqual(paths(), ['POST /crm/objects/2026-09/contacts/batch/upsert']);
+      const [input] = env.emulator.requests[0].body.inputs;
+      assert.equal(input.id, 'prakashm@athenabpo.in');
+      assert.equal(input.idProperty, 'email');
+    });
+
+    it('HubSpot: a burst of 300 leads at a quota of 10 calls per second lands exactly once each, in a handful of calls, none answered 429', async function () {
+      this.timeout(30000);
+      await restart({ quotas: { hubspot: { max: 10, intervalMs: 1000 } } });
+      const nodes = await start('hubspot', { account: { maxAttempts: 3 } });
+      const emails = Array.from({ length: 300 }, (_, i) => `webinar${i}@example.com`);
+      const { delivered, failed } = await burst(
+        nodes,
+        emails.map((email) => lead(email)),
+      );
+      assert.equal(failed.length, 0, JSON.stringify(failed[0]?.error));
+      assert.equal(delivered.length, 300);
+      assert.deepEqual(
+        [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email).sort(),
+        [...emails].sort(),
+      );
+      assert.ok(env.emulator.calls.hubspot <= 5, `${env.emulator.calls.hubspot} calls for 300 leads`);
+      assert.equal(env.emulator.throttled.hubspot, 0, 'no call met the quota');
+    });
+
+    it("HubSpot: a portal's required property refuses only the lead without it, naming the property", async function () {
+      await restart({ hubspotRequired: ['lifecyclestage'] });
+      const fieldMap = [
+        { crmField: 'email', leadField: 'email' },
+        { crmField: 'lifecyclestage', leadField: 'custom.stage' },
+      ];
+      const nodes = await start('hubspot', { out: { fieldMap } });
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('staged@example.com', { custom: { stage: 'lead' } }), lead('unstaged@example.com')],
+        { sent: 1 },
+      );
+      assert.deepEqual(
+        delivered.map((m) => m.payload.email),
+        ['staged@example.com'],
+      );
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0].payload.email, 'unstaged@example.com');
+      assert.match(failed[0].error.message, /lifecyclestage/);
+      assert.equal(env.emulator.calls.hubspot, 1, 'both leads went in one call');
+    });
+
+    it('HubSpot: two leads for one e-mail in a batch become one input (HubSpot refuses a batch naming an id twice); both settle with the contact', async function () {
+      const nodes = await start('hubspot');
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('twice@example.com', { city: 'Pune' }), lead('Twice@Example.com', { city: 'Mumbai' })],
+        { sent: 2 },
+      );
+      assert.deepEqual(failed, []);
+      assert.equal(delivered[0].crm.id, delivered[1].crm.id);
+      assert.equal(env.emulator.requests[0].body.inputs.length, 1);
+      assert.equal([...env.emulator.hubspot.contacts.values()][0].properties.city, 'Mumbai', 'the later lead wins');
+    });
+
+    it('a call refused as a whole is halved until the refusal falls on the lead that causes it; the others land', async function () {
+      const nodes = await start('hubspot');
+      env.emulator.fault({
+        status: 400,
+        forMs: 60000,
+        match: /batch\/upsert/,
+        bodyMatch: (body) => JSON.stringify(body).includes('poison@example.com'),
+        body: { status: 'error', category: 'VALIDATION_ERROR', message: 'Property values were not valid' },
+      });
+      const emails = ['a1@example.com', 'a2@example.com', 'poison@example.com', 'a4@example.com'];
+      const { delivered, failed } = await burst(
+        nodes,
+        emails.map((email) => lead(email)),
+        { sent: 3 },
+      );
+      assert.deepEqual(delivered.map((m) => m.payload.email).sort(), [
+        'a1@example.com',
+        'a2@example.com',
+        'a4@example.com',
+      ]);
+      assert.deepEqual(
+        failed.map((m) => [m.payload.email, m.error.status]),
+        [['poison@example.com', 400]],
+      );
+      assert.match(failed[0].error.message, /Property values were not valid/);
+    });
+
+    it('Salesforce: a burst goes in one sObject Collections call with allOrNone false; a refused record fails its lead only', async function () {
+      const nodes = await start('salesforce', { out: { externalIdField: 'Email' } });
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('s1@example.com'), lead('rejected@example.com'), lead('s3@example.com')],
+        { sent: 2 },
+      );
+      assert.deepEqual(delivered.map((m) => m.payload.email).sort(), ['s1@example.com', 's3@example.com']);
+      assert.equal(failed.length, 1);
+      assert.match(failed[0].error.message, /INVALID_EMAIL_ADDRESS/);
+      assert.equal(env.emulator.requests.length, 1);
+      assert.equal(env.emulator.requests[0].body.allOrNone, false);
+      assert.equal(env.emulator.requests[0].body.records.length, 3);
+    });
+
+    it('Salesforce: an account may name its API version; one the org does not have is refused as Salesforce does', async function () {
+      const nodes = await start('salesforce', { account: { apiVersion: 'v99.0' }, out: { externalIdField: 'Email' } });
+      const msg = await deliver(nodes, lead('future@example.com'), 'failed');
+      assert.equal(msg.error.status, 404);
+      assert.match(env.emulator.requests[0].path, /^\/services\/data\/v99\.0\//);
+    });
+
+    it('Pipedrive: persons through API v2 (search by exact e-mail, create, PATCH), leads on their current v1 endpoints', async function () {
+      const nodes = await start('pipedrive');
+      await deliver(nodes, lead('sam@okafor.example'));
+      await deliver(nodes, lead('sam@okafor.example', { fullName: 'Sam Okafor' }));
+      assert.deepEqual(
+        paths().sort(),
+        [
+          'GET /api/v1/leads',
+          'GET /api/v2/persons/search',
+          'PATCH /api/v1/leads/' + [...env.emulator.pipedrive.leads.keys()][0],
+          'PATCH /api/v2/persons/' + [...env.emulator.pipedrive.persons.keys()][0],
+          'POST /api/v1/leads',
+          'POST /api/v2/persons',
+        ].sort(),
+      );
+      const search = env.emulator.requests.find((r) => r.path === '/api/v2/persons/search');
+      assert.deepEqual(
+        { term: search.query.term, exact_match: search.query.exact_match },
+        { term: 'sam@okafor.example', exact_match: 'true' },
+      );
+      const [person] = env.emulator.pipedrive.persons.values();
+      assert.deepEqual(person.emails, [{ value: 'sam@okafor.example', primary: true, label: 'work' }]);
+    });
+
+    it('Pipedrive: a burst is paced to the quota the CRM states in its headers instead of meeting 429s', async function () {
+      this.timeout(30000);
+      await restart({ quotas: { pipedrive: { max: 8, intervalMs: 1000 } } });
+      const nodes = await start('pipedrive', { account: { maxAttempts: 2 } });
+      const emails = Array.from({ length: 4 }, (_, i) => `paced${i}@example.com`);
+      const { delivered, failed } = await burst(
+        nodes,
+        emails.map((email) => lead(email)),
+      );
+      assert.equal(failed.length, 0, JSON.stringify(failed[0]?.error));
+      assert.equal(delivered.length, 4);
+      // Four requests a lead, 16 in all, at 8 a second: the first answer's x-ratelimit-limit tells the node the quota.
+      assert.equal(env.emulator.calls.pipedrive, 16);
+      assert.equal(env.emulator.throttled.pipedrive, 0, 'no request met the quota');
+    });
+
+    it('Zoho CRM: a burst goes in one v8 upsert call; each lead settles from its own record', async function () {
+      const nodes = await start('zoho', {
+        account: { auth: 'refresh-token', loginUrl: env.emulator.url },
+        credentials: {
+          clientId: 'emulator-client-id',
+          clientSecret: 'emulator-client-secret',
+          refreshToken: 'emulator-refresh-token',
+        },
+      });
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('z1@example.com'), lead('rejected@example.com'), lead('z3@example.com')],
+        { sent: 2 },
+      );
+      assert.equal(delivered.length, 2);
+      assert.match(failed[0].error.message, /INVALID_DATA.*Email/);
+      const upserts = env.emulator.requests.filter((r) => r.path === '/crm/v8/Leads/upsert');
+      assert.equal(upserts.length, 1);
+      assert.equal(upserts[0].body.data.length, 3);
+    });
+
+    it('a lead waiting for the quota when its node closes (a deploy) is left unsettled, not failed, for the inbox to emit again', async function () {
+      await restart({ quotas: { hubspot: { max: 1, intervalMs: 60_000 } } });
+      const nodes = await start('hubspot', { account: { batchWindow: 0 } });
+      await deliver(nodes, lead('first@example.com'));
+      const failed = [];
+      nodes.failed.on('input', (m) => failed.push(m));
+      nodes.caught.on('input', (m) => failed.push(m));
+      nodes.out.receive({ payload: lead('waiting@example.com') });
+      await settle(200);
+      await env.running.close();
+      env.running = undefined;
+      await helper.unload();
+      await settle(200);
+      assert.deepEqual(failed, []);
+      assert.equal(env.emulator.calls.hubspot, 1, 'the waiting lead was never sent');
+    });
+
+    it('a daily quota nearly spent turns the status yellow and says so', async function () {
+      await restart({ quotas: { hubspot: { daily: 10 } } });
+      const nodes = await start('hubspot', { account: { batchWindow: 0 } });
+      const statuses = [];
+      const status = nodes.out.status.bind(nodes.out);
+      nodes.out.status = (s) => {
+        statuses.push(s);
+        status(s);
+      };
+      for (let i = 0; i < 10; i++) await deliver(nodes, lead(`daily${i}@example.com`));
+      await settle(400);
+      const last = statuses.at(-1);
+      assert.equal(last.fill, 'yellow');
+      assert.match(last.text, /daily quota nearly spent: 0 of 10 left/);
+    });
   });
 });
 

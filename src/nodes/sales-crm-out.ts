@@ -3,7 +3,8 @@ import {
   CrmAuthRefusedError,
   CrmError,
   DEFAULT_FIELD_MAPS,
-  upsertLead,
+  deliveryFor,
+  LeadWithdrawnError,
   type CrmOutConfig,
   type UpsertOptions,
   type UpsertResult,
@@ -51,6 +52,8 @@ export = function (RED: NodeAPI) {
       ['POST', 'PUT', 'PATCH'].includes(String(config.method)) ? config.method : 'POST'
     ) as UpsertOptions['method'];
 
+    // The account's batches and quota, shared by every node on the account.
+    const delivery = account?.http && account.settings ? deliveryFor(account.http, account.settings) : undefined;
     const counts = { sent: 0, failed: 0, pending: 0 };
     let retrying = false;
     /** The CRM refused the account's credentials: the status says so until a redeploy. */
@@ -68,6 +71,14 @@ export = function (RED: NodeAPI) {
           fill: 'red',
           shape: 'ring',
           text: RED._('sales-crm-out.status.refused', { reason: refused }),
+        });
+      // A daily quota nearly spent is said before the CRM starts refusing.
+      const daily = delivery?.dailyWarning();
+      if (daily)
+        return node.status({
+          fill: 'yellow',
+          shape: 'ring',
+          text: `${RED._('sales-crm-out.status.daily-quota', { remaining: String(daily.remaining), limit: String(daily.limit) })} · ${text}`,
         });
       node.status(
         retrying && counts.pending > 0
@@ -120,7 +131,7 @@ export = function (RED: NodeAPI) {
         send([null, { ...msg, error } as NodeMessage]);
         done(new Error(error.message));
       };
-      if (configError || !account?.http || !account.settings)
+      if (configError || !delivery)
         return failed({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });
       const parsed = leadSchema.safeParse(msg.payload);
       if (!parsed.success) {
@@ -135,13 +146,15 @@ export = function (RED: NodeAPI) {
         counts.pending--;
         if (counts.pending === 0) retrying = false;
       };
-      upsertLead(account.http, account.settings, parsed.data, options).then(
+      delivery.deliver(parsed.data, options).then(
         (crm) => {
           answered();
           delivered(crm);
         },
         (err: unknown) => {
           answered();
+          // Withdrawn unsent as the node closed: left unsettled, so the inbox emits it again to the next node.
+          if (err instanceof LeadWithdrawnError) return done();
           if (err instanceof CrmAuthRefusedError)
             return failed({
               message: RED._('sales-crm-out.errors.refused', { reason: err.reason }),
@@ -164,6 +177,7 @@ export = function (RED: NodeAPI) {
     if (refused) scheduleStatus();
 
     node.on('close', () => {
+      delivery?.withdraw(options);
       if (statusTimer) clearTimeout(statusTimer);
       stopListening?.();
     });
