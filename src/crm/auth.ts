@@ -2,7 +2,8 @@ import { createPrivateKey } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import { AnswerTooLargeError, MAX_ANSWER_BYTES, mediaType, readAnswer } from './answer';
 import { CrmAuthRefusedError, crmReason, cut, sayInEnglish, scrub, shownUrl, whatHappened, type Say } from './errors';
-import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings, type CrmSystem } from './settings';
+import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings } from './settings';
+import { getCrmSystem } from './systems';
 
 /**
  * jose signs the JWT bearer assertion (RS256). It is published as an ES module only; a real import() (which tsc would
@@ -31,18 +32,6 @@ export class TokenUnavailableError extends Error {
     this.name = 'TokenUnavailableError';
   }
 }
-
-/**
- * Each system's OAuth token endpoint under its login URL (an HTTP API's login URL is the whole token URL), and how the
- * client authenticates there: in the form, or as HTTP Basic (Pipedrive's "Authorization: Basic base64(id:secret)").
- */
-export const TOKEN_ENDPOINTS: Record<CrmSystem, { path: string; clientAuthentication: 'form' | 'basic' }> = {
-  salesforce: { path: '/services/oauth2/token', clientAuthentication: 'form' },
-  hubspot: { path: '/oauth/v1/token', clientAuthentication: 'form' },
-  pipedrive: { path: '/oauth/token', clientAuthentication: 'basic' },
-  zoho: { path: '/oauth/v2/token', clientAuthentication: 'form' },
-  http: { path: '', clientAuthentication: 'form' },
-};
 
 /** What an account is told besides its settings and credentials. */
 export interface TokenOptions {
@@ -81,27 +70,12 @@ export function authorisation(
 }
 
 /**
- * Whether a 401 means "this access token has expired or was revoked", so a fresh one is worth fetching:
- * Salesforce INVALID_SESSION_ID, HubSpot EXPIRED_AUTHENTICATION, Zoho INVALID_TOKEN, any 401 from Pipedrive or an
- * HTTP API. A 401 for a missing scope (Zoho OAUTH_SCOPE_MISMATCH) is not: a new token would be refused the same way.
+ * Whether a 401 means "this access token has expired or was revoked", so a fresh one is worth fetching: each CRM
+ * says it its own way (its system module knows how). A 401 for a missing scope is not: a new token would fail too.
  */
 export function isExpiredTokenAnswer(settings: AccountSettings, status: number, body: unknown, text: string): boolean {
   if (status !== 401 || settings.auth === 'token') return false;
-  const o = (Array.isArray(body) ? body[0] : body) as Record<string, unknown> | undefined;
-  switch (settings.system) {
-    case 'salesforce':
-      return o?.errorCode === 'INVALID_SESSION_ID' || /INVALID_SESSION_ID/.test(text);
-    case 'hubspot':
-      return (
-        o?.category === 'EXPIRED_AUTHENTICATION' ||
-        /expired/i.test(String(o?.message ?? text)) ||
-        o?.category === 'INVALID_AUTHENTICATION'
-      );
-    case 'zoho':
-      return o?.code === 'INVALID_TOKEN' || o?.code === 'AUTHENTICATION_FAILURE';
-    default:
-      return true;
-  }
+  return getCrmSystem(settings.system).isTokenExpired(status, body, text);
 }
 
 /**
@@ -238,8 +212,8 @@ export class TokenProvider {
   private async fetch(): Promise<AccessToken> {
     const { settings } = this;
     const form = await this.grant();
-    const endpoint = TOKEN_ENDPOINTS[settings.system];
-    const url = settings.loginUrl + endpoint.path;
+    const endpoint = getCrmSystem(settings.system);
+    const url = settings.loginUrl + endpoint.tokenPath;
     const headers: Record<string, string> = {
       accept: 'application/json',
       'content-type': 'application/x-www-form-urlencoded',
