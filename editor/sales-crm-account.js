@@ -2,6 +2,8 @@
 (function () {
   // Which ways each CRM authenticates, its default servers and Zoho's data centres come from the runtime (one copy of each fact).
   let systemsCache = null;
+  const CRM = SalesWebhooksEditor.facts.crm;
+  const DEFAULTS = CRM.accountDefaults;
   const CREDENTIALS = [
     'token',
     'instanceUrl',
@@ -29,44 +31,44 @@
     category: 'config',
     defaults: {
       name: { value: '' },
-      system: { value: 'hubspot', required: true },
+      system: { value: CRM.systems[0], required: true },
       // Absent in accounts saved before OAuth: it then means `token` (Zoho: `refresh-token`, its only way).
       auth: { value: 'token' },
       baseUrl: { value: '' },
       loginUrl: { value: '' },
-      dataCenter: { value: 'com' },
+      dataCenter: { value: DEFAULTS.dataCenter },
       apiVersion: {
-        value: 'v60.0',
+        value: DEFAULTS.apiVersion,
         validate: function (v) {
           return !v || /^v\d+\.\d+$/.test(v);
         },
       },
       maxAttempts: {
-        value: 5,
+        value: DEFAULTS.maxAttempts,
         validate: function (v) {
           return Number(v) >= 1;
         },
       },
       minDelay: {
-        value: 500,
+        value: DEFAULTS.minDelayMs,
         validate: function (v) {
           return Number(v) >= 0;
         },
       },
       maxDelay: {
-        value: 30000,
+        value: DEFAULTS.maxDelayMs,
         validate: function (v) {
           return Number(v) >= 0;
         },
       },
       timeout: {
-        value: 10000,
+        value: DEFAULTS.timeoutMs,
         validate: function (v) {
           return Number(v) >= 100;
         },
       },
       concurrency: {
-        value: 4,
+        value: DEFAULTS.concurrency,
         validate: function (v) {
           return Number(v) >= 1;
         },
@@ -90,6 +92,14 @@
       const node = this;
       SalesWebhooksEditor.migrateDialog(node, 'node-config-input');
       const $system = $('#node-config-input-system');
+      // The CRMs the runtime knows, in its order: the template holds an empty select.
+      CRM.systems.forEach(function (system) {
+        $('<option>')
+          .val(system)
+          .text(node._('sales-crm-account.system.' + system))
+          .appendTo($system);
+      });
+      $system.val(node.system || CRM.systems[0]);
       const $auth = $('#node-config-input-auth');
       systemsCache = systemsCache || $.getJSON('sales-crm/systems');
       function showFields() {
@@ -115,7 +125,7 @@
         $('#sales-crm-account-auth-tip').text(node._('sales-crm-account.tip.auth-' + auth));
         $('#sales-crm-account-loginUrl-tip').text(node._('sales-crm-account.tip.loginUrl-' + system));
         systemsCache.done(function (facts) {
-          const dc = $('#node-config-input-dataCenter').val() || 'com';
+          const dc = $('#node-config-input-dataCenter').val() || DEFAULTS.dataCenter;
           const login = system === 'zoho' ? facts.zohoDataCenters[dc] : facts.loginUrls[system];
           $('#node-config-input-loginUrl').attr(
             'placeholder',
@@ -158,7 +168,7 @@
             .text(dc + ' (' + facts.zohoDataCenters[dc].replace('https://', '') + ')')
             .appendTo($dc);
         });
-        $dc.val(node.dataCenter || 'com');
+        $dc.val(node.dataCenter || DEFAULTS.dataCenter);
       });
       $auth
         .append(

@@ -1,3 +1,4 @@
+import { FILLABLE_BY, leadFieldTypes } from './crm/fieldFit';
 import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_BASE_URLS } from './crm/settings';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
 import { MAPPING_TYPES } from './leadmap/types';
@@ -25,6 +26,11 @@ export function editorFacts() {
       accountDefaults: { ...ACCOUNT_DEFAULTS },
     },
     headerNamePattern: HEADER_NAME_PATTERN.source,
+    // The CRM dialogs' field map: what each lead field holds and which lead values can fill each kind of CRM field.
+    crmFieldMap: {
+      leadFieldTypes: leadFieldTypes(),
+      fillableBy: FILLABLE_BY,
+    },
   };
 }
 

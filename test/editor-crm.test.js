@@ -1,7 +1,8 @@
 'use strict';
-// The CRM account dialog in a real editor, in headless Chromium: the fields each way of signing in needs, and
-// "Test connection" against the loopback CRM emulator, succeeding and then failing with a wrong secret, without a
-// secret ever reaching the browser or the log.
+// The CRM dialogs in a real editor, in headless Chromium, against the loopback CRM emulator. The account dialog: the
+// fields each way of signing in needs, and "Test connection" succeeding and then failing with a wrong secret. The
+// crm out dialog: the account's own fields in the field map, a lead field that cannot fill its CRM field flagged,
+// "Send test lead" previewed and sent. No secret ever reaches the browser or the log.
 const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
@@ -10,15 +11,30 @@ const { startCrmEmulator } = require('./support/crm-emulator');
 const CLIENT_ID = 'hubspot-app-client-id-1f2e';
 const CLIENT_SECRET = 'hubspot-client-secret-9c8b7a6d';
 const REFRESH_TOKEN = 'na1-refresh-7f3a-9b2c-4d5e-6f708192a3b4';
+const MAPPED_ROWS = [
+  ['email', 'email'],
+  ['firstname', 'firstName'],
+  ['lastname', 'lastName'],
+  ['phone', 'phone'],
+  ['company', 'company'],
+  ['jobtitle', 'jobTitle'],
+  ['address', 'address'],
+  ['city', 'city'],
+  ['state', 'state'],
+  ['zip', 'postalCode'],
+  ['seats_requested', 'company'],
+].map(([crmField, leadField]) => ({ crmField, leadField }));
+/** Where to write screenshots of the dialogs, to look at them (SCREENSHOTS=/tmp/shots npx mocha …); none when unset. */
+const SCREENSHOTS = process.env.SCREENSHOTS;
 
-describe('the CRM account dialog in the editor', function () {
+describe('the CRM dialogs in the editor', function () {
   this.timeout(90000);
   let nodeRed;
   let browser;
   let emulator;
   const seenByBrowser = [];
   const pageErrors = [];
-  before(async () => {
+  before(async function () {
     emulator = await startCrmEmulator({
       oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshTokens: [REFRESH_TOKEN] },
     });
@@ -56,8 +72,24 @@ describe('the CRM account dialog in the editor', function () {
         version: 1,
         wires: [[], []],
       },
+      // Saved with HubSpot's eleven default rows, one of them a lead field that cannot fill its CRM field.
+      {
+        id: 'mapped',
+        type: 'sales-crm out',
+        z: 'tab',
+        x: 300,
+        y: 200,
+        name: 'eleven rows',
+        account: 'acct',
+        fieldMap: MAPPED_ROWS,
+        externalIdField: '',
+        method: 'POST',
+        url: '',
+        version: 1,
+        wires: [[], []],
+      },
     ]);
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     // Everything the runtime sends the browser as data (not the editor's own scripts) is kept to look for secrets.
@@ -186,5 +218,176 @@ describe('the CRM account dialog in the editor', function () {
       assert.ok(!everything.includes(secret), `a secret reached the browser or the log (${secret.slice(0, 4)}…)`);
     // The button's test did not disturb the deployed account: its secret was not replaced.
     assert.equal(emulator.tokenRequests.length, 2);
+  });
+
+  /** Opens a sales-crm out node's dialog and waits for the account's fields (or the reason there are none). */
+  async function openOut(id) {
+    const { page } = browser;
+    await page.evaluate((nodeId) => RED.editor.edit(RED.nodes.node(nodeId)), id);
+    await page.waitForSelector('#node-input-fieldMap-container .sales-crm-out-crm', { timeout: 15000 });
+    await page.waitForFunction(
+      () => !/Reading the fields/.test(document.querySelector('#sales-crm-out-fields-state').textContent),
+      null,
+      { timeout: 15000 },
+    );
+  }
+  const fieldOptions = () =>
+    browser.page.$$eval('#sales-crm-out-crm-fields option', (options) =>
+      Object.fromEntries(options.map((o) => [o.value, o.textContent])),
+    );
+  const shoot = (name) => SCREENSHOTS && browser.page.screenshot({ path: `${SCREENSHOTS}/${name}.png` });
+
+  it("offers the account's own fields in the field map, custom ones included and required ones marked", async function () {
+    const { page } = browser;
+    await openOut('out');
+    const options = await fieldOptions();
+    assert.match(options.email, /required/);
+    assert.match(options.seats_requested, /number · custom/);
+    assert.match(options.webinar_topic, /custom/);
+    assert.ok(!/custom/.test(options.firstname), options.firstname);
+    assert.match(
+      await page.textContent('#sales-crm-out-fields-state'),
+      /Fields you can fill in the CRM's HubSpot: \d+/,
+    );
+    // A new node starts with the CRM's default rows, each described by the account.
+    await page.waitForFunction(() => $('#node-input-fieldMap-container').editableList('items').length > 5);
+    assert.match(
+      await page.textContent('#node-input-fieldMap-container li:first-child .sales-crm-out-type'),
+      /required/,
+    );
+    // The picker is a suggestion list: a name the account did not list can still be typed.
+    await page.fill('#node-input-fieldMap-container li:nth-child(2) .sales-crm-out-crm', 'not_listed_yet');
+    assert.equal(
+      await page.inputValue('#node-input-fieldMap-container li:nth-child(2) .sales-crm-out-crm'),
+      'not_listed_yet',
+    );
+    await shoot('crm-out-fields');
+    await page.click('#node-dialog-cancel');
+  });
+
+  it('opens the field map at its top, its columns readable at the default width', async function () {
+    const { page } = browser;
+    await openOut('mapped');
+    const list = await page.evaluate(() => {
+      const scroller = document
+        .querySelector('#node-input-fieldMap-container')
+        .closest('.red-ui-editableList-container');
+      const first = document.querySelector('#node-input-fieldMap-container li:first-child');
+      const inputs = [...document.querySelectorAll('#node-input-fieldMap-container input')];
+      return {
+        scrollTop: scroller.scrollTop,
+        firstVisible: first.getBoundingClientRect().top >= scroller.getBoundingClientRect().top,
+        // A value wider than its box is cut off ("emai", "strin").
+        cut: inputs.filter((i) => i.scrollWidth > i.clientWidth).map((i) => i.value),
+      };
+    });
+    assert.equal(list.scrollTop, 0);
+    assert.equal(list.firstVisible, true);
+    assert.deepEqual(list.cut, []);
+    await page.click('#node-dialog-cancel');
+  });
+
+  it("flags a lead field whose type cannot fill its CRM field, in the dialog and in the node's validation", async function () {
+    const { page } = browser;
+    await openOut('mapped');
+    const problem = '#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-problem';
+    await page.waitForSelector(problem, { state: 'visible' });
+    assert.equal(
+      await page.textContent(problem),
+      'the lead field company (string) cannot fill the CRM field seats_requested, which takes number',
+    );
+    // A lead field that fits clears the flag.
+    await page.fill('#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-lead', 'score');
+    await page.waitForSelector(problem, { state: 'hidden' });
+    await page.fill('#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-lead', 'tags');
+    await page.waitForSelector(problem, { state: 'visible' });
+    await page.click('#node-dialog-ok');
+    // Deploy would show the node's red triangle with the reason, before any lead is sent.
+    const validation = await page.evaluate(() => {
+      const node = RED.nodes.node('mapped');
+      return { valid: node.valid, errors: node.validationErrors };
+    });
+    assert.equal(validation.valid, false);
+    assert.match(validation.errors.join(' '), /the lead field tags \(list\) cannot fill the CRM field seats_requested/);
+  });
+
+  it('Send test lead shows the exact request with its secrets redacted, then sends it and shows the CRM answer', async function () {
+    const { page } = browser;
+    await openOut('out');
+    await page.waitForFunction(() => $('#node-input-fieldMap-container').editableList('items').length > 5);
+    const before = emulator.requests.length;
+    await page.click('#sales-crm-out-test');
+    await page.waitForSelector('#sales-crm-out-test-requests pre', { timeout: 15000 });
+    const preview = await page.textContent('#sales-crm-out-test-requests pre');
+    const [requestLine, ...rest] = preview.split('\n');
+    assert.match(requestLine, new RegExp(`^POST ${emulator.url}/crm/`));
+    assert.match(preview, /^authorization: Bearer \[redacted\]$/m);
+    assert.match(preview, /"email": "test\.lead@example\.com"/);
+    // Previewing sent nothing to the CRM.
+    assert.equal(emulator.requests.slice(before).filter((r) => r.method !== 'GET').length, 0);
+    assert.equal(await page.isVisible('#sales-crm-out-test-send'), true);
+    await shoot('crm-out-test-lead-preview');
+
+    await page.click('#sales-crm-out-test-send');
+    await page.waitForFunction(
+      () => /^[✔✘]/.test(document.querySelector('#sales-crm-out-test-message').textContent),
+      null,
+      { timeout: 15000 },
+    );
+    assert.match(await page.textContent('#sales-crm-out-test-message'), /^✔ The CRM took the test lead: created \d+/);
+    const sent = emulator.requests.slice(before).filter((r) => r.method !== 'GET');
+    assert.equal(sent.length, 1);
+    // What the preview showed is what reached the CRM, byte for byte of its JSON.
+    const shownBody = JSON.parse(rest.slice(rest.indexOf('') + 1).join('\n'));
+    assert.deepEqual(sent[0].body, shownBody);
+    assert.equal(`${emulator.url}${sent[0].path}`, requestLine.replace(/^POST /, '').split('?')[0]);
+    const answer = await page.textContent('#sales-crm-out-test-answers pre');
+    assert.match(answer, /^20\d\n/);
+    assert.match(answer, /test\.lead@example\.com/);
+    await shoot('crm-out-test-lead-sent');
+    await page.click('#node-dialog-cancel');
+
+    const accessTokens = emulator.requests
+      .map((r) => /^Bearer (.+)$/.exec(r.headers.authorization ?? '')?.[1])
+      .filter(Boolean);
+    assert.ok(accessTokens.length > 0);
+    const everything = seenByBrowser.join('\n') + (await page.content()) + nodeRed.logs();
+    for (const secret of [CLIENT_SECRET, REFRESH_TOKEN, ...accessTokens])
+      assert.ok(!everything.includes(secret), `a secret reached the browser or the log (${secret.slice(0, 4)}…)`);
+  });
+
+  it("says why there is no field list: the CRM's refusal in words, or an account to deploy first", async function () {
+    const { page } = browser;
+    emulator.fault({
+      status: 403,
+      times: 1,
+      match: /\/properties\//,
+      body: {
+        status: 'error',
+        message: "This app hasn't been granted all required scopes to make this call.",
+        category: 'MISSING_SCOPES',
+      },
+    });
+    await openOut('out');
+    assert.match(
+      await page.textContent('#sales-crm-out-fields-state'),
+      /The CRM did not list its fields \(.*hasn't been granted all required scopes.*\)\. You can still type the field names\./,
+    );
+    await page.click('#node-dialog-cancel');
+
+    // An account edited since the deploy: the runtime would answer for the old one.
+    await page.evaluate(() => RED.editor.editConfig('', 'sales-crm-account', 'acct'));
+    await page.waitForSelector('#node-config-input-name', { state: 'visible', timeout: 15000 });
+    await page.fill('#node-config-input-name', 'HubSpot OAuth (renamed)');
+    await page.click('#node-config-dialog-ok');
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0);
+    await openOut('out');
+    assert.match(
+      await page.textContent('#sales-crm-out-fields-state'),
+      /Deploy the account "HubSpot OAuth \(renamed\)" first/,
+    );
+    await page.click('#sales-crm-out-test');
+    assert.match(await page.textContent('#sales-crm-out-test-message'), /Deploy the account/);
+    await page.click('#node-dialog-cancel');
   });
 });
