@@ -21,6 +21,8 @@
     'loginUrl',
     'dataCenter',
     'apiVersion',
+    'batchWindow',
+    'rateLimit',
     'maxAttempts',
     'minDelay',
     'maxDelay',
@@ -37,10 +39,19 @@
       baseUrl: { value: '' },
       loginUrl: { value: '' },
       dataCenter: { value: DEFAULTS.dataCenter },
-      apiVersion: {
-        value: DEFAULTS.apiVersion,
+      // Empty: the CRM's current version (Salesforce v68.0, HubSpot 2026-09); the runtime checks an override's form.
+      apiVersion: { value: DEFAULTS.apiVersion },
+      batchWindow: {
+        value: DEFAULTS.batchWindowMs,
         validate: function (v) {
-          return !v || /^v\d+\.\d+$/.test(v);
+          return v === '' || Number(v) >= 0;
+        },
+      },
+      // 0: the CRM's documented limit (HubSpot 100 per 10 s; 190 on Professional and Enterprise).
+      rateLimit: {
+        value: DEFAULTS.rateLimit,
+        validate: function (v) {
+          return v === '' || Number(v) >= 0;
         },
       },
       maxAttempts: {

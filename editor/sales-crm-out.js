@@ -84,6 +84,7 @@
       /** The account's fields by name, once read through the deployed account; empty while unknown. */
       let crmFields = {};
       let fieldsRequest = null;
+      let fieldsFor = null;
 
       // The lead's own fields (and their types) come from the runtime's lead schema.
       const $leadFields = $('#sales-crm-out-lead-fields').empty();
@@ -210,6 +211,9 @@
       /** Reads the account's fields through the runtime; every outcome leaves the CRM column free to type in. */
       function loadFields() {
         const account = accountNode();
+        // Node-RED announces the account's select more than once while the dialog opens: read each account once.
+        if (account && account.id === fieldsFor) return;
+        fieldsFor = account ? account.id : null;
         crmFields = {};
         $('#sales-crm-out-crm-fields').empty();
         if (fieldsRequest) fieldsRequest.abort();

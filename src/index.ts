@@ -36,8 +36,31 @@ export { leadSchema, STANDARD_LEAD_FIELDS, type Lead, type LeadSource } from './
 export { effectiveMapping, type LeadMapConfig, type EffectiveMapping } from './leadmap/config';
 
 // CRM: accountSettings(settings, credentials), new CrmHttp(settings, credentials), then upsertLead(http, settings, lead, options).
-export { accountSettings, upsertLead, CrmHttp, CrmError, CrmConfigError, DEFAULT_FIELD_MAPS, buildFields } from './crm';
-export type { AccountSettings, AccountCredentials, CrmSystem, FieldMapRow, UpsertOptions, UpsertResult } from './crm';
+// One module per CRM: getCrmSystem(id) gives its version, endpoints, batch size, quota and field listing.
+export {
+  accountSettings,
+  upsertLead,
+  CrmHttp,
+  CrmError,
+  CrmConfigError,
+  DEFAULT_FIELD_MAPS,
+  buildFields,
+  getCrmSystem,
+  listCrmSystems,
+  describeCrmSystems,
+  previewLeadRequests,
+  listCrmFields,
+} from './crm';
+export type {
+  AccountSettings,
+  AccountCredentials,
+  CrmSystem,
+  CrmSystemId,
+  CrmField,
+  FieldMapRow,
+  UpsertOptions,
+  UpsertResult,
+} from './crm';
 
 // Saved node configurations.
 export { migrate, currentVersion, MIGRATIONS, type MigrationStep, type NodeTypeName } from './migrations';

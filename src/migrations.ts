@@ -71,6 +71,22 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
         'the sign-in method `auth` is introduced: a pasted token before, so `token` (Zoho accounts only ever had a refresh token)',
       up: (config) => ({ ...config, auth: config.auth || (config.system === 'zoho' ? 'refresh-token' : 'token') }),
     },
+    {
+      version: 3,
+      change:
+        "the API version follows each CRM's current one when empty: the old dialog's default v60.0 (and any Salesforce-style version on another CRM) becomes empty; batchWindow 250 ms and rateLimit 0 (the CRM's documented limit) are added",
+      up: (config) => {
+        const stored = String(config.apiVersion ?? '').trim();
+        const salesforceStyle = /^v\d+\.\d+$/.test(stored);
+        const keep = config.system === 'salesforce' ? stored !== 'v60.0' : !salesforceStyle;
+        return {
+          ...config,
+          apiVersion: keep ? stored : '',
+          batchWindow: config.batchWindow ?? 250,
+          rateLimit: config.rateLimit ?? 0,
+        };
+      },
+    },
   ],
   'sales-crm out': [
     {

@@ -81,12 +81,14 @@ describe('CRM units', function () {
       baseUrlFromUser: false,
       loginUrl: '',
       dataCenter: '',
-      apiVersion: 'v60.0',
+      apiVersion: '2026-09',
       maxAttempts: 5,
       minDelayMs: 500,
       maxDelayMs: 30000,
       timeoutMs: 10000,
       concurrency: 4,
+      batchWindowMs: 250,
+      rateLimit: 0,
     });
   });
 
@@ -224,7 +226,11 @@ describe('sales-crm out', function () {
     assert.equal(record.Email, 'dana@northwind.example');
     assert.equal(record.Company, 'Northwind');
     assert.equal(record.LeadSource, 'saleassist');
-    assert.ok(env.emulator.requests.every((r) => r.path.startsWith('/services/data/v60.0/sobjects/Lead')));
+    assert.deepEqual(
+      [...new Set(env.emulator.requests.map((r) => `${r.method} ${r.path}`))],
+      ['PATCH /services/data/v68.0/composite/sobjects/Lead/Email'],
+      'sObject Collections upsert by the external id, at the current API version',
+    );
   });
 
   it('Salesforce upserting by a field the lead lacks: output 2 says which, rather than creating duplicates', async function () {
@@ -315,11 +321,11 @@ describe('sales-crm out', function () {
     assert.equal(env.emulator.hubspot.contacts.size, 1);
   });
 
-  it("a 400 goes to output 2 with the CRM's reason, is not retried, and a Catch node sees it", async function () {
+  it("a refused record goes to output 2 with the CRM's reason, is not retried, and a Catch node sees it", async function () {
     const nodes = await start('hubspot');
     const caught = collect(nodes.caught);
     const msg = await deliver(nodes, lead('rejected@example.com'), 'failed');
-    assert.equal(msg.error.status, 400);
+    assert.equal(msg.error.status, 207, "HubSpot's multi-status: the call went through, this record was refused");
     assert.match(msg.error.crmMessage, /INVALID_EMAIL/);
     assert.equal(msg.error.attempts, 1);
     assert.equal(msg.payload.email, 'rejected@example.com', 'the lead is kept');

@@ -22,7 +22,7 @@ const MAPPED_ROWS = [
   ['city', 'city'],
   ['state', 'state'],
   ['zip', 'postalCode'],
-  ['seats_requested', 'company'],
+  ['lead_score_webinar', 'company'],
 ].map(([crmField, leadField]) => ({ crmField, leadField }));
 /** Where to write screenshots of the dialogs, to look at them (SCREENSHOTS=/tmp/shots npx mocha …); none when unset. */
 const SCREENSHOTS = process.env.SCREENSHOTS;
@@ -50,7 +50,9 @@ describe('the CRM dialogs in the editor', function () {
         baseUrl: emulator.url,
         loginUrl: emulator.url,
         dataCenter: 'com',
-        apiVersion: 'v60.0',
+        apiVersion: '',
+        batchWindow: 50,
+        rateLimit: 0,
         maxAttempts: 3,
         minDelay: 100,
         maxDelay: 1000,
@@ -242,8 +244,7 @@ describe('the CRM dialogs in the editor', function () {
     await openOut('out');
     const options = await fieldOptions();
     assert.match(options.email, /required/);
-    assert.match(options.seats_requested, /number · custom/);
-    assert.match(options.webinar_topic, /custom/);
+    assert.match(options.lead_score_webinar, /^Webinar score · number · custom$/);
     assert.ok(!/custom/.test(options.firstname), options.firstname);
     assert.match(
       await page.textContent('#sales-crm-out-fields-state'),
@@ -294,7 +295,7 @@ describe('the CRM dialogs in the editor', function () {
     await page.waitForSelector(problem, { state: 'visible' });
     assert.equal(
       await page.textContent(problem),
-      'the lead field company (string) cannot fill the CRM field seats_requested, which takes number',
+      'the lead field company (string) cannot fill the CRM field lead_score_webinar, which takes number',
     );
     // A lead field that fits clears the flag.
     await page.fill('#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-lead', 'score');
@@ -308,7 +309,10 @@ describe('the CRM dialogs in the editor', function () {
       return { valid: node.valid, errors: node.validationErrors };
     });
     assert.equal(validation.valid, false);
-    assert.match(validation.errors.join(' '), /the lead field tags \(list\) cannot fill the CRM field seats_requested/);
+    assert.match(
+      validation.errors.join(' '),
+      /the lead field tags \(list\) cannot fill the CRM field lead_score_webinar/,
+    );
   });
 
   it('Send test lead shows the exact request with its secrets redacted, then sends it and shows the CRM answer', async function () {

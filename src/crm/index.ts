@@ -5,3 +5,5 @@ export * from './http';
 export * from './auth';
 export * from './systems';
 export * from './outConfig';
+export * from './pacing';
+export * from './delivery';

@@ -1,44 +1,24 @@
-export const CRM_SYSTEMS = ['hubspot', 'salesforce', 'pipedrive', 'zoho', 'http'] as const;
-export type CrmSystem = (typeof CRM_SYSTEMS)[number];
+import { CRM_SYSTEM_IDS, getCrmSystem, listCrmSystems, ZOHO_ACCOUNTS_SERVERS, type CrmSystemId } from './systems';
+
+export { ZOHO_ACCOUNTS_SERVERS };
+export const CRM_SYSTEMS = CRM_SYSTEM_IDS;
 
 /** How an account obtains the token it sends: pasted as is, or from the CRM's OAuth 2.0 token endpoint. */
 export const CRM_AUTHS = ['token', 'client-credentials', 'jwt', 'refresh-token'] as const;
 export type CrmAuth = (typeof CRM_AUTHS)[number];
 
-/** The ways each system can authenticate, the first being the default when a saved account names none. */
-export const AUTHS_BY_SYSTEM: Record<CrmSystem, readonly CrmAuth[]> = {
-  salesforce: ['token', 'client-credentials', 'jwt', 'refresh-token'],
-  hubspot: ['token', 'refresh-token'],
-  pipedrive: ['token', 'refresh-token'],
-  zoho: ['refresh-token'],
-  http: ['token', 'client-credentials'],
-};
+const bySystem = <T>(pick: (id: CrmSystemId) => T) =>
+  Object.fromEntries(listCrmSystems().map((s) => [s.id, pick(s.id)])) as Record<CrmSystemId, T>;
 
-/** Zoho's data centres and their accounts servers (Zoho's "Multi DC" page); the API domain comes from the token answer. */
-export const ZOHO_ACCOUNTS_SERVERS: Record<string, string> = {
-  com: 'https://accounts.zoho.com',
-  eu: 'https://accounts.zoho.eu',
-  in: 'https://accounts.zoho.in',
-  'com.au': 'https://accounts.zoho.com.au',
-  jp: 'https://accounts.zoho.jp',
-  ca: 'https://accounts.zohocloud.ca',
-  sa: 'https://accounts.zoho.sa',
-  uk: 'https://accounts.zoho.uk',
-  'com.cn': 'https://accounts.zoho.com.cn',
-};
+/** The ways each system can authenticate, the first being the default when a saved account names none. */
+export const AUTHS_BY_SYSTEM = bySystem((id) => getCrmSystem(id).auths);
 
 /** Where each system's OAuth token endpoint lives when `loginUrl` is empty (Zoho: from the data centre). */
-export const DEFAULT_LOGIN_URLS: Record<CrmSystem, string> = {
-  salesforce: 'https://login.salesforce.com',
-  hubspot: 'https://api.hubapi.com',
-  pipedrive: 'https://oauth.pipedrive.com',
-  zoho: '',
-  http: '',
-};
+export const DEFAULT_LOGIN_URLS = bySystem((id) => getCrmSystem(id).defaultLoginUrl);
 
 /** What the sales-crm-account dialog stores, besides credentials. */
 export interface AccountSettings {
-  system: CrmSystem;
+  system: CrmSystemId;
   auth: CrmAuth;
   /** Where the API lives. Empty means the system's public API, or the one the token answer names. */
   baseUrl: string;
@@ -48,8 +28,12 @@ export interface AccountSettings {
   loginUrl: string;
   /** Zoho data centre, e.g. com, eu, in. */
   dataCenter: string;
-  /** Salesforce REST API version, e.g. v60.0. */
+  /** The API version its paths use: Salesforce v68.0, HubSpot 2026-09; '' for a system whose version is fixed. */
   apiVersion: string;
+  /** How long the first lead of a batch waits for others (ms); 0 sends at once. */
+  batchWindowMs: number;
+  /** Requests per the CRM's interval this account may make (its plan's limit); 0 for the CRM's documented default. */
+  rateLimit: number;
   maxAttempts: number;
   minDelayMs: number;
   maxDelayMs: number;
@@ -85,16 +69,18 @@ export class CrmConfigError extends Error {
   }
 }
 
-export const DEFAULT_BASE_URLS: Record<CrmSystem, string> = {
-  hubspot: 'https://api.hubapi.com',
-  salesforce: '',
-  pipedrive: 'https://api.pipedrive.com',
-  zoho: 'https://www.zohoapis.com',
-  http: '',
-};
+export const DEFAULT_BASE_URLS = bySystem((id) => getCrmSystem(id).defaultBaseUrl);
+
+/** The API version of each system when the account names none ('' for a system whose version is not chosen). */
+export const DEFAULT_API_VERSIONS = bySystem((id) => getCrmSystem(id).defaultApiVersion);
 
 export const ACCOUNT_DEFAULTS = {
-  apiVersion: 'v60.0',
+  /** Empty: the system's current version (DEFAULT_API_VERSIONS). */
+  apiVersion: '',
+  /** Leads for one account arriving within this window go in one call, up to the CRM's batch size. */
+  batchWindowMs: 250,
+  /** Requests per the CRM's interval; 0 means the CRM's documented default (HubSpot: 100 per 10 s). */
+  rateLimit: 0,
   maxAttempts: 5,
   minDelayMs: 500,
   maxDelayMs: 30000,
@@ -122,14 +108,14 @@ function checkUrl(value: string, field: string): void {
 const filled = (value: string | undefined) => Boolean(value && value.trim());
 
 /** A saved account without `auth` predates OAuth: it used a pasted token (Zoho never did, and only has one way). */
-export function authOf(system: CrmSystem, raw: unknown): CrmAuth {
+export function authOf(system: CrmSystemId, raw: unknown): CrmAuth {
   const auth = String(raw ?? '').trim();
   return (auth || AUTHS_BY_SYSTEM[system][0]) as CrmAuth;
 }
 
 /** Validates the dialog's values; errors name the field and never quote a credential. */
 export function accountSettings(raw: Record<string, unknown>, credentials: AccountCredentials): AccountSettings {
-  const system = String(raw.system ?? '') as CrmSystem;
+  const system = String(raw.system ?? '') as CrmSystemId;
   if (!CRM_SYSTEMS.includes(system))
     throw new CrmConfigError('system', 'choose HubSpot, Salesforce, Pipedrive, Zoho CRM or HTTP API');
   const auth = authOf(system, raw.auth);
@@ -189,8 +175,10 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
   ) {
     throw new CrmConfigError('headerName', 'the header name is not a valid HTTP header name');
   }
-  const apiVersion = String(raw.apiVersion ?? '').trim() || ACCOUNT_DEFAULTS.apiVersion;
-  if (!/^v\d+\.\d+$/.test(apiVersion)) throw new CrmConfigError('apiVersion', 'the API version looks like v60.0');
+  const crm = getCrmSystem(system);
+  const apiVersion = crm.apiVersionPattern ? String(raw.apiVersion ?? '').trim() || crm.defaultApiVersion : '';
+  if (crm.apiVersionPattern && !crm.apiVersionPattern.test(apiVersion))
+    throw new CrmConfigError('apiVersion', `the ${crm.label} API version looks like ${crm.apiVersionExample}`);
   const minDelayMs = number(raw.minDelay, ACCOUNT_DEFAULTS.minDelayMs, 'minDelay', 0, 'The first retry delay');
   const maxDelayMs = number(raw.maxDelay, ACCOUNT_DEFAULTS.maxDelayMs, 'maxDelay', 0, 'The longest retry delay');
   if (maxDelayMs < minDelayMs)
@@ -210,5 +198,7 @@ export function accountSettings(raw: Record<string, unknown>, credentials: Accou
     concurrency: Math.floor(
       number(raw.concurrency, ACCOUNT_DEFAULTS.concurrency, 'concurrency', 1, 'Parallel requests'),
     ),
+    batchWindowMs: number(raw.batchWindow, ACCOUNT_DEFAULTS.batchWindowMs, 'batchWindow', 0, 'The batch window'),
+    rateLimit: Math.floor(number(raw.rateLimit, ACCOUNT_DEFAULTS.rateLimit, 'rateLimit', 0, 'The request limit')),
   };
 }

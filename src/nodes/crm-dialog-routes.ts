@@ -22,32 +22,40 @@ import type { CrmAccountNode } from './crm-account-node';
 /** An answer body shown in the dialog is cut here: a CRM's error page must not fill the browser. */
 const SHOWN_ANSWER_CHARS = 20_000;
 
+/** Message keys, in the catalogue of the node file that registered the route (RED._ reads that one). */
+interface Words {
+  notDeployed: string;
+  unusable: string;
+  refused: string;
+  unexpected: string;
+}
+
 /** The deployed account the dialog names, or the reason (for the person) why the runtime cannot speak for it. */
 function deployedAccount(
   RED: NodeAPI,
   id: string,
+  words: Words,
 ):
   | { account: CrmAccountNode & Required<Pick<CrmAccountNode, 'http' | 'settings'>> }
   | { status: number; error: string } {
   const account = RED.nodes.getNode(id) as CrmAccountNode | null;
-  if (!account || account.type !== 'sales-crm-account')
-    return { status: 404, error: RED._('sales-crm-out.errors.deploy-account') };
+  if (!account || account.type !== 'sales-crm-account') return { status: 404, error: RED._(words.notDeployed) };
   if (account.configError || !account.http || !account.settings)
     return {
       status: 409,
-      error: RED._('sales-crm-out.errors.account', { reason: account.configError ?? '' }),
+      error: RED._(words.unusable, { reason: account.configError ?? '' }),
     };
   return { account: account as CrmAccountNode & Required<Pick<CrmAccountNode, 'http' | 'settings'>> };
 }
 
 /** A failure as the dialog words it: the CRM's reason for a refusal, never a secret, never a stack. */
-function reasonOf(RED: NodeAPI, err: unknown, secrets: string[]): string {
+function reasonOf(RED: NodeAPI, words: Words, err: unknown, secrets: string[]): string {
   const text =
     err instanceof CrmAuthRefusedError
-      ? RED._('sales-crm-out.errors.refused', { reason: err.reason })
+      ? RED._(words.refused, { reason: err.reason })
       : err instanceof CrmError || err instanceof TokenUnavailableError
         ? err.message
-        : RED._('sales-crm-out.errors.unexpected');
+        : RED._(words.unexpected);
   return scrub(text, secrets);
 }
 
@@ -60,19 +68,24 @@ function fieldMapOf(raw: unknown): FieldMapRow[] {
     .filter((r) => r.crmField && r.leadField);
 }
 
+const ACCOUNT_WORDS: Words = {
+  notDeployed: 'sales-crm-account.fields.not-deployed',
+  unusable: 'sales-crm-account.fields.unusable',
+  refused: 'sales-crm-account.fields.refused',
+  unexpected: 'sales-crm-account.fields.unexpected',
+};
+
 /**
- * The CRM dialogs' admin endpoints. `GET sales-crm-account/:id/fields` lists the deployed account's record fields for
- * the field map's picker. `POST sales-crm-out/:id/test-lead` builds the request a sales-crm out node sends for the
- * sample lead with the dialog's field map (`send: false`, a preview), or sends it (`send: true`, which needs write
- * permission) and returns the CRM's answers. Both answer JSON with every secret replaced; the node itself may not be
- * deployed yet, its account must be.
+ * `GET sales-crm-account/:id/fields`: the deployed account's record fields for the crm out dialog's field picker
+ * (custom ones included, required ones marked, with their types), or the CRM's refusal in words; never a secret.
+ * Registered by the sales-crm-account node file, whose message catalogue it speaks from.
  */
-export function registerCrmDialogRoutes(RED: NodeAPI): void {
+export function registerCrmFieldsRoute(RED: NodeAPI): void {
   RED.httpAdmin.get(
     '/sales-crm-account/:id/fields',
     RED.auth.needsPermission('sales-crm-account.read'),
     async (req: Request, res: Response) => {
-      const found = deployedAccount(RED, String(req.params.id));
+      const found = deployedAccount(RED, String(req.params.id), ACCOUNT_WORDS);
       if ('error' in found) return res.status(found.status).json({ error: found.error });
       const { account } = found;
       try {
@@ -83,11 +96,26 @@ export function registerCrmDialogRoutes(RED: NodeAPI): void {
           fields: withoutSecrets(fields, account.http.secrets()),
         });
       } catch (err) {
-        res.status(502).json({ error: reasonOf(RED, err, account.http.secrets()) });
+        res.status(502).json({ error: reasonOf(RED, ACCOUNT_WORDS, err, account.http.secrets()) });
       }
     },
   );
+}
 
+const OUT_WORDS: Words = {
+  notDeployed: 'sales-crm-out.errors.deploy-account',
+  unusable: 'sales-crm-out.errors.account',
+  refused: 'sales-crm-out.errors.refused',
+  unexpected: 'sales-crm-out.errors.unexpected',
+};
+
+/**
+ * `POST sales-crm-out/:id/test-lead`: builds the request a sales-crm out node sends for the sample lead with the
+ * dialog's field map (`send: false`, a preview), or sends it (`send: true`, which needs write permission) through the
+ * deployed account and returns each request and the CRM's answer, every secret replaced. The node itself need not be
+ * deployed yet (the dialog sends its values); its account must be. Registered by the sales-crm out node file.
+ */
+export function registerTestLeadRoute(RED: NodeAPI): void {
   const readPermission = RED.auth.needsPermission('sales-crm-out.read');
   const writePermission = RED.auth.needsPermission('sales-crm-out.write');
   RED.httpAdmin.post(
@@ -97,7 +125,7 @@ export function registerCrmDialogRoutes(RED: NodeAPI): void {
       ((req.body as { send?: unknown } | undefined)?.send === true ? writePermission : readPermission)(req, res, next),
     async (req: Request, res: Response) => {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const found = deployedAccount(RED, String(body.account ?? ''));
+      const found = deployedAccount(RED, String(body.account ?? ''), OUT_WORDS);
       if ('error' in found) return res.status(found.status).json({ error: found.error });
       const { account } = found;
       const { settings, http } = account;
@@ -132,7 +160,7 @@ export function registerCrmDialogRoutes(RED: NodeAPI): void {
             answers.push({
               status: response.status,
               body:
-                response.body !== undefined
+                response.body !== undefined && response.text.length <= SHOWN_ANSWER_CHARS
                   ? withoutSecrets(response.body, secrets())
                   : cut(scrub(response.text, secrets()), SHOWN_ANSWER_CHARS),
             });
@@ -156,12 +184,12 @@ export function registerCrmDialogRoutes(RED: NodeAPI): void {
             lead,
             requests,
             answers,
-            message: RED._('sales-crm-out.test.refused', { reason: reasonOf(RED, err, secrets()) }),
+            message: RED._('sales-crm-out.test.refused', { reason: reasonOf(RED, OUT_WORDS, err, secrets()) }),
           });
         }
       } catch (err) {
         res.status(err instanceof CrmError && err.attempts === 0 ? 400 : 502).json({
-          error: RED._('sales-crm-out.errors.test-failed', { reason: reasonOf(RED, err, secrets()) }),
+          error: RED._('sales-crm-out.errors.test-failed', { reason: reasonOf(RED, OUT_WORDS, err, secrets()) }),
         });
       }
     },

@@ -11,7 +11,7 @@ import {
 } from '../crm';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
-import { registerCrmDialogRoutes } from './crm-dialog-routes';
+import { registerCrmFieldsRoute } from './crm-dialog-routes';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
 
 export = function (RED: NodeAPI) {
@@ -63,5 +63,5 @@ export = function (RED: NodeAPI) {
     });
   });
   registerTestConnectionEndpoint(RED);
-  registerCrmDialogRoutes(RED);
+  registerCrmFieldsRoute(RED);
 };

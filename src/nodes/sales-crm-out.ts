@@ -3,7 +3,7 @@ import {
   CrmAuthRefusedError,
   CrmError,
   DEFAULT_FIELD_MAPS,
-  upsertLead,
+  deliveryFor,
   type CrmOutConfig,
   type UpsertOptions,
   type UpsertResult,
@@ -12,6 +12,7 @@ import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
+import { registerTestLeadRoute } from './crm-dialog-routes';
 import { settleLead } from './settle';
 
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
@@ -51,6 +52,8 @@ export = function (RED: NodeAPI) {
       ['POST', 'PUT', 'PATCH'].includes(String(config.method)) ? config.method : 'POST'
     ) as UpsertOptions['method'];
 
+    // The account's batches and quota, shared by every node on the account.
+    const delivery = account?.http && account.settings ? deliveryFor(account.http, account.settings) : undefined;
     const counts = { sent: 0, failed: 0, pending: 0 };
     let retrying = false;
     /** The CRM refused the account's credentials: the status says so until a redeploy. */
@@ -68,6 +71,14 @@ export = function (RED: NodeAPI) {
           fill: 'red',
           shape: 'ring',
           text: RED._('sales-crm-out.status.refused', { reason: refused }),
+        });
+      // A daily quota nearly spent is said before the CRM starts refusing.
+      const daily = delivery?.dailyWarning();
+      if (daily)
+        return node.status({
+          fill: 'yellow',
+          shape: 'ring',
+          text: `${RED._('sales-crm-out.status.daily-quota', { remaining: String(daily.remaining), limit: String(daily.limit) })} · ${text}`,
         });
       node.status(
         retrying && counts.pending > 0
@@ -120,7 +131,7 @@ export = function (RED: NodeAPI) {
         send([null, { ...msg, error } as NodeMessage]);
         done(new Error(error.message));
       };
-      if (configError || !account?.http || !account.settings)
+      if (configError || !delivery)
         return failed({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });
       const parsed = leadSchema.safeParse(msg.payload);
       if (!parsed.success) {
@@ -135,7 +146,7 @@ export = function (RED: NodeAPI) {
         counts.pending--;
         if (counts.pending === 0) retrying = false;
       };
-      upsertLead(account.http, account.settings, parsed.data, options).then(
+      delivery.deliver(parsed.data, options).then(
         (crm) => {
           answered();
           delivered(crm);
@@ -170,4 +181,5 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('sales-crm out', SalesCrmOut as any);
+  registerTestLeadRoute(RED);
 };

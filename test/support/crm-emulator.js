@@ -1,16 +1,57 @@
 'use strict';
-// A loopback emulator of the documented endpoints of HubSpot (CRM v3 contacts), Salesforce (sObjects Lead),
-// Pipedrive (persons, leads), Zoho CRM (v8 Leads upsert) and an HTTP API at /api/leads. It keeps records, answers
-// conflicts as the real APIs do, checks the token, and can be told to fail: fault({ status, times | forMs,
-// retryAfter, body, hang, match }). It answers after `latencyMs` (a longer one is a slow CRM).
+// A loopback emulator of the documented endpoints of HubSpot (date-versioned objects API: contacts batch upsert,
+// properties, object schema; the legacy CRM v3 contacts paths), Salesforce (sObject Collections upsert and create,
+// sObjects Lead, Lead describe), Pipedrive (API v2 persons, v1 leads and personFields; the retired v1 person paths
+// answer 410), Zoho CRM (v8 Leads upsert, fields) and an HTTP API at /api/leads. It keeps records, answers conflicts
+// and refusals per record as the real APIs do, checks the token, checks HubSpot's batch upsert body against its
+// published OpenAPI schema (crm-schemas/), enforces each CRM's quota with its own 429 and rate-limit headers
+// (`quotas`, e.g. { hubspot: { max: 100, intervalMs: 10000 } }, false to switch one off), and can be told to fail:
+// fault({ status, times | forMs, retryAfter, body, hang, match }). It answers after `latencyMs` (a longer one is a
+// slow CRM).
 // OAuth: each system's token endpoint (Salesforce client credentials, JWT bearer with an RS256 signature checked
 // against `oauth.jwtPublicKey`, refresh token; HubSpot, Pipedrive and Zoho refresh tokens; an HTTP API's client
 // credentials at /oauth2/token). Issued tokens live `oauth.tokenLifeMs`; an expired one gets the CRM's own 401.
 const http = require('node:http');
 const crypto = require('node:crypto');
 const { randomUUID } = crypto;
+const { z } = require('zod');
 
-async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyMs = 5 } = {}) {
+/** HubSpot's batch upsert body schema, from its OpenAPI document (the fixture names its source), as a zod schema. */
+function hubspotUpsertSchema() {
+  const excerpt = require('./crm-schemas/hubspot-2026-09-batch-upsert.json');
+  const local = (value) => JSON.parse(JSON.stringify(value).replaceAll('#/components/schemas/', '#/$defs/'));
+  return z.fromJSONSchema({ ...local(excerpt.requestBody), $defs: local(excerpt.components.schemas) });
+}
+const HUBSPOT_UPSERT_BODY = hubspotUpsertSchema();
+/** The date versions HubSpot serves; writes are checked against the portal's required properties from 2026-09 on. */
+const HUBSPOT_DATE_VERSIONS = ['2025-09', '2026-03', '2026-09'];
+/** The newest Salesforce API version (Winter '27); a later one is answered 404 as Salesforce does. */
+const SALESFORCE_LATEST = 68;
+
+/** Each CRM's documented default quota: HubSpot 100 per 10 s (private app), Pipedrive 20 per 2 s (api_token, entry plan). */
+const DEFAULT_QUOTAS = {
+  hubspot: { max: 100, intervalMs: 10_000, daily: 250_000 },
+  pipedrive: { max: 20, intervalMs: 2_000, daily: 10_000 },
+  salesforce: { daily: 15_000 },
+  zoho: { daily: 5_000 },
+};
+
+/** Which CRM a path belongs to. */
+function systemOfPath(path) {
+  if (path.startsWith('/services/')) return 'salesforce';
+  if (/^\/crm\/v[2-8]\//.test(path)) return 'zoho';
+  if (/^\/(crm|crm-object-schemas|account-info)\//.test(path)) return 'hubspot';
+  if (/^\/api\/v[12]\//.test(path)) return 'pipedrive';
+  return 'http';
+}
+
+async function startCrmEmulator({
+  token = 'emulator-token',
+  oauth = {},
+  latencyMs = 5,
+  quotas = {},
+  hubspotRequired = [],
+} = {}) {
   const o = {
     clientId: 'emulator-client-id',
     clientSecret: 'emulator-client-secret',
@@ -30,9 +71,20 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     http: { records: [] },
     zoho: { leads: new Map() },
     requests: [],
+    /** Per CRM: calls answered, and those answered 429 by the quota. */
+    calls: { hubspot: 0, salesforce: 0, pipedrive: 0, zoho: 0, http: 0 },
+    throttled: { hubspot: 0, salesforce: 0, pipedrive: 0, zoho: 0, http: 0 },
     inFlight: 0,
     maxInFlight: 0,
   };
+  const limits = Object.fromEntries(
+    Object.entries(DEFAULT_QUOTAS).map(([system, quota]) => [
+      system,
+      quotas[system] === false ? undefined : { ...quota, ...quotas[system] },
+    ]),
+  );
+  const windows = { hubspot: [], pipedrive: [] };
+  const dailyUsed = { hubspot: 0, pipedrive: 0, salesforce: 0, zoho: 0 };
   let nextId = 1000;
   let faults = [];
   const sockets = new Set();
@@ -53,7 +105,7 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
 
   /** The token a request presents, in the form its API takes. */
   function presented(req, url) {
-    if (url.pathname.startsWith('/api/v1/') && url.searchParams.has('api_token'))
+    if (/^\/api\/v[12]\//.test(url.pathname) && url.searchParams.has('api_token'))
       return url.searchParams.get('api_token');
     if (url.pathname.startsWith('/crm/v8/')) return /^Zoho-oauthtoken (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (url.pathname.startsWith('/api/leads') && req.headers['x-api-key']) return req.headers['x-api-key'];
@@ -72,7 +124,7 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
         return [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]];
       if (path.startsWith('/crm/v8/'))
         return [401, { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }];
-      if (path.startsWith('/api/v1/')) return [401, { success: false, error: 'unauthorized access', errorCode: 401 }];
+      if (/^\/api\/v[12]\//.test(path)) return [401, { success: false, error: 'unauthorized access', errorCode: 401 }];
       return [
         401,
         {
@@ -190,7 +242,498 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
     return (refuse('unsupported_grant_type', 'grant type not supported'), true);
   }
 
+  /**
+   * The CRM's quota for this request: sets its rate-limit headers and answers true when the request is over it (the
+   * CRM's own 429 has been sent).
+   */
+  function overQuota(system, res) {
+    const limit = limits[system];
+    if (!limit) return false;
+    const now = Date.now();
+    dailyUsed[system] = (dailyUsed[system] ?? 0) + 1;
+    if (system === 'salesforce') {
+      res.setHeader('sforce-limit-info', `api-usage=${dailyUsed.salesforce}/${limit.daily}`);
+      return false;
+    }
+    if (system === 'zoho') return false;
+    const window = windows[system].filter((at) => at > now - limit.intervalMs);
+    windows[system] = window;
+    const over = window.length >= limit.max || dailyUsed[system] > limit.daily;
+    if (!over) window.push(now);
+    const remaining = Math.max(0, limit.max - window.length);
+    const resetMs = window.length ? window[0] + limit.intervalMs - now : limit.intervalMs;
+    if (system === 'hubspot') {
+      res.setHeader('x-hubspot-ratelimit-max', String(limit.max));
+      res.setHeader('x-hubspot-ratelimit-remaining', String(remaining));
+      res.setHeader('x-hubspot-ratelimit-interval-milliseconds', String(limit.intervalMs));
+      res.setHeader('x-hubspot-ratelimit-daily', String(limit.daily));
+      res.setHeader('x-hubspot-ratelimit-daily-remaining', String(Math.max(0, limit.daily - dailyUsed.hubspot)));
+    } else {
+      res.setHeader('x-ratelimit-limit', String(limit.max));
+      res.setHeader('x-ratelimit-remaining', String(remaining));
+      res.setHeader('x-ratelimit-reset', String(Math.ceil(resetMs / 1000)));
+      res.setHeader('x-daily-requests-left', String(Math.max(0, limit.daily - dailyUsed[system])));
+    }
+    if (!over) return false;
+    state.throttled[system]++;
+    if (system === 'hubspot')
+      json(res, 429, {
+        status: 'error',
+        message: 'You have reached your ten_secondly_rolling limit.',
+        errorType: 'RATE_LIMIT',
+        correlationId: randomUUID(),
+        policyName: 'TEN_SECONDLY_ROLLING',
+      });
+    else
+      json(
+        res,
+        429,
+        { success: false, error: 'Request over limit', errorCode: 429 },
+        { 'retry-after': String(Math.ceil(resetMs / 1000)) },
+      );
+    return true;
+  }
+
+  const HUBSPOT_PROPERTIES = [
+    { name: 'email', label: 'Email', type: 'string', fieldType: 'text', hubspotDefined: true },
+    { name: 'firstname', label: 'First Name', type: 'string', fieldType: 'text', hubspotDefined: true },
+    { name: 'lastname', label: 'Last Name', type: 'string', fieldType: 'text', hubspotDefined: true },
+    { name: 'phone', label: 'Phone Number', type: 'string', fieldType: 'phonenumber', hubspotDefined: true },
+    { name: 'company', label: 'Company Name', type: 'string', fieldType: 'text', hubspotDefined: true },
+    { name: 'city', label: 'City', type: 'string', fieldType: 'text', hubspotDefined: true },
+    {
+      name: 'lifecyclestage',
+      label: 'Lifecycle Stage',
+      type: 'enumeration',
+      fieldType: 'radio',
+      hubspotDefined: true,
+      options: [{ value: 'subscriber' }, { value: 'lead' }, { value: 'customer' }],
+    },
+    {
+      name: 'hs_object_id',
+      label: 'Record ID',
+      type: 'number',
+      fieldType: 'number',
+      hubspotDefined: true,
+      modificationMetadata: { readOnlyValue: true },
+    },
+    { name: 'lead_score_webinar', label: 'Webinar score', type: 'number', fieldType: 'number', hubspotDefined: false },
+  ];
+
+  /** HubSpot's date-versioned contacts batch upsert: per-input results, refused inputs in `errors` (207). */
+  function hubspotBatchUpsert(res, version, body) {
+    const parsed = HUBSPOT_UPSERT_BODY.safeParse(body);
+    if (!parsed.success)
+      return json(res, 400, {
+        status: 'error',
+        category: 'VALIDATION_ERROR',
+        message: `Invalid input JSON on line 1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        correlationId: randomUUID(),
+      });
+    const inputs = body.inputs;
+    if (inputs.length > 100)
+      return json(res, 400, { status: 'error', category: 'VALIDATION_ERROR', message: 'Batch size exceeds 100' });
+    const ids = inputs.map((i) => i.id.toLowerCase());
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate)
+      return json(res, 400, {
+        status: 'error',
+        category: 'VALIDATION_ERROR',
+        message: `Duplicate IDs found in batch input: [${duplicate}]. IDs must be unique`,
+      });
+    const results = [];
+    const errors = [];
+    const now = new Date().toISOString();
+    for (const input of inputs) {
+      if (input.idProperty !== 'email') {
+        errors.push({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          message: 'Upsert by email requires idProperty "email"',
+          context: { ids: [input.id] },
+          errors: [],
+          links: {},
+        });
+        continue;
+      }
+      const email = input.id.toLowerCase();
+      if (email === 'rejected@example.com' || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+        errors.push({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          message: `Property values were not valid: [{"isValid":false,"message":"Email address ${email} is invalid","error":"INVALID_EMAIL","name":"email"}]`,
+          context: { ids: [input.id] },
+          errors: [{ message: `Email address ${email} is invalid`, in: 'email', code: 'INVALID_EMAIL' }],
+          links: {},
+        });
+        continue;
+      }
+      const existing = [...state.hubspot.contacts.values()].find((c) => c.properties.email === email);
+      const missing = existing || version < '2026-09' ? [] : hubspotRequired.filter((p) => !input.properties[p]);
+      if (missing.length) {
+        errors.push({
+          status: 'error',
+          category: 'VALIDATION_ERROR',
+          message: `Missing required properties: ${missing.join(', ')}`,
+          context: { ids: [input.id], propertyName: missing },
+          errors: missing.map((p) => ({ message: `${p} is required`, in: p, code: 'REQUIRED_PROPERTY_MISSING' })),
+          links: {},
+        });
+        continue;
+      }
+      let contact = existing;
+      if (contact) {
+        Object.assign(contact.properties, input.properties, { email });
+        contact.updates++;
+      } else {
+        contact = { id: String(nextId++), properties: { ...input.properties, email }, updates: 0 };
+        state.hubspot.contacts.set(contact.id, contact);
+      }
+      results.push({
+        id: contact.id,
+        new: !existing,
+        archived: false,
+        createdAt: now,
+        updatedAt: now,
+        properties: { ...contact.properties },
+        ...(input.objectWriteTraceId ? { objectWriteTraceId: input.objectWriteTraceId } : {}),
+      });
+    }
+    return json(res, errors.length ? 207 : 200, {
+      status: 'COMPLETE',
+      results,
+      ...(errors.length ? { numErrors: errors.length, errors } : {}),
+      requestedAt: now,
+      startedAt: now,
+      completedAt: now,
+    });
+  }
+
+  /** Today's HubSpot endpoints; true when the request was one of them. */
+  function hubspotRoutes(req, res, url, body) {
+    const { pathname } = url;
+    let m;
+    if ((m = /^\/(crm|crm-object-schemas)\/(?:objects\/|properties\/)?([^/]+)\//.exec(pathname))) {
+      const version = /^\/crm-object-schemas\//.test(pathname) ? m[2] : m[2];
+      if (/^\d{4}-\d{2}/.test(version) && !HUBSPOT_DATE_VERSIONS.includes(version))
+        return (
+          json(res, 404, { status: 'error', message: `Unknown API version ${version}`, category: 'OBJECT_NOT_FOUND' }),
+          true
+        );
+    }
+    if (req.method === 'POST' && (m = /^\/crm\/objects\/([\d-]+)\/contacts\/batch\/upsert$/.exec(pathname)))
+      return (hubspotBatchUpsert(res, m[1], body), true);
+    if (req.method === 'GET' && /^\/crm\/properties\/[\d-]+\/contacts$/.test(pathname))
+      return (json(res, 200, { results: HUBSPOT_PROPERTIES }), true);
+    if (req.method === 'GET' && /^\/crm-object-schemas\/[\d-]+\/schemas\/contacts$/.test(pathname))
+      return (
+        json(res, 200, {
+          id: '0-1',
+          name: 'contacts',
+          objectTypeId: '0-1',
+          requiredProperties: ['email', ...hubspotRequired],
+          properties: [],
+        }),
+        true
+      );
+    return false;
+  }
+
+  const SALESFORCE_LEAD_FIELDS = [
+    { name: 'Id', label: 'Lead ID', type: 'id', custom: false, nillable: false, createable: false, updateable: false },
+    ...['FirstName', 'Email', 'Phone', 'Title', 'City', 'Street', 'State', 'PostalCode', 'Country'].map((name) => ({
+      name,
+      label: name,
+      type: name === 'Email' ? 'email' : name === 'Phone' ? 'phone' : 'string',
+      custom: false,
+      nillable: true,
+      createable: true,
+      updateable: true,
+    })),
+    ...['LastName', 'Company'].map((name) => ({
+      name,
+      label: name,
+      type: 'string',
+      custom: false,
+      nillable: false,
+      createable: true,
+      updateable: true,
+    })),
+    {
+      name: 'LeadSource',
+      label: 'Lead Source',
+      type: 'picklist',
+      custom: false,
+      nillable: true,
+      createable: true,
+      updateable: true,
+      picklistValues: [
+        { value: 'Web', active: true },
+        { value: 'saleassist', active: true },
+      ],
+    },
+    {
+      name: 'Status',
+      label: 'Status',
+      type: 'picklist',
+      custom: false,
+      nillable: false,
+      defaultedOnCreate: true,
+      createable: true,
+      updateable: true,
+      picklistValues: [{ value: 'Open - Not Contacted', active: true }],
+    },
+    {
+      name: 'Webinar_Score__c',
+      label: 'Webinar score',
+      type: 'double',
+      custom: true,
+      nillable: true,
+      createable: true,
+      updateable: true,
+    },
+    {
+      name: 'Region__c',
+      label: 'Region',
+      type: 'string',
+      custom: true,
+      nillable: false,
+      createable: true,
+      updateable: true,
+    },
+  ];
+
+  /** Salesforce's upsert of one Lead by an external id field; the SaveResult and HTTP status it would give. */
+  function salesforceSave(field, value, fields) {
+    const missing = (f) => ['LastName', 'Company'].filter((k) => !f[k]);
+    if (fields.Email === 'invalid' || value === 'rejected@example.com')
+      return {
+        id: null,
+        success: false,
+        errors: [
+          {
+            statusCode: 'INVALID_EMAIL_ADDRESS',
+            message: 'Email: invalid email address: rejected@example.com',
+            fields: ['Email'],
+          },
+        ],
+      };
+    const existing =
+      field && [...state.salesforce.leads.values()].find((l) => String(l.fields[field]) === String(value));
+    if (existing) {
+      Object.assign(existing.fields, fields);
+      existing.updates++;
+      return { id: existing.id, success: true, errors: [], created: false };
+    }
+    if (missing(fields).length)
+      return {
+        id: null,
+        success: false,
+        errors: [
+          {
+            statusCode: 'REQUIRED_FIELD_MISSING',
+            message: `Required fields are missing: [${missing(fields).join(', ')}]`,
+            fields: missing(fields),
+          },
+        ],
+      };
+    const id = `00Q${String(nextId++).padStart(15, '0')}`;
+    state.salesforce.leads.set(id, { id, fields: { ...fields }, updates: 0 });
+    return { id, success: true, errors: [], created: true };
+  }
+
+  /** Today's Salesforce endpoints (sObject Collections, Lead describe); true when the request was one of them. */
+  function salesforceRoutes(req, res, url, body) {
+    const m = /^\/services\/data\/v(\d+)\.0(\/.*)$/.exec(url.pathname);
+    if (!m) return false;
+    if (Number(m[1]) > SALESFORCE_LATEST || Number(m[1]) < 31)
+      return (json(res, 404, [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }]), true);
+    const rest = m[2];
+    let c;
+    if (req.method === 'GET' && rest === '/sobjects/Lead/describe')
+      return (json(res, 200, { name: 'Lead', fields: SALESFORCE_LEAD_FIELDS }), true);
+    const upsertBy = req.method === 'PATCH' && (c = /^\/composite\/sobjects\/Lead\/([^/]+)$/.exec(rest));
+    const create = req.method === 'POST' && rest === '/composite/sobjects';
+    if (!upsertBy && !create) return false;
+    const records = Array.isArray(body?.records) ? body.records : undefined;
+    if (!records || records.length === 0)
+      return (json(res, 400, [{ errorCode: 'INVALID_FIELD', message: 'records is required' }]), true);
+    if (records.length > 200)
+      return (
+        json(res, 400, [
+          {
+            errorCode: 'EXCEEDED_ID_LIMIT',
+            message: 'record limit reached. cannot submit more than 200 records into this call',
+          },
+        ]),
+        true
+      );
+    if (body.allOrNone === true)
+      return (
+        json(res, 400, [{ errorCode: 'INVALID_FIELD', message: 'this emulator checks allOrNone: false only' }]),
+        true
+      );
+    const field = upsertBy ? decodeURIComponent(c[1]) : undefined;
+    const results = records.map((record) => {
+      const { attributes, ...fields } = record ?? {};
+      if (attributes?.type !== 'Lead')
+        return {
+          id: null,
+          success: false,
+          errors: [{ statusCode: 'INVALID_TYPE', message: 'attributes.type must be Lead', fields: [] }],
+        };
+      if (field && (fields[field] === undefined || fields[field] === ''))
+        return {
+          id: null,
+          success: false,
+          errors: [{ statusCode: 'MISSING_ARGUMENT', message: `${field} not specified`, fields: [field] }],
+        };
+      const result = salesforceSave(field, field ? fields[field] : undefined, fields);
+      if (!field) delete result.created;
+      return result;
+    });
+    return (json(res, 200, results), true);
+  }
+
+  /** Today's Pipedrive endpoints (API v2 persons, personFields); the retired v1 person paths answer 410. */
+  function pipedriveRoutes(req, res, url, body) {
+    const { pathname } = url;
+    const method = req.method;
+    let m;
+    if (/^\/api\/v1\/persons(\/|$)/.test(pathname))
+      return (
+        json(res, 410, {
+          success: false,
+          error: 'This endpoint is no longer supported. Use API v2: /api/v2/persons',
+          errorCode: 410,
+        }),
+        true
+      );
+    const personOut = (p) => ({ id: p.id, name: p.name, emails: p.emails, phones: p.phones });
+    const unknownKeys = (b) =>
+      Object.keys(b ?? {}).filter(
+        (k) =>
+          ![
+            'name',
+            'emails',
+            'phones',
+            'org_id',
+            'owner_id',
+            'visible_to',
+            'label_ids',
+            'custom_fields',
+            'marketing_status',
+          ].includes(k),
+      );
+    if (method === 'GET' && pathname === '/api/v2/persons/search') {
+      const term = url.searchParams.get('term');
+      const exact = url.searchParams.get('exact_match') === 'true';
+      const items = [...state.pipedrive.persons.values()]
+        .filter((p) => p.emails.some((e) => (exact ? e.value === term : e.value.includes(term))))
+        .map((p) => ({ result_score: 1, item: { id: p.id, name: p.name, emails: p.emails.map((e) => e.value) } }));
+      return (json(res, 200, { success: true, data: { items } }), true);
+    }
+    if (method === 'POST' && pathname === '/api/v2/persons') {
+      if (!body?.name) return (json(res, 400, { success: false, error: 'Name must be given.' }), true);
+      if (unknownKeys(body).length)
+        return (json(res, 400, { success: false, error: `Unknown fields: ${unknownKeys(body).join(', ')}` }), true);
+      const person = {
+        id: nextId++,
+        name: body.name,
+        emails: body.emails ?? [],
+        phones: body.phones ?? [],
+        custom_fields: body.custom_fields ?? {},
+        updates: 0,
+      };
+      person.email = person.emails;
+      state.pipedrive.persons.set(person.id, person);
+      return (json(res, 200, { success: true, data: personOut(person) }), true);
+    }
+    if (method === 'PATCH' && (m = /^\/api\/v2\/persons\/(\d+)$/.exec(pathname))) {
+      const person = state.pipedrive.persons.get(Number(m[1]));
+      if (!person) return (json(res, 404, { success: false, error: 'Person not found' }), true);
+      if (unknownKeys(body).length)
+        return (json(res, 400, { success: false, error: `Unknown fields: ${unknownKeys(body).join(', ')}` }), true);
+      Object.assign(person, body, { id: person.id });
+      person.email = person.emails;
+      person.updates++;
+      return (json(res, 200, { success: true, data: personOut(person) }), true);
+    }
+    if (method === 'GET' && pathname === '/api/v1/personFields')
+      return (
+        json(res, 200, {
+          success: true,
+          data: [
+            { key: 'name', name: 'Name', field_type: 'varchar', mandatory_flag: true, edit_flag: false },
+            { key: 'email', name: 'Email', field_type: 'varchar', mandatory_flag: false, edit_flag: false },
+            { key: 'phone', name: 'Phone', field_type: 'phone', mandatory_flag: false, edit_flag: false },
+            {
+              key: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+              name: 'Webinar',
+              field_type: 'enum',
+              mandatory_flag: true,
+              edit_flag: true,
+              options: [
+                { id: 1, label: 'Spring' },
+                { id: 2, label: 'Autumn' },
+              ],
+            },
+          ],
+        }),
+        true
+      );
+    return false;
+  }
+
+  /** Zoho's Leads fields (GET /crm/v8/settings/fields?module=Leads). */
+  function zohoRoutes(req, res, url) {
+    if (req.method !== 'GET' || url.pathname !== '/crm/v8/settings/fields') return false;
+    if (url.searchParams.get('module') !== 'Leads')
+      return (
+        json(res, 400, {
+          code: 'REQUIRED_PARAM_MISSING',
+          details: { param: 'module' },
+          message: 'module is required',
+          status: 'error',
+        }),
+        true
+      );
+    const field = (api_name, data_type, extra = {}) => ({
+      api_name,
+      field_label: api_name.replace(/_/g, ' '),
+      display_label: api_name.replace(/_/g, ' '),
+      data_type,
+      system_mandatory: false,
+      custom_field: false,
+      read_only: false,
+      ...extra,
+    });
+    return (
+      json(res, 200, {
+        fields: [
+          field('Email', 'email'),
+          field('First_Name', 'text'),
+          field('Last_Name', 'text', { system_mandatory: true }),
+          field('Company', 'text', { system_mandatory: true }),
+          field('Lead_Source', 'picklist', { pick_list_values: [{ actual_value: 'Web', display_value: 'Web' }] }),
+          field('Webinar_Score', 'integer', { custom_field: true }),
+          field('Created_Time', 'datetime', { read_only: true }),
+        ],
+      }),
+      true
+    );
+  }
+
   function route(req, res, url, body) {
+    if (hubspotRoutes(req, res, url, body)) return;
+    if (salesforceRoutes(req, res, url, body)) return;
+    if (pipedriveRoutes(req, res, url, body)) return;
+    if (zohoRoutes(req, res, url)) return;
+    legacyRoute(req, res, url, body);
+  }
+
+  /** The endpoints the first version used and the CRMs still serve (HubSpot's legacy v3 paths until September 2027). */
+  function legacyRoute(req, res, url, body) {
     const { pathname } = url;
     const method = req.method;
     let m;
@@ -276,27 +819,7 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
         return json(res, 201, { id, success: true, errors: [], created: true });
       }
     }
-    // Pipedrive v1: persons search/create/update, leads list/create/update.
-    if (method === 'GET' && pathname === '/api/v1/persons/search') {
-      const term = url.searchParams.get('term');
-      const items = [...state.pipedrive.persons.values()]
-        .filter((p) => p.email.some((e) => e.value === term))
-        .map((p) => ({ result_score: 1, item: { id: p.id, name: p.name } }));
-      return json(res, 200, { success: true, data: { items } });
-    }
-    if (method === 'POST' && pathname === '/api/v1/persons') {
-      if (!body?.name) return json(res, 400, { success: false, error: 'Name must be given.' });
-      const person = { id: nextId++, name: body.name, email: body.email ?? [], phone: body.phone ?? [], updates: 0 };
-      state.pipedrive.persons.set(person.id, person);
-      return json(res, 201, { success: true, data: { id: person.id, name: person.name } });
-    }
-    if (method === 'PUT' && (m = /^\/api\/v1\/persons\/(\d+)$/.exec(pathname))) {
-      const person = state.pipedrive.persons.get(Number(m[1]));
-      if (!person) return json(res, 404, { success: false, error: 'Person not found' });
-      Object.assign(person, body, { id: person.id });
-      person.updates++;
-      return json(res, 200, { success: true, data: { id: person.id } });
-    }
+    // Pipedrive leads stay on v1 (their current endpoints).
     if (method === 'GET' && pathname === '/api/v1/leads') {
       const personId = Number(url.searchParams.get('person_id'));
       return json(res, 200, {
@@ -423,6 +946,9 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
         if (tokenEndpoint(req, res, url, isForm ? text : '')) return;
         const refusal = unauthorised(req, url);
         if (refusal) return json(res, refusal[0], refusal[1]);
+        const system = systemOfPath(url.pathname);
+        state.calls[system]++;
+        if (overQuota(system, res)) return;
         route(req, res, url, body);
       };
       // A small delay makes overlapping requests visible to the in-flight count; a longer one is a slow CRM.
@@ -443,6 +969,9 @@ async function startCrmEmulator({ token = 'emulator-token', oauth = {}, latencyM
       return state.maxInFlight;
     },
     requests: state.requests,
+    /** Calls per CRM (after authentication), and those answered 429 by its quota. */
+    calls: state.calls,
+    throttled: state.throttled,
     /** Every token request: { system, grantType, at }. */
     tokenRequests,
     oauth: o,

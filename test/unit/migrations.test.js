@@ -99,20 +99,46 @@ describe('migrations of saved nodes', function () {
   });
 
   it('sales-crm-account 1 → 2: an account saved before OAuth signs in with its pasted token (Zoho: its refresh token)', function () {
-    assert.deepEqual(migrate('sales-crm-account', { system: 'hubspot', version: 1 }), {
-      system: 'hubspot',
-      auth: 'token',
-      version: 2,
+    const step = MIGRATIONS['sales-crm-account'].find((s) => s.version === 2);
+    assert.deepEqual(step.up({ system: 'hubspot', version: 1 }), { system: 'hubspot', auth: 'token', version: 1 });
+    assert.deepEqual(step.up({ system: 'zoho' }), { system: 'zoho', auth: 'refresh-token' });
+    assert.deepEqual(step.up({ system: 'salesforce', auth: 'jwt', version: 1 }), {
+      system: 'salesforce',
+      auth: 'jwt',
+      version: 1,
     });
+  });
+
+  it("sales-crm-account 2 → 3: the old default v60.0 gives way to each CRM's current version; batch window and rate limit get their defaults", function () {
+    assert.deepEqual(
+      migrate('sales-crm-account', { system: 'salesforce', auth: 'token', apiVersion: 'v60.0', version: 2 }),
+      {
+        system: 'salesforce',
+        auth: 'token',
+        apiVersion: '',
+        batchWindow: 250,
+        rateLimit: 0,
+        version: 3,
+      },
+    );
+    assert.equal(
+      migrate('sales-crm-account', { system: 'salesforce', apiVersion: 'v62.0', version: 2 }).apiVersion,
+      'v62.0',
+      'a version the user chose stays',
+    );
+    assert.equal(migrate('sales-crm-account', { system: 'hubspot', apiVersion: 'v60.0', version: 2 }).apiVersion, '');
+    assert.equal(
+      migrate('sales-crm-account', { system: 'hubspot', apiVersion: '2026-03', version: 2 }).apiVersion,
+      '2026-03',
+    );
+    assert.equal(migrate('sales-crm-account', { system: 'hubspot', rateLimit: 190, version: 2 }).rateLimit, 190);
     assert.deepEqual(migrate('sales-crm-account', { system: 'zoho' }), {
       system: 'zoho',
       auth: 'refresh-token',
-      version: 2,
-    });
-    assert.deepEqual(migrate('sales-crm-account', { system: 'salesforce', auth: 'jwt', version: 1 }), {
-      system: 'salesforce',
-      auth: 'jwt',
-      version: 2,
+      apiVersion: '',
+      batchWindow: 250,
+      rateLimit: 0,
+      version: 3,
     });
   });
 

@@ -1,0 +1,212 @@
+import type { Lead } from '../leadmap/lead';
+import { CrmAuthRefusedError, CrmError } from './errors';
+import { parseRetryAfter, type CrmHttp, type SendHooks } from './http';
+import { RequestPacer } from './pacing';
+import type { AccountSettings } from './settings';
+import { getCrmSystem } from './systems';
+import type { CrmSender, CrmSystem, PreparedRecord, SystemContext, UpsertOptions, UpsertResult } from './systems/types';
+
+interface Waiting {
+  record: PreparedRecord;
+  context: SystemContext;
+  /** Leads that may share a call: same batch key, same node options. */
+  group: string;
+  queuedAt: number;
+  resolve: (result: UpsertResult) => void;
+  reject: (err: unknown) => void;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A 4xx for the whole call that one bad record can cause; split the batch to find it (not auth, not a quota). */
+const refusedAsAWhole = (err: unknown) =>
+  err instanceof CrmError &&
+  !(err instanceof CrmAuthRefusedError) &&
+  err.status !== undefined &&
+  err.status >= 400 &&
+  err.status < 500 &&
+  ![401, 403, 408, 429].includes(err.status);
+
+/**
+ * One account's deliveries: leads that arrive within the batch window go in one call, up to the CRM's batch size,
+ * each settled from its own result; every request is paced to the account's quota. One per account client, shared by
+ * every sales-crm out node on the account; nothing in it is a callback slot (each lead carries its node's hooks).
+ */
+export class AccountDelivery {
+  readonly system: CrmSystem;
+  readonly pacer: RequestPacer;
+  /** The account's client, paced: what the systems send through. */
+  readonly sender: CrmSender;
+  private readonly queue: Waiting[] = [];
+  private workers = 0;
+
+  constructor(
+    private readonly client: CrmSender,
+    readonly settings: AccountSettings,
+  ) {
+    this.system = getCrmSystem(settings.system);
+    const quota = this.system.quota;
+    this.pacer = new RequestPacer(
+      { requests: settings.rateLimit || quota.requests, intervalMs: quota.intervalMs },
+      quota.daily,
+    );
+    this.sender = {
+      secrets: () => client.secrets(),
+      fail: (res, what) => client.fail(res, what),
+      send: async (request, hooks: SendHooks = {}) => {
+        await this.pacer.admit();
+        const res = await client.send(request, {
+          ...hooks,
+          onRetry: (info) => {
+            // A 429 holds every request of the account, not only the one that met it.
+            if (info.status === 429) this.pacer.observe({}, 429, info.delayMs);
+            hooks.onRetry?.(info);
+          },
+        });
+        this.pacer.observe(
+          this.system.readRateLimit(res.headers),
+          res.status,
+          parseRetryAfter(res.headers['retry-after']),
+        );
+        return res;
+      },
+    };
+  }
+
+  /** The daily quota's state when nearly spent, for the node's status. */
+  dailyWarning() {
+    return this.pacer.dailyWarning();
+  }
+
+  /** Sends one lead within the account's batches and quota; resolves with its own result, rejects with CrmError. */
+  deliver(lead: Lead, options: UpsertOptions): Promise<UpsertResult> {
+    const context: SystemContext = { settings: this.settings, options };
+    let record: PreparedRecord;
+    try {
+      record = this.system.prepare(lead, context);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const group = JSON.stringify([
+      record.batchKey,
+      options.externalIdField ?? '',
+      options.method ?? '',
+      options.url ?? '',
+    ]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, context, group, queuedAt: Date.now(), resolve, reject });
+      if (this.workers < this.settings.concurrency) {
+        this.workers++;
+        void this.work();
+      }
+    });
+  }
+
+  /** Leads waiting to be sent. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  private groupSize(group: string): number {
+    let n = 0;
+    for (const w of this.queue) if (w.group === group) n++;
+    return n;
+  }
+
+  /** One of up to `concurrency` loops: wait out the batch window, wait for a slot in the quota, send a batch. */
+  private async work(): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      // Synchronously after the queue was seen empty: a lead queued next starts a new loop.
+      this.workers--;
+    }
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const oldest = this.queue[0];
+      const windowLeft = oldest.queuedAt + this.settings.batchWindowMs - Date.now();
+      if (windowLeft > 0 && this.groupSize(oldest.group) < this.system.batchSize) {
+        await sleep(windowLeft);
+        continue;
+      }
+      // Take the batch only once the quota lets it go: leads that arrive meanwhile join it.
+      await this.pacer.slot();
+      const batch = this.take();
+      if (batch.length) await this.send(batch);
+    }
+  }
+
+  private take(): Waiting[] {
+    const first = this.queue[0];
+    if (!first) return [];
+    const batch: Waiting[] = [];
+    for (let i = 0; i < this.queue.length && batch.length < this.system.batchSize;) {
+      if (this.queue[i].group === first.group) batch.push(...this.queue.splice(i, 1));
+      else i++;
+    }
+    return batch;
+  }
+
+  private async send(batch: Waiting[]): Promise<void> {
+    let attempts = 0;
+    const counting: CrmSender = {
+      ...this.sender,
+      send: async (request, hooks) => {
+        const res = await this.sender.send(request, hooks);
+        attempts = Math.max(attempts, res.attempts);
+        return res;
+      },
+    };
+    // Each node on the batch hears of a retry through its own hooks.
+    const hooks = [...new Set(batch.map((w) => w.context.options.hooks).filter((h): h is SendHooks => Boolean(h)))];
+    const context: SystemContext = {
+      settings: this.settings,
+      options: { ...batch[0].context.options, hooks: { onRetry: (info) => hooks.forEach((h) => h.onRetry?.(info)) } },
+    };
+    let outcomes;
+    try {
+      outcomes = await this.system.upsert(
+        batch.map((w) => w.record),
+        context,
+        counting,
+      );
+    } catch (err) {
+      if (batch.length > 1 && refusedAsAWhole(err)) {
+        // The CRM refused the call as a whole: halve it until the refusal falls on the lead that caused it.
+        const half = Math.ceil(batch.length / 2);
+        await this.send(batch.slice(0, half));
+        await this.send(batch.slice(half));
+        return;
+      }
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) w.resolve({ system: this.system.id, id: outcome.id, action: outcome.action, attempts });
+      else
+        w.reject(
+          new CrmError(
+            outcome?.reason ?? 'the CRM gave no result for this lead',
+            outcome?.status,
+            outcome?.reason,
+            attempts,
+          ),
+        );
+    });
+  }
+}
+
+const deliveries = new WeakMap<object, AccountDelivery>();
+
+/** The account's delivery: one per account client, so every node on the account shares its batches and quota. */
+export function deliveryFor(client: CrmHttp, settings: AccountSettings): AccountDelivery {
+  let delivery = deliveries.get(client);
+  if (!delivery) {
+    delivery = new AccountDelivery(client, settings);
+    deliveries.set(client, delivery);
+  }
+  return delivery;
+}
