@@ -106,9 +106,11 @@
         if (known) $row.data('accepts', known.accepts);
         else if (Object.keys(crmFields).length > 0) $row.removeData('accepts');
         const accepts = $row.data('accepts');
+        // A name the account did not list: a typo, a read-only field, or one the account may not see.
+        const unlisted = !known && crmField && Object.keys(crmFields).length > 0;
         $row
           .find('.sales-crm-out-type')
-          .text(known ? describeField(known) : '')
+          .text(known ? describeField(known) : unlisted ? node._('sales-crm-out.fields.unlisted') : '')
           .attr('title', known ? known.label : '')
           .toggleClass('sales-crm-out-required', !!(known && known.required));
         const problem = leadField && accepts && !fits(leadField, accepts);
@@ -318,14 +320,16 @@
           .done(function (answer) {
             const $requests = $('#sales-crm-out-test-requests').empty().show();
             answer.requests.forEach(function (exchange) {
+              $('<div>').text(node._('sales-crm-out.test.request')).appendTo($requests);
               showExchange($('<pre class="sales-crm-out-request">').appendTo($requests), exchange);
             });
             const $answers = $('#sales-crm-out-test-answers').empty().toggle(!!answer.sent);
             $('#sales-crm-out-test-send').toggle(!answer.sent);
             if (!answer.sent) return $message.text(node._('sales-crm-out.test.preview'));
             (answer.answers || []).forEach(function (a) {
+              $('<div>').text(node._('sales-crm-out.test.answered', { status: a.status })).appendTo($answers);
               $('<pre class="sales-crm-out-answer">')
-                .text(a.status + '\n' + (typeof a.body === 'string' ? a.body : JSON.stringify(a.body, null, 2)))
+                .text(typeof a.body === 'string' ? a.body : JSON.stringify(a.body, null, 2))
                 .appendTo($answers);
             });
             $message
@@ -357,7 +361,7 @@
       $('#dialog-form > div:not(.node-input-fieldMap-container-row):visible').each(function () {
         height -= $(this).outerHeight(true);
       });
-      $('#node-input-fieldMap-container').editableList('height', Math.max(150, height - 10));
+      $('#node-input-fieldMap-container').editableList('height', Math.max(220, height - 10));
     },
   });
 })();

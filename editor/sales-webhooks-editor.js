@@ -26,4 +26,10 @@ window.SalesWebhooksEditor = {
     });
     return migrated;
   },
+  /** Runs the dialog scripts that arrived before this one (see scripts/build.js), each once. */
+  runQueued: function () {
+    const queued = window.SalesWebhooksEditorQueue || [];
+    while (queued.length) queued.shift()();
+  },
 };
+window.SalesWebhooksEditor.runQueued();
