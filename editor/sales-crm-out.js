@@ -327,7 +327,9 @@
             $('#sales-crm-out-test-send').toggle(!answer.sent);
             if (!answer.sent) return $message.text(node._('sales-crm-out.test.preview'));
             (answer.answers || []).forEach(function (a) {
-              $('<div>').text(node._('sales-crm-out.test.answered', { status: a.status })).appendTo($answers);
+              $('<div>')
+                .text(node._('sales-crm-out.test.answered', { status: a.status }))
+                .appendTo($answers);
               $('<pre class="sales-crm-out-answer">')
                 .text(typeof a.body === 'string' ? a.body : JSON.stringify(a.body, null, 2))
                 .appendTo($answers);

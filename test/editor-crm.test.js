@@ -246,10 +246,7 @@ describe('the CRM dialogs in the editor', function () {
     assert.match(options.email, /required/);
     assert.match(options.lead_score_webinar, /^Webinar score · number · custom$/);
     assert.ok(!/custom/.test(options.firstname), options.firstname);
-    assert.match(
-      await page.textContent('#sales-crm-out-fields-state'),
-      /^HubSpot lists \d+ fields you can fill/,
-    );
+    assert.match(await page.textContent('#sales-crm-out-fields-state'), /^HubSpot lists \d+ fields you can fill/);
     // A new node starts with the CRM's default rows, each described by the account.
     await page.waitForFunction(() => $('#node-input-fieldMap-container').editableList('items').length > 5);
     assert.match(
