@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
+const { logSettings, login } = require('./support/delivery-log');
 
 const CLIENT_ID = 'hubspot-app-client-id-1f2e';
 const CLIENT_SECRET = 'hubspot-client-secret-9c8b7a6d';
@@ -396,5 +397,118 @@ describe('the CRM dialogs in the editor', function () {
     await page.click('#sales-crm-out-test');
     assert.match(await page.textContent('#sales-crm-out-test-message'), /Deploy the account/);
     await page.click('#node-dialog-cancel');
+  });
+});
+
+// The same routes without a browser, for every CRM, with adminAuth on: what the dialog is answered, and who may send.
+describe("the CRM dialogs' admin routes", function () {
+  this.timeout(60000);
+  const TOKEN = 'tok-4f1e9a7c2b5d-secret';
+  let nodeRed;
+  let emulator;
+  let tokens;
+  // Not named as the system: Node-RED takes any property naming a config node's id for a reference to it.
+  const account = (system, extra) => ({
+    id: `${system}-account`,
+    type: 'sales-crm-account',
+    name: system,
+    system,
+    baseUrl: emulator.url,
+    maxAttempts: 1,
+    ...extra,
+  });
+  before(async function () {
+    emulator = await startCrmEmulator({ token: TOKEN });
+    nodeRed = await startNodeRed({ settings: logSettings({ auth: true }) });
+    tokens = { admin: await login(nodeRed.url, 'admin'), viewer: await login(nodeRed.url, 'viewer') };
+    await nodeRed.deploy(
+      [
+        account('hubspot', { auth: 'token', credentials: { token: TOKEN } }),
+        account('salesforce', {
+          auth: 'token',
+          credentials: { token: TOKEN, instanceUrl: emulator.url },
+        }),
+        account('pipedrive', { auth: 'token', credentials: { token: TOKEN } }),
+        account('zoho', {
+          auth: 'refresh-token',
+          loginUrl: emulator.url,
+          credentials: {
+            clientId: emulator.oauth.clientId,
+            clientSecret: emulator.oauth.clientSecret,
+            refreshToken: emulator.oauth.refreshTokens[0],
+          },
+        }),
+      ],
+      { token: tokens.admin },
+    );
+  });
+  after(async () => {
+    await nodeRed?.remove();
+    await emulator?.close();
+  });
+
+  const admin = async (method, path, { as = 'admin', body } = {}) => {
+    const res = await fetch(`${nodeRed.url}/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tokens[as]}`, 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    const text = await res.text();
+    for (const secret of [TOKEN, emulator.oauth.clientSecret, emulator.oauth.refreshTokens[0]])
+      assert.ok(!text.includes(secret), `a secret in the answer to ${method} ${path}`);
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+
+  it("lists each CRM's own fields through the account, custom and required ones marked, with their types", async function () {
+    const expected = {
+      hubspot: { custom: 'lead_score_webinar', required: 'email' },
+      salesforce: { custom: 'Webinar_Score__c', required: 'Region__c' },
+      pipedrive: { custom: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', required: 'name' },
+      zoho: { custom: 'Webinar_Score', required: 'Last_Name' },
+    };
+    for (const [system, { custom, required }] of Object.entries(expected)) {
+      const { status, body } = await admin('GET', `sales-crm-account/${system}-account/fields`, { as: 'viewer' });
+      assert.equal(status, 200, `${system}: ${JSON.stringify(body)}`);
+      const byName = Object.fromEntries(body.fields.map((f) => [f.name, f]));
+      assert.equal(byName[custom]?.custom, true, `${system} ${custom}`);
+      assert.equal(byName[required]?.required, true, `${system} ${required}`);
+      for (const field of body.fields) assert.ok(field.type && field.accepts && field.label, JSON.stringify(field));
+    }
+    const missing = await admin('GET', 'sales-crm-account/nope/fields');
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error, /^Deploy the account first/);
+  });
+
+  it('previews the test lead for a reader and sends it only for a writer, with a token in the query redacted', async function () {
+    const request = {
+      account: 'pipedrive-account',
+      fieldMap: [
+        { crmField: 'name', leadField: 'fullName' },
+        { crmField: 'email', leadField: 'email' },
+      ],
+    };
+    const preview = await admin('POST', 'sales-crm-out/new-node/test-lead', { as: 'viewer', body: request });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    assert.equal(preview.body.sent, false);
+    assert.ok(preview.body.requests.length > 0);
+    for (const shown of preview.body.requests) {
+      assert.ok(shown.url.startsWith(`${emulator.url}/api/`), shown.url);
+      assert.match(shown.url, /[?&]api_token=\[redacted\]/);
+    }
+    const refused = await admin('POST', 'sales-crm-out/new-node/test-lead', {
+      as: 'viewer',
+      body: { ...request, send: true },
+    });
+    // Node-RED answers a permission the user lacks with 401; the same token just previewed.
+    assert.equal(refused.status, 401);
+    assert.equal(emulator.pipedrive.persons.size, 0);
+
+    const sent = await admin('POST', 'sales-crm-out/new-node/test-lead', { body: { ...request, send: true } });
+    assert.equal(sent.body.ok, true, JSON.stringify(sent.body));
+    assert.equal(sent.body.answers.length, sent.body.requests.length);
+    assert.deepEqual(
+      [...emulator.pipedrive.persons.values()].map((p) => p.name),
+      ['Test Lead'],
+    );
   });
 });
