@@ -131,6 +131,15 @@
         Object.keys(rows).forEach(function (field) {
           $('#sales-crm-account-row-' + field).toggle(rows[field]);
         });
+        // Empty means the CRM's current version, named here; a CRM whose paths carry no version has none to choose.
+        const apiVersion = SalesWebhooksEditor.facts.crmDialogs.defaultApiVersions[system];
+        const $apiVersionRow = $('#sales-crm-account-row-apiVersion');
+        const advancedShown = $('.sales-crm-account-advanced').not($apiVersionRow).first().is(':visible');
+        $apiVersionRow.toggleClass('sales-crm-account-advanced', !!apiVersion).toggle(!!apiVersion && advancedShown);
+        $('#node-config-input-apiVersion').attr(
+          'placeholder',
+          apiVersion ? node._('sales-crm-account.placeholder.apiVersionOf', { version: apiVersion }) : '',
+        );
         $('#sales-crm-account-token-tip').text(node._('sales-crm-account.tip.token-' + system));
         $('#sales-crm-account-client-tip').text(node._('sales-crm-account.tip.client-' + system));
         $('#sales-crm-account-auth-tip').text(node._('sales-crm-account.tip.auth-' + auth));

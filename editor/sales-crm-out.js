@@ -7,11 +7,11 @@
 
   /** What a lead field holds (string, number, list, date); a custom or unknown path may hold anything. */
   function leadType(leadField) {
-    return FACTS.crmFieldMap.leadFieldTypes[leadField] || 'any';
+    return FACTS.crmDialogs.leadFieldTypes[leadField] || 'any';
   }
   /** Whether the lead field can fill a CRM field that accepts `accepts` (unknown CRM fields accept anything). */
   function fits(leadField, accepts) {
-    const allowed = FACTS.crmFieldMap.fillableBy[accepts || 'any'];
+    const allowed = FACTS.crmDialogs.fillableBy[accepts || 'any'];
     return !allowed || allowed.indexOf(leadType(leadField)) !== -1;
   }
   function mismatchText(node, row) {
@@ -88,7 +88,7 @@
 
       // The lead's own fields (and their types) come from the runtime's lead schema.
       const $leadFields = $('#sales-crm-out-lead-fields').empty();
-      Object.keys(FACTS.crmFieldMap.leadFieldTypes).forEach(function (field) {
+      Object.keys(FACTS.crmDialogs.leadFieldTypes).forEach(function (field) {
         $('<option>').val(field).text(leadType(field)).appendTo($leadFields);
       });
 

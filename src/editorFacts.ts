@@ -1,4 +1,5 @@
 import { FILLABLE_BY, leadFieldTypes } from './crm/fieldFit';
+import { listCrmSystems } from './crm/systems';
 import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_BASE_URLS } from './crm/settings';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
 import { MAPPING_TYPES } from './leadmap/types';
@@ -26,10 +27,12 @@ export function editorFacts() {
       accountDefaults: { ...ACCOUNT_DEFAULTS },
     },
     headerNamePattern: HEADER_NAME_PATTERN.source,
-    // The CRM dialogs' field map: what each lead field holds and which lead values can fill each kind of CRM field.
-    crmFieldMap: {
+    // The CRM dialogs: what each lead field holds, which lead values can fill each kind of CRM field (the field map's
+    // check), and each CRM's API version when the account names none ('' for a CRM without a version to choose).
+    crmDialogs: {
       leadFieldTypes: leadFieldTypes(),
       fillableBy: FILLABLE_BY,
+      defaultApiVersions: Object.fromEntries(listCrmSystems().map((system) => [system.id, system.defaultApiVersion])),
     },
   };
 }

@@ -27,6 +27,7 @@ const MAPPED_ROWS = [
 ].map(([crmField, leadField]) => ({ crmField, leadField }));
 /** Where to write screenshots of the dialogs, to look at them (SCREENSHOTS=/tmp/shots npx mocha …); none when unset. */
 const SCREENSHOTS = process.env.SCREENSHOTS;
+const CURRENT_API_VERSIONS = require('../dist/editorFacts').editorFacts().crmDialogs.defaultApiVersions;
 
 describe('the CRM dialogs in the editor', function () {
   this.timeout(90000);
@@ -133,7 +134,15 @@ describe('the CRM dialogs in the editor', function () {
     assert.equal(await visible('refreshToken'), true);
     assert.equal(await visible('token'), false);
     assert.equal(await visible('dataCenter'), false);
+    // The API version left empty follows the CRM's current one, which the field names; Pipedrive has none to choose.
+    await page.click('#sales-crm-account-advanced-toggle');
+    const apiVersion = () => page.getAttribute('#node-config-input-apiVersion', 'placeholder');
+    assert.equal(await apiVersion(), `${CURRENT_API_VERSIONS.hubspot} (current) when empty`);
+    await page.selectOption('#node-config-input-system', 'pipedrive');
+    assert.equal(await visible('apiVersion'), false);
     await page.selectOption('#node-config-input-system', 'salesforce');
+    assert.equal(await visible('apiVersion'), true);
+    assert.equal(await apiVersion(), `${CURRENT_API_VERSIONS.salesforce} (current) when empty`);
     await page.waitForSelector('#node-config-input-auth option[value="jwt"]', { state: 'attached' });
     await page.selectOption('#node-config-input-auth', 'jwt');
     assert.equal(await visible('privateKey'), true);
