@@ -375,6 +375,202 @@ describe('sales-crm out', function () {
     const msg = await deliver(nodes, lead('a@b.co'), 'failed');
     assert.match(msg.error.message, /API token/);
   });
+
+  describe("today's CRM APIs, in batches within quotas", function () {
+    /** A fresh emulator with these options (quotas, required properties) in place of the default one. */
+    const restart = async (options) => {
+      await env.emulator.close();
+      env.emulator = await startCrmEmulator({ token: TOKEN, ...options });
+    };
+    /** Sends every payload at once; resolves with what reached each output, by e-mail. */
+    const burst = async (nodes, payloads, { sent: expectSent = payloads.length, timeout = 15000 } = {}) => {
+      const sent = collect(nodes.sent, expectSent, timeout);
+      const failed = [];
+      nodes.failed.on('input', (m) => failed.push(m));
+      for (const payload of payloads) nodes.out.receive({ payload });
+      const delivered = expectSent ? await sent : [];
+      await settle(50);
+      return { delivered, failed };
+    };
+    const paths = () => [...new Set(env.emulator.requests.map((r) => `${r.method} ${r.path}`))];
+
+    it('HubSpot: contacts are upserted by e-mail through the 2026-09 batch API, never the legacy /crm/v3 paths', async function () {
+      const nodes = await start('hubspot');
+      const msg = await deliver(nodes, lead('prakashm@athenabpo.in', { score: 7 }));
+      assert.equal(msg.crm.action, 'created');
+      assert.deepEqual(paths(), ['POST /crm/objects/2026-09/contacts/batch/upsert']);
+      const [input] = env.emulator.requests[0].body.inputs;
+      assert.equal(input.id, 'prakashm@athenabpo.in');
+      assert.equal(input.idProperty, 'email');
+    });
+
+    it('HubSpot: a burst of 300 leads at a quota of 10 calls per second lands exactly once each, in a handful of calls, none answered 429', async function () {
+      this.timeout(30000);
+      await restart({ quotas: { hubspot: { max: 10, intervalMs: 1000 } } });
+      const nodes = await start('hubspot', { account: { maxAttempts: 3 } });
+      const emails = Array.from({ length: 300 }, (_, i) => `webinar${i}@example.com`);
+      const { delivered, failed } = await burst(
+        nodes,
+        emails.map((email) => lead(email)),
+      );
+      assert.equal(failed.length, 0, JSON.stringify(failed[0]?.error));
+      assert.equal(delivered.length, 300);
+      assert.deepEqual(
+        [...env.emulator.hubspot.contacts.values()].map((c) => c.properties.email).sort(),
+        [...emails].sort(),
+      );
+      assert.ok(env.emulator.calls.hubspot <= 5, `${env.emulator.calls.hubspot} calls for 300 leads`);
+      assert.equal(env.emulator.throttled.hubspot, 0, 'no call met the quota');
+    });
+
+    it("HubSpot: a portal's required property refuses only the lead without it, naming the property", async function () {
+      await restart({ hubspotRequired: ['lifecyclestage'] });
+      const fieldMap = [
+        { crmField: 'email', leadField: 'email' },
+        { crmField: 'lifecyclestage', leadField: 'custom.stage' },
+      ];
+      const nodes = await start('hubspot', { out: { fieldMap } });
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('staged@example.com', { custom: { stage: 'lead' } }), lead('unstaged@example.com')],
+        { sent: 1 },
+      );
+      assert.deepEqual(
+        delivered.map((m) => m.payload.email),
+        ['staged@example.com'],
+      );
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0].payload.email, 'unstaged@example.com');
+      assert.match(failed[0].error.message, /lifecyclestage/);
+      assert.equal(env.emulator.calls.hubspot, 1, 'both leads went in one call');
+    });
+
+    it('a call refused as a whole is halved until the refusal falls on the lead that causes it; the others land', async function () {
+      const nodes = await start('hubspot');
+      env.emulator.fault({
+        status: 400,
+        forMs: 60000,
+        match: /batch\/upsert/,
+        bodyMatch: (body) => JSON.stringify(body).includes('poison@example.com'),
+        body: { status: 'error', category: 'VALIDATION_ERROR', message: 'Property values were not valid' },
+      });
+      const emails = ['a1@example.com', 'a2@example.com', 'poison@example.com', 'a4@example.com'];
+      const { delivered, failed } = await burst(
+        nodes,
+        emails.map((email) => lead(email)),
+        { sent: 3 },
+      );
+      assert.deepEqual(delivered.map((m) => m.payload.email).sort(), [
+        'a1@example.com',
+        'a2@example.com',
+        'a4@example.com',
+      ]);
+      assert.deepEqual(
+        failed.map((m) => [m.payload.email, m.error.status]),
+        [['poison@example.com', 400]],
+      );
+      assert.match(failed[0].error.message, /Property values were not valid/);
+    });
+
+    it('Salesforce: a burst goes in one sObject Collections call with allOrNone false; a refused record fails its lead only', async function () {
+      const nodes = await start('salesforce', { out: { externalIdField: 'Email' } });
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('s1@example.com'), lead('rejected@example.com'), lead('s3@example.com')],
+        { sent: 2 },
+      );
+      assert.deepEqual(delivered.map((m) => m.payload.email).sort(), ['s1@example.com', 's3@example.com']);
+      assert.equal(failed.length, 1);
+      assert.match(failed[0].error.message, /INVALID_EMAIL_ADDRESS/);
+      assert.equal(env.emulator.requests.length, 1);
+      assert.equal(env.emulator.requests[0].body.allOrNone, false);
+      assert.equal(env.emulator.requests[0].body.records.length, 3);
+    });
+
+    it('Salesforce: an account may name its API version; one the org does not have is refused as Salesforce does', async function () {
+      const nodes = await start('salesforce', { account: { apiVersion: 'v99.0' }, out: { externalIdField: 'Email' } });
+      const msg = await deliver(nodes, lead('future@example.com'), 'failed');
+      assert.equal(msg.error.status, 404);
+      assert.match(env.emulator.requests[0].path, /^\/services\/data\/v99\.0\//);
+    });
+
+    it('Pipedrive: persons through API v2 (search by exact e-mail, create, PATCH), leads on their current v1 endpoints', async function () {
+      const nodes = await start('pipedrive');
+      await deliver(nodes, lead('sam@okafor.example'));
+      await deliver(nodes, lead('sam@okafor.example', { fullName: 'Sam Okafor' }));
+      assert.deepEqual(
+        paths().sort(),
+        [
+          'GET /api/v1/leads',
+          'GET /api/v2/persons/search',
+          'PATCH /api/v1/leads/' + [...env.emulator.pipedrive.leads.keys()][0],
+          'PATCH /api/v2/persons/' + [...env.emulator.pipedrive.persons.keys()][0],
+          'POST /api/v1/leads',
+          'POST /api/v2/persons',
+        ].sort(),
+      );
+      const search = env.emulator.requests.find((r) => r.path === '/api/v2/persons/search');
+      assert.deepEqual(
+        { term: search.query.term, exact_match: search.query.exact_match },
+        { term: 'sam@okafor.example', exact_match: 'true' },
+      );
+      const [person] = env.emulator.pipedrive.persons.values();
+      assert.deepEqual(person.emails, [{ value: 'sam@okafor.example', primary: true, label: 'work' }]);
+    });
+
+    it('Pipedrive: a burst is paced to the quota the CRM states in its headers instead of meeting 429s', async function () {
+      this.timeout(30000);
+      await restart({ quotas: { pipedrive: { max: 8, intervalMs: 1000 } } });
+      const nodes = await start('pipedrive', { account: { maxAttempts: 2 } });
+      const emails = Array.from({ length: 4 }, (_, i) => `paced${i}@example.com`);
+      const { delivered, failed } = await burst(
+        nodes,
+        emails.map((email) => lead(email)),
+      );
+      assert.equal(failed.length, 0, JSON.stringify(failed[0]?.error));
+      assert.equal(delivered.length, 4);
+      // Four requests a lead, 16 in all, at 8 a second: the first answer's x-ratelimit-limit tells the node the quota.
+      assert.equal(env.emulator.calls.pipedrive, 16);
+      assert.equal(env.emulator.throttled.pipedrive, 0, 'no request met the quota');
+    });
+
+    it('Zoho CRM: a burst goes in one v8 upsert call; each lead settles from its own record', async function () {
+      const nodes = await start('zoho', {
+        account: { auth: 'refresh-token', loginUrl: env.emulator.url },
+        credentials: {
+          clientId: 'emulator-client-id',
+          clientSecret: 'emulator-client-secret',
+          refreshToken: 'emulator-refresh-token',
+        },
+      });
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('z1@example.com'), lead('rejected@example.com'), lead('z3@example.com')],
+        { sent: 2 },
+      );
+      assert.equal(delivered.length, 2);
+      assert.match(failed[0].error.message, /INVALID_DATA.*Email/);
+      const upserts = env.emulator.requests.filter((r) => r.path === '/crm/v8/Leads/upsert');
+      assert.equal(upserts.length, 1);
+      assert.equal(upserts[0].body.data.length, 3);
+    });
+
+    it('a daily quota nearly spent turns the status yellow and says so', async function () {
+      await restart({ quotas: { hubspot: { daily: 10 } } });
+      const nodes = await start('hubspot', { account: { batchWindow: 0 } });
+      const statuses = [];
+      const status = nodes.out.status.bind(nodes.out);
+      nodes.out.status = (s) => {
+        statuses.push(s);
+        status(s);
+      };
+      for (let i = 0; i < 10; i++) await deliver(nodes, lead(`daily${i}@example.com`));
+      await settle(400);
+      const last = statuses.at(-1);
+      assert.equal(last.fill, 'yellow');
+      assert.match(last.text, /daily quota nearly spent: 0 of 10 left/);
+    });
+  });
 });
 
 describe('sales-webhook in → sales-lead-map → sales-crm out', function () {

@@ -183,7 +183,7 @@ describe('delivery log admin API in a real Node-RED', function () {
     const fayDetail = await call('GET', `deliveries/${fay.id}`);
     assert.deepEqual(
       fayDetail.json.settlements.map((s) => [s.state, s.reason]),
-      [['failed', 'the CRM refused to create the contact (500: HubSpot answered 500)']],
+      [['failed', 'the CRM refused to upsert the contacts (500: HubSpot answered 500)']],
       "a refusal is not retried, and its reason quotes the CRM's",
     );
     const posted = await call('GET', `deliveries/${deliveries[6].id}`);

@@ -201,7 +201,7 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForSelector('#sales-webhooks-log-detail tr.sales-webhooks-log-attempt');
     assert.match(
       await page.textContent('#sales-webhooks-log-detail'),
-      /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*the CRM refused to create the contact \(500: HubSpot answered <b>500<\/b>\)/s,
+      /Fay <img src=x onerror="window.__salesWebhooksLogXss=1">.*the CRM refused to upsert the contacts \(500: HubSpot answered <b>500<\/b>\)/s,
     );
     assert.equal(await page.evaluate(() => window.__salesWebhooksLogXss), undefined);
     await page.click('#sales-webhooks-log-replay-one');

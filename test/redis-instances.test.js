@@ -24,13 +24,12 @@ function sharedFlow(emulator, redisUrl, { leaseMinutes = 0.05, maxAttempts = 5, 
 
 const delivery = (email, options) => signedLead(email, SECRET, options);
 
-/** Every create request the CRM got, per e-mail: more than one means the lead was emitted more than once. */
+/** Every upsert the CRM got, per e-mail (leads go in batches): more than one means the lead was emitted more than once. */
 const createsByEmail = (emulator) => {
   const counts = new Map();
   for (const r of emulator.requests) {
-    if (r.method !== 'POST' || r.path !== '/crm/v3/objects/contacts') continue;
-    const email = (typeof r.body === 'string' ? JSON.parse(r.body) : r.body)?.properties?.email;
-    counts.set(email, (counts.get(email) ?? 0) + 1);
+    if (r.method !== 'POST' || !/^\/crm\/objects\/[\d-]+\/contacts\/batch\/upsert$/.test(r.path)) continue;
+    for (const input of r.body?.inputs ?? []) counts.set(input.id, (counts.get(input.id) ?? 0) + 1);
   }
   return counts;
 };

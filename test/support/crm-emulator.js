@@ -6,7 +6,7 @@
 // and refusals per record as the real APIs do, checks the token, checks HubSpot's batch upsert body against its
 // published OpenAPI schema (crm-schemas/), enforces each CRM's quota with its own 429 and rate-limit headers
 // (`quotas`, e.g. { hubspot: { max: 100, intervalMs: 10000 } }, false to switch one off), and can be told to fail:
-// fault({ status, times | forMs, retryAfter, body, hang, match }). It answers after `latencyMs` (a longer one is a
+// fault({ status, times | forMs, retryAfter, body, hang, match, bodyMatch }). It answers after `latencyMs` (a longer one is a
 // slow CRM).
 // OAuth: each system's token endpoint (Salesforce client credentials, JWT bearer with an RS256 signature checked
 // against `oauth.jwtPublicKey`, refresh token; HubSpot, Pipedrive and Zoho refresh tokens; an HTTP API's client
@@ -39,7 +39,9 @@ const DEFAULT_QUOTAS = {
 /** Which CRM a path belongs to. */
 function systemOfPath(path) {
   if (path.startsWith('/services/')) return 'salesforce';
-  if (/^\/crm\/v[2-8]\//.test(path)) return 'zoho';
+  // HubSpot's legacy numbered paths (/crm/v3/objects/…) beside Zoho's (/crm/v8/Leads/…).
+  if (/^\/crm\/v\d+\/(objects|properties|associations|owners|schemas)\//.test(path)) return 'hubspot';
+  if (/^\/crm\/v\d+\//.test(path)) return 'zoho';
   if (/^\/(crm|crm-object-schemas|account-info)\//.test(path)) return 'hubspot';
   if (/^\/api\/v[12]\//.test(path)) return 'pipedrive';
   return 'http';
@@ -95,10 +97,12 @@ async function startCrmEmulator({
     res.end(text);
   };
 
-  function activeFault(method, path) {
+  function activeFault(method, path, requestBody) {
     const now = Date.now();
     faults = faults.filter((f) => (f.times === undefined || f.times > 0) && (f.until === undefined || f.until > now));
-    const fault = faults.find((f) => !f.match || f.match.test(`${method} ${path}`));
+    const fault = faults.find(
+      (f) => (!f.match || f.match.test(`${method} ${path}`)) && (!f.bodyMatch || f.bodyMatch(requestBody)),
+    );
     if (fault && fault.times !== undefined) fault.times--;
     return fault;
   }
@@ -856,11 +860,26 @@ async function startCrmEmulator({
     // Zoho CRM v8 upsert: per-record answers; Last_Name (and, for Leads, Company) are required.
     if (method === 'POST' && pathname === '/crm/v8/Leads/upsert') {
       const rows = Array.isArray(body?.data) ? body.data : [];
+      if (rows.length > 100)
+        return json(res, 400, {
+          data: [],
+          code: 'LIMIT_EXCEEDED',
+          details: { limit: 100 },
+          message: 'the number of records exceeds 100',
+          status: 'error',
+        });
       const checks =
         Array.isArray(body?.duplicate_check_fields) && body.duplicate_check_fields.length
           ? body.duplicate_check_fields
           : ['Email'];
       const data = rows.map((fields) => {
+        if (fields.Email === 'rejected@example.com')
+          return {
+            code: 'INVALID_DATA',
+            details: { api_name: 'Email', expected_data_type: 'email' },
+            message: 'invalid data',
+            status: 'error',
+          };
         if (!fields.Last_Name)
           return {
             code: 'MANDATORY_NOT_FOUND',
@@ -932,7 +951,7 @@ async function startCrmEmulator({
       res.on('close', () => {
         state.inFlight--;
       });
-      const fault = activeFault(req.method, url.pathname);
+      const fault = activeFault(req.method, url.pathname, body);
       const answer = () => {
         if (fault && !fault.hang) {
           return json(
@@ -987,7 +1006,7 @@ async function startCrmEmulator({
       o.tokenLifeMs = ms;
     },
     /** Fail the next `times` matching requests, or all matching requests for `forMs`. */
-    fault({ status = 503, times, forMs, retryAfter, body, hang = false, match } = {}) {
+    fault({ status = 503, times, forMs, retryAfter, body, hang = false, match, bodyMatch } = {}) {
       faults.push({
         status,
         times,
@@ -996,6 +1015,7 @@ async function startCrmEmulator({
         body,
         hang,
         match,
+        bodyMatch,
       });
     },
     clearFaults() {
