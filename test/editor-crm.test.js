@@ -12,19 +12,12 @@ const { logSettings, login } = require('./support/delivery-log');
 const CLIENT_ID = 'hubspot-app-client-id-1f2e';
 const CLIENT_SECRET = 'hubspot-client-secret-9c8b7a6d';
 const REFRESH_TOKEN = 'na1-refresh-7f3a-9b2c-4d5e-6f708192a3b4';
+// HubSpot's default rows and, last, a lead field that cannot fill its CRM field (text into a number).
 const MAPPED_ROWS = [
-  ['email', 'email'],
-  ['firstname', 'firstName'],
-  ['lastname', 'lastName'],
-  ['phone', 'phone'],
-  ['company', 'company'],
-  ['jobtitle', 'jobTitle'],
-  ['address', 'address'],
-  ['city', 'city'],
-  ['state', 'state'],
-  ['zip', 'postalCode'],
-  ['lead_score_webinar', 'company'],
-].map(([crmField, leadField]) => ({ crmField, leadField }));
+  ...require('../dist/crm').DEFAULT_FIELD_MAPS.hubspot,
+  { crmField: 'lead_score_webinar', leadField: 'company' },
+];
+const LAST_ROW = `#node-input-fieldMap-container li:nth-child(${MAPPED_ROWS.length})`;
 /** Where to write screenshots of the dialogs, to look at them (SCREENSHOTS=/tmp/shots npx mocha …); none when unset. */
 const SCREENSHOTS = process.env.SCREENSHOTS;
 const CURRENT_API_VERSIONS = require('../dist/editorFacts').editorFacts().crmDialogs.defaultApiVersions;
@@ -76,14 +69,13 @@ describe('the CRM dialogs in the editor', function () {
         version: 1,
         wires: [[], []],
       },
-      // Saved with HubSpot's eleven default rows, one of them a lead field that cannot fill its CRM field.
       {
         id: 'mapped',
         type: 'sales-crm out',
         z: 'tab',
         x: 300,
         y: 200,
-        name: 'eleven rows',
+        name: 'mapped',
         account: 'acct',
         fieldMap: MAPPED_ROWS,
         externalIdField: '',
@@ -302,16 +294,16 @@ describe('the CRM dialogs in the editor', function () {
   it("flags a lead field whose type cannot fill its CRM field, in the dialog and in the node's validation", async function () {
     const { page } = browser;
     await openOut('mapped');
-    const problem = '#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-problem';
+    const problem = `${LAST_ROW} .sales-crm-out-problem`;
     await page.waitForSelector(problem, { state: 'visible' });
     assert.equal(
       await page.textContent(problem),
       'the lead field company (string) cannot fill the CRM field lead_score_webinar, which takes number',
     );
     // A lead field that fits clears the flag.
-    await page.fill('#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-lead', 'score');
+    await page.fill(`${LAST_ROW} .sales-crm-out-lead`, 'score');
     await page.waitForSelector(problem, { state: 'hidden' });
-    await page.fill('#node-input-fieldMap-container li:nth-child(11) .sales-crm-out-lead', 'tags');
+    await page.fill(`${LAST_ROW} .sales-crm-out-lead`, 'tags');
     await page.waitForSelector(problem, { state: 'visible' });
     await page.click('#node-dialog-ok');
     // Deploy would show the node's red triangle with the reason, before any lead is sent.
