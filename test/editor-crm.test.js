@@ -129,12 +129,13 @@ describe('the CRM dialogs in the editor', function () {
     // The API version left empty follows the CRM's current one, which the field names; Pipedrive has none to choose.
     await page.click('#sales-crm-account-advanced-toggle');
     const apiVersion = () => page.getAttribute('#node-config-input-apiVersion', 'placeholder');
-    assert.equal(await apiVersion(), `${CURRENT_API_VERSIONS.hubspot} (current) when empty`);
+    assert.equal(await apiVersion(), `current: ${CURRENT_API_VERSIONS.hubspot}`);
     await page.selectOption('#node-config-input-system', 'pipedrive');
     assert.equal(await visible('apiVersion'), false);
     await page.selectOption('#node-config-input-system', 'salesforce');
     assert.equal(await visible('apiVersion'), true);
-    assert.equal(await apiVersion(), `${CURRENT_API_VERSIONS.salesforce} (current) when empty`);
+    assert.equal(await apiVersion(), `current: ${CURRENT_API_VERSIONS.salesforce}`);
+    await shoot('crm-account-salesforce');
     await page.waitForSelector('#node-config-input-auth option[value="jwt"]', { state: 'attached' });
     await page.selectOption('#node-config-input-auth', 'jwt');
     assert.equal(await visible('privateKey'), true);
