@@ -4,6 +4,7 @@ import {
   authorisation,
   CrmAuthRefusedError,
   CrmError,
+  deliveryFor,
   getCrmSystem,
   listCrmFields,
   previewLeadRequests,
@@ -89,7 +90,8 @@ export function registerCrmFieldsRoute(RED: NodeAPI): void {
       if ('error' in found) return res.status(found.status).json({ error: found.error });
       const { account } = found;
       try {
-        const fields = await listCrmFields(account.http, account.settings);
+        // Through the account's paced sender: the dialog's reads count against the same quota as its leads.
+        const fields = await listCrmFields(deliveryFor(account.http, account.settings).sender, account.settings);
         res.json({
           system: account.settings.system,
           object: getCrmSystem(account.settings.system).label,
@@ -148,15 +150,16 @@ export function registerTestLeadRoute(RED: NodeAPI): void {
         if (body.send !== true) {
           return res.json({ sent: false, lead, requests: previewLeadRequests(settings, lead, options).map(shown) });
         }
+        const paced = deliveryFor(http, settings).sender;
         const requests: ShownRequest[] = [];
         const answers: Array<{ status: number; body: unknown }> = [];
-        // The account's own client, watched: each request and the CRM's answer to it go back to the dialog.
+        // The account's own paced client, watched: each request and the CRM's answer to it go back to the dialog.
         const watched: CrmSender = {
           secrets,
-          fail: (response, what) => http.fail(response, what),
+          fail: (response, what) => paced.fail(response, what),
           send: async (request, hooks) => {
             requests.push(shown(request));
-            const response = await http.send(request, hooks);
+            const response = await paced.send(request, hooks);
             answers.push({
               status: response.status,
               body:
