@@ -1,15 +1,15 @@
 import type { Lead } from '../leadmap/lead';
+import { REDACTED } from '../redact';
 import { scrub } from './errors';
 import type { CrmRequest } from './http';
 
-/** What the dialog shows in place of a token or key. */
-export const REDACTED = '[redacted]';
+export { REDACTED };
 
 /**
- * The lead "Send test lead" sends: every standard field filled, recognisable as a test in the CRM, with an address
- * at example.com (reserved, so no mail reaches a person) and a timestamp of the moment it is built.
+ * The lead "Send test lead" sends: every standard field filled, recognisable as a test in the CRM, with an address at
+ * example.com (reserved, so no mail reaches a person). Fixed, so the request sent is the one the preview showed.
  */
-export function sampleLead(now = new Date()): Lead {
+export function sampleLead(): Lead {
   return {
     email: 'test.lead@example.com',
     phone: '+14155550123',
@@ -28,8 +28,8 @@ export function sampleLead(now = new Date()): Lead {
     source: {
       provider: 'node-red-contrib-sales-webhooks',
       eventType: 'test.lead',
-      eventId: `test-${now.getTime()}`,
-      receivedAt: now.toISOString(),
+      eventId: 'test-lead',
+      receivedAt: '2026-01-01T00:00:00.000Z',
     },
     custom: {},
   };
