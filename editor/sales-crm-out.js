@@ -61,7 +61,7 @@
         },
       },
       externalIdField: { value: 'Email' },
-      method: { value: 'POST' },
+      method: { value: FACTS.crmDialogs.httpApiMethods[0] },
       url: { value: '' },
       version: { value: SalesWebhooksEditor.currentVersion('sales-crm out') },
     },
@@ -85,6 +85,12 @@
       let crmFields = {};
       let fieldsRequest = null;
       let fieldsFor = null;
+
+      const $method = $('#node-input-method').empty();
+      FACTS.crmDialogs.httpApiMethods.forEach(function (method) {
+        $('<option>').val(method).text(method).appendTo($method);
+      });
+      $method.val(node.method || FACTS.crmDialogs.httpApiMethods[0]);
 
       // The lead's own fields (and their types) come from the runtime's lead schema.
       const $leadFields = $('#sales-crm-out-lead-fields').empty();

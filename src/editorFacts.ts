@@ -1,4 +1,5 @@
 import { FILLABLE_BY, leadFieldTypes } from './crm/fieldFit';
+import { HTTP_API_METHODS } from './crm/outConfig';
 import { listCrmSystems } from './crm/systems';
 import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_BASE_URLS } from './crm/settings';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
@@ -33,6 +34,7 @@ export function editorFacts() {
       leadFieldTypes: leadFieldTypes(),
       fillableBy: FILLABLE_BY,
       defaultApiVersions: Object.fromEntries(listCrmSystems().map((system) => [system.id, system.defaultApiVersion])),
+      httpApiMethods: [...HTTP_API_METHODS],
     },
   };
 }

@@ -1,5 +1,13 @@
 import type { FieldMapRow } from './fieldmap';
 
+/** The methods an HTTP API account's node may send with, the first being the default. */
+export const HTTP_API_METHODS = ['POST', 'PUT', 'PATCH'] as const;
+export type HttpApiMethod = (typeof HTTP_API_METHODS)[number];
+
+/** The node's method if it is one of HTTP_API_METHODS, else the default. */
+export const httpApiMethod = (raw: unknown): HttpApiMethod =>
+  (HTTP_API_METHODS as readonly string[]).includes(String(raw)) ? (raw as HttpApiMethod) : HTTP_API_METHODS[0];
+
 /** What the sales-crm out dialog stores. */
 export interface CrmOutConfig {
   account?: string;

@@ -6,6 +6,7 @@ import {
   CrmError,
   deliveryFor,
   getCrmSystem,
+  httpApiMethod,
   listCrmFields,
   previewLeadRequests,
   scrub,
@@ -133,11 +134,10 @@ export function registerTestLeadRoute(RED: NodeAPI): void {
       const { settings, http } = account;
       const secrets = () => http.secrets();
       const fieldMap = fieldMapOf(body.fieldMap);
-      const method = ['POST', 'PUT', 'PATCH'].includes(String(body.method)) ? String(body.method) : 'POST';
       const options: UpsertOptions = {
         fieldMap: fieldMap.length ? fieldMap : getCrmSystem(settings.system).defaultFieldMap,
         externalIdField: typeof body.externalIdField === 'string' ? body.externalIdField : undefined,
-        method: method as UpsertOptions['method'],
+        method: httpApiMethod(body.method),
         url: typeof body.url === 'string' ? body.url : undefined,
       };
       const lead = sampleLead();
