@@ -22,6 +22,16 @@
       accepts: row.accepts,
     });
   }
+  /** The lead field named like a CRM field (Email, LastName, Last_Name), or '' for the person to choose. */
+  function sameNamedLeadField(crmField) {
+    const plain = function (name) {
+      return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+    };
+    const found = Object.keys(FACTS.crmDialogs.leadFieldTypes).filter(function (field) {
+      return plain(field) === plain(crmField);
+    });
+    return found.length === 1 ? found[0] : '';
+  }
   function readRows() {
     const rows = [];
     $('#node-input-fieldMap-container')
@@ -191,9 +201,10 @@
         return null;
       }
       function showUnmappedRequired() {
+        // A row with the CRM field and its lead field still to choose counts: the person is filling it in.
         const mapped = {};
-        readRows().forEach(function (r) {
-          mapped[r.crmField] = true;
+        $list.editableList('items').each(function () {
+          mapped[$(this).find('.sales-crm-out-crm').val().trim()] = true;
         });
         const missing = Object.keys(crmFields).filter(function (name) {
           return crmFields[name].required && !mapped[name];
@@ -210,7 +221,11 @@
           .on('click', function (e) {
             e.preventDefault();
             missing.forEach(function (name) {
-              $list.editableList('addItem', { crmField: name, leadField: '', accepts: crmFields[name].accepts });
+              $list.editableList('addItem', {
+                crmField: name,
+                leadField: sameNamedLeadField(name),
+                accepts: crmFields[name].accepts,
+              });
             });
             showUnmappedRequired();
           })

@@ -267,6 +267,14 @@ describe('the CRM dialogs in the editor', function () {
       'not among the fields this account can fill',
     );
     await shoot('crm-out-fields');
+    // A required field no row fills is named above the rows, with a button that adds it.
+    assert.equal(await page.isVisible('#sales-crm-out-required'), false);
+    await page.click('#node-input-fieldMap-container li:first-child .red-ui-editableList-item-remove');
+    await page.waitForSelector('#sales-crm-out-required', { state: 'visible' });
+    assert.match(await page.textContent('#sales-crm-out-required'), /^Required by the CRM and not mapped: email/);
+    await page.click('#sales-crm-out-required a');
+    await page.waitForSelector('#sales-crm-out-required', { state: 'hidden' });
+    assert.equal(await page.inputValue('#node-input-fieldMap-container li:last-child .sales-crm-out-crm'), 'email');
     await page.click('#node-dialog-cancel');
   });
 
