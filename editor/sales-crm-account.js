@@ -132,7 +132,7 @@
           $('#sales-crm-account-row-' + field).toggle(rows[field]);
         });
         // Empty means the CRM's current version, named here; a CRM whose paths carry no version has none to choose.
-        const apiVersion = SalesWebhooksEditor.facts.crmDialogs.defaultApiVersions[system];
+        const apiVersion = CRM.defaultApiVersions[system];
         const $apiVersionRow = $('#sales-crm-account-row-apiVersion');
         const advancedShown = $('.sales-crm-account-advanced').not($apiVersionRow).first().is(':visible');
         $apiVersionRow.toggleClass('sales-crm-account-advanced', !!apiVersion).toggle(!!apiVersion && advancedShown);

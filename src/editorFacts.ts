@@ -1,7 +1,7 @@
 import { FILLABLE_BY, leadFieldTypes } from './crm/fieldFit';
 import { HTTP_API_METHODS } from './crm/outConfig';
-import { listCrmSystems } from './crm/systems';
-import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_BASE_URLS } from './crm/settings';
+import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_API_VERSIONS, DEFAULT_BASE_URLS } from './crm/settings';
+import { describeCrmSystems } from './crm/systems';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
 import { MAPPING_TYPES } from './leadmap/types';
 import { currentVersion, NODE_TYPES } from './migrations';
@@ -25,15 +25,18 @@ export function editorFacts() {
     crm: {
       systems: [...CRM_SYSTEMS],
       defaultBaseUrls: { ...DEFAULT_BASE_URLS },
+      /** Each CRM's current API version ('' where it is fixed): the dialog's placeholder for an empty API version. */
+      defaultApiVersions: { ...DEFAULT_API_VERSIONS },
       accountDefaults: { ...ACCOUNT_DEFAULTS },
+      /** Each CRM's label, batch size, quota and default field map, from its module. */
+      systemFacts: describeCrmSystems(),
     },
     headerNamePattern: HEADER_NAME_PATTERN.source,
     // The CRM dialogs: what each lead field holds, which lead values can fill each kind of CRM field (the field map's
-    // check), and each CRM's API version when the account names none ('' for a CRM without a version to choose).
+    // check), and the methods an HTTP API account's node may send with.
     crmDialogs: {
       leadFieldTypes: leadFieldTypes(),
       fillableBy: FILLABLE_BY,
-      defaultApiVersions: Object.fromEntries(listCrmSystems().map((system) => [system.id, system.defaultApiVersion])),
       httpApiMethods: [...HTTP_API_METHODS],
     },
   };

@@ -7,7 +7,17 @@ const send = require('./support/senders');
 const { leadsToCrmFlow, signedLead } = require('./support/leads-load');
 const { inboxConsumer } = require('../dist/nodes/inbox-registry');
 const { getLeadPreset } = require('../dist/providers/registry');
-const { parseRetryAfter, backoffDelay, accountSettings, buildFields, CrmConfigError } = require('../dist/crm');
+const {
+  parseRetryAfter,
+  backoffDelay,
+  accountSettings,
+  buildFields,
+  CrmConfigError,
+  CrmHttp,
+  listCrmFields,
+  previewLeadRequests,
+  deliveryFor,
+} = require('../dist/crm');
 const { migrate } = require('../dist/migrations');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
@@ -126,6 +136,128 @@ describe('CRM units', function () {
       url: '',
       version: 1,
     });
+  });
+});
+
+describe('CRM systems: fields, the request for a test lead, limits', function () {
+  let emulator;
+  before(async () => {
+    emulator = await startCrmEmulator({ token: TOKEN, hubspotRequired: ['lifecyclestage'] });
+  });
+  after(() => emulator.close());
+  const OAUTH = {
+    clientId: 'emulator-client-id',
+    clientSecret: 'emulator-client-secret',
+    refreshToken: 'emulator-refresh-token',
+  };
+  const account = (system) => {
+    const zoho = system === 'zoho';
+    const credentials = zoho
+      ? OAUTH
+      : { token: TOKEN, ...(system === 'salesforce' ? { instanceUrl: emulator.url } : {}) };
+    const settings = accountSettings(
+      { system, baseUrl: emulator.url, ...(zoho ? { auth: 'refresh-token', loginUrl: emulator.url } : {}) },
+      credentials,
+    );
+    return { settings, client: new CrmHttp(settings, credentials) };
+  };
+  const fieldsOf = async (system) => {
+    const { settings, client } = account(system);
+    try {
+      return Object.fromEntries((await listCrmFields(client, settings)).map((f) => [f.name, f]));
+    } finally {
+      await client.close();
+    }
+  };
+
+  it("lists each CRM's fields through the account, custom ones included, required ones marked, with their types", async function () {
+    const hubspot = await fieldsOf('hubspot');
+    assert.deepEqual(
+      [hubspot.lifecyclestage.required, hubspot.lifecyclestage.accepts, hubspot.lifecyclestage.options],
+      [true, 'enumeration', ['subscriber', 'lead', 'customer']],
+      "the portal's required property, from the object schema",
+    );
+    assert.deepEqual([hubspot.lead_score_webinar.custom, hubspot.lead_score_webinar.accepts], [true, 'number']);
+    assert.equal(hubspot.hs_object_id.writable, false);
+    assert.ok(emulator.requests.some((r) => r.path === '/crm/properties/2026-09/contacts'));
+
+    const salesforce = await fieldsOf('salesforce');
+    assert.equal(salesforce.LastName.required, true);
+    assert.equal(salesforce.Status.required, false, 'a field with a default is not required');
+    assert.deepEqual([salesforce.Region__c.custom, salesforce.Region__c.required], [true, true]);
+    assert.equal(salesforce.Webinar_Score__c.accepts, 'number');
+    assert.ok(emulator.requests.some((r) => r.path === '/services/data/v68.0/sobjects/Lead/describe'));
+
+    const pipedrive = await fieldsOf('pipedrive');
+    const custom = pipedrive.a1b2c3d4e5f60718293a4b5c6d7e8f9012345678;
+    assert.deepEqual([custom.custom, custom.required, custom.options], [true, true, ['Spring', 'Autumn']]);
+    assert.equal(pipedrive.name.required, true);
+
+    const zoho = await fieldsOf('zoho');
+    assert.deepEqual(
+      [zoho.Last_Name.required, zoho.Webinar_Score.custom, zoho.Created_Time.writable],
+      [true, true, false],
+    );
+  });
+
+  it('builds the exact request a lead would be sent with, for "Send test lead"', function () {
+    const { settings } = account('hubspot');
+    const [request] = previewLeadRequests(settings, lead('Preview@Example.com', { score: 7 }), {
+      fieldMap: [
+        { crmField: 'email', leadField: 'email' },
+        { crmField: 'hs_lead_score', leadField: 'score' },
+      ],
+    });
+    assert.deepEqual(request, {
+      method: 'POST',
+      path: '/crm/objects/2026-09/contacts/batch/upsert',
+      body: {
+        inputs: [
+          {
+            id: 'preview@example.com',
+            idProperty: 'email',
+            objectWriteTraceId: 'preview@example.com',
+            properties: { email: 'preview@example.com', hs_lead_score: '7' },
+          },
+        ],
+      },
+    });
+    const pipedrive = previewLeadRequests(account('pipedrive').settings, lead('p@example.com'), {
+      fieldMap: [
+        { crmField: 'name', leadField: 'fullName' },
+        { crmField: 'email', leadField: 'email' },
+      ],
+    });
+    assert.deepEqual(
+      pipedrive.map((r) => `${r.method} ${r.path}`),
+      ['GET /api/v2/persons/search', 'POST /api/v2/persons', 'POST /api/v1/leads'],
+    );
+    assert.throws(
+      () =>
+        previewLeadRequests(account('salesforce').settings, lead(undefined), {
+          fieldMap: [],
+          externalIdField: 'Email',
+        }),
+      /no value for Email/,
+    );
+  });
+
+  it("paces an account to the CRM's documented limit unless it names its own (HubSpot 190 per 10 s)", function () {
+    const paced = (raw) => {
+      const settings = accountSettings({ system: 'hubspot', ...raw }, { token: TOKEN });
+      return deliveryFor(new CrmHttp(settings, { token: TOKEN }), settings).pacer.current;
+    };
+    assert.deepEqual(paced({}), { requests: 100, intervalMs: 10_000 });
+    assert.deepEqual(paced({ rateLimit: 190 }), { requests: 190, intervalMs: 10_000 });
+    assert.throws(
+      () => accountSettings({ system: 'hubspot', apiVersion: 'v3' }, { token: TOKEN }),
+      /looks like 2026-09/,
+    );
+    assert.equal(
+      accountSettings({ system: 'salesforce', instanceUrl: 'x' }, { token: TOKEN, instanceUrl: 'https://x.example' })
+        .apiVersion,
+      'v68.0',
+    );
   });
 });
 

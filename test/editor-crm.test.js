@@ -20,7 +20,7 @@ const MAPPED_ROWS = [
 const LAST_ROW = `#node-input-fieldMap-container li:nth-child(${MAPPED_ROWS.length})`;
 /** Where to write screenshots of the dialogs, to look at them (SCREENSHOTS=/tmp/shots npx mocha …); none when unset. */
 const SCREENSHOTS = process.env.SCREENSHOTS;
-const CURRENT_API_VERSIONS = require('../dist/editorFacts').editorFacts().crmDialogs.defaultApiVersions;
+const CURRENT_API_VERSIONS = require('../dist/editorFacts').editorFacts().crm.defaultApiVersions;
 
 describe('the CRM dialogs in the editor', function () {
   this.timeout(90000);

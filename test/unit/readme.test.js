@@ -18,6 +18,23 @@ describe('README', function () {
     for (const preset of listLeadPresets()) assert.ok(readme.includes(preset.eventType), preset.id);
   });
 
+  it("gives each CRM's API version, batch size and pace, as its module says", function () {
+    const { describeCrmSystems } = require('../../dist/crm');
+    for (const system of describeCrmSystems()) {
+      const section = readme.slice(readme.indexOf('### API versions, batches and quotas'));
+      const row = section.split('\n').find((line) => line.startsWith(`| ${system.label} `));
+      assert.ok(row, system.label);
+      const cells = row.split('|').map((cell) => cell.trim());
+      if (system.defaultApiVersion) assert.ok(cells[2].includes(system.defaultApiVersion), `${system.label} version`);
+      assert.match(cells[3], new RegExp(`^${system.batchSize}\\b`), `${system.label} batch size`);
+      if (system.quota.requests)
+        assert.ok(
+          cells[4].includes(`${system.quota.requests} requests per ${system.quota.intervalMs / 1000} s`),
+          `${system.label} pace`,
+        );
+    }
+  });
+
   it('describes every node and shows the test command and the screenshot', function () {
     for (const node of [
       'sales-webhook in',

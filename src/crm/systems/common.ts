@@ -1,7 +1,7 @@
 import type { Lead } from '../../leadmap/lead';
 import { CrmError } from '../errors';
 import type { CrmResponse } from '../http';
-import type { RateLimitInfo } from './types';
+import type { CrmField, RateLimitInfo } from './types';
 
 export const isSuccess = (r: { status: number }) => r.status >= 200 && r.status < 300;
 
@@ -41,3 +41,12 @@ export function readXRateLimit(headers: CrmResponse['headers'], dailyHeader?: st
 }
 
 export { header as numericHeader };
+
+/** What a lead value must be to fill a field of this CRM type, from the CRM's own type names per kind. */
+export function acceptsOf(
+  type: string,
+  kinds: Partial<Record<Exclude<CrmField['accepts'], 'string' | 'any'>, readonly string[]>>,
+): CrmField['accepts'] {
+  for (const [kind, types] of Object.entries(kinds)) if (types.includes(type)) return kind as CrmField['accepts'];
+  return 'string';
+}

@@ -1,7 +1,7 @@
 import { buildFields } from '../fieldmap';
 import { cut, scrub } from '../errors';
 import type { CrmRequest } from '../http';
-import { isSuccess, numericHeader, unsendable } from './common';
+import { acceptsOf, isSuccess, numericHeader, unsendable } from './common';
 import type { CrmField, CrmSystem, PreparedRecord, RecordOutcome } from './types';
 
 /**
@@ -197,16 +197,12 @@ export const hubspot: CrmSystem = {
           name: p.name,
           label: p.label || p.name,
           type,
-          accepts:
-            type === 'number'
-              ? 'number'
-              : type === 'bool'
-                ? 'boolean'
-                : type === 'date' || type === 'datetime'
-                  ? 'date'
-                  : type === 'enumeration'
-                    ? 'enumeration'
-                    : 'string',
+          accepts: acceptsOf(type, {
+            number: ['number'],
+            boolean: ['bool'],
+            date: ['date', 'datetime'],
+            enumeration: ['enumeration'],
+          }),
           required: required.has(p.name) || p.name === 'email',
           custom: p.hubspotDefined === false,
           writable: !p.calculated && !p.modificationMetadata?.readOnlyValue,

@@ -1,6 +1,6 @@
 import { buildFields } from '../fieldmap';
 import type { CrmRequest } from '../http';
-import { idOf, isSuccess, readXRateLimit } from './common';
+import { acceptsOf, idOf, isSuccess, readXRateLimit } from './common';
 import type { CrmField, CrmSender, CrmSystem, PreparedRecord, RecordOutcome, SystemContext } from './types';
 
 /**
@@ -153,17 +153,14 @@ export const pipedrive: CrmSystem = {
     return fields.map((f): CrmField => {
       const type = f.field_type ?? 'varchar';
       return {
-        name: f.key === 'email' || f.key === 'phone' ? f.key : f.key,
+        name: f.key,
         label: f.name || f.key,
         type,
-        accepts:
-          type === 'double' || type === 'int' || type === 'monetary'
-            ? 'number'
-            : type === 'date'
-              ? 'date'
-              : type === 'enum' || type === 'set'
-                ? 'enumeration'
-                : 'string',
+        accepts: acceptsOf(type, {
+          number: ['double', 'int', 'monetary'],
+          date: ['date'],
+          enumeration: ['enum', 'set'],
+        }),
         required: Boolean(f.mandatory_flag) || f.key === 'name',
         custom: CUSTOM_FIELD_KEY.test(f.key),
         writable: f.bulk_edit_allowed !== false,

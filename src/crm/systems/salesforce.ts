@@ -1,6 +1,6 @@
 import { buildFields } from '../fieldmap';
 import { cut, scrub } from '../errors';
-import { isSuccess, lastNameOf, unsendable } from './common';
+import { acceptsOf, isSuccess, lastNameOf, unsendable } from './common';
 import type { CrmField, CrmSystem, RecordOutcome } from './types';
 
 /**
@@ -148,15 +148,12 @@ export const salesforce: CrmSystem = {
         name: f.name,
         label: f.label || f.name,
         type,
-        accepts: ['double', 'currency', 'percent', 'int', 'long'].includes(type)
-          ? 'number'
-          : type === 'boolean'
-            ? 'boolean'
-            : type === 'date' || type === 'datetime'
-              ? 'date'
-              : type === 'picklist' || type === 'multipicklist'
-                ? 'enumeration'
-                : 'string',
+        accepts: acceptsOf(type, {
+          number: ['double', 'currency', 'percent', 'int', 'long'],
+          boolean: ['boolean'],
+          date: ['date', 'datetime'],
+          enumeration: ['picklist', 'multipicklist'],
+        }),
         // Required on create: not nillable and no default (Salesforce's own rule for required fields).
         required: Boolean(f.createable && f.nillable === false && !f.defaultedOnCreate && type !== 'boolean'),
         custom: Boolean(f.custom),

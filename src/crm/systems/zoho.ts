@@ -1,6 +1,6 @@
 import { buildFields } from '../fieldmap';
 import { cut, scrub } from '../errors';
-import { isSuccess, lastNameOf, readXRateLimit, unsendable } from './common';
+import { acceptsOf, isSuccess, lastNameOf, readXRateLimit, unsendable } from './common';
 import type { CrmField, CrmSystem, RecordOutcome } from './types';
 
 /** Zoho CRM's API version: v8 is current (Zoho's "Insert or Update Records (Upsert)" page, up to 100 records a call). */
@@ -158,16 +158,12 @@ export const zoho: CrmSystem = {
         name: f.api_name,
         label: f.display_label || f.field_label || f.api_name,
         type,
-        accepts:
-          type === 'integer' || type === 'double' || type === 'currency' || type === 'bigint' || type === 'decimal'
-            ? 'number'
-            : type === 'boolean'
-              ? 'boolean'
-              : type === 'date' || type === 'datetime'
-                ? 'date'
-                : type === 'picklist' || type === 'multiselectpicklist'
-                  ? 'enumeration'
-                  : 'string',
+        accepts: acceptsOf(type, {
+          number: ['integer', 'double', 'currency', 'bigint', 'decimal'],
+          boolean: ['boolean'],
+          date: ['date', 'datetime'],
+          enumeration: ['picklist', 'multiselectpicklist'],
+        }),
         required: Boolean(f.system_mandatory),
         custom: Boolean(f.custom_field),
         writable: !f.read_only && !f.field_read_only,
