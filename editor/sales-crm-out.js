@@ -22,13 +22,16 @@
       accepts: row.accepts,
     });
   }
+  /** A name without case or separators: Last_Name, LastName and lastname are one. */
+  function plainName(name) {
+    return String(name)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '');
+  }
   /** The lead field named like a CRM field (Email, LastName, Last_Name), or '' for the person to choose. */
   function sameNamedLeadField(crmField) {
-    const plain = function (name) {
-      return name.toLowerCase().replace(/[^a-z0-9]/g, '');
-    };
     const found = Object.keys(FACTS.crmDialogs.leadFieldTypes).filter(function (field) {
-      return plain(field) === plain(crmField);
+      return plainName(field) === plainName(crmField);
     });
     return found.length === 1 ? found[0] : '';
   }
@@ -108,8 +111,10 @@
         $('<option>').val(field).text(leadType(field)).appendTo($leadFields);
       });
 
+      /** Label (where it says more than the name, as for Pipedrive's hash keys), type, required, custom. */
       function describeField(field) {
-        const parts = [field.type];
+        const parts = plainName(field.label) === plainName(field.name) ? [] : [field.label];
+        parts.push(field.type);
         if (field.required) parts.push(node._('sales-crm-out.fields.required'));
         if (field.custom) parts.push(node._('sales-crm-out.fields.custom'));
         return parts.join(' · ');
@@ -256,10 +261,7 @@
             answer.fields.forEach(function (field) {
               if (field.writable === false) return;
               crmFields[field.name] = field;
-              $('<option>')
-                .val(field.name)
-                .text(field.label + ' · ' + describeField(field))
-                .appendTo($options);
+              $('<option>').val(field.name).text(describeField(field)).appendTo($options);
             });
             setState(
               node._('sales-crm-out.fields.loaded', {
