@@ -117,12 +117,6 @@ async function measure({ emulator, spec, system, emails, start, since }) {
   const throttled0 = emulator.throttled[system];
   const started = Date.now();
   await start();
-  const progress = process.env.BENCH_DEBUG
-    ? setInterval(
-        () => console.error(system, emulator.calls[system], emulator.throttled[system], spec.records(emulator).length),
-        2000,
-      )
-    : undefined;
   await waitFor(
     () => {
       const have = new Set(spec.records(emulator));
@@ -131,7 +125,6 @@ async function measure({ emulator, spec, system, emails, start, since }) {
     900_000,
     100,
   );
-  clearInterval(progress);
   const elapsedMs = Date.now() - started;
   const writes = writesPerEmail(emulator, spec, since);
   const recordCounts = new Map();

@@ -687,6 +687,23 @@ describe('sales-crm out', function () {
       assert.equal(upserts[0].body.data.length, 3);
     });
 
+    it('a lead waiting for the quota when its node closes (a deploy) is left unsettled, not failed, for the inbox to emit again', async function () {
+      await restart({ quotas: { hubspot: { max: 1, intervalMs: 60_000 } } });
+      const nodes = await start('hubspot', { account: { batchWindow: 0 } });
+      await deliver(nodes, lead('first@example.com'));
+      const failed = [];
+      nodes.failed.on('input', (m) => failed.push(m));
+      nodes.caught.on('input', (m) => failed.push(m));
+      nodes.out.receive({ payload: lead('waiting@example.com') });
+      await settle(200);
+      await env.running.close();
+      env.running = undefined;
+      await helper.unload();
+      await settle(200);
+      assert.deepEqual(failed, []);
+      assert.equal(env.emulator.calls.hubspot, 1, 'the waiting lead was never sent');
+    });
+
     it('a daily quota nearly spent turns the status yellow and says so', async function () {
       await restart({ quotas: { hubspot: { daily: 10 } } });
       const nodes = await start('hubspot', { account: { batchWindow: 0 } });

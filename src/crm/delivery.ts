@@ -18,6 +18,17 @@ interface Waiting {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A lead withdrawn before it was sent, because its node closed (a deploy): it is neither delivered nor failed, so the
+ * node leaves it unsettled and the inbox emits it again to the node that replaces it.
+ */
+export class LeadWithdrawnError extends Error {
+  constructor() {
+    super('the node closed before the lead was sent');
+    this.name = 'LeadWithdrawnError';
+  }
+}
+
 /** A 4xx for the whole call that one bad record can cause; split the batch to find it (not auth, not a quota). */
 const refusedAsAWhole = (err: unknown) =>
   err instanceof CrmError &&
@@ -100,6 +111,18 @@ export class AccountDelivery {
         void this.work();
       }
     });
+  }
+
+  /** Withdraws the leads a node queued and that are not on their way yet (the node is closing). */
+  withdraw(options: UpsertOptions): number {
+    let withdrawn = 0;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i].context.options !== options) continue;
+      const [w] = this.queue.splice(i, 1);
+      w.reject(new LeadWithdrawnError());
+      withdrawn++;
+    }
+    return withdrawn;
   }
 
   /** Leads waiting to be sent. */

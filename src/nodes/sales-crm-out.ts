@@ -4,6 +4,7 @@ import {
   CrmError,
   DEFAULT_FIELD_MAPS,
   deliveryFor,
+  LeadWithdrawnError,
   type CrmOutConfig,
   type UpsertOptions,
   type UpsertResult,
@@ -153,6 +154,8 @@ export = function (RED: NodeAPI) {
         },
         (err: unknown) => {
           answered();
+          // Withdrawn unsent as the node closed: left unsettled, so the inbox emits it again to the next node.
+          if (err instanceof LeadWithdrawnError) return done();
           if (err instanceof CrmAuthRefusedError)
             return failed({
               message: RED._('sales-crm-out.errors.refused', { reason: err.reason }),
@@ -175,6 +178,7 @@ export = function (RED: NodeAPI) {
     if (refused) scheduleStatus();
 
     node.on('close', () => {
+      delivery?.withdraw(options);
       if (statusTimer) clearTimeout(statusTimer);
       stopListening?.();
     });

@@ -69,7 +69,8 @@ describe('shared rules', function () {
     ]);
     assert.equal(facts.webhookIn.maxBytes, 1048576);
     assert.equal(new RegExp(facts.headerNamePattern).test('x-webhook-token'), true);
-    assert.equal(facts.versions['sales-crm-account'], 2);
+    assert.equal(facts.versions['sales-crm-account'], 3);
+    assert.equal(facts.crm.defaultApiVersions.hubspot, '2026-09');
     assert.equal(JSON.stringify(facts), JSON.stringify(JSON.parse(JSON.stringify(facts))), 'plain JSON');
   });
 });
