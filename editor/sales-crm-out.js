@@ -274,7 +274,10 @@
           .fail(function (xhr) {
             if (fieldsRequest !== request || xhr.statusText === 'abort') return;
             const reason = (xhr.responseJSON && xhr.responseJSON.error) || xhr.statusText;
-            setState(node._('sales-crm-out.fields.failed', { reason: reason }), ERROR_COLOR);
+            // 404: the runtime has no such account (added in this editor, not deployed yet).
+            if (xhr.status === 404)
+              setState(node._('sales-crm-out.fields.deploy-first', { account: account.name || account.id }));
+            else setState(node._('sales-crm-out.fields.failed', { reason: reason }), ERROR_COLOR);
             checkAll();
           });
       }

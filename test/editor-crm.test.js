@@ -393,6 +393,18 @@ describe('the CRM dialogs in the editor', function () {
     );
     await page.click('#node-dialog-cancel');
 
+    // An account added in this editor: the runtime does not know it yet.
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0);
+    await openOut('out');
+    await page.evaluate(() => $('#node-input-btn-account-add').trigger('click'));
+    await page.waitForSelector('#node-config-input-system', { state: 'visible', timeout: 15000 });
+    await page.click('#node-config-dialog-ok');
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 1);
+    await page.waitForFunction(() => /Deploy the account/.test($('#sales-crm-out-fields-state').text()));
+    assert.notEqual(await page.inputValue('#node-input-account'), 'acct');
+    await page.click('#node-dialog-cancel');
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0);
+
     // An account edited since the deploy: the runtime would answer for the old one.
     await page.evaluate(() => RED.editor.editConfig('', 'sales-crm-account', 'acct'));
     await page.waitForSelector('#node-config-input-name', { state: 'visible', timeout: 15000 });
