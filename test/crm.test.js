@@ -577,6 +577,19 @@ describe('sales-crm out', function () {
       assert.equal(env.emulator.calls.hubspot, 1, 'both leads went in one call');
     });
 
+    it('HubSpot: two leads for one e-mail in a batch become one input (HubSpot refuses a batch naming an id twice); both settle with the contact', async function () {
+      const nodes = await start('hubspot');
+      const { delivered, failed } = await burst(
+        nodes,
+        [lead('twice@example.com', { city: 'Pune' }), lead('Twice@Example.com', { city: 'Mumbai' })],
+        { sent: 2 },
+      );
+      assert.deepEqual(failed, []);
+      assert.equal(delivered[0].crm.id, delivered[1].crm.id);
+      assert.equal(env.emulator.requests[0].body.inputs.length, 1);
+      assert.equal([...env.emulator.hubspot.contacts.values()][0].properties.city, 'Mumbai', 'the later lead wins');
+    });
+
     it('a call refused as a whole is halved until the refusal falls on the lead that causes it; the others land', async function () {
       const nodes = await start('hubspot');
       env.emulator.fault({

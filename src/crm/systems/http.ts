@@ -10,6 +10,7 @@ export const http: CrmSystem = {
   defaultBaseUrl: '',
   defaultLoginUrl: '',
   tokenPath: '',
+  clientAuthentication: 'form',
   defaultApiVersion: '',
   batchSize: 1,
   quota: { source: 'none known: an HTTP API is paced only by its own 429 answers and X-RateLimit-* headers' },

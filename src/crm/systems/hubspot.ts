@@ -52,6 +52,7 @@ export const hubspot: CrmSystem = {
   defaultBaseUrl: 'https://api.hubapi.com',
   defaultLoginUrl: 'https://api.hubapi.com',
   tokenPath: '/oauth/v1/token',
+  clientAuthentication: 'form',
   // HubSpot's date versions since March 2026; the numbered /crm/v3 paths are legacy (supported until September 2027).
   defaultApiVersion: '2026-09',
   apiVersionPattern: /^\d{4}-\d{2}(-beta)?$/,

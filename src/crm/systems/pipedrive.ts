@@ -80,6 +80,8 @@ export const pipedrive: CrmSystem = {
   defaultBaseUrl: 'https://api.pipedrive.com',
   defaultLoginUrl: 'https://oauth.pipedrive.com',
   tokenPath: '/oauth/token',
+  // Pipedrive takes the client's id and secret as HTTP Basic authentication, not in the form.
+  clientAuthentication: 'basic',
   defaultApiVersion: '',
   batchSize: 1,
   quota: {

@@ -25,6 +25,7 @@ export const salesforce: CrmSystem = {
   defaultBaseUrl: '',
   defaultLoginUrl: 'https://login.salesforce.com',
   tokenPath: '/services/oauth2/token',
+  clientAuthentication: 'form',
   defaultApiVersion: 'v68.0',
   apiVersionPattern: /^v\d+\.\d+$/,
   apiVersionExample: 'v68.0',

@@ -111,6 +111,8 @@ export interface CrmSystem {
   defaultLoginUrl: string;
   /** The token endpoint's path under the login URL ('' when the login URL is the full token URL). */
   tokenPath: string;
+  /** How the OAuth client authenticates at the token endpoint: id and secret in the form, or as HTTP Basic. */
+  clientAuthentication: 'form' | 'basic';
   /**
    * The API version used when the account names none; '' for a CRM whose paths carry no version the user may choose.
    * `apiVersionPattern` checks an account's override, `apiVersionExample` is shown in the error.

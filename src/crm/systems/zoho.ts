@@ -45,6 +45,7 @@ export const zoho: CrmSystem = {
   // The accounts server depends on the data centre (ZOHO_ACCOUNTS_SERVERS).
   defaultLoginUrl: '',
   tokenPath: '/oauth/v2/token',
+  clientAuthentication: 'form',
   defaultApiVersion: '',
   batchSize: 100,
   quota: {
