@@ -2,6 +2,8 @@
 (function () {
   // Which ways each CRM authenticates, its default servers and Zoho's data centres come from the runtime (one copy of each fact).
   let systemsCache = null;
+  const CRM = SalesWebhooksEditor.facts.crm;
+  const DEFAULTS = CRM.accountDefaults;
   const CREDENTIALS = [
     'token',
     'instanceUrl',
@@ -31,53 +33,53 @@
     category: 'config',
     defaults: {
       name: { value: '' },
-      system: { value: 'hubspot', required: true },
+      system: { value: CRM.systems[0], required: true },
       // Absent in accounts saved before OAuth: it then means `token` (Zoho: `refresh-token`, its only way).
       auth: { value: 'token' },
       baseUrl: { value: '' },
       loginUrl: { value: '' },
-      dataCenter: { value: 'com' },
+      dataCenter: { value: DEFAULTS.dataCenter },
       // Empty: the CRM's current version (Salesforce v68.0, HubSpot 2026-09); the runtime checks an override's form.
-      apiVersion: { value: '' },
+      apiVersion: { value: DEFAULTS.apiVersion },
       batchWindow: {
-        value: SalesWebhooksEditor.facts.crm.accountDefaults.batchWindowMs,
+        value: DEFAULTS.batchWindowMs,
         validate: function (v) {
           return v === '' || Number(v) >= 0;
         },
       },
       // 0: the CRM's documented limit (HubSpot 100 per 10 s; 190 on Professional and Enterprise).
       rateLimit: {
-        value: SalesWebhooksEditor.facts.crm.accountDefaults.rateLimit,
+        value: DEFAULTS.rateLimit,
         validate: function (v) {
           return v === '' || Number(v) >= 0;
         },
       },
       maxAttempts: {
-        value: 5,
+        value: DEFAULTS.maxAttempts,
         validate: function (v) {
           return Number(v) >= 1;
         },
       },
       minDelay: {
-        value: 500,
+        value: DEFAULTS.minDelayMs,
         validate: function (v) {
           return Number(v) >= 0;
         },
       },
       maxDelay: {
-        value: 30000,
+        value: DEFAULTS.maxDelayMs,
         validate: function (v) {
           return Number(v) >= 0;
         },
       },
       timeout: {
-        value: 10000,
+        value: DEFAULTS.timeoutMs,
         validate: function (v) {
           return Number(v) >= 100;
         },
       },
       concurrency: {
-        value: 4,
+        value: DEFAULTS.concurrency,
         validate: function (v) {
           return Number(v) >= 1;
         },
@@ -101,6 +103,14 @@
       const node = this;
       SalesWebhooksEditor.migrateDialog(node, 'node-config-input');
       const $system = $('#node-config-input-system');
+      // The CRMs the runtime knows, in its order: the template holds an empty select.
+      CRM.systems.forEach(function (system) {
+        $('<option>')
+          .val(system)
+          .text(node._('sales-crm-account.system.' + system))
+          .appendTo($system);
+      });
+      $system.val(node.system || CRM.systems[0]);
       const $auth = $('#node-config-input-auth');
       systemsCache = systemsCache || $.getJSON('sales-crm/systems');
       function showFields() {
@@ -121,12 +131,21 @@
         Object.keys(rows).forEach(function (field) {
           $('#sales-crm-account-row-' + field).toggle(rows[field]);
         });
+        // Empty means the CRM's current version, named here; a CRM whose paths carry no version has none to choose.
+        const apiVersion = CRM.defaultApiVersions[system];
+        const $apiVersionRow = $('#sales-crm-account-row-apiVersion');
+        const advancedShown = $('.sales-crm-account-advanced').not($apiVersionRow).first().is(':visible');
+        $apiVersionRow.toggleClass('sales-crm-account-advanced', !!apiVersion).toggle(!!apiVersion && advancedShown);
+        $('#node-config-input-apiVersion').attr(
+          'placeholder',
+          apiVersion ? node._('sales-crm-account.placeholder.apiVersionOf', { version: apiVersion }) : '',
+        );
         $('#sales-crm-account-token-tip').text(node._('sales-crm-account.tip.token-' + system));
         $('#sales-crm-account-client-tip').text(node._('sales-crm-account.tip.client-' + system));
         $('#sales-crm-account-auth-tip').text(node._('sales-crm-account.tip.auth-' + auth));
         $('#sales-crm-account-loginUrl-tip').text(node._('sales-crm-account.tip.loginUrl-' + system));
         systemsCache.done(function (facts) {
-          const dc = $('#node-config-input-dataCenter').val() || 'com';
+          const dc = $('#node-config-input-dataCenter').val() || DEFAULTS.dataCenter;
           const login = system === 'zoho' ? facts.zohoDataCenters[dc] : facts.loginUrls[system];
           $('#node-config-input-loginUrl').attr(
             'placeholder',
@@ -169,7 +188,7 @@
             .text(dc + ' (' + facts.zohoDataCenters[dc].replace('https://', '') + ')')
             .appendTo($dc);
         });
-        $dc.val(node.dataCenter || 'com');
+        $dc.val(node.dataCenter || DEFAULTS.dataCenter);
       });
       $auth
         .append(

@@ -26,16 +26,10 @@ window.SalesWebhooksEditor = {
     });
     return migrated;
   },
-};
-
-// Dialog scripts that loaded before this one wait in the queue (see scripts/build.js); later ones run at once.
-// Each nodes/*.html loads this file, so it may run more than once.
-const waiting = Array.isArray(window.SalesWebhooksEditorQueue) ? window.SalesWebhooksEditorQueue : [];
-window.SalesWebhooksEditorQueue = {
-  push: function (run) {
-    run();
+  /** Runs the dialog scripts that arrived before this one (see scripts/build.js), each once. */
+  runQueued: function () {
+    const queued = window.SalesWebhooksEditorQueue || [];
+    while (queued.length) queued.shift()();
   },
 };
-waiting.forEach(function (run) {
-  run();
-});
+window.SalesWebhooksEditor.runQueued();

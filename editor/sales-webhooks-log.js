@@ -652,21 +652,9 @@
     return view && view.content.is(':visible') && document.visibilityState !== 'hidden';
   }
 
-  // Node-RED loads a plugin's scripts side by side, in no set order: start once the shared one has run.
-  function afterSharedScript(start) {
-    if (window.SalesWebhooksEditor) {
-      start();
-      return;
-    }
-    document
-      .querySelector('script[src$="node-red-contrib-sales-webhooks/sales-webhooks-editor.js"]')
-      .addEventListener('load', start);
-  }
-
-  afterSharedScript(function () {
-    FACTS = SalesWebhooksEditor.facts.deliveryLog;
-    registerSidebar();
-  });
+  // scripts/build.js runs this once the shared script has run (Node-RED loads them side by side).
+  FACTS = SalesWebhooksEditor.facts.deliveryLog;
+  registerSidebar();
 
   function registerSidebar() {
     RED.plugins.registerPlugin('sales-webhooks-log', {

@@ -1,3 +1,5 @@
+import { FILLABLE_BY, leadFieldTypes } from './crm/fieldFit';
+import { DEFAULT_EXTERNAL_ID_FIELD, HTTP_API_METHODS } from './crm/outConfig';
 import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_API_VERSIONS, DEFAULT_BASE_URLS } from './crm/settings';
 import { describeCrmSystems } from './crm/systems';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
@@ -71,6 +73,16 @@ export function editorFacts() {
       topic: DELIVERY_LOG_TOPIC,
       replayDefaultState: DEFAULT_REPLAY_STATE,
       listLimit: Math.min(2 * DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
+    },
+    // The CRM dialogs: what each lead field holds, which lead values can fill each kind of CRM field (the field map's
+    // check), and the methods an HTTP API account's node may send with.
+    crmDialogs: {
+      leadFieldTypes: leadFieldTypes(),
+      fillableBy: FILLABLE_BY,
+      httpApiMethods: [...HTTP_API_METHODS],
+      defaultExternalIdField: DEFAULT_EXTERNAL_ID_FIELD,
+      /** The type of a lead field whose type is not known (a custom path). */
+      anyLeadType: 'any',
     },
   };
 }

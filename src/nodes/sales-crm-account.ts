@@ -13,6 +13,7 @@ import {
 import { ROTATED_TOKENS_FILE, RotatedRefreshTokens } from '../crm/rotatedTokens';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
+import { registerCrmFieldsRoute } from './crm-dialog-routes';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
 
 export = function (RED: NodeAPI) {
@@ -114,4 +115,5 @@ export = function (RED: NodeAPI) {
     });
   });
   registerTestConnectionEndpoint(RED);
+  registerCrmFieldsRoute(RED);
 };

@@ -13,6 +13,7 @@ import { leadSchema } from '../leadmap/lead';
 import { describeIssues } from '../providers/envelope';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
+import { registerTestLeadRoute } from './crm-dialog-routes';
 import { settleLead } from './settle';
 
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
@@ -184,4 +185,5 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('sales-crm out', SalesCrmOut as any);
+  registerTestLeadRoute(RED);
 };
