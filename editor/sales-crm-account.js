@@ -4,16 +4,7 @@
   let systemsCache = null;
   const CRM = SalesWebhooksEditor.facts.crm;
   const DEFAULTS = CRM.accountDefaults;
-  const CREDENTIALS = [
-    'token',
-    'instanceUrl',
-    'headerName',
-    'clientId',
-    'clientSecret',
-    'refreshToken',
-    'privateKey',
-    'username',
-  ];
+  const CREDENTIALS = Object.keys(CRM.accountCredentials);
   const SETTINGS = [
     'system',
     'auth',
@@ -86,16 +77,7 @@
       },
       version: { value: SalesWebhooksEditor.currentVersion('sales-crm-account') },
     },
-    credentials: {
-      token: { type: 'password' },
-      instanceUrl: { type: 'text' },
-      headerName: { type: 'text' },
-      clientId: { type: 'text' },
-      clientSecret: { type: 'password' },
-      refreshToken: { type: 'password' },
-      privateKey: { type: 'password' },
-      username: { type: 'text' },
-    },
+    credentials: CRM.accountCredentials,
     label: function () {
       return this.name || (this.system ? this._('sales-crm-account.system.' + this.system) : 'CRM account');
     },

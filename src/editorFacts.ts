@@ -1,6 +1,12 @@
 import { FILLABLE_BY, leadFieldTypes } from './crm/fieldFit';
 import { DEFAULT_EXTERNAL_ID_FIELD, HTTP_API_METHODS } from './crm/outConfig';
-import { ACCOUNT_DEFAULTS, CRM_SYSTEMS, DEFAULT_API_VERSIONS, DEFAULT_BASE_URLS } from './crm/settings';
+import {
+  ACCOUNT_CREDENTIALS,
+  ACCOUNT_DEFAULTS,
+  CRM_SYSTEMS,
+  DEFAULT_API_VERSIONS,
+  DEFAULT_BASE_URLS,
+} from './crm/settings';
 import { describeCrmSystems } from './crm/systems';
 import { STANDARD_LEAD_FIELDS, leadSourceSchema } from './leadmap/lead';
 import { DEFAULT_MAPPING_TYPE, MAPPING_TYPES } from './leadmap/types';
@@ -48,6 +54,8 @@ export function editorFacts() {
       /** Each CRM's current API version ('' where it is fixed): the dialog's placeholder for an empty API version. */
       defaultApiVersions: { ...DEFAULT_API_VERSIONS },
       accountDefaults: { ...ACCOUNT_DEFAULTS },
+      /** The account's credential fields and their types (secrets are passwords). */
+      accountCredentials: ACCOUNT_CREDENTIALS,
       /** Each CRM's label, batch size, quota and default field map, from its module. */
       systemFacts: describeCrmSystems(),
     },

@@ -59,6 +59,22 @@ export interface AccountCredentials {
 /** Credential fields that are secrets: never shown, logged or sent back to the browser. */
 export const SECRET_CREDENTIALS = ['token', 'clientSecret', 'refreshToken', 'privateKey'] as const;
 
+/** Every credential field of an account, as Node-RED registers it (secrets as passwords), for the node and dialog. */
+export const ACCOUNT_CREDENTIALS = Object.fromEntries(
+  (
+    [
+      'token',
+      'instanceUrl',
+      'headerName',
+      'clientId',
+      'clientSecret',
+      'refreshToken',
+      'privateKey',
+      'username',
+    ] as const
+  ).map((field) => [field, { type: (SECRET_CREDENTIALS as readonly string[]).includes(field) ? 'password' : 'text' }]),
+) as Record<keyof AccountCredentials, { type: 'password' | 'text' }>;
+
 export class CrmConfigError extends Error {
   constructor(
     readonly field: string,

@@ -7,6 +7,7 @@ import {
   CrmHttp,
   safeReason,
   scrub,
+  ACCOUNT_CREDENTIALS,
   SECRET_CREDENTIALS,
   TokenUnavailableError,
   whoAmI,
@@ -15,16 +16,7 @@ import {
 
 /** What the editor shows in a password field whose stored value it was not given (Node-RED's own placeholder). */
 const STORED_PASSWORD = '__PWRD__';
-const CREDENTIAL_FIELDS = [
-  'token',
-  'instanceUrl',
-  'headerName',
-  'clientId',
-  'clientSecret',
-  'refreshToken',
-  'privateKey',
-  'username',
-] as const;
+const CREDENTIAL_FIELDS = Object.keys(ACCOUNT_CREDENTIALS) as (keyof typeof ACCOUNT_CREDENTIALS)[];
 
 /**
  * The account dialog's "Test connection": the runtime takes the dialog's current values, puts back the stored

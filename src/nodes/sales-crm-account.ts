@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { NodeAPI, NodeDef } from 'node-red';
 import {
+  ACCOUNT_CREDENTIALS,
   accountSettings,
   AUTHS_BY_SYSTEM,
   CrmConfigError,
@@ -89,18 +90,7 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('sales-crm-account', SalesCrmAccount as any, {
-    credentials: {
-      token: { type: 'password' },
-      instanceUrl: { type: 'text' },
-      headerName: { type: 'text' },
-      clientId: { type: 'text' },
-      clientSecret: { type: 'password' },
-      refreshToken: { type: 'password' },
-      privateKey: { type: 'password' },
-      username: { type: 'text' },
-    },
-  });
+  RED.nodes.registerType('sales-crm-account', SalesCrmAccount as any, { credentials: ACCOUNT_CREDENTIALS });
 
   RED.httpAdmin.get('/sales-crm/field-maps', RED.auth.needsPermission('sales-crm-account.read'), (_req, res) => {
     res.json(DEFAULT_FIELD_MAPS);

@@ -43,6 +43,7 @@ function runtimeConstants() {
   const addName = (name, where) => names.set(name, where);
   const walk = (value, where) => {
     if (where === 'facts.versions') return; // small integers; a version is read with currentVersion()
+    if (where.endsWith('.type') && (value === 'password' || value === 'text')) return; // Node-RED's credential types
     if (Array.isArray(value)) {
       for (const item of value) {
         if (typeof item === 'string') addName(item, where);

@@ -46,10 +46,15 @@ describe('message catalogs', function () {
   for (const [version, modulePath] of Object.entries(nodeRedI18n)) {
     it(`read by Node-RED ${version}'s own i18n, say "1 lead", "2 leads", "1 duplicate", "3 deliveries"`, async function () {
       // A fresh copy of that version's i18n module, so this test neither sees nor changes the one a runtime uses.
-      const cached = Object.keys(require.cache).filter((k) => k.startsWith(path.dirname(modulePath)));
-      cached.forEach((k) => delete require.cache[k]);
+      // i18next too: its default instance is a singleton that another init would reconfigure for every user.
+      const isI18n = (k) => k.startsWith(path.dirname(modulePath)) || /[\\/]i18next[\\/]/.test(k);
+      const saved = Object.entries(require.cache).filter(([k]) => isI18n(k));
+      saved.forEach(([k]) => delete require.cache[k]);
       const { i18n } = require(modulePath);
-      cached.forEach((k) => delete require.cache[k]);
+      Object.keys(require.cache)
+        .filter(isI18n)
+        .forEach((k) => delete require.cache[k]);
+      saved.forEach(([k, module]) => (require.cache[k] = module));
       i18n.init({ lang: 'en-US' });
       await Promise.all(
         catalogFiles.map((f) => i18n.registerMessageCatalog(`${packageName}/${f.slice(0, -5)}`, localesDir, f)),
