@@ -18,7 +18,7 @@ describe('the CRM account dialog in the editor', function () {
   let emulator;
   const seenByBrowser = [];
   const pageErrors = [];
-  before(async () => {
+  before(async function () {
     emulator = await startCrmEmulator({
       oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshTokens: [REFRESH_TOKEN] },
     });
@@ -57,7 +57,7 @@ describe('the CRM account dialog in the editor', function () {
         wires: [[], []],
       },
     ]);
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     // Everything the runtime sends the browser as data (not the editor's own scripts) is kept to look for secrets.

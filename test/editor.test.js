@@ -139,7 +139,7 @@ describe('the dialogs in the editor', function () {
         wires: [[], []],
       },
     ]);
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     // Node-RED asks once about update notifications; a user would answer it, so the test does.
