@@ -5,8 +5,9 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
+const { nodeRedPackage } = require('./real-node-red');
 
-helper.init(require.resolve('node-red'));
+helper.init(require.resolve(nodeRedPackage));
 
 // The helper's RED._ returns the key itself; ours reads the package's own message catalogs, as Node-RED does.
 const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
