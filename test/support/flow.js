@@ -9,6 +9,12 @@ const { nodeRedPackage } = require('./real-node-red');
 
 helper.init(require.resolve(nodeRedPackage));
 
+/** One of Node-RED's core nodes (e.g. 'common/25-catch.js') from the Node-RED under test, not another version's. */
+const coreNode = (file) =>
+  require(
+    require.resolve(`@node-red/nodes/core/${file}`, { paths: [require.resolve(`${nodeRedPackage}/package.json`)] }),
+  );
+
 // The helper's RED._ returns the key itself; ours reads the package's own message catalogs, as Node-RED does.
 const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
 const catalog = Object.assign(
@@ -104,4 +110,4 @@ function collect(node, count = 1, timeoutMs = 3000) {
 /** Resolves after `ms`, to prove that nothing arrived meanwhile. */
 const settle = (ms = 150) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { helper, loadFlow, postRaw, collect, settle };
+module.exports = { helper, loadFlow, postRaw, collect, settle, coreNode };
