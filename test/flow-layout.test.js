@@ -37,7 +37,19 @@ function measure(page) {
       const rect = group.querySelector('rect.red-ui-flow-node');
       if (!d || !rect) continue;
       const label = d.name || d.id;
-      nodes.push({ id: d.id, label, ...box(rect) });
+      // A node's box includes its button (a debug node's toggle, an inject's trigger), which sticks out of it.
+      const button = group.querySelector('.red-ui-flow-node-button');
+      const own = box(rect);
+      if (button && getComputedStyle(button).display !== 'none') {
+        const b = box(button);
+        Object.assign(own, {
+          left: Math.min(own.left, b.left),
+          top: Math.min(own.top, b.top),
+          right: Math.max(own.right, b.right),
+          bottom: Math.max(own.bottom, b.bottom),
+        });
+      }
+      nodes.push({ id: d.id, label, ...own });
       const status = group.querySelector('.red-ui-flow-node-status-group');
       if (status && getComputedStyle(status).display !== 'none' && status.getBBox().width > 0)
         statuses.push({ id: d.id, label: `${label} status`, text: status.textContent, ...box(status) });
@@ -53,7 +65,7 @@ describe(`the demo flow and the examples in the editor at 1366×768 (Node-RED ${
   before(async function () {
     requireBrowser(this);
     nodeRed = await startNodeRed({
-      settings: 'module.exports = { editorTheme: { tours: false }, telemetry: { updateNotification: false } };',
+      settings: 'module.exports = { editorTheme: { tours: false }, telemetry: { enabled: false } };',
     });
     browser = await launchBrowser(this);
     await browser.page.setViewportSize({ width: 1366, height: 768 });
@@ -64,6 +76,37 @@ describe(`the demo flow and the examples in the editor at 1366×768 (Node-RED ${
     await nodeRed?.remove();
   });
 
+  it('a sales webhook added from the palette takes a path no other one uses', async function () {
+    const { page } = browser;
+    await page.goto('about:blank');
+    await page.goto(nodeRed.url);
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('sales-webhook in'), null, {
+      timeout: 30000,
+    });
+    const paths = await page.evaluate(() => {
+      const definition = RED.nodes.getType('sales-webhook in');
+      // What the palette does: a node with the type's defaults, then its onadd.
+      const add = () => {
+        const node = {
+          id: RED.nodes.id(),
+          type: 'sales-webhook in',
+          z: RED.workspaces.active(),
+          _def: definition,
+          url: definition.defaults.url.value,
+          x: 0,
+          y: 0,
+          wires: [[], []],
+        };
+        definition.onadd.call(node);
+        RED.nodes.add(node);
+        return node.url;
+      };
+      return [add(), add(), add()];
+    });
+    const { WEBHOOK_IN_DEFAULTS } = require('../dist/receive/webhookInDefaults');
+    assert.deepEqual(paths, [WEBHOOK_IN_DEFAULTS.url, `${WEBHOOK_IN_DEFAULTS.url}-2`, `${WEBHOOK_IN_DEFAULTS.url}-3`]);
+  });
+
   const flows = [
     ['demo', () => demoFlow({ userDir: fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-layout-')) }).nodes],
     ...examples.map(([name, flow]) => [`example ${name}`, () => flow]),
@@ -72,8 +115,19 @@ describe(`the demo flow and the examples in the editor at 1366×768 (Node-RED ${
     it(`${name}: fits the canvas beside the sidebar, nodes and statuses apart, wires left to right`, async function () {
       const flow = makeFlow();
       await nodeRed.deploy(flow);
+      // A test event through each receiver that can verify one, so that the statuses show counts as in use.
+      for (const receiver of flow.filter((n) => n.type === 'sales-webhook in')) {
+        const source = flow.find((n) => n.id === receiver.source);
+        if (source?.credentials)
+          await fetch(`${nodeRed.url}/sales-webhook-in/${receiver.id}/send-test`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          });
+      }
       const { page } = browser;
       const tab = flow.find((n) => n.type === 'tab').id;
+      await page.goto('about:blank');
       await page.goto(`${nodeRed.url}/#flow/${tab}`);
       const onTab = flow.filter((n) => n.z === tab);
       await page.waitForFunction(
