@@ -35,6 +35,7 @@ const NODE_RED_5_FILES = [
   'test/redis-editor.test.js',
   'test/examples.test.js',
   'test/demo.test.js',
+  'test/flow-layout.test.js',
 ];
 
 const log = (line) => console.log(`[node22] ${line}`);
