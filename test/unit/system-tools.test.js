@@ -4,7 +4,12 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { findSystemTool, requireSystemTool } = require('../support/system-tools');
+const {
+  findSystemTool,
+  requireSystemTool,
+  requireSystemToolOutsideMocha,
+  NODE_22,
+} = require('../support/system-tools');
 
 describe('system tools the tests need (Chromium, redis-server)', function () {
   let dir;
@@ -88,5 +93,24 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
       () => requireSystemTool({ skip: () => assert.fail('CI must not skip') }, missing()),
       /CI runs every test: apt-get install fake/,
     );
+  });
+
+  it('outside mocha (the Node 22 run of npm test): one line and no path when missing, an error when CI is set', function () {
+    const lines = [];
+    const log = console.log;
+    console.log = (line) => lines.push(line);
+    try {
+      assert.equal(requireSystemToolOutsideMocha({ ...missing(), label: 'Fake 22' }), undefined);
+      assert.equal(requireSystemToolOutsideMocha({ ...missing(), label: 'Fake 22' }), undefined);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /skipping the Fake 22 tests/);
+    process.env.CI = 'true';
+    assert.throws(() => requireSystemToolOutsideMocha(missing()), /CI runs every test/);
+    process.env.FAKE_TOOL_PATH = tool;
+    assert.equal(requireSystemToolOutsideMocha(missing()), tool);
+    assert.match(NODE_22.howToInstall, /node scripts\/node22\.js prepare/);
   });
 });
