@@ -72,6 +72,7 @@ function node22Env(nodeBin) {
     npm_config_fund: 'false',
     npm_config_update_notifier: 'false',
     NODE_RED_UNDER_TEST: NODE_RED_5,
+    SALES_WEBHOOKS_SCREENSHOTS: path.join(projectRoot, '.tmp', 'screenshots'),
   };
 }
 

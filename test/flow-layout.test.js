@@ -10,7 +10,8 @@ const { startNodeRed, projectRoot, nodeRedVersion } = require('./support/real-no
 const { launchBrowser, requireBrowser } = require('./support/browser');
 const { demoFlow } = require('../scripts/demo-flow');
 
-const screenshots = path.join(projectRoot, '.tmp', 'screenshots');
+// scripts/node22.js points its run (in a copy of the checkout) at the checkout's folder too.
+const screenshots = process.env.SALES_WEBHOOKS_SCREENSHOTS || path.join(projectRoot, '.tmp', 'screenshots');
 const examples = fs
   .readdirSync(path.join(projectRoot, 'examples'))
   .filter((f) => f.endsWith('.json'))
