@@ -14,7 +14,11 @@ const {
 describe('system tools the tests need (Chromium, redis-server)', function () {
   let dir;
   let tool;
-  const saved = { CI: process.env.CI, FAKE_TOOL_PATH: process.env.FAKE_TOOL_PATH };
+  const saved = {
+    CI: process.env.CI,
+    FAKE_TOOL_PATH: process.env.FAKE_TOOL_PATH,
+    CHROME_PATH: process.env.CHROME_PATH,
+  };
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'system-tools-'));
     tool = path.join(dir, 'fake-browser');
@@ -112,5 +116,31 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
     process.env.FAKE_TOOL_PATH = tool;
     assert.equal(requireSystemToolOutsideMocha(missing()), tool);
     assert.match(NODE_22.howToInstall, /node scripts\/node22\.js prepare/);
+  });
+
+  it("launchBrowser(this) skips its test and the suite's later ones without Chromium; without a context, fails everywhere", async function () {
+    const { launchBrowser } = require('../support/browser');
+    await assert.rejects(launchBrowser(), /launchBrowser\(this\)/);
+    process.env.CHROME_PATH = path.join(dir, 'nope');
+    const ran = { state: 'passed' };
+    const later = {};
+    // mocha's skip() throws to stop the test; so does this one.
+    const context = {
+      test: { parent: { tests: [ran, later] } },
+      skip: () => {
+        throw new Error('skipped');
+      },
+    };
+    const log = console.log;
+    console.log = () => {};
+    try {
+      await assert.rejects(launchBrowser(context), /skipped/);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(later.pending, true);
+    assert.equal(ran.pending, undefined);
+    process.env.CI = 'true';
+    await assert.rejects(launchBrowser(context), /CI runs every test/);
   });
 });
