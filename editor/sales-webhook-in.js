@@ -65,6 +65,19 @@ RED.nodes.registerType('sales-webhook in', {
   labelStyle: function () {
     return this.name ? 'node_label_italic' : '';
   },
+  // A node added from the palette takes a path no other sales webhook uses: the default, else the default with -2, -3, ….
+  onadd: function () {
+    const base = SalesWebhooksEditor.facts.webhookIn.url;
+    if (this.url !== base) return;
+    const self = this;
+    const taken = new Set();
+    RED.nodes.eachNode(function (n) {
+      if (n.type === 'sales-webhook in' && n !== self) taken.add(n.url);
+    });
+    let url = base;
+    for (let i = 2; taken.has(url); i++) url = base + '-' + i;
+    this.url = url;
+  },
   oneditprepare: function () {
     SalesWebhooksEditor.migrateDialog(this, 'node-input');
     const root = (RED.settings.httpNodeRoot || '/').replace(/\/$/, '');

@@ -2,13 +2,20 @@
 // The demo flow `npm start` deploys: one sales-webhook in per platform, its lead-map preset, a JSON-lines lead store.
 const path = require('node:path');
 
+// [provider, the event that becomes a lead, the platform's name, a short name for the event (the switch's label)]
 const PLATFORMS = [
-  ['saleassist', 'widget_new_conversation', 'SaleAssist'],
-  ['salesmagic', 'call.completed', 'SalesMagic (Svix)'],
-  ['callcall', 'customer.qualified', 'CallCall.ai'],
-  ['salescaling', 'commercial_signal_detected', 'Salescaling'],
-  ['recorder', 'recording.transcript.ready', 'Meeting recorder'],
+  ['saleassist', 'widget_new_conversation', 'SaleAssist', 'new conversation'],
+  ['salesmagic', 'call.completed', 'SalesMagic (Svix)', 'call completed'],
+  ['callcall', 'customer.qualified', 'CallCall.ai', 'qualified'],
+  ['salescaling', 'commercial_signal_detected', 'Salescaling', 'signal detected'],
+  ['recorder', 'recording.transcript.ready', 'Meeting recorder', 'transcript ready'],
 ];
+
+// Node centres of the columns and rows, so that the flow fits a 1366x768 screen beside the editor's palette and
+// sidebar (test/flow-layout.test.js): receiver, event switch, lead map, outputs; a row per platform below a comment.
+const LAYOUT = { comment: { x: 320, y: 40 }, columns: [125, 345, 525, 705], firstRow: 100, rowHeight: 70 };
+const [IN_X, ROUTE_X, MAP_X, OUT_X] = LAYOUT.columns;
+const rowY = (i) => LAYOUT.firstRow + i * LAYOUT.rowHeight;
 
 /** The flow, with each source's secret from its environment variable or the documented development default. */
 function demoFlow({ userDir, env = process.env }) {
@@ -27,8 +34,7 @@ function demoFlow({ userDir, env = process.env }) {
       id: 'demo-about',
       type: 'comment',
       z: tab,
-      x: 340,
-      y: 40,
+      ...LAYOUT.comment,
       name: 'Each platform posts to /webhooks/<provider>; try: npx sales-webhooks send saleassist',
       info: 'Secrets come from SALESCALING_TOKEN, SALESMAGIC_SECRET, RECORDER_SECRET, SALEASSIST_TOKEN and CALLCALL_SECRET (development defaults otherwise). Leads are appended to .node-red-dev/leads.jsonl.',
       wires: [],
@@ -37,9 +43,9 @@ function demoFlow({ userDir, env = process.env }) {
       id: 'demo-store',
       type: 'file',
       z: tab,
-      x: 1110,
-      y: 220,
-      name: 'lead store (leads.jsonl)',
+      x: OUT_X,
+      y: rowY(0),
+      name: 'leads.jsonl',
       filename: leadsFile,
       filenameType: 'str',
       appendNewline: true,
@@ -52,8 +58,8 @@ function demoFlow({ userDir, env = process.env }) {
       id: 'demo-leads',
       type: 'debug',
       z: tab,
-      x: 1090,
-      y: 280,
+      x: OUT_X,
+      y: rowY(1),
       name: 'leads',
       active: true,
       tosidebar: true,
@@ -68,8 +74,8 @@ function demoFlow({ userDir, env = process.env }) {
       id: 'demo-other',
       type: 'debug',
       z: tab,
-      x: 1090,
-      y: 440,
+      x: OUT_X,
+      y: rowY(3),
       name: 'other events',
       active: true,
       tosidebar: true,
@@ -84,9 +90,9 @@ function demoFlow({ userDir, env = process.env }) {
       id: 'demo-rejected',
       type: 'debug',
       z: tab,
-      x: 1110,
-      y: 500,
-      name: 'rejected or not a lead',
+      x: OUT_X,
+      y: rowY(2),
+      name: 'not a lead',
       active: true,
       tosidebar: true,
       console: false,
@@ -97,8 +103,8 @@ function demoFlow({ userDir, env = process.env }) {
       wires: [],
     },
   ];
-  PLATFORMS.forEach(([provider, eventType, label], i) => {
-    const y = 100 + i * 80;
+  PLATFORMS.forEach(([provider, eventType, label, eventLabel], i) => {
+    const y = rowY(i);
     const preset = getLeadPreset(`${provider}:${eventType}`);
     const secret = DEMO_SECRETS[provider];
     nodes.push(
@@ -114,7 +120,7 @@ function demoFlow({ userDir, env = process.env }) {
         id: `demo-in-${provider}`,
         type: 'sales-webhook in',
         z: tab,
-        x: 160,
+        x: IN_X,
         y,
         name: '',
         url: `/webhooks/${provider}`,
@@ -125,15 +131,17 @@ function demoFlow({ userDir, env = process.env }) {
         dedupeLimit: 50000,
         dedupeStore: '',
         version: 1,
-        wires: [[`demo-route-${provider}`], ['demo-rejected']],
+        // Rejections (401, 400, …) show in the node's status and in the delivery log, which says why: no wire
+        // crosses the flow for them.
+        wires: [[`demo-route-${provider}`], []],
       },
       {
         id: `demo-route-${provider}`,
         type: 'switch',
         z: tab,
-        x: 440,
+        x: ROUTE_X,
         y,
-        name: eventType,
+        name: eventLabel,
         property: 'topic',
         propertyType: 'msg',
         rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }],
@@ -147,9 +155,9 @@ function demoFlow({ userDir, env = process.env }) {
         id: `demo-map-${provider}`,
         type: 'sales-lead-map',
         z: tab,
-        x: 770,
+        x: MAP_X,
         y,
-        name: '',
+        name: 'map to lead',
         preset: preset.id,
         mappings: [],
         property: 'payload',
@@ -163,7 +171,7 @@ function demoFlow({ userDir, env = process.env }) {
   return { nodes, leadsFile };
 }
 
-module.exports = { demoFlow, PLATFORMS };
+module.exports = { demoFlow, PLATFORMS, LAYOUT };
 
 if (require.main === module) {
   require('./usage').helpRequested(`Usage: node scripts/demo-flow.js [userDir]     (after npm run build)

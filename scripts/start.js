@@ -58,7 +58,7 @@ function hasDemoFlow(userDir) {
 
 /** Starts the demo; resolves once the editor answers and the demo flow is running. */
 async function startDemo({
-  port = Number(process.env.PORT) || 1880,
+  port = require('../dist/send/demoAddress').demoPort(process.env),
   userDir = path.join(projectRoot, '.node-red-dev'),
   reset = false,
   env = process.env,
@@ -80,7 +80,8 @@ async function startDemo({
   };
   child.stdout.on('data', echo);
   child.stderr.on('data', echo);
-  const url = `http://127.0.0.1:${port}`;
+  // Reached where it listens (HOST; loopback for a wildcard), as `sales-webhooks send` reaches it.
+  const url = require('../dist/send/demoAddress').demoBaseUrl({ HOST: env.HOST, PORT: String(port) });
   const started = () => output.split('Started flows').length - 1;
   await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`Node-RED exited with code ${code}:\n${output}`)));
@@ -116,15 +117,15 @@ async function startDemo({
       child.kill('SIGINT');
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     });
-  return { url, userDir, leadsFile, child, stop, logs: () => output };
+  return { url, port, userDir, leadsFile, child, stop, logs: () => output };
 }
 
 if (require.main === module) {
   require('./usage')
     .helpRequested(`Usage: npm start [-- --reset]     (or: node scripts/start.js [--reset] after npm run build)
 
-Starts Node-RED on http://127.0.0.1:1880 (PORT, HOST to change) with this checkout's nodes and the demo flow, using
-the user directory .node-red-dev/. --reset deploys the demo flow again (after changing a *_SECRET or *_TOKEN).`);
+Starts Node-RED on http://127.0.0.1:1880 (PORT, HOST to change; "sales-webhooks send" reads them too) with this
+checkout's nodes and the demo flow, using the user directory .node-red-dev/. --reset deploys the demo flow again (after changing a *_SECRET or *_TOKEN).`);
   startDemo({ reset: process.argv.includes('--reset') }).then(
     ({ url, leadsFile, child, stop }) => {
       console.log(`\nSales webhooks demo: ${url}`);

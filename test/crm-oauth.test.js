@@ -4,7 +4,7 @@
 // (node-red-node-test-helper), real HTTP to the loopback CRM emulator, a real RS256 key pair for the JWT bearer flow.
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { helper, loadFlow, collect, settle } = require('./support/flow');
+const { helper, loadFlow, collect, settle, coreNode } = require('./support/flow');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const {
   scrub,
@@ -16,7 +16,7 @@ const {
 } = require('../dist/crm');
 const accountNode = require('../nodes/sales-crm-account.js');
 const crmOutNode = require('../nodes/sales-crm-out.js');
-const statusNode = require('@node-red/nodes/core/common/25-status.js');
+const statusNode = coreNode('common/25-status.js');
 
 const CLIENT_ID = '3MVG9lKcPoNINVBJSoQsNCD.HHDdbugPsNXwwyFbgb47KWa_PTv';
 const CLIENT_SECRET = 'client-secret-5A1F0E2B9C7D4e3f';

@@ -1,7 +1,7 @@
 'use strict';
 // sales-crm out against loopback emulators of HubSpot, Salesforce, Pipedrive and an HTTP API, over real HTTP.
 const assert = require('node:assert/strict');
-const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow');
+const { helper, loadFlow, postRaw, collect, settle, coreNode } = require('./support/flow');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const send = require('./support/senders');
 const { leadsToCrmFlow, signedLead } = require('./support/leads-load');
@@ -24,7 +24,7 @@ const webhookInNode = require('../nodes/sales-webhook-in.js');
 const leadMapNode = require('../nodes/sales-lead-map.js');
 const accountNode = require('../nodes/sales-crm-account.js');
 const crmOutNode = require('../nodes/sales-crm-out.js');
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const catchNode = coreNode('common/25-catch.js');
 
 const TOKEN = 'crm-token-3e9f1c77a2';
 const lead = (email, extra = {}) => ({

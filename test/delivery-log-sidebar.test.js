@@ -45,7 +45,7 @@ describe('the delivery log sidebar in the editor', function () {
     emulator = await startCrmEmulator();
     const token = await login(nodeRed.url, 'admin');
     await nodeRed.deploy(logFlow(nodeRed.userDir, { emulator }), { token });
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());

@@ -9,12 +9,12 @@ const { startDemo } = require('../scripts/start');
 const { freePort, waitFor } = require('./support/real-node-red');
 const { launchBrowser, requireBrowser } = require('./support/browser');
 
-const cli = (args) =>
+const cli = (args, env = {}) =>
   new Promise((resolve) => {
     execFile(
       process.execPath,
       [path.join(__dirname, '..', 'bin', 'sales-webhooks.js'), ...args],
-      { env: { ...process.env } },
+      { env: { ...process.env, ...env } },
       (error, stdout, stderr) => resolve({ code: error ? error.code : 0, stdout, stderr }),
     );
   });
@@ -70,7 +70,7 @@ describe('the demo (npm start) and the test-event sender', function () {
 
   it('in the browser, the editor shows the flow: no update-notification question, no welcome tour', async function () {
     requireBrowser(this);
-    const browser = await launchBrowser();
+    const browser = await launchBrowser(this);
     try {
       const { page } = browser;
       await page.goto(demo.url, { waitUntil: 'domcontentloaded' });
@@ -102,6 +102,14 @@ describe('the demo (npm start) and the test-event sender', function () {
       assert.equal(result.code, 0, `${provider}: ${result.stdout}${result.stderr}`);
     }
     await waitFor(() => readLeads(demo.leadsFile).filter((l) => l.source.provider === 'salesmagic').length === 2);
+  });
+
+  it('without --url posts where PORT and HOST say, as npm start listens', async function () {
+    const result = await cli(['send', 'saleassist'], { PORT: String(demo.port), HOST: '127.0.0.1' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`→ http://127\\.0\\.0\\.1:${demo.port}/webhooks/saleassist\n200`));
+    const wildcard = await cli(['send', 'saleassist', '--same'], { PORT: String(demo.port), HOST: '0.0.0.0' });
+    assert.match(wildcard.stdout, new RegExp(`→ http://127\\.0\\.0\\.1:${demo.port}/webhooks/saleassist\n200`));
   });
 
   it('--same sends the example byte for byte, so a second send is acknowledged as a duplicate', async function () {

@@ -31,8 +31,9 @@ async function assertPluralForms(page) {
 }
 
 /** Chromium on Node-RED's editor; `onError` hears the page's uncaught errors from the start. */
-async function openEditor(nodeRed, onError = () => {}) {
-  const browser = await launchBrowser();
+/** `context` is the mocha hook's `this`: without a browser launchBrowser skips the suite (fails under CI). */
+async function openEditor(context, nodeRed, onError = () => {}) {
+  const browser = await launchBrowser(context);
   browser.page.on('pageerror', onError);
   // Node-RED asks once about update notifications; a user would answer it, so the test does.
   await browser.page.addLocatorHandler(browser.page.getByText('No, do not enable notifications'), (button) =>
@@ -188,7 +189,7 @@ describe('the dialogs in the editor', function () {
         wires: [[], []],
       },
     ]);
-    browser = await openEditor(nodeRed, (err) => pageErrors.push(err.message));
+    browser = await openEditor(this, nodeRed, (err) => pageErrors.push(err.message));
     await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('mapper'), null, {
       timeout: 30000,
     });
@@ -662,7 +663,7 @@ describe("plural forms in Node-RED 3.1's editor", function () {
       entry: require.resolve('node-red-3/red.js'),
       settings: 'module.exports = { editorTheme: { tours: false } };',
     });
-    browser = await openEditor(nodeRed);
+    browser = await openEditor(this, nodeRed);
     await browser.page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.getType('sales-lead-map'), null, {
       timeout: 30000,
     });

@@ -2,6 +2,7 @@
 // Every example under Import → Examples: listed by the editor, and deployable into a fresh Node-RED with no missing type.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 
@@ -61,4 +62,49 @@ describe('examples', function () {
       assert.doesNotMatch(nodeRed.logs().slice(logLength), /Waiting for missing types|\[error\]/);
     });
   }
+});
+
+describe('examples, as files', function () {
+  const flows = Object.fromEntries(
+    examples.map((name) => [name, JSON.parse(fs.readFileSync(path.join(examplesDir, `${name}.json`), 'utf8'))]),
+  );
+
+  it('are what scripts/examples.js writes (one description, the demo grid)', async function () {
+    assert.deepEqual(await require('../scripts/examples').staleExamples(), []);
+  });
+
+  it('use every node that is not a config node (the flow library scorecard asks for an example of each)', function () {
+    const editorDir = path.join(__dirname, '..', 'editor');
+    const nodeTypes = fs
+      .readdirSync(editorDir)
+      .map((f) => fs.readFileSync(path.join(editorDir, f), 'utf8'))
+      .flatMap((source) => [...source.matchAll(/registerType\('([^']+)', \{\s*category: '([^']+)'/g)])
+      .filter(([, , category]) => category !== 'config')
+      .map(([, type]) => type);
+    assert.ok(nodeTypes.includes('sales-webhook settle'));
+    const used = new Set(Object.values(flows).flatMap((flow) => flow.map((n) => n.type)));
+    assert.deepEqual(
+      nodeTypes.filter((type) => !used.has(type)),
+      [],
+    );
+  });
+
+  it('a lead map naming a preset stores no rows, so it follows the preset (rows would read as copied and edited)', function () {
+    const maps = Object.values(flows).flatMap((flow) => flow.filter((n) => n.type === 'sales-lead-map'));
+    assert.ok(maps.length >= 7);
+    for (const map of maps) {
+      assert.match(map.preset, /^\w+:/, map.id);
+      assert.deepEqual(map.mappings, [], map.id);
+    }
+  });
+
+  it("a new sales webhook's default path is one no demo receiver or example uses", function () {
+    const { WEBHOOK_IN_DEFAULTS } = require('../dist/receive/webhookInDefaults');
+    const { demoFlow } = require('../scripts/demo-flow');
+    const paths = [...Object.values(flows).flat(), ...demoFlow({ userDir: os.tmpdir() }).nodes]
+      .filter((n) => n.type === 'sales-webhook in')
+      .map((n) => n.url);
+    assert.ok(paths.length >= 12);
+    assert.ok(!paths.includes(WEBHOOK_IN_DEFAULTS.url), WEBHOOK_IN_DEFAULTS.url);
+  });
 });

@@ -1,13 +1,13 @@
 'use strict';
 // sales-webhook in → sales-lead-map in the real runtime, over real HTTP: every preset's fixture becomes its lead(s).
 const assert = require('node:assert/strict');
-const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow');
+const { helper, loadFlow, postRaw, collect, settle, coreNode } = require('./support/flow');
 const send = require('./support/senders');
 const { listLeadPresets } = require('../dist/providers/registry');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
 const leadMapNode = require('../nodes/sales-lead-map.js');
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const catchNode = coreNode('common/25-catch.js');
 
 const NODES = [webhookInNode, sourceNode, leadMapNode, catchNode];
 const SIGNERS = send.PLATFORMS;

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const bcrypt = require('bcryptjs');
-const { startNodeRed, waitFor } = require('./support/real-node-red');
+const { startNodeRed, waitFor, nodeRedVersion } = require('./support/real-node-red');
 const { postRaw } = require('./support/flow');
 const send = require('./support/senders');
 
@@ -69,7 +69,7 @@ function receivingFlow(dir, { url = '/webhooks/salesmagic', dedupeStore = '' } =
 
 const readLines = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 
-describe('in a real Node-RED 4 with this package installed', function () {
+describe(`in a real Node-RED ${nodeRedVersion} (Node.js ${process.versions.node}) with this package installed`, function () {
   this.timeout(60000);
   let nodeRed;
   afterEach(async () => {
@@ -81,6 +81,9 @@ describe('in a real Node-RED 4 with this package installed', function () {
 
   it('with default settings: lists both nodes with help and icon, accepts a Svix-signed call.completed, answers 401 to one changed byte', async function () {
     nodeRed = await startNodeRed();
+    // Node-RED adds "-git" when the folder above its package is a git checkout (this one, cloned).
+    const { version } = await (await fetch(`${nodeRed.url}/settings`)).json();
+    assert.equal(version.replace(/-git$/, ''), nodeRedVersion);
     const nodeSets = await (await fetch(`${nodeRed.url}/nodes`, { headers: { accept: 'application/json' } })).json();
     const ours = nodeSets.filter((set) => set.module === 'node-red-contrib-sales-webhooks');
     const types = ours.flatMap((set) => set.types);

@@ -74,7 +74,7 @@ describe('the Redis store in the editor and at deploy', function () {
         wires: [[], []],
       },
     ]);
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
     const { page } = browser;
     await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
     await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });

@@ -2,12 +2,12 @@
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const express = require('express');
-const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow');
+const { helper, loadFlow, postRaw, collect, settle, coreNode } = require('./support/flow');
 const send = require('./support/senders');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
-const statusNode = require('@node-red/nodes/core/common/25-status.js');
-const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const statusNode = coreNode('common/25-status.js');
+const catchNode = coreNode('common/25-catch.js');
 
 const NODES = [webhookInNode, sourceNode, statusNode, catchNode];
 

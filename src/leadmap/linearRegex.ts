@@ -84,46 +84,70 @@ export class LinearRegExp {
   }
 }
 
-// String methods that turn a string argument into a regular expression; others that take one are refused.
+// String methods that turn their argument into a regular expression: reached in any way (called, passed on, through
+// call/apply/bind, a conditional, an assignment), they are a wrapper that hands them a LinearRegExp.
 const CONVERTING = new Set(['match', 'search']);
+// Methods that would build or use a backtracking RegExp in ways a wrapper cannot make linear: refused outright.
 const REGEX_TAKING = new Set(['matchAll', 'replace', 'replaceAll', 'split']);
-const TO_LINEAR = '_$_linearRegExp';
+const LINEAR_MEMBER = '_$_linearMember';
+const INTERNAL_NAME = /^_\$_linear/;
 
-function toLinear(value: unknown): unknown {
+function toLinear(value: unknown): LinearRegExp {
   if (value instanceof LinearRegExp) return value;
   if (value instanceof RegExp) return new LinearRegExp(value.source, value.flags);
-  // match("…") and search("…") would build a backtracking RegExp from a string, possibly one the sender sent.
-  if (typeof value === 'string') return new LinearRegExp(value);
-  return value;
+  // match(x) builds `new RegExp(x)` from anything else: a string, or an array or number turned into one.
+  return new LinearRegExp(value === undefined ? '' : String(value));
+}
+
+/** obj.match / obj.search as a filter sees it: the method, bound to obj, with its pattern made linear first. */
+function linearMember(object: unknown, name: string): unknown {
+  if (object === undefined || object === null)
+    throw new TypeError(`Cannot read properties of ${object} (reading '${name}')`);
+  const value = (object as Record<string, unknown>)[name];
+  if (typeof value !== 'function') return value;
+  return (pattern: unknown, ...rest: unknown[]) => value.call(object, toLinear(pattern), ...rest);
+}
+
+/** The property a member expression reads when it can be known before running: x.name, x['name'], x[0]. */
+function staticName(node: AstNode): string | undefined {
+  if (!node.computed) return node.property?.name;
+  return node.property?.type === 'Literal' && ['string', 'number'].includes(typeof node.property.value)
+    ? String(node.property.value)
+    : undefined;
 }
 
 /** Rewrites a filter's syntax tree so every regular expression it can build is a LinearRegExp. */
 function rewrite(node: AstNode): void {
   if (!node || typeof node !== 'object') return;
-  if (node.type === 'Literal' && node.value instanceof RegExp) {
-    node.value = new LinearRegExp(node.value.source, node.value.flags);
-  }
-  if (node.type === 'CallExpression' && node.callee?.type === 'MemberExpression' && !node.callee.computed) {
-    const method = node.callee.property?.name;
-    if (method && CONVERTING.has(method) && node.arguments?.length) {
-      node.arguments[0] = {
-        type: 'CallExpression',
-        callee: { type: 'Identifier', name: TO_LINEAR },
-        arguments: [node.arguments[0]],
-      };
-    } else if (method && REGEX_TAKING.has(method)) {
-      throw new FilterRegexError(`${method}() is not supported in a filter; use test() or match()`);
-    }
-  }
-  if (node.type === 'MemberExpression' && node.computed) {
-    // obj["match"](…) would escape the rewrite above.
-    throw new FilterRegexError('computed member access (x["name"]) is not supported in a filter; use x.name');
-  }
   for (const key of Object.keys(node)) {
     const child = node[key];
     if (Array.isArray(child)) child.forEach((c) => rewrite(c as AstNode));
     else if (child && typeof child === 'object' && typeof (child as AstNode).type === 'string')
       rewrite(child as AstNode);
+  }
+  if (node.type === 'Identifier' && node.name && INTERNAL_NAME.test(node.name)) {
+    // Assigning to the guard's own helper would replace it.
+    throw new FilterRegexError(`the name ${node.name} is reserved in a filter`);
+  }
+  if (node.type === 'Literal' && node.value instanceof RegExp) {
+    node.value = new LinearRegExp(node.value.source, node.value.flags);
+  }
+  if (node.type === 'MemberExpression') {
+    const name = staticName(node);
+    // obj[anything computed] could name match or matchAll at run time.
+    if (name === undefined)
+      throw new FilterRegexError('computed member access (x[expression]) is not supported in a filter; use x.name');
+    if (REGEX_TAKING.has(name))
+      throw new FilterRegexError(`${name}() is not supported in a filter; use test() or match()`);
+    if (CONVERTING.has(name)) {
+      const object = node.object as AstNode;
+      for (const key of Object.keys(node)) delete node[key];
+      Object.assign(node, {
+        type: 'CallExpression',
+        callee: { type: 'Identifier', name: LINEAR_MEMBER },
+        arguments: [object, { type: 'Literal', value: name, raw: JSON.stringify(name) }],
+      });
+    }
   }
 }
 
@@ -137,6 +161,6 @@ export class LinearSafeScript {
   }
 
   runInNewContext(context: Record<string, unknown>): unknown {
-    return this.script.runInNewContext({ ...context, [TO_LINEAR]: toLinear });
+    return this.script.runInNewContext({ ...context, [LINEAR_MEMBER]: linearMember });
   }
 }

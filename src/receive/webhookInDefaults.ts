@@ -2,7 +2,8 @@ import { DEFAULT_BODY_TIMEOUT_MS, DEFAULT_MAX_BYTES } from './endpoint';
 
 /** What a new sales-webhook in starts with, and what an empty field means; the dialog reads these from the runtime. */
 export const WEBHOOK_IN_DEFAULTS = {
-  url: '/webhooks/saleassist',
+  // Used by no platform's demo receiver or example (each takes /webhooks/<provider>); the dialog adds -2, -3, … when taken.
+  url: '/webhooks/sales',
   maxBytes: DEFAULT_MAX_BYTES,
   /** Seconds a body may take after its first byte. */
   bodyTimeout: DEFAULT_BODY_TIMEOUT_MS / 1000,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { getProvider, listProviders } from '../providers/registry';
+import { demoBaseUrl } from './demoAddress';
 import { demoSecret, DEMO_SECRETS } from './demoSecrets';
 import { buildTestDelivery, testEventTypes } from './testEvent';
 
@@ -10,7 +11,8 @@ const USAGE = `Usage: sales-webhooks send <provider> [event] [options]
 Posts the example of a platform's event, signed exactly as that platform signs it.
 
 Options:
-  --url <url>            where to post (default http://127.0.0.1:1880/webhooks/<provider>)
+  --url <url>            where to post (default http://$HOST:$PORT/webhooks/<provider>, as npm start listens;
+                         HOST 127.0.0.1 and PORT 1880 unless set)
   --secret <secret>      signing secret (default: $<PROVIDER>_SECRET or the demo's development secret)
   --token <token>        shared token for salescaling, saleassist, header-token
   --header-name <name>   the token header (default x-webhook-token)
@@ -28,7 +30,12 @@ function list(out: Out): number {
   return 0;
 }
 
-export async function main(argv: string[], out: Out = console.log, err: Out = console.error): Promise<number> {
+export async function main(
+  argv: string[],
+  out: Out = console.log,
+  err: Out = console.error,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -81,14 +88,14 @@ export async function main(argv: string[], out: Out = console.log, err: Out = co
     scheme = { ...scheme, headerName: values['header-name'].toLowerCase() };
   const secret =
     (scheme.kind === 'header-token' ? (values.token ?? values.secret) : (values.secret ?? values.token)) ??
-    demoSecret(profile.id);
+    demoSecret(profile.id, env);
   if (!secret && scheme.kind !== 'none') {
     err(
       `Give the ${scheme.kind === 'header-token' ? 'token (--token)' : 'signing secret (--secret)'} the receiving node is configured with.`,
     );
     return 2;
   }
-  const url = values.url ?? `http://127.0.0.1:1880/webhooks/${profile.id}`;
+  const url = values.url ?? `${demoBaseUrl(env)}/webhooks/${profile.id}`;
   const { body, headers } = buildTestDelivery(profile, scheme, eventType, secret ?? '', {
     tamper: values.tamper,
     same: values.same,

@@ -1,6 +1,7 @@
 'use strict';
-// A system Chromium or Chrome, driven by playwright-core; never a downloaded browser. Tests call requireBrowser(this)
-// in their before hook: without a browser they skip with one line (or fail under CI), see ./system-tools.js.
+// A system Chromium or Chrome, driven by playwright-core; never a downloaded browser. Tests launch it with
+// launchBrowser(this): without a browser the test or suite skips with one line (or fails under CI), see
+// ./system-tools.js. requireBrowser(this) skips earlier, before a suite starts what it would need the browser for.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -10,9 +11,28 @@ const { findSystemTool, requireSystemTool, CHROMIUM } = require('./system-tools'
 /** For a mocha before hook: the browser's path, or the suite is skipped (a failure when CI is set). */
 const requireBrowser = (context) => requireSystemTool(context, CHROMIUM);
 
-async function launchBrowser() {
-  const executablePath = findSystemTool(CHROMIUM);
-  if (!executablePath) throw new Error(`No Chromium or Chrome found. ${CHROMIUM.howToInstall}`);
+/** A skip that also skips the suite's tests yet to run: they share the browser a test launched for them. */
+const skipTheRest = (mochaContext) => ({
+  skip() {
+    for (const test of mochaContext.test?.parent?.tests ?? []) if (!test.state) test.pending = true;
+    mochaContext.skip();
+  },
+});
+
+/**
+ * Launches the browser. In a test, pass mocha's context (`launchBrowser(this)`, in a `function`, not an arrow) so
+ * that a machine without Chromium skips instead of failing; a script (no mocha) passes nothing and gets an error.
+ */
+async function launchBrowser(mochaContext) {
+  let executablePath;
+  if (mochaContext) executablePath = requireSystemTool(skipTheRest(mochaContext), CHROMIUM);
+  else if (typeof globalThis.it === 'function') {
+    // Under mocha without a context the skip could not happen: fail on every machine, not only on one without Chromium.
+    throw new Error('launchBrowser(this): pass the mocha context so that a machine without Chromium skips the test');
+  } else {
+    executablePath = findSystemTool(CHROMIUM);
+    if (!executablePath) throw new Error(`No Chromium or Chrome found. ${CHROMIUM.howToInstall}`);
+  }
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,

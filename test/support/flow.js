@@ -5,9 +5,16 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
-const { i18n } = require('@node-red/util');
+const { nodeRedPackage } = require('./real-node-red');
 
-helper.init(require.resolve('node-red'));
+helper.init(require.resolve(nodeRedPackage));
+
+const besideNodeRed = { paths: [require.resolve(`${nodeRedPackage}/package.json`)] };
+// The i18n of the Node-RED under test: its runtime reuses this one's catalogs.
+const { i18n } = require(require.resolve('@node-red/util', besideNodeRed));
+
+/** One of Node-RED's core nodes (e.g. 'common/25-catch.js') from the Node-RED under test, not another version's. */
+const coreNode = (file) => require(require.resolve(`@node-red/nodes/core/${file}`, besideNodeRed));
 
 // The helper's RED._ returns the key itself; ours asks Node-RED's own i18n (plural forms, nesting), with the package's
 // message catalogs registered under the namespaces Node-RED gives them (<module>/<node file>).
@@ -113,4 +120,4 @@ function collect(node, count = 1, timeoutMs = 3000) {
 /** Resolves after `ms`, to prove that nothing arrived meanwhile. */
 const settle = (ms = 150) => new Promise((resolve) => setTimeout(resolve, ms));
 
-module.exports = { helper, loadFlow, postRaw, collect, settle };
+module.exports = { helper, loadFlow, postRaw, collect, settle, coreNode };

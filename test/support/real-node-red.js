@@ -1,5 +1,5 @@
 'use strict';
-// Starts a real Node-RED 4 process with a temporary user directory, default settings and this package installed.
+// Starts a real Node-RED process with a temporary user directory, default settings and this package installed.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -7,7 +7,11 @@ const os = require('node:os');
 const path = require('node:path');
 
 const projectRoot = path.resolve(__dirname, '..', '..');
-const nodeRedEntry = require.resolve('node-red/red.js');
+// The Node-RED under test: the devDependency `node-red` (4.1), or the installed package NODE_RED_UNDER_TEST names
+// (scripts/node22.js sets node-red-5 for its Node 22 run). Every test that loads Node-RED takes it from here.
+const nodeRedPackage = process.env.NODE_RED_UNDER_TEST || 'node-red';
+const nodeRedEntry = require.resolve(`${nodeRedPackage}/red.js`);
+const nodeRedVersion = require(`${nodeRedPackage}/package.json`).version;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -144,4 +148,4 @@ async function waitFor(predicate, timeoutMs = 10000, intervalMs = 100) {
   }
 }
 
-module.exports = { startNodeRed, freePort, waitFor, projectRoot };
+module.exports = { startNodeRed, freePort, waitFor, projectRoot, nodeRedPackage, nodeRedEntry, nodeRedVersion };

@@ -33,12 +33,13 @@ function isExecutable(file) {
 }
 
 /**
- * For a mocha `before` hook: resolves with the tool's path, or skips the suite (printing `howToInstall` once per
- * tool) when it is missing, or throws when the environment variable CI is set, because CI must run every test.
+ * Outside mocha (a script): the tool's path; or, when it is missing, one line saying how to get it and undefined; or
+ * an error when the environment variable CI is set, because CI must run every test.
  */
-function requireSystemTool(context, { label, envVar, candidates, names, howToInstall }) {
-  const found = findSystemTool({ envVar, candidates, names });
+function requireSystemToolOutsideMocha(tool) {
+  const found = findSystemTool(tool);
   if (found) return found;
+  const { label, envVar, candidates, names, howToInstall } = tool;
   const setVar = [].concat(envVar || []).find((name) => process.env[name]);
   const where = setVar
     ? `${setVar}=${process.env[setVar]} is not an executable`
@@ -48,8 +49,17 @@ function requireSystemTool(context, { label, envVar, candidates, names, howToIns
     announced.add(label);
     console.log(`  ⚠ skipping the ${label} tests: ${where}. To run them: ${howToInstall}`);
   }
-  context.skip();
   return undefined;
+}
+
+/**
+ * For a mocha `before` hook: resolves with the tool's path, or skips the suite (printing `howToInstall` once per
+ * tool) when it is missing, or throws when the environment variable CI is set, because CI must run every test.
+ */
+function requireSystemTool(context, tool) {
+  const found = requireSystemToolOutsideMocha(tool);
+  if (!found) context.skip();
+  return found;
 }
 
 const CHROMIUM = {
@@ -77,4 +87,20 @@ const REDIS_SERVER = {
   howToInstall: 'sudo apt-get install -y redis-server (or set REDIS_SERVER_PATH), then npm test',
 };
 
-module.exports = { findSystemTool, requireSystemTool, CHROMIUM, REDIS_SERVER };
+// For the Node-RED 5 run (scripts/node22.js): Node.js 22, unpacked from the npm registry into .tmp/node22/node/.
+const NODE_22 = {
+  label: 'Node-RED 5 on Node.js 22',
+  envVar: 'NODE22_PATH',
+  candidates: [path.resolve(__dirname, '..', '..', '.tmp', 'node22', 'node', 'bin', 'node')],
+  names: ['node22'],
+  howToInstall: 'node scripts/node22.js prepare (fetches Node 22 from the npm registry into .tmp/), then npm test',
+};
+
+module.exports = {
+  findSystemTool,
+  requireSystemTool,
+  requireSystemToolOutsideMocha,
+  CHROMIUM,
+  REDIS_SERVER,
+  NODE_22,
+};

@@ -46,7 +46,7 @@ describe('README', function () {
     ])
       assert.ok(readme.includes(node), node);
     assert.match(readme, /```sh\nnpm test\n```/);
-    assert.equal(pkg.scripts.test, 'npm run build && mocha');
+    assert.equal(pkg.scripts.test, 'npm run build && node scripts/test.js');
     assert.ok(fs.existsSync(path.join(__dirname, '..', '..', 'docs', 'demo-flow.png')));
   });
 });

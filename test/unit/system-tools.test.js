@@ -4,12 +4,21 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { findSystemTool, requireSystemTool } = require('../support/system-tools');
+const {
+  findSystemTool,
+  requireSystemTool,
+  requireSystemToolOutsideMocha,
+  NODE_22,
+} = require('../support/system-tools');
 
 describe('system tools the tests need (Chromium, redis-server)', function () {
   let dir;
   let tool;
-  const saved = { CI: process.env.CI, FAKE_TOOL_PATH: process.env.FAKE_TOOL_PATH };
+  const saved = {
+    CI: process.env.CI,
+    FAKE_TOOL_PATH: process.env.FAKE_TOOL_PATH,
+    CHROME_PATH: process.env.CHROME_PATH,
+  };
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'system-tools-'));
     tool = path.join(dir, 'fake-browser');
@@ -88,5 +97,50 @@ describe('system tools the tests need (Chromium, redis-server)', function () {
       () => requireSystemTool({ skip: () => assert.fail('CI must not skip') }, missing()),
       /CI runs every test: apt-get install fake/,
     );
+  });
+
+  it('outside mocha (the Node 22 run of npm test): one line and no path when missing, an error when CI is set', function () {
+    const lines = [];
+    const log = console.log;
+    console.log = (line) => lines.push(line);
+    try {
+      assert.equal(requireSystemToolOutsideMocha({ ...missing(), label: 'Fake 22' }), undefined);
+      assert.equal(requireSystemToolOutsideMocha({ ...missing(), label: 'Fake 22' }), undefined);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /skipping the Fake 22 tests/);
+    process.env.CI = 'true';
+    assert.throws(() => requireSystemToolOutsideMocha(missing()), /CI runs every test/);
+    process.env.FAKE_TOOL_PATH = tool;
+    assert.equal(requireSystemToolOutsideMocha(missing()), tool);
+    assert.match(NODE_22.howToInstall, /node scripts\/node22\.js prepare/);
+  });
+
+  it("launchBrowser(this) skips its test and the suite's later ones without Chromium; without a context, fails everywhere", async function () {
+    const { launchBrowser } = require('../support/browser');
+    await assert.rejects(launchBrowser(), /launchBrowser\(this\)/);
+    process.env.CHROME_PATH = path.join(dir, 'nope');
+    const ran = { state: 'passed' };
+    const later = {};
+    // mocha's skip() throws to stop the test; so does this one.
+    const context = {
+      test: { parent: { tests: [ran, later] } },
+      skip: () => {
+        throw new Error('skipped');
+      },
+    };
+    const log = console.log;
+    console.log = () => {};
+    try {
+      await assert.rejects(launchBrowser(context), /skipped/);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(later.pending, true);
+    assert.equal(ran.pending, undefined);
+    process.env.CI = 'true';
+    await assert.rejects(launchBrowser(context), /CI runs every test/);
   });
 });
