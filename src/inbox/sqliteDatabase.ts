@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
+import { mergeLeads } from './leads';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -131,20 +132,6 @@ function settledState(settlements: SettleRecord[], roundStart: number): Delivery
   }
   for (let index = 0; index < count; index++) if (!latest.has(index)) return undefined;
   return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
-}
-
-function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[] {
-  const key = (l: LeadSummary) => `${l.email ?? ''}\u0000${l.name ?? ''}`;
-  const seen = new Set(current.map(key));
-  const merged = [...current];
-  for (const lead of added) {
-    if (!lead.email && !lead.name) continue;
-    if (!seen.has(key(lead))) {
-      seen.add(key(lead));
-      merged.push({ ...(lead.email ? { email: lead.email } : {}), ...(lead.name ? { name: lead.name } : {}) });
-    }
-  }
-  return merged;
 }
 
 interface RememberedKey {
