@@ -156,6 +156,13 @@ export class InboxUnavailableError extends Error {
   }
 }
 
+/**
+ * Whether a store can keep its promise right now. `reason` is plain words naming what to fix, never a secret
+ * (e.g. "the inbox file /x/y.db is in use by another Node-RED (pid 123 on host h)"); `retryAfterSeconds` is what a
+ * sender is told to wait (the 503's Retry-After).
+ */
+export type StoreHealth = { ok: true } | { ok: false; reason: string; retryAfterSeconds?: number };
+
 export interface InboxStore {
   /** `sqlite` or `redis`: shown in statuses and the log. */
   readonly kind: string;
@@ -194,4 +201,14 @@ export interface InboxStore {
   /** Removes what is older or over the size limit, oldest first. Returns how many. */
   purge(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * What every store reports about its health (InboxStore gains these two once each store implements them):
+ * while not ok, receiving nodes answer 503 with Retry-After, acknowledge nothing and emit nothing.
+ */
+export interface StoreHealthReporting {
+  health(): StoreHealth;
+  /** Calls the listener at each change of health; returns the function that stops it. */
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
