@@ -60,8 +60,12 @@ local function settled_state(list, round_start)
     end
   end
   for i = 0, count - 1 do if latest[i] == nil then return nil end end
-  for _, state in pairs(latest) do if state == 'failed' then return 'failed' end end
-  return 'delivered'
+  local result = 'handled'
+  for _, state in pairs(latest) do
+    if state == 'failed' then return 'failed' end
+    if state == 'delivered' then result = 'delivered' end
+  end
+  return result
 end
 local function ack(stream, entry)
   if entry and entry ~= '' then redis.pcall('XACK', stream, '${GROUP}', entry) end
@@ -113,7 +117,7 @@ export const MARK_EMITTED = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'leads', 'entry')
 local state = h[1]
 if not state or state == 'rejected' then return 0 end
-local settled = state == 'delivered' or state == 'failed'
+local settled = state == 'delivered' or state == 'handled' or state == 'failed'
 local settles = ARGV[2] == '1'
 local next_state = state
 if not settled then next_state = settles and 'emitted' or 'delivered' end
@@ -148,7 +152,7 @@ local next_state = settled_state(KEYS[2], tonumber(h[2]) or 0) or state
 local fields = { 'state', next_state }
 if ARGV[2] ~= '' then table.insert(fields, 'leads'); table.insert(fields, merge_leads(h[3], '[' .. ARGV[2] .. ']')) end
 redis.call('HSET', KEYS[1], unpack(fields))
-if next_state == 'delivered' or next_state == 'failed' then
+if next_state == 'delivered' or next_state == 'handled' or next_state == 'failed' then
   redis.call('HDEL', KEYS[1], 'leaseUntil')
   ack(KEYS[3], h[4])
 end
@@ -201,7 +205,7 @@ for _, c in ipairs(candidates) do
   local record = base .. ':d:' .. c.n
   local h = redis.call('HMGET', record, 'state', 'attempt', 'settles', 'leaseUntil', 'roundFirst', 'entry', 'replay')
   local state = h[1]
-  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'failed' or state == 'rejected' then
+  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'handled' or state == 'failed' or state == 'rejected' then
     -- Erased, superseded by a replay, or settled: its entry needs no one.
     ack(stream, c.entry)
   else
@@ -255,7 +259,7 @@ return 1
 export const DELETE_RECORD = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'dead', 'size')
 if not h[1] then redis.call('ZREM', KEYS[3], ARGV[1]); return 0 end
-if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
+if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'handled' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
 if h[2] and h[2] ~= '' then ack(KEYS[4], h[2]); redis.call('XDEL', KEYS[4], h[2]) end
 if h[3] then redis.call('XDEL', KEYS[5], h[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
+import { SETTLED_STATES, settledStateOf } from './types';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -25,7 +26,7 @@ const SCHEMA_VERSION = 2;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
 /** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
-const PURGEABLE = `state IN ('delivered', 'failed', 'rejected')`;
+const PURGEABLE = `state IN ('delivered', 'handled', 'failed', 'rejected')`;
 
 interface DeliveryRow {
   id: number;
@@ -131,7 +132,7 @@ function settledState(settlements: SettleRecord[], roundStart: number): Delivery
     latest.set(index, record);
   }
   for (let index = 0; index < count; index++) if (!latest.has(index)) return undefined;
-  return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
+  return settledStateOf(latest.values());
 }
 
 interface RememberedKey {
@@ -338,7 +339,7 @@ export class InboxDatabase {
     const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as
       { state: DeliveryState; leads: string } | undefined;
     if (!row) return;
-    const settled = row.state === 'delivered' || row.state === 'failed';
+    const settled = SETTLED_STATES.includes(row.state);
     const state = settled ? row.state : settles ? 'emitted' : 'delivered';
     const merged = leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)) : row.leads;
     this.sql(
@@ -364,7 +365,7 @@ export class InboxDatabase {
     settlements.push(record);
     const state = settledState(settlements, row.round_start) ?? row.state;
     const leads = record.lead ? JSON.stringify(mergeLeads(parseJson(row.leads, []), [record.lead])) : row.leads;
-    const final = state === 'delivered' || state === 'failed';
+    const final = SETTLED_STATES.includes(state);
     this.sql(
       `UPDATE deliveries SET state = ?, settlements = ?, leads = ?, lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`,
     ).run(state, JSON.stringify(settlements), leads, final ? 1 : 0, Number(id));
