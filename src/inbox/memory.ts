@@ -115,6 +115,8 @@ export class MemoryInboxStore implements InboxStore {
       eventType: meta.eventType ?? null,
       eventId: meta.eventId ?? null,
       state: 'received',
+      // Received counts as the first emission: the lifecycle emits it at once without a second write.
+      attempt: 1,
       headers,
       body: delivery.rawBody,
       meta: delivery.meta,

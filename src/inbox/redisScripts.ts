@@ -92,7 +92,7 @@ local id = ARGV[3] .. '~' .. n
 local record = ARGV[1] .. ':d:' .. n
 local entry = add_owned_entry(KEYS[4], ARGV[4], n)
 if type(entry) == 'table' then return entry end
-local fields = { 'state', 'received', 'entry', entry, 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
+local fields = { 'state', 'received', 'entry', entry, 'attempt', 1, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
 for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', record, unpack(fields))
 redis.call('ZADD', KEYS[3], ARGV[5], n)

@@ -274,7 +274,7 @@ export class InboxDatabase {
     const expiresAt = now + windowMs;
     const id = Number(
       this.sql(
-        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, dup_key, dup_expires) VALUES (?, ?, ?, ?, ?, 'received', ?, ?)`,
+        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, attempt, dup_key, dup_expires) VALUES (?, ?, ?, ?, ?, 'received', 1, ?, ?)`,
       ).run(node, provider, eventType, eventId, now, duplicateKey, expiresAt).lastInsertRowid,
     );
     this.sql(`INSERT INTO delivery_content (id, headers, body, meta, issues) VALUES (?, ?, ?, ?, ?)`).run(
