@@ -1,7 +1,7 @@
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
-import { SETTLED_STATES, settledStateOf } from './types';
+import { SETTLED_STATES, fromSettlingPoint, settledStateOf } from './types';
 import type {
   AcceptResult,
   ClaimOptions,
@@ -327,7 +327,10 @@ export class MemoryInboxStore implements InboxStore {
       node: d.node,
       attempt: d.attempt,
       leads: d.leads,
-      crm: d.settlements.slice(d.roundStart).map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      crm: d.settlements
+        .slice(d.roundStart)
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: d.statusCode,
       reason: d.reason,
     };

@@ -6,6 +6,7 @@ import { mentionsAddress } from './address';
 import * as scripts from './redisScripts';
 import {
   InboxUnavailableError,
+  fromSettlingPoint,
   type AcceptResult,
   type ClaimOptions,
   type DeliveryFilter,
@@ -653,7 +654,9 @@ export class RedisInboxStore implements InboxStore {
       node: text('node') ?? '',
       attempt: Number(text('attempt') ?? 0),
       leads: parseJson(record.get('leads'), []),
-      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      crm: settlements
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: statusCode === undefined ? null : Number(statusCode),
       reason: text('reason') ?? null,
     };

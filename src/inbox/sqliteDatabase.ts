@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
-import { SETTLED_STATES, settledStateOf } from './types';
+import { SETTLED_STATES, fromSettlingPoint, settledStateOf } from './types';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -490,7 +490,9 @@ export class InboxDatabase {
       node: row.node,
       attempt: row.attempt,
       leads: parseJson(row.leads, []),
-      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      crm: settlements
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: row.status_code,
       reason: row.reason,
     };

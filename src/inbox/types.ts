@@ -22,6 +22,11 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
 /** States after which a delivery is never emitted again (unless replayed). */
 export const SETTLED_STATES: readonly DeliveryState[] = ['delivered', 'handled', 'failed'];
 
+/** Whether a settlement came from a CRM or settle node (the log's CRM answers), not from a plain flow finishing. */
+export function fromSettlingPoint(record: SettleRecord): boolean {
+  return record.state !== 'handled';
+}
+
 /** The state of a delivery whose every part has a settlement: failed if one failed, delivered if one reached a CRM. */
 export function settledStateOf(
   records: Iterable<{ state: SettleRecord['state'] }>,
