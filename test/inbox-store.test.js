@@ -120,7 +120,7 @@ describe('SQLite inbox store', function () {
     assert.equal((await store.accept(delivery())).stored, true);
     await store.close();
     const reopened = new Database(file, { readonly: true });
-    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '2');
+    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '3');
     assert.equal(reopened.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'duplicate_keys'`).pluck().get(), 0);
     reopened.close();
     store = new SqliteInboxStore(path.join(dir, 'sales-webhooks.db'));

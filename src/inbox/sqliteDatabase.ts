@@ -21,7 +21,7 @@ import type {
  * worker (`sqliteWorker.ts`), never on Node-RED's event loop, so an fsync never stalls a flow.
  */
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
 /** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
@@ -50,11 +50,11 @@ interface DeliveryRow {
   round_start: number;
   round_first_attempt: number;
   leads: string;
-  settlements: string;
+  round: number;
 }
 
 const SUMMARY_COLUMNS =
-  'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
+  'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, round';
 /** What a delivery was (bytes, headers, msg.webhook, issues) never changes; it lives apart from its state. */
 const CONTENT_COLUMNS = 'c.headers, c.body, c.body_truncated, c.meta, c.issues';
 const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
@@ -121,19 +121,6 @@ function metaOf(row: { meta: string | null; headers: string }): WebhookMeta | nu
   return meta && { ...meta, headers: meta.headers ?? parseJson(row.headers, {}) };
 }
 
-/** The settlements of the current round, latest per lead; the delivery is settled when every lead has one. */
-function settledState(settlements: SettleRecord[], roundStart: number): DeliveryState | undefined {
-  const latest = new Map<number, SettleRecord>();
-  let count = 1;
-  for (const record of settlements.slice(roundStart)) {
-    const index = record.part?.index ?? 0;
-    count = Math.max(count, record.part?.count ?? 1);
-    latest.set(index, record);
-  }
-  for (let index = 0; index < count; index++) if (!latest.has(index)) return undefined;
-  return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
-}
-
 interface RememberedKey {
   expiresAt: number;
   id: number;
@@ -191,7 +178,11 @@ export class InboxDatabase {
         leads TEXT NOT NULL DEFAULT '[]',
         settlements TEXT NOT NULL DEFAULT '[]',
         dup_key TEXT,
-        dup_expires INTEGER
+        dup_expires INTEGER,
+        round INTEGER NOT NULL DEFAULT 0,
+        part_count INTEGER NOT NULL DEFAULT 1,
+        parts_settled INTEGER NOT NULL DEFAULT 0,
+        parts_failed INTEGER NOT NULL DEFAULT 0
       );
       -- Apart from the state, so that emitting and settling (updates) never rewrite the body's pages.
       CREATE TABLE IF NOT EXISTS delivery_content (
@@ -202,6 +193,17 @@ export class InboxDatabase {
         meta TEXT,
         issues TEXT
       );
+      -- One row per answer of a settling point: settling one part of a split delivery writes one row and updates
+      -- the delivery's counters, whatever the number of parts (schema 2 rewrote a JSON array of them all).
+      CREATE TABLE IF NOT EXISTS settlements (
+        seq INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS settlements_part ON settlements (delivery_id, round, part);
       CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
       CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
     `);
@@ -214,7 +216,87 @@ export class InboxDatabase {
         new Error(`the inbox file was written by a newer version of this package (schema ${version})`),
         { code: 'SQLITE_NEWER_SCHEMA' },
       );
-    } else if (Number(version) === 1) this.db.transaction(() => this.migrateFrom1())();
+    } else if (Number(version) < SCHEMA_VERSION) {
+      this.db.transaction(() => {
+        if (Number(version) === 1) this.migrateFrom1();
+        this.migrateFrom2();
+      })();
+    }
+  }
+
+  /** Schema 2 kept a delivery's settlements as one JSON array, rewritten whole at each part of a split delivery. */
+  private migrateFrom2(): void {
+    this.db.exec(`
+      ALTER TABLE deliveries ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN part_count INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE deliveries ADD COLUMN parts_settled INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN parts_failed INTEGER NOT NULL DEFAULT 0;
+    `);
+    const rows = this.db
+      .prepare(`SELECT id, settlements, round_start FROM deliveries WHERE settlements != '[]'`)
+      .all() as { id: number; settlements: string; round_start: number }[];
+    for (const row of rows) {
+      const records = parseJson<SettleRecord[]>(row.settlements, []);
+      const round = row.round_start > 0 ? 1 : 0;
+      if (round) this.sql('UPDATE deliveries SET round = 1 WHERE id = ?').run(row.id);
+      records.forEach((record, i) => this.addSettlement(row.id, i < row.round_start ? 0 : round, record));
+    }
+    this.db.exec(`UPDATE deliveries SET settlements = '[]'; UPDATE inbox_meta SET value = '3' WHERE key = 'schema';`);
+  }
+
+  /**
+   * Adds one settlement and keeps the delivery's part counters: a lookup of that part's latest answer in this round
+   * (indexed) and one update, so its cost does not grow with the number of parts. Returns the counters after it.
+   */
+  private addSettlement(
+    id: number,
+    round: number,
+    record: SettleRecord,
+  ): { partCount: number; settled: number; failed: number } {
+    const part = record.part?.index ?? 0;
+    const previous = this.sql(
+      'SELECT state FROM settlements WHERE delivery_id = ? AND round = ? AND part = ? ORDER BY seq DESC LIMIT 1',
+    )
+      .pluck()
+      .get(id, round, part) as string | undefined;
+    this.sql('INSERT INTO settlements (delivery_id, round, part, state, record) VALUES (?, ?, ?, ?, ?)').run(
+      id,
+      round,
+      part,
+      record.state,
+      JSON.stringify(record),
+    );
+    const failedNow = record.state === 'failed' ? 1 : 0;
+    const failedBefore = previous === 'failed' ? 1 : 0;
+    return this.sql(
+      `UPDATE deliveries SET part_count = MAX(part_count, ?), parts_settled = parts_settled + ?,
+       parts_failed = parts_failed + ? WHERE id = ?
+       RETURNING part_count AS partCount, parts_settled AS settled, parts_failed AS failed`,
+    ).get(record.part?.count ?? 1, previous === undefined ? 1 : 0, failedNow - failedBefore, id) as {
+      partCount: number;
+      settled: number;
+      failed: number;
+    };
+  }
+
+  /** A delivery's settlements, in order: of one round, or of all. */
+  private settlementsOf(id: number, round?: number): SettleRecord[] {
+    const rows = (
+      round === undefined
+        ? this.sql('SELECT record FROM settlements WHERE delivery_id = ? ORDER BY seq').pluck().all(id)
+        : this.sql('SELECT record FROM settlements WHERE delivery_id = ? AND round = ? ORDER BY seq')
+            .pluck()
+            .all(id, round)
+    ) as string[];
+    return rows.map((text) => parseJson<SettleRecord>(text, { state: 'failed', at: 0 }));
+  }
+
+  /** The leads noted at emission and those the settling points reported (kept with their settlements). */
+  private leadsOf(row: { leads: string }, settlements: SettleRecord[]): LeadSummary[] {
+    return mergeLeads(
+      parseJson(row.leads, []),
+      settlements.flatMap((s) => (s.lead ? [s.lead] : [])),
+    );
   }
 
   /** Schema 1 kept duplicate keys in a table of their own; each random key dirtied a page of its index per commit. */
@@ -356,18 +438,14 @@ export class InboxDatabase {
   }
 
   settle(id: string, record: SettleRecord): DeliveryState | undefined {
-    const row = this.sql('SELECT state, settlements, round_start, leads FROM deliveries WHERE id = ?').get(
-      Number(id),
-    ) as { state: DeliveryState; settlements: string; round_start: number; leads: string } | undefined;
+    const row = this.sql('SELECT state, round FROM deliveries WHERE id = ?').get(Number(id)) as
+      { state: DeliveryState; round: number } | undefined;
     if (!row || row.state === 'rejected') return undefined;
-    const settlements = parseJson<SettleRecord[]>(row.settlements, []);
-    settlements.push(record);
-    const state = settledState(settlements, row.round_start) ?? row.state;
-    const leads = record.lead ? JSON.stringify(mergeLeads(parseJson(row.leads, []), [record.lead])) : row.leads;
-    const final = state === 'delivered' || state === 'failed';
-    this.sql(
-      `UPDATE deliveries SET state = ?, settlements = ?, leads = ?, lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`,
-    ).run(state, JSON.stringify(settlements), leads, final ? 1 : 0, Number(id));
+    const parts = this.addSettlement(Number(id), row.round, record);
+    if (parts.settled < parts.partCount) return row.state;
+    const state: DeliveryState = parts.failed > 0 ? 'failed' : 'delivered';
+    if (state !== row.state)
+      this.sql(`UPDATE deliveries SET state = ?, lease_until = NULL WHERE id = ?`).run(state, Number(id));
     return state;
   }
 
@@ -418,8 +496,9 @@ export class InboxDatabase {
 
   requestReplay(ids: string[]): number {
     const statement = this.sql(
-      `UPDATE deliveries SET state = 'received', due = 1, replay = 1, round_start = json_array_length(settlements),
-       round_first_attempt = attempt + 1, lease_until = NULL WHERE id = ? AND state != 'rejected'`,
+      `UPDATE deliveries SET state = 'received', due = 1, replay = 1, round = round + 1, part_count = 1,
+       parts_settled = 0, parts_failed = 0, round_first_attempt = attempt + 1, lease_until = NULL
+       WHERE id = ? AND state != 'rejected'`,
     );
     let count = 0;
     for (const id of ids) count += statement.run(Number(id)).changes;
@@ -452,9 +531,10 @@ export class InboxDatabase {
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`;
       conditions.push(
-        `(d.id IN (SELECT id FROM delivery_content WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\') OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR CAST(d.id AS TEXT) = ?)`,
+        `(d.id IN (SELECT id FROM delivery_content WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\') OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\'
+          OR d.id IN (SELECT delivery_id FROM settlements WHERE record LIKE ? ESCAPE '\\') OR CAST(d.id AS TEXT) = ?)`,
       );
-      params.push(pattern, pattern, pattern, filter.q);
+      params.push(pattern, pattern, pattern, pattern, filter.q);
     }
     return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
   }
@@ -477,8 +557,8 @@ export class InboxDatabase {
     ).map(String);
   }
 
-  private summary(row: DeliveryRow): DeliverySummary {
-    const settlements = parseJson<SettleRecord[]>(row.settlements, []).slice(row.round_start);
+  private summary(row: DeliveryRow, all = this.settlementsOf(row.id)): DeliverySummary {
+    const settlements = row.round === 0 ? all : this.settlementsOf(row.id, row.round);
     return {
       id: String(row.id),
       receivedAt: new Date(row.received_at).toISOString(),
@@ -488,7 +568,7 @@ export class InboxDatabase {
       state: row.state,
       node: row.node,
       attempt: row.attempt,
-      leads: parseJson(row.leads, []),
+      leads: this.leadsOf(row, all),
       crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: row.status_code,
       reason: row.reason,
@@ -499,14 +579,15 @@ export class InboxDatabase {
     const row = this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE d.id = ?`).get(Number(id)) as
       DeliveryRow | undefined;
     if (!row) return undefined;
+    const settlements = this.settlementsOf(row.id);
     return {
-      ...this.summary(row),
+      ...this.summary(row, settlements),
       headers: parseJson(row.headers, {}),
       body: row.body.toString('utf8'),
       bodyTruncated: row.body_truncated === 1,
       meta: metaOf(row),
       issues: parseJson(row.issues, []),
-      settlements: parseJson(row.settlements, []),
+      settlements,
       replay: row.replay === 1,
       leaseUntil: row.lease_until,
     };
@@ -516,23 +597,27 @@ export class InboxDatabase {
     const pattern = `%${escapeLike(email.trim())}%`;
     const candidates = this.db
       .prepare(
-        `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads, d.settlements AS settlements, c.headers AS headers FROM ${WITH_CONTENT}
-         WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR d.settlements LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'`,
+        `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads,
+           (SELECT group_concat(record, ' ') FROM settlements WHERE delivery_id = d.id) AS settlements, c.headers AS headers
+         FROM ${WITH_CONTENT}
+         WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'
+           OR d.id IN (SELECT delivery_id FROM settlements WHERE record LIKE ? ESCAPE '\\')`,
       )
       .all(pattern, pattern, pattern, pattern) as {
       id: number;
       body: string;
       leads: string;
-      settlements: string;
+      settlements: string | null;
       headers: string;
     }[];
     // LIKE finds the address inside longer ones too (jo@x.com in bojo@x.com): only the whole address is this person.
     const address = mentionsAddress(email.trim());
     const ids = candidates
-      .filter((row) => [row.body, row.leads, row.settlements, row.headers].some((text) => address.test(text)))
+      .filter((row) => [row.body, row.leads, row.settlements ?? '', row.headers].some((text) => address.test(text)))
       .map((row) => row.id);
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
+    const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
     // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
     // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
     this.db.pragma('secure_delete = ON');
@@ -540,6 +625,7 @@ export class InboxDatabase {
       for (const id of ids) {
         remove.run(id);
         removeContent.run(id);
+        removeSettlements.run(id);
       }
     } finally {
       this.db.pragma('secure_delete = FAST');
@@ -563,7 +649,11 @@ export class InboxDatabase {
         .all(PURGE_STEP_ROWS) as number[];
     }
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
-    for (const id of removed) removeContent.run(id);
+    const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
+    for (const id of removed) {
+      removeContent.run(id);
+      removeSettlements.run(id);
+    }
     if (removed.length) this.releaseSpace();
     return removed.length;
   }
