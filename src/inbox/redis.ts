@@ -3,6 +3,7 @@ import os from 'node:os';
 import { createClient, RESP_TYPES } from 'redis';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
+import { mergeLeads } from './leads';
 import * as scripts from './redisScripts';
 import {
   InboxUnavailableError,
@@ -503,7 +504,13 @@ export class RedisInboxStore implements InboxStore {
     const state = await this.script(
       scripts.SETTLE,
       [k.record(at.n), k.settlements(at.n), k.inbox, k.dead],
-      [JSON.stringify(record), record.lead ? JSON.stringify(record.lead) : '', record.reason ?? record.state],
+      [
+        JSON.stringify(record),
+        record.reason ?? record.state,
+        String(record.part?.index ?? 0),
+        record.state,
+        String(record.part?.count ?? 1),
+      ],
     );
     return state ? (String(state) as DeliveryState) : undefined;
   }
@@ -633,7 +640,7 @@ export class RedisInboxStore implements InboxStore {
     if (filter.state && text('state') !== filter.state) return false;
     if (filter.q) {
       const q = filter.q.toLowerCase();
-      const haystacks = [text('body'), text('eventId'), text('leads')];
+      const haystacks = [text('body'), text('eventId'), text('leads'), text('settlements')];
       if (!haystacks.some((h) => h?.toLowerCase().includes(q)) && text('id') !== filter.q) return false;
     }
     return true;
@@ -641,7 +648,8 @@ export class RedisInboxStore implements InboxStore {
 
   private summary(record: Map<string, Buffer>): DeliverySummary {
     const text = (field: string) => record.get(field)?.toString('utf8');
-    const settlements = parseJson<SettleRecord[]>(record.get('settlements'), []).slice(Number(text('roundStart') ?? 0));
+    const all = parseJson<SettleRecord[]>(record.get('settlements'), []);
+    const settlements = all.slice(Number(text('roundStart') ?? 0));
     const statusCode = text('statusCode');
     return {
       id: text('id')!,
@@ -652,7 +660,11 @@ export class RedisInboxStore implements InboxStore {
       state: text('state') as DeliveryState,
       node: text('node') ?? '',
       attempt: Number(text('attempt') ?? 0),
-      leads: parseJson(record.get('leads'), []),
+      // The leads noted at emission, and those the settling points reported (kept with their settlements).
+      leads: mergeLeads(
+        parseJson(record.get('leads'), []),
+        all.flatMap((s) => (s.lead ? [s.lead] : [])),
+      ),
       crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: statusCode === undefined ? null : Number(statusCode),
       reason: text('reason') ?? null,
