@@ -526,7 +526,7 @@
     );
     view.node = $('<select id="sales-webhooks-log-node">');
     view.state = $('<select id="sales-webhooks-log-state">').append($('<option value="">').text(_('label.allStates')));
-    ['received', 'emitted', 'delivered', 'failed', 'rejected'].forEach(function (s) {
+    SalesWebhooksEditor.facts.deliveryStates.forEach(function (s) {
       view.state.append(
         $('<option>')
           .val(s)

@@ -5,6 +5,7 @@ import { currentVersion, NODE_TYPES } from './migrations';
 import { WEBHOOK_IN_DEFAULTS } from './receive/webhookInDefaults';
 import { DEFAULT_TOLERANCE_SECONDS } from './receive/source';
 import { HEADER_NAME_PATTERN } from './shared/headerName';
+import { DELIVERY_STATES } from './inbox/types';
 
 /**
  * The runtime's constants the dialogs need, in one object. scripts/build.js writes it into
@@ -25,6 +26,8 @@ export function editorFacts() {
       accountDefaults: { ...ACCOUNT_DEFAULTS },
     },
     headerNamePattern: HEADER_NAME_PATTERN.source,
+    /** The delivery log's states, in the order its filter lists them. */
+    deliveryStates: [...DELIVERY_STATES],
   };
 }
 

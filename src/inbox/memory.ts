@@ -1,6 +1,7 @@
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
+import { SETTLED_STATES, settledStateOf } from './types';
 import type {
   AcceptResult,
   ClaimOptions,
@@ -196,7 +197,7 @@ export class MemoryInboxStore implements InboxStore {
   ): Promise<void> {
     const delivery = this.deliveries.get(Number(id));
     if (!delivery || delivery.state === 'rejected') return Promise.resolve();
-    const final = delivery.state === 'delivered' || delivery.state === 'failed';
+    const final = SETTLED_STATES.includes(delivery.state);
     if (!final) delivery.state = emission.settles ? 'emitted' : 'delivered';
     delivery.attempt = Math.max(delivery.attempt, emission.attempt);
     delivery.settles = emission.settles;
@@ -220,8 +221,7 @@ export class MemoryInboxStore implements InboxStore {
     delivery.partCount = Math.max(delivery.partCount, record.part?.count ?? 1);
     if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
     if (delivery.parts.size >= delivery.partCount && this.allPartsIn(delivery)) {
-      const failed = [...delivery.parts.values()].some((r) => r.state === 'failed');
-      delivery.state = failed ? 'failed' : 'delivered';
+      delivery.state = settledStateOf(delivery.parts.values());
       delivery.leaseUntil = null;
       this.settled(delivery.id);
     }

@@ -102,7 +102,7 @@ export const MARK_EMITTED = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'leads', 'entry')
 local state = h[1]
 if not state or state == 'rejected' then return 0 end
-local settled = state == 'delivered' or state == 'failed'
+local settled = state == 'delivered' or state == 'handled' or state == 'failed'
 local settles = ARGV[2] == '1'
 local next_state = state
 if not settled then next_state = settles and 'emitted' or 'delivered' end
@@ -129,7 +129,7 @@ return 1
  * Returns the state. A delivery that ends failed (a CRM gave up) is a dead letter too, replayable like the others.
  */
 export const SETTLE = `${HELPERS}
-local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'partCount', 'partsSettled', 'partsFailed')
+local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'partCount', 'partsSettled', 'partsFailed', 'partsDelivered')
 local state = h[1]
 if not state or state == 'rejected' then return false end
 redis.call('RPUSH', KEYS[2], ARGV[1])
@@ -140,10 +140,13 @@ redis.call('HSET', parts, ARGV[3], ARGV[4])
 local count = math.max(tonumber(h[3]) or 1, tonumber(ARGV[5]) or 1)
 local settled = (tonumber(h[4]) or 0) + (previous and 0 or 1)
 local failed = (tonumber(h[5]) or 0) + (ARGV[4] == 'failed' and 1 or 0) - (previous == 'failed' and 1 or 0)
+local delivered = (tonumber(h[6]) or 0) + (ARGV[4] == 'delivered' and 1 or 0) - (previous == 'delivered' and 1 or 0)
 local next_state = state
-if settled >= count then next_state = failed > 0 and 'failed' or 'delivered' end
-redis.call('HSET', KEYS[1], 'state', next_state, 'partCount', count, 'partsSettled', settled, 'partsFailed', failed)
-if next_state == 'delivered' or next_state == 'failed' then
+-- Failed wins, then delivered (a CRM took a part), else handled: settledStateOf in types.ts.
+if settled >= count then next_state = (failed > 0 and 'failed') or (delivered > 0 and 'delivered') or 'handled' end
+redis.call('HSET', KEYS[1], 'state', next_state, 'partCount', count, 'partsSettled', settled, 'partsFailed', failed,
+  'partsDelivered', delivered)
+if next_state == 'delivered' or next_state == 'handled' or next_state == 'failed' then
   redis.call('HDEL', KEYS[1], 'leaseUntil')
   ack(KEYS[3], h[2])
 end
@@ -196,7 +199,7 @@ for _, c in ipairs(candidates) do
   local record = base .. ':d:' .. c.n
   local h = redis.call('HMGET', record, 'state', 'attempt', 'settles', 'leaseUntil', 'roundFirst', 'entry', 'replay')
   local state = h[1]
-  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'failed' or state == 'rejected' then
+  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'handled' or state == 'failed' or state == 'rejected' then
     -- Erased, superseded by a replay, or settled: its entry needs no one.
     ack(stream, c.entry)
   else
@@ -237,7 +240,7 @@ if not h[1] or h[1] == 'rejected' then return 0 end
 ack(KEYS[3], h[3])
 if h[4] then redis.call('XDEL', KEYS[4], h[4]); redis.call('HDEL', KEYS[1], 'dead') end
 redis.call('HSET', KEYS[1], 'state', 'received', 'replay', 1, 'roundStart', redis.call('LLEN', KEYS[2]),
-  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '', 'partCount', 1, 'partsSettled', 0, 'partsFailed', 0)
+  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '', 'partCount', 1, 'partsSettled', 0, 'partsFailed', 0, 'partsDelivered', 0)
 redis.call('DEL', parts_key(KEYS[1]))
 redis.call('HDEL', KEYS[1], 'leaseUntil')
 redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
@@ -251,7 +254,7 @@ return 1
 export const DELETE_RECORD = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'dead', 'size')
 if not h[1] then redis.call('ZREM', KEYS[3], ARGV[1]); return 0 end
-if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
+if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'handled' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
 if h[2] and h[2] ~= '' then ack(KEYS[4], h[2]); redis.call('XDEL', KEYS[4], h[2]) end
 if h[3] then redis.call('XDEL', KEYS[5], h[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])

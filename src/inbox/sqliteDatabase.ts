@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
+import { SETTLED_STATES } from './types';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -25,7 +26,7 @@ const SCHEMA_VERSION = 3;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
 /** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
-const PURGEABLE = `state IN ('delivered', 'failed', 'rejected')`;
+const PURGEABLE = `state IN ('delivered', 'handled', 'failed', 'rejected')`;
 
 interface DeliveryRow {
   id: number;
@@ -182,7 +183,8 @@ export class InboxDatabase {
         round INTEGER NOT NULL DEFAULT 0,
         part_count INTEGER NOT NULL DEFAULT 1,
         parts_settled INTEGER NOT NULL DEFAULT 0,
-        parts_failed INTEGER NOT NULL DEFAULT 0
+        parts_failed INTEGER NOT NULL DEFAULT 0,
+        parts_delivered INTEGER NOT NULL DEFAULT 0
       );
       -- Apart from the state, so that emitting and settling (updates) never rewrite the body's pages.
       CREATE TABLE IF NOT EXISTS delivery_content (
@@ -231,6 +233,7 @@ export class InboxDatabase {
       ALTER TABLE deliveries ADD COLUMN part_count INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE deliveries ADD COLUMN parts_settled INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE deliveries ADD COLUMN parts_failed INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN parts_delivered INTEGER NOT NULL DEFAULT 0;
     `);
     const rows = this.db
       .prepare(`SELECT id, settlements, round_start FROM deliveries WHERE settlements != '[]'`)
@@ -252,7 +255,7 @@ export class InboxDatabase {
     id: number,
     round: number,
     record: SettleRecord,
-  ): { partCount: number; settled: number; failed: number } {
+  ): { partCount: number; settled: number; failed: number; delivered: number } {
     const part = record.part?.index ?? 0;
     const previous = this.sql(
       'SELECT state FROM settlements WHERE delivery_id = ? AND round = ? AND part = ? ORDER BY seq DESC LIMIT 1',
@@ -266,16 +269,16 @@ export class InboxDatabase {
       record.state,
       JSON.stringify(record),
     );
-    const failedNow = record.state === 'failed' ? 1 : 0;
-    const failedBefore = previous === 'failed' ? 1 : 0;
+    const change = (state: string) => (record.state === state ? 1 : 0) - (previous === state ? 1 : 0);
     return this.sql(
       `UPDATE deliveries SET part_count = MAX(part_count, ?), parts_settled = parts_settled + ?,
-       parts_failed = parts_failed + ? WHERE id = ?
-       RETURNING part_count AS partCount, parts_settled AS settled, parts_failed AS failed`,
-    ).get(record.part?.count ?? 1, previous === undefined ? 1 : 0, failedNow - failedBefore, id) as {
+       parts_failed = parts_failed + ?, parts_delivered = parts_delivered + ? WHERE id = ?
+       RETURNING part_count AS partCount, parts_settled AS settled, parts_failed AS failed, parts_delivered AS delivered`,
+    ).get(record.part?.count ?? 1, previous === undefined ? 1 : 0, change('failed'), change('delivered'), id) as {
       partCount: number;
       settled: number;
       failed: number;
+      delivered: number;
     };
   }
 
@@ -420,7 +423,7 @@ export class InboxDatabase {
     const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as
       { state: DeliveryState; leads: string } | undefined;
     if (!row) return;
-    const settled = row.state === 'delivered' || row.state === 'failed';
+    const settled = SETTLED_STATES.includes(row.state);
     const state = settled ? row.state : settles ? 'emitted' : 'delivered';
     const merged = leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)) : row.leads;
     this.sql(
@@ -443,7 +446,8 @@ export class InboxDatabase {
     if (!row || row.state === 'rejected') return undefined;
     const parts = this.addSettlement(Number(id), row.round, record);
     if (parts.settled < parts.partCount) return row.state;
-    const state: DeliveryState = parts.failed > 0 ? 'failed' : 'delivered';
+    // Failed wins, then delivered (a CRM took a part), else handled: as settledStateOf says.
+    const state: DeliveryState = parts.failed > 0 ? 'failed' : parts.delivered > 0 ? 'delivered' : 'handled';
     if (state !== row.state)
       this.sql(`UPDATE deliveries SET state = ?, lease_until = NULL WHERE id = ?`).run(state, Number(id));
     return state;
@@ -497,7 +501,7 @@ export class InboxDatabase {
   requestReplay(ids: string[]): number {
     const statement = this.sql(
       `UPDATE deliveries SET state = 'received', due = 1, replay = 1, round = round + 1, part_count = 1,
-       parts_settled = 0, parts_failed = 0, round_first_attempt = attempt + 1, lease_until = NULL
+       parts_settled = 0, parts_failed = 0, parts_delivered = 0, round_first_attempt = attempt + 1, lease_until = NULL
        WHERE id = ? AND state != 'rejected'`,
     );
     let count = 0;

@@ -6,8 +6,33 @@ import type { WebhookMeta } from '../receive/types';
  * Times are epoch milliseconds; ids are strings so that a store may use its own kind (row ids, stream ids).
  */
 
-export type DeliveryState = 'received' | 'emitted' | 'delivered' | 'failed' | 'rejected';
-export const DELIVERY_STATES: readonly DeliveryState[] = ['received', 'emitted', 'delivered', 'failed', 'rejected'];
+/**
+ * `delivered`: a CRM (or a settle node) took it. `handled`: the flow handled every message it made and no CRM was
+ * involved (a plain flow ending in a file or debug node): not to be read as "in the CRM".
+ */
+export type DeliveryState = 'received' | 'emitted' | 'delivered' | 'handled' | 'failed' | 'rejected';
+export const DELIVERY_STATES: readonly DeliveryState[] = [
+  'received',
+  'emitted',
+  'delivered',
+  'handled',
+  'failed',
+  'rejected',
+];
+/** States after which a delivery is never emitted again (unless replayed). */
+export const SETTLED_STATES: readonly DeliveryState[] = ['delivered', 'handled', 'failed'];
+
+/** The state of a delivery whose every part has a settlement: failed if one failed, delivered if one reached a CRM. */
+export function settledStateOf(
+  records: Iterable<{ state: SettleRecord['state'] }>,
+): 'delivered' | 'handled' | 'failed' {
+  let state: 'delivered' | 'handled' | 'failed' = 'handled';
+  for (const record of records) {
+    if (record.state === 'failed') return 'failed';
+    if (record.state === 'delivered') state = 'delivered';
+  }
+  return state;
+}
 
 /** A verified delivery, as `sales webhook` hands it to the store before answering. */
 export interface IncomingDelivery {
@@ -55,7 +80,8 @@ export interface LeadSummary {
 
 /** One answer of a CRM (or other settling point) for one lead of a delivery. */
 export interface SettleRecord {
-  state: 'delivered' | 'failed';
+  /** `handled`: the flow handled the delivery's messages and nothing downstream settles (no CRM). */
+  state: 'delivered' | 'handled' | 'failed';
   /** The lead's position in a split delivery, and how many leads it made (absent: the whole delivery). */
   part?: { index: number; count: number };
   /** Where it went: `hubspot`, `salesforce`, …, or the settling node's name. */
