@@ -415,7 +415,7 @@ describe('Redis inbox store', function () {
     try {
       const a = await open({ url: own.url, consumer: 'a' });
       const health = [];
-      a.onHealth((h) => health.push(h.ok));
+      a.onHealthChange((h) => health.push(h.ok));
       const acknowledged = [];
       for (let i = 0; i < 20; i++) acknowledged.push((await a.accept(delivery())).id);
       await own.kill(); // a crash: only what reached the append-only file survives
@@ -423,12 +423,12 @@ describe('Redis inbox store', function () {
       await assert.rejects(a.accept(delivery()), (err) => err instanceof InboxUnavailableError);
       assert.ok(Date.now() - started < 1500, `answered after ${Date.now() - started} ms`);
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(a.health.ok, false);
-      assert.match(a.health.reason, /redis:\/\/127\.0\.0\.1:\d+/);
+      assert.equal(a.health().ok, false);
+      assert.match(a.health().reason, /redis:\/\/127\.0\.0\.1:\d+/);
       await own.start();
       const deadline = Date.now() + 8000;
-      while (!a.health.ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(a.health.ok, true, 'reconnected without help');
+      while (!a.health().ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(a.health().ok, true, 'reconnected without help');
       assert.deepEqual(health.slice(-1), [true]);
       assert.equal((await a.accept(delivery())).stored, true);
       const recovered = await a.claimDue(claim({ recovering: true, limit: 1000 }));

@@ -358,3 +358,60 @@ describe('SQLite inbox store', function () {
     await unavailable.close();
   });
 });
+
+describe('SQLite inbox file: one process at a time, and the file it was opened on', function () {
+  let dir;
+  let stores = [];
+  const open = (file) => {
+    const store = new SqliteInboxStore(file);
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-'));
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    stores = [];
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a second writer on the same file is unhealthy, naming the first, until the first lets go', async () => {
+    const file = path.join(dir, 'sales-webhooks.db');
+    const first = open(file);
+    await first.ready();
+    const second = open(file);
+    const changes = [];
+    second.onHealthChange((health) => changes.push(health));
+    await assert.rejects(second.accept(delivery()), (err) => err instanceof InboxUnavailableError);
+    const health = second.health();
+    assert.equal(health.ok, false);
+    assert.match(
+      health.reason,
+      new RegExp(`in use by another Node-RED \\(pid ${process.pid} on host ${os.hostname()}\\)`),
+    );
+    assert.ok(health.retryAfterSeconds > 0);
+    assert.equal(first.health().ok, true);
+    await first.close();
+    // The second tries again by itself and takes the file over.
+    const deadline = Date.now() + 8000;
+    while (!second.health().ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(second.health().ok, true);
+    assert.equal(changes.at(-1).ok, true);
+    assert.equal((await second.accept(delivery())).stored, true);
+  });
+
+  it('a file deleted or replaced under the store: the next group is refused and the store stays unhealthy', async () => {
+    const file = path.join(dir, 'sales-webhooks.db');
+    const store = open(file);
+    assert.equal((await store.accept(delivery())).stored, true);
+    fs.rmSync(file);
+    await assert.rejects(
+      store.accept(delivery()),
+      (err) => err instanceof InboxUnavailableError && /deleted or replaced/.test(err.message),
+    );
+    assert.equal(store.health().ok, false);
+    assert.match(store.health().reason, /deleted or replaced while Node-RED was running/);
+    await assert.rejects(store.accept(delivery()), InboxUnavailableError, 'and every later one');
+  });
+});

@@ -16,6 +16,8 @@ import type {
   RejectedRequest,
   RetentionPolicy,
   SettleRecord,
+  StoreHealth,
+  StoreHealthReporting,
 } from './types';
 
 /** A duplicate key a node remembers, with the time (ms) it may be forgotten: what a context store keeps. */
@@ -66,7 +68,7 @@ interface NodeKeys {
  * *Remember* limit (what the memory duplicate guard did), the unsettled deliveries for redelivery while Node-RED
  * runs, and at most `maxRecords` settled deliveries and refused requests for the log, newest kept.
  */
-export class MemoryInboxStore implements InboxStore {
+export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   readonly kind = 'memory';
   readonly location = 'memory';
   private readonly deliveries = new Map<number, MemoryDelivery>();
@@ -82,6 +84,15 @@ export class MemoryInboxStore implements InboxStore {
 
   ready(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Memory is always there: the store never turns unhealthy. */
+  health(): StoreHealth {
+    return { ok: true };
+  }
+
+  onHealthChange(): () => void {
+    return () => undefined;
   }
 
   private keysOf(node: string, limit: number | undefined): NodeKeys {

@@ -20,6 +20,8 @@ import {
   type RejectedRequest,
   type RetentionPolicy,
   type SettleRecord,
+  type StoreHealth,
+  type StoreHealthReporting,
 } from './types';
 
 /**
@@ -61,12 +63,6 @@ export interface Durability {
   mode: 'waitaof' | 'fsync-always' | 'none' | 'unknown';
   /** When the promise cannot be kept or checked: what the user should know and change. */
   warning?: string;
-}
-
-export interface StoreHealth {
-  ok: boolean;
-  /** Why not, in words a user understands (no secret). */
-  reason?: string;
 }
 
 /** The URL without user name or password, for messages. */
@@ -132,13 +128,13 @@ export function describeRedisError(err: unknown, location: string): string {
 type Reply = unknown;
 type Client = ReturnType<typeof createClient>;
 
-export class RedisInboxStore implements InboxStore {
+export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   readonly kind = 'redis';
   readonly location: string;
   readonly prefix: string;
   readonly consumer: string;
   durability: Durability = { mode: 'unknown' };
-  health: StoreHealth = { ok: false, reason: 'connecting' };
+  private current: StoreHealth = { ok: false, reason: 'connecting' };
   private readonly client: Client;
   private readonly commandTimeoutMs: number;
   private readonly connectTimeoutMs: number;
@@ -184,24 +180,29 @@ export class RedisInboxStore implements InboxStore {
     });
     // A closed socket says less than the error before it (a refused password, say): keep that reason.
     this.client.on('end', () => {
-      if (!this.closed && this.health.ok)
+      if (!this.closed && this.current.ok)
         this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` });
     });
     this.client.on('reconnecting', () => {
-      if (this.health.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
+      if (this.current.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
     });
   }
 
+  health(): StoreHealth {
+    return this.current;
+  }
+
   /** Calls back whenever the connection's health changes (status dots). Returns the unsubscribe. */
-  onHealth(listener: (health: StoreHealth) => void): () => void {
+  onHealthChange(listener: (health: StoreHealth) => void): () => void {
     this.healthListeners.add(listener);
     return () => this.healthListeners.delete(listener);
   }
 
   private setHealth(health: StoreHealth): void {
     if (!health.ok) this.lastError = health.reason;
-    if (health.ok === this.health.ok && health.reason === this.health.reason) return;
-    this.health = health;
+    const reason = (h: StoreHealth) => (h.ok ? undefined : h.reason);
+    if (health.ok === this.current.ok && reason(health) === reason(this.current)) return;
+    this.current = health;
     for (const listener of this.healthListeners) listener(health);
   }
 
@@ -214,7 +215,7 @@ export class RedisInboxStore implements InboxStore {
   /** Connects (once), checks the server's persistence; rejects with InboxUnavailableError saying what is wrong. */
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('the inbox is closed'));
-    if (this.health.ok) return Promise.resolve();
+    if (this.current.ok) return Promise.resolve();
     this.connecting ??= new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: string) => {
@@ -231,7 +232,7 @@ export class RedisInboxStore implements InboxStore {
         this.connectTimeoutMs + 500,
       );
       // Healthy once connected and its persistence checked (the 'ready' handler); a specific failure ends the wait.
-      const unsubscribe = this.onHealth((health) => {
+      const unsubscribe = this.onHealthChange((health) => {
         if (health.ok) finish();
         else if (health.reason !== 'connecting') finish(health.reason);
       });
@@ -293,10 +294,9 @@ export class RedisInboxStore implements InboxStore {
 
   /** Why nothing can be done now: the last specific reason (a refused password, say), not just "not connected". */
   private notConnected(): InboxUnavailableError {
+    const reason = this.current.ok ? undefined : this.current.reason;
     return new InboxUnavailableError(
-      this.health.reason && this.health.reason !== 'connecting'
-        ? this.health.reason
-        : `not connected to Redis at ${this.location}`,
+      reason && reason !== 'connecting' ? reason : `not connected to Redis at ${this.location}`,
     );
   }
 
@@ -381,7 +381,7 @@ export class RedisInboxStore implements InboxStore {
 
   async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
     // Not before the server's persistence is known: on Redis 7.2+ the answer waits for WAITAOF.
-    if (!this.health.ok) throw this.notConnected();
+    if (!this.current.ok) throw this.notConnected();
     await this.rememberNode(delivery.node);
     const k = this.keys(delivery.node);
     const { meta } = delivery;

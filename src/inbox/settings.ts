@@ -1,7 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_DATABASE_FILE } from './sqlite';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_RETENTION_MB, type RetentionPolicy } from './types';
+
+export const DEFAULT_DATABASE_FILE = 'sales-webhooks.db';
 
 /** `salesWebhooks.inbox` in Node-RED's settings.js. */
 export interface InboxUserSettings {
@@ -59,6 +60,9 @@ const PLAIN_WORDS: [RegExp, string][] = [
 
 /** Why the inbox cannot write, in words a Node-RED user can act on (the technical text stays in the log). */
 export function describeInboxProblem(message: string): string {
+  // The store's own reasons (another process, a deleted file) are already in plain words and name what to do.
+  const own = /^INBOX_[A-Z_]+: (.*)$/s.exec(message);
+  if (own) return own[1];
   for (const [pattern, words] of PLAIN_WORDS) if (pattern.test(message)) return words;
   return message.replace(/\s+/g, ' ').slice(0, 120);
 }

@@ -2,6 +2,15 @@ import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
+import {
+  currentOwner,
+  fileGoneReason,
+  fileIdentity,
+  InboxFileLock,
+  inUseReason,
+  INBOX_FILE_GONE,
+  INBOX_IN_USE,
+} from './sqliteLock';
 import { SETTLED_STATES } from './types';
 import type {
   ClaimOptions,
@@ -64,7 +73,9 @@ const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
 export function isUnavailableError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return (
-    typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code)
+    typeof code === 'string' &&
+    (/^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code) ||
+      code.startsWith('INBOX_'))
   );
 }
 
@@ -133,13 +144,32 @@ export class InboxDatabase {
   /** Keys claimed in the transaction under way, undone if it rolls back. */
   private uncommittedKeys: { node: string; key: string; previous?: RememberedKey; limit?: number }[] = [];
 
+  private lock: InboxFileLock | undefined;
+  /** The file's device and inode when opened: a different one (or none) means it was deleted or replaced. */
+  readonly identity: string | undefined;
+
   /** `readOnly`: a second connection for the log's queries, on a file the writer has already set up. */
-  constructor(file: string, options: { readOnly?: boolean } = {}) {
+  constructor(
+    readonly file: string,
+    options: { readOnly?: boolean } = {},
+  ) {
     if (options.readOnly) {
       this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
       return;
     }
-    this.db = new Database(file, { timeout: 5000 });
+    try {
+      this.lock = InboxFileLock.acquire(file);
+    } catch (err) {
+      if ((err as { code?: string }).code === INBOX_IN_USE)
+        throw Object.assign(new Error(inUseReason(file)), { code: INBOX_IN_USE });
+      throw err;
+    }
+    try {
+      this.db = new Database(file, { timeout: 5000 });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
     try {
       // Must precede the first table: lets purges hand pages back to the file system.
       this.db.pragma('auto_vacuum = INCREMENTAL');
@@ -150,10 +180,21 @@ export class InboxDatabase {
       // Freed space is zeroed where that costs no extra I/O, so an erased person leaves no stale copy in the file.
       this.db.pragma('secure_delete = FAST');
       this.migrate();
+      this.sql(`INSERT OR REPLACE INTO inbox_meta (key, value) VALUES ('owner', ?)`).run(
+        JSON.stringify(currentOwner()),
+      );
+      this.identity = fileIdentity(file);
     } catch (err) {
       this.db.close();
+      this.lock.release();
       throw err;
     }
+  }
+
+  /** Throws (INBOX_FILE_GONE) when the file at the path is no longer the one this connection writes. */
+  checkFile(): void {
+    if (this.lock && fileIdentity(this.file) !== this.identity)
+      throw Object.assign(new Error(fileGoneReason(this.file)), { code: INBOX_FILE_GONE });
   }
 
   private migrate(): void {
@@ -316,6 +357,7 @@ export class InboxDatabase {
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 
   private readonly statements = new Map<string, Database.Statement>();

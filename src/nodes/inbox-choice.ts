@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
-import { RedisInboxStore, type Durability, type StoreHealth } from '../inbox/redis';
-import { InboxUnavailableError, type InboxStore } from '../inbox/types';
+import { RedisInboxStore, type Durability } from '../inbox/redis';
+import { InboxUnavailableError, type InboxStore, type StoreHealth } from '../inbox/types';
 import { inboxSettings, openInbox } from './inbox-service';
 import { INSTANCE_ID_ENV, type RedisStoreNode } from './redis-store-node';
 
@@ -70,9 +70,9 @@ class UnavailableStore implements InboxStore {
 }
 
 interface HealthyStore extends InboxStore {
-  health: StoreHealth;
+  health(): StoreHealth;
   durability: Durability;
-  onHealth(listener: (health: StoreHealth) => void): () => void;
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
 
 /**
@@ -140,7 +140,7 @@ function acquireRuntimeRedis(
     );
     const { retention } = inboxSettings(RED);
     const timer = setInterval(() => {
-      if (store.health.ok) store.purge(retention).catch(() => undefined);
+      if (store.health().ok) store.purge(retention).catch(() => undefined);
     }, PURGE_INTERVAL_MS);
     timer.unref?.();
     entry = { store, users: 0, timer };
@@ -174,13 +174,13 @@ function watched(RED: NodeAPI, handle: { store: RedisInboxStore; release(): Prom
     },
     watch({ failed, works, caution }) {
       const show = (health: StoreHealth) => {
-        if (!health.ok) return failed(new InboxUnavailableError(health.reason ?? 'Redis is not reachable'));
+        if (!health.ok) return failed(new InboxUnavailableError(health.reason));
         caution(store.durability.warning ? RED._('sales-webhook-in.status.store-not-durable') : undefined);
         works();
       };
-      unsubscribe = store.onHealth(show);
+      unsubscribe = store.onHealthChange(show);
       store.ready().then(
-        () => show(store.health),
+        () => show(store.health()),
         () => undefined,
       );
     },
