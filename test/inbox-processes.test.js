@@ -199,6 +199,37 @@ describe('the embedded inbox in real Node-RED processes', function () {
     assert.equal((await post(`${again.url}/webhooks/leads`, signed({ event: 'after' }))).status, 200);
   });
 
+  it('a flood of forged requests keeps every failed delivery and never grows the inbox past its limit', async function () {
+    const settings = `module.exports = { editorTheme: { tours: false }, salesWebhooks: { inbox: { retentionMB: 2, refusedMB: 0.5 } } };`;
+    let nodeRed = await start({ settings });
+    await nodeRed.deploy(failingFlow());
+    const url = `${nodeRed.url}/webhooks/leads`;
+    const filler = 'x'.repeat(20_000);
+    for (let i = 0; i < 20; i++) assert.equal((await post(url, signed({ event: 'genuine', i, filler }))).status, 200);
+    await waitFor(async () => (await logList(nodeRed, { state: 'failed' })).length === 20, 30000, 200);
+
+    // Each forged request: 8 KB of headers and a body whose first 4 KB the log keeps.
+    const forged = (i) => {
+      const request = signed({ event: 'forged', i, filler: 'y'.repeat(6000) }, { forged: true });
+      return { ...request, headers: { ...request.headers, 'x-filler': 'z'.repeat(8000) } };
+    };
+    for (let i = 0; i < 400; i += 8)
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, j) => assert.equal((await post(url, forged(i + j))).status, 401)),
+      );
+    await nodeRed.stop();
+    const file = path.join(nodeRed.userDir, 'sales-webhooks.db');
+    const size = fs.statSync(file).size + (fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0);
+    assert.ok(size < 2.5 * 2 ** 20, `the inbox holds ${(size / 2 ** 20).toFixed(1)} MiB after the flood (limit 2)`);
+
+    // Retention runs when the store opens: the failed deliveries are all still there for a replay.
+    nodeRed = await start({ settings, userDir: nodeRed.userDir });
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await logList(nodeRed, { state: 'failed' })).length, 20);
+    const refused = await logList(nodeRed, { state: 'rejected' });
+    assert.ok(refused.length > 0 && refused.length < 400, `${refused.length} refusals kept`);
+  });
+
   it('an inbox file deleted under a running Node-RED: 503 from then on, nothing acknowledged that is not on disk', async function () {
     const nodeRed = await start();
     await nodeRed.deploy(plainFlow());

@@ -387,7 +387,10 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     this.settledOrder.delete(id);
   }
 
-  /** Settled deliveries and refusals older than the policy, then the oldest while over its size; never an unsettled one. */
+  /**
+   * Settled deliveries and refusals older than the policy; then, while over its size, refusals and the oldest
+   * delivered ones. Never an unsettled delivery, nor a failed one for size (it waits for a replay).
+   */
   purge(policy: RetentionPolicy): Promise<number> {
     const cutoff = this.now() - policy.maxAgeMs;
     let removed = 0;
@@ -400,11 +403,15 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     }
     let bytes = 0;
     for (const d of this.deliveries.values()) bytes += d.bytes;
-    for (const id of [...this.settledOrder]) {
-      if (bytes <= policy.maxBytes) break;
-      bytes -= this.deliveries.get(id)?.bytes ?? 0;
-      this.remove(id);
-      removed++;
+    for (const purgeable of [['rejected'], ['delivered', 'handled']]) {
+      for (const id of [...this.settledOrder]) {
+        if (bytes <= policy.maxBytes) break;
+        const d = this.deliveries.get(id);
+        if (!d || !purgeable.includes(d.state)) continue;
+        bytes -= d.bytes;
+        this.remove(id);
+        removed++;
+      }
     }
     return Promise.resolve(removed);
   }

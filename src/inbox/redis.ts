@@ -711,12 +711,13 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
     };
   }
 
-  private async remove(node: string, n: string, onlySettled: boolean): Promise<boolean> {
+  /** `which`: any record (erasure), settled ones (age), refusals or delivered ones (size: never a failed one). */
+  private async remove(node: string, n: string, which: 'any' | 'settled' | 'refused' | 'delivered'): Promise<boolean> {
     const k = this.keys(node);
     const removed = await this.script(
       scripts.DELETE_RECORD,
       [k.record(n), k.settlements(n), k.index, k.inbox, k.dead, k.due, k.bytes],
-      [n, onlySettled ? '1' : '0'],
+      [n, { any: '0', settled: '1', refused: '2', delivered: '3' }[which]],
     );
     return Number(removed) === 1;
   }
@@ -749,7 +750,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
           );
           if (haystack.some((h) => address.test(h))) {
             const at = splitId(record.get('id')!.toString())!;
-            if (await this.remove(node, at.n, false)) {
+            if (await this.remove(node, at.n, 'any')) {
               erased++;
               kept--;
             }
@@ -781,20 +782,21 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
         if (old.length === 0) break;
         let kept = 0;
         for (const n of old) {
-          if (await this.remove(node, n, true)) removed++;
+          if (await this.remove(node, n, 'settled')) removed++;
           else kept++;
         }
         offset += kept;
       }
     }
-    // By size: the oldest settled records of all nodes first.
+    // By size: refusals first, then the oldest delivered records of all nodes; never a failed one.
     let held = await this.heldBytes(nodes);
-    if (held > policy.maxBytes) {
+    for (const which of ['refused', 'delivered'] as const) {
+      if (held <= policy.maxBytes) break;
       const oldest = await this.indexEntries({}, false);
       for (const entry of oldest) {
         if (held <= policy.maxBytes) break;
         const size = Number(await this.command(['HGET', this.keys(entry.node).record(entry.n), 'size'])) || 0;
-        if (await this.remove(entry.node, entry.n, true)) {
+        if (await this.remove(entry.node, entry.n, which)) {
           removed++;
           held -= size;
         }

@@ -254,7 +254,13 @@ return 1
 export const DELETE_RECORD = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'dead', 'size')
 if not h[1] then redis.call('ZREM', KEYS[3], ARGV[1]); return 0 end
-if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'handled' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
+-- ARGV[2]: '0' any record (erasure), '1' settled ones (age), '2' refusals only, '3' delivered or handled only (size).
+local kinds = {
+  ['1'] = { delivered = true, handled = true, failed = true, rejected = true },
+  ['2'] = { rejected = true },
+  ['3'] = { delivered = true, handled = true },
+}
+if kinds[ARGV[2]] and not kinds[ARGV[2]][h[1]] then return 0 end
 if h[2] and h[2] ~= '' then ack(KEYS[4], h[2]); redis.call('XDEL', KEYS[4], h[2]) end
 if h[3] then redis.call('XDEL', KEYS[5], h[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])

@@ -5,8 +5,10 @@ import { Worker } from 'node:worker_threads';
 import { packDelivery } from './sqliteDatabase';
 import type { ReadOp, WorkerReply, WorkerRequest, WriteOp } from './sqliteWorker';
 import {
+  DEFAULT_REFUSED_BOUND,
   InboxUnavailableError,
   type AcceptResult,
+  type RefusedBound,
   type ClaimOptions,
   type DeliveryFilter,
   type DeliveryRecord,
@@ -76,6 +78,8 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private seq = 0;
   private closed = false;
   private current: StoreHealth = { ok: true };
+  /** Held at every refusal; settings.js's bound arrives with the first purge (right after the store opens). */
+  private refusedBound: RefusedBound = DEFAULT_REFUSED_BOUND;
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
   /** Set once the file was deleted or replaced under us: nothing is accepted until Node-RED restarts. */
   private fileGone: string | undefined;
@@ -293,7 +297,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   }
 
   logRejected(request: RejectedRequest): void {
-    this.write({ op: 'logRejected', args: [request] }).catch(() => {
+    this.write({ op: 'logRejected', args: [request, this.refusedBound] }).catch(() => {
       /* the refusal was answered; its log line is best effort */
     });
   }
@@ -361,6 +365,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
 
   /** Purges step by step, so deliveries arriving meanwhile are committed between steps. */
   async purge(policy: RetentionPolicy): Promise<number> {
+    if (policy.refused) this.refusedBound = policy.refused;
     let total = 0;
     for (;;) {
       const removed = await this.write<number>({ op: 'purgeStep', args: [policy, Date.now()] });

@@ -11,7 +11,7 @@ import {
   INBOX_FILE_GONE,
   INBOX_IN_USE,
 } from './sqliteLock';
-import { SETTLED_STATES } from './types';
+import { DEFAULT_REFUSED_BOUND, SETTLED_STATES } from './types';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -22,6 +22,7 @@ import type {
   IncomingDelivery,
   LeadSummary,
   RejectedRequest,
+  RefusedBound,
   RetentionPolicy,
   SettleRecord,
 } from './types';
@@ -34,8 +35,15 @@ import type {
 const SCHEMA_VERSION = 3;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
-/** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
-const PURGEABLE = `state IN ('delivered', 'handled', 'failed', 'rejected')`;
+/** By age: settled deliveries and refusals; an unsettled one is never purged (that would lose a lead). */
+const PURGEABLE_BY_AGE = `state IN ('delivered', 'handled', 'failed', 'rejected')`;
+/**
+ * By size, in this order: refusals, then deliveries that reached their end. A failed delivery waits for a replay
+ * (or its retention days, or a person): size never removes it.
+ */
+const PURGEABLE_BY_SIZE = [`state = 'rejected'`, `state IN ('delivered', 'handled')`];
+/** Refusals removed at most per new refusal when over their bound: the bound is kept, the write stays short. */
+const REFUSED_STEP_ROWS = 64;
 
 interface DeliveryRow {
   id: number;
@@ -225,7 +233,8 @@ export class InboxDatabase {
         part_count INTEGER NOT NULL DEFAULT 1,
         parts_settled INTEGER NOT NULL DEFAULT 0,
         parts_failed INTEGER NOT NULL DEFAULT 0,
-        parts_delivered INTEGER NOT NULL DEFAULT 0
+        parts_delivered INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0
       );
       -- Apart from the state, so that emitting and settling (updates) never rewrite the body's pages.
       CREATE TABLE IF NOT EXISTS delivery_content (
@@ -248,6 +257,7 @@ export class InboxDatabase {
       );
       CREATE INDEX IF NOT EXISTS settlements_part ON settlements (delivery_id, round, part);
       CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
+      CREATE INDEX IF NOT EXISTS deliveries_refused ON deliveries (id) WHERE state = 'rejected';
       CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
     `);
     const version = this.db.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get() as
@@ -275,6 +285,9 @@ export class InboxDatabase {
       ALTER TABLE deliveries ADD COLUMN parts_settled INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE deliveries ADD COLUMN parts_failed INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE deliveries ADD COLUMN parts_delivered INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+      UPDATE deliveries SET size = (SELECT length(body) + length(headers) FROM delivery_content c WHERE c.id = deliveries.id)
+        WHERE state = 'rejected';
     `);
     const rows = this.db
       .prepare(`SELECT id, settlements, round_start FROM deliveries WHERE settlements != '[]'`)
@@ -431,8 +444,9 @@ export class InboxDatabase {
     }
   }
 
-  /** After a rollback: the group's keys were never stored. */
+  /** After a rollback: the group's keys were never stored (and the refusal counts are read again). */
   keysRolledBack(): void {
+    this.refused = undefined;
     for (const change of this.uncommittedKeys.reverse()) {
       const keys = this.keys.get(change.node);
       keys?.delete(change.key);
@@ -441,17 +455,44 @@ export class InboxDatabase {
     this.uncommittedKeys = [];
   }
 
-  logRejected(request: RejectedRequest): void {
+  /** Refusals held and their bytes; loaded on first use, forgotten whenever a rollback, purge or erasure changes them. */
+  private refused: { count: number; bytes: number } | undefined;
+
+  /** Logs a refusal; past the bound of refusals, the oldest go in the same write (the inbox never grows for them). */
+  logRejected(request: RejectedRequest, bound: RefusedBound = DEFAULT_REFUSED_BOUND): void {
     const body = request.bodyPrefix ?? Buffer.alloc(0);
+    const headers = JSON.stringify(request.headers);
+    const size = body.length + headers.length;
+    this.refused ??= this.sql(
+      `SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM deliveries WHERE state = 'rejected'`,
+    ).get() as { count: number; bytes: number };
     const id = this.sql(
-      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason) VALUES (?, ?, ?, 'rejected', ?, ?)`,
-    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason).lastInsertRowid;
+      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason, size) VALUES (?, ?, ?, 'rejected', ?, ?, ?)`,
+    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason, size).lastInsertRowid;
     this.sql(`INSERT INTO delivery_content (id, headers, body, body_truncated) VALUES (?, ?, ?, ?)`).run(
       id,
-      JSON.stringify(request.headers),
+      headers,
       body,
       request.bodyTruncated ? 1 : 0,
     );
+    this.refused.count++;
+    this.refused.bytes += size;
+    if (this.refused.count <= bound.maxCount && this.refused.bytes <= bound.maxBytes) return;
+    const oldest = this.sql(`SELECT id, size FROM deliveries WHERE state = 'rejected' ORDER BY id LIMIT ?`).all(
+      REFUSED_STEP_ROWS,
+    ) as { id: number; size: number }[];
+    for (const row of oldest) {
+      if (this.refused.count <= bound.maxCount && this.refused.bytes <= bound.maxBytes) break;
+      this.removeRow(row.id);
+      this.refused.count--;
+      this.refused.bytes -= row.size;
+    }
+  }
+
+  private removeRow(id: number): void {
+    this.sql('DELETE FROM deliveries WHERE id = ?').run(id);
+    this.sql('DELETE FROM delivery_content WHERE id = ?').run(id);
+    this.sql('DELETE FROM settlements WHERE delivery_id = ?').run(id);
   }
 
   /** Flat arguments: half of all writes are these, and each crosses to the writer thread. */
@@ -677,19 +718,22 @@ export class InboxDatabase {
       this.db.pragma('secure_delete = FAST');
     }
     if (ids.length) this.releaseSpace();
+    this.refused = undefined;
     return ids.length;
   }
 
   /** One purge step: at most PURGE_STEP_ROWS rows. The caller repeats while it returns more than zero. */
   purgeStep(policy: RetentionPolicy, now: number): number {
+    this.refused = undefined;
     let removed = this.sql(
-      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE_BY_AGE} ORDER BY id LIMIT ?) RETURNING id`,
     )
       .pluck()
       .all(now - policy.maxAgeMs, PURGE_STEP_ROWS) as number[];
-    if (removed.length === 0 && this.usedBytes() > policy.maxBytes) {
+    for (const purgeable of PURGEABLE_BY_SIZE) {
+      if (removed.length > 0 || this.usedBytes() <= policy.maxBytes) break;
       removed = this.sql(
-        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
+        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${purgeable} ORDER BY id LIMIT ?) RETURNING id`,
       )
         .pluck()
         .all(PURGE_STEP_ROWS) as number[];

@@ -150,9 +150,26 @@ export interface DeliveryRecord extends DeliverySummary {
 }
 
 export interface RetentionPolicy {
+  /** Settled deliveries (failed ones included) and refusals older than this go. */
   maxAgeMs: number;
+  /** Over this, refusals go first, then the oldest delivered ones; a failed or unsettled delivery never goes for size. */
+  maxBytes: number;
+  /** Refused requests' own bound, held at every refusal (a flood of forged requests cannot grow the inbox). */
+  refused?: RefusedBound;
+}
+
+/** The most refused requests an inbox keeps for the log: the oldest go first when a new one would pass either. */
+export interface RefusedBound {
+  maxCount: number;
   maxBytes: number;
 }
+
+export const DEFAULT_REFUSED_COUNT = 10_000;
+export const DEFAULT_REFUSED_MB = 32;
+export const DEFAULT_REFUSED_BOUND: RefusedBound = {
+  maxCount: DEFAULT_REFUSED_COUNT,
+  maxBytes: DEFAULT_REFUSED_MB * 1024 * 1024,
+};
 
 export const DEFAULT_RETENTION_DAYS = 30;
 export const DEFAULT_RETENTION_MB = 1024;
