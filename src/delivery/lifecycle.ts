@@ -11,7 +11,6 @@ import {
 import type { WebhookMeta } from '../receive/types';
 import { announceDelivery } from './announce';
 import { registerInboxConsumer } from './registry';
-import { storeHealth, watchStoreHealth } from './health';
 import type { MessageTracker } from './tracker';
 
 /** How long a sender is told to wait when the store cannot write and says nothing more precise. */
@@ -98,7 +97,7 @@ export class DeliveryLifecycle {
       onError: (err) => this.storeFailed(err),
     });
     this.unregister = registerInboxConsumer({ nodeId: node, store, poke: () => this.redelivery.poke() });
-    this.unwatch = watchStoreHealth(store, (health) => options.host.healthChanged(health));
+    this.unwatch = store.onHealthChange((health) => options.host.healthChanged(health));
     this.sweepTimer = setInterval(() => this.sweepUnleased(), pollMs);
     this.sweepTimer.unref?.();
   }
@@ -121,7 +120,7 @@ export class DeliveryLifecycle {
 
   /** Stores a verified delivery before its sender is answered; resolves once it is durable (or refused). */
   async accept(delivery: IncomingDelivery): Promise<AcceptOutcome> {
-    const health = storeHealth(this.options.store);
+    const health = this.options.store.health();
     if (!health.ok) return unavailable(health);
     try {
       const result = await this.options.store.accept(delivery);
@@ -155,7 +154,7 @@ export class DeliveryLifecycle {
   }
 
   private redeliver(due: DueDelivery): void {
-    if (!storeHealth(this.options.store).ok) return;
+    if (!this.options.store.health().ok) return;
     let payload: Record<string, unknown>;
     try {
       payload = JSON.parse(due.rawBody.toString('utf8')) as Record<string, unknown>;

@@ -16,6 +16,8 @@ import type {
   RejectedRequest,
   RetentionPolicy,
   SettleRecord,
+  StoreHealth,
+  StoreHealthReporting,
 } from './types';
 
 /** A duplicate key a node remembers, with the time (ms) it may be forgotten: what a context store keeps. */
@@ -66,7 +68,7 @@ interface NodeKeys {
  * *Remember* limit (what the memory duplicate guard did), the unsettled deliveries for redelivery while Node-RED
  * runs, and at most `maxRecords` settled deliveries and refused requests for the log, newest kept.
  */
-export class MemoryInboxStore implements InboxStore {
+export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   readonly kind = 'memory';
   readonly location = 'memory';
   private readonly deliveries = new Map<number, MemoryDelivery>();
@@ -82,6 +84,15 @@ export class MemoryInboxStore implements InboxStore {
 
   ready(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Memory is always there: the store never turns unhealthy. */
+  health(): StoreHealth {
+    return { ok: true };
+  }
+
+  onHealthChange(): () => void {
+    return () => undefined;
   }
 
   private keysOf(node: string, limit: number | undefined): NodeKeys {
@@ -115,8 +126,6 @@ export class MemoryInboxStore implements InboxStore {
       eventType: meta.eventType ?? null,
       eventId: meta.eventId ?? null,
       state: 'received',
-      // Received counts as the first emission: the lifecycle emits it at once without a second write.
-      attempt: 1,
       headers,
       body: delivery.rawBody,
       meta: delivery.meta,
@@ -224,6 +233,8 @@ export class MemoryInboxStore implements InboxStore {
     if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
     if (delivery.parts.size >= delivery.partCount && this.allPartsIn(delivery)) {
       delivery.state = settledStateOf(delivery.parts.values());
+      // Settled means emitted at least once, though a plain flow's first emission is not written.
+      delivery.attempt = Math.max(delivery.attempt, 1);
       delivery.leaseUntil = null;
       this.settled(delivery.id);
     }
@@ -381,7 +392,10 @@ export class MemoryInboxStore implements InboxStore {
     this.settledOrder.delete(id);
   }
 
-  /** Settled deliveries and refusals older than the policy, then the oldest while over its size; never an unsettled one. */
+  /**
+   * Settled deliveries and refusals older than the policy; then, while over its size, refusals and the oldest
+   * delivered ones. Never an unsettled delivery, nor a failed one for size (it waits for a replay).
+   */
   purge(policy: RetentionPolicy): Promise<number> {
     const cutoff = this.now() - policy.maxAgeMs;
     let removed = 0;
@@ -394,11 +408,15 @@ export class MemoryInboxStore implements InboxStore {
     }
     let bytes = 0;
     for (const d of this.deliveries.values()) bytes += d.bytes;
-    for (const id of [...this.settledOrder]) {
-      if (bytes <= policy.maxBytes) break;
-      bytes -= this.deliveries.get(id)?.bytes ?? 0;
-      this.remove(id);
-      removed++;
+    for (const purgeable of [['rejected'], ['delivered', 'handled']]) {
+      for (const id of [...this.settledOrder]) {
+        if (bytes <= policy.maxBytes) break;
+        const d = this.deliveries.get(id);
+        if (!d || !purgeable.includes(d.state)) continue;
+        bytes -= d.bytes;
+        this.remove(id);
+        removed++;
+      }
     }
     return Promise.resolve(removed);
   }

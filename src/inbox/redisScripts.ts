@@ -12,6 +12,7 @@
  *   base:bytes   counter: approximate bytes held (retention by size)
  *   base:d:<n>   hash: the record (body, meta, headers, state, attempt, lease, leads, …)
  *   base:s:<n>   list: its settlements (JSON), in order
+ *   base:p:<n>   hash: the state of each part of a split delivery in the current round (counted in the record)
  *   base:k:<key> string: a duplicate key's claim, value = the delivery id, expires with the window (SET NX PX)
  *
  * Invariant: an entry is added to base:inbox only by a script that reads it into a consumer's pending list in the same
@@ -47,25 +48,9 @@ local function merge_leads(current, added)
   if #list == 0 then return '[]' end
   return cjson.encode(list)
 end
--- The settlements of the current round, latest per lead; settled when every lead of the split has one.
-local function settled_state(list, round_start)
-  local latest, count = {}, 1
-  for _, text in ipairs(redis.call('LRANGE', list, round_start, -1)) do
-    local ok, r = pcall(cjson.decode, text)
-    if ok and type(r) == 'table' then
-      local index, parts = 0, 1
-      if type(r.part) == 'table' then index = tonumber(r.part.index) or 0; parts = tonumber(r.part.count) or 1 end
-      if parts > count then count = parts end
-      latest[index] = r.state
-    end
-  end
-  for i = 0, count - 1 do if latest[i] == nil then return nil end end
-  local result = 'handled'
-  for _, state in pairs(latest) do
-    if state == 'failed' then return 'failed' end
-    if state == 'delivered' then result = 'delivered' end
-  end
-  return result
+-- The hash of a record's part states in the current round (field: part index), beside the record.
+local function parts_key(record)
+  return (string.gsub(record, ':d:(%d+)$', ':p:%1'))
 end
 local function ack(stream, entry)
   if entry and entry ~= '' then redis.pcall('XACK', stream, '${GROUP}', entry) end
@@ -92,7 +77,7 @@ local id = ARGV[3] .. '~' .. n
 local record = ARGV[1] .. ':d:' .. n
 local entry = add_owned_entry(KEYS[4], ARGV[4], n)
 if type(entry) == 'table' then return entry end
-local fields = { 'state', 'received', 'entry', entry, 'attempt', 1, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
+local fields = { 'state', 'received', 'entry', entry, 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
 for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', record, unpack(fields))
 redis.call('ZADD', KEYS[3], ARGV[5], n)
@@ -144,20 +129,31 @@ return 1
  * Returns the state. A delivery that ends failed (a CRM gave up) is a dead letter too, replayable like the others.
  */
 export const SETTLE = `${HELPERS}
-local h = redis.call('HMGET', KEYS[1], 'state', 'roundStart', 'leads', 'entry')
+local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'partCount', 'partsSettled', 'partsFailed', 'partsDelivered')
 local state = h[1]
 if not state or state == 'rejected' then return false end
 redis.call('RPUSH', KEYS[2], ARGV[1])
-local next_state = settled_state(KEYS[2], tonumber(h[2]) or 0) or state
-local fields = { 'state', next_state }
-if ARGV[2] ~= '' then table.insert(fields, 'leads'); table.insert(fields, merge_leads(h[3], '[' .. ARGV[2] .. ']')) end
-redis.call('HSET', KEYS[1], unpack(fields))
+-- Counters, not a re-read of every settlement: one part costs the same whatever the number of parts.
+local parts = parts_key(KEYS[1])
+local previous = redis.call('HGET', parts, ARGV[3])
+redis.call('HSET', parts, ARGV[3], ARGV[4])
+local count = math.max(tonumber(h[3]) or 1, tonumber(ARGV[5]) or 1)
+local settled = (tonumber(h[4]) or 0) + (previous and 0 or 1)
+local failed = (tonumber(h[5]) or 0) + (ARGV[4] == 'failed' and 1 or 0) - (previous == 'failed' and 1 or 0)
+local delivered = (tonumber(h[6]) or 0) + (ARGV[4] == 'delivered' and 1 or 0) - (previous == 'delivered' and 1 or 0)
+local next_state = state
+-- Failed wins, then delivered (a CRM took a part), else handled: settledStateOf in types.ts.
+if settled >= count then next_state = (failed > 0 and 'failed') or (delivered > 0 and 'delivered') or 'handled' end
+redis.call('HSET', KEYS[1], 'state', next_state, 'partCount', count, 'partsSettled', settled, 'partsFailed', failed,
+  'partsDelivered', delivered)
 if next_state == 'delivered' or next_state == 'handled' or next_state == 'failed' then
+  -- Settled means emitted at least once, though a plain flow's first emission is not written.
+  if (tonumber(redis.call('HGET', KEYS[1], 'attempt')) or 0) < 1 then redis.call('HSET', KEYS[1], 'attempt', 1) end
   redis.call('HDEL', KEYS[1], 'leaseUntil')
-  ack(KEYS[3], h[4])
+  ack(KEYS[3], h[2])
 end
 if next_state == 'failed' and state ~= 'failed' then
-  redis.call('HSET', KEYS[1], 'dead', redis.call('XADD', KEYS[4], '*', 'd', string.match(KEYS[1], ':d:(%d+)$'), 'reason', ARGV[3]))
+  redis.call('HSET', KEYS[1], 'dead', redis.call('XADD', KEYS[4], '*', 'd', string.match(KEYS[1], ':d:(%d+)$'), 'reason', ARGV[2]))
 end
 return next_state
 `;
@@ -246,7 +242,8 @@ if not h[1] or h[1] == 'rejected' then return 0 end
 ack(KEYS[3], h[3])
 if h[4] then redis.call('XDEL', KEYS[4], h[4]); redis.call('HDEL', KEYS[1], 'dead') end
 redis.call('HSET', KEYS[1], 'state', 'received', 'replay', 1, 'roundStart', redis.call('LLEN', KEYS[2]),
-  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '')
+  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '', 'partCount', 1, 'partsSettled', 0, 'partsFailed', 0, 'partsDelivered', 0)
+redis.call('DEL', parts_key(KEYS[1]))
 redis.call('HDEL', KEYS[1], 'leaseUntil')
 redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
 return 1
@@ -259,12 +256,18 @@ return 1
 export const DELETE_RECORD = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'dead', 'size')
 if not h[1] then redis.call('ZREM', KEYS[3], ARGV[1]); return 0 end
-if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'handled' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
+-- ARGV[2]: '0' any record (erasure), '1' settled ones (age), '2' refusals only, '3' delivered or handled only (size).
+local kinds = {
+  ['1'] = { delivered = true, handled = true, failed = true, rejected = true },
+  ['2'] = { rejected = true },
+  ['3'] = { delivered = true, handled = true },
+}
+if kinds[ARGV[2]] and not kinds[ARGV[2]][h[1]] then return 0 end
 if h[2] and h[2] ~= '' then ack(KEYS[4], h[2]); redis.call('XDEL', KEYS[4], h[2]) end
 if h[3] then redis.call('XDEL', KEYS[5], h[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], parts_key(KEYS[1]))
 redis.call('DECRBY', KEYS[7], tonumber(h[4]) or 0)
 return 1
 `;

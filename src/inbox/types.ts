@@ -155,9 +155,26 @@ export interface DeliveryRecord extends DeliverySummary {
 }
 
 export interface RetentionPolicy {
+  /** Settled deliveries (failed ones included) and refusals older than this go. */
   maxAgeMs: number;
+  /** Over this, refusals go first, then the oldest delivered ones; a failed or unsettled delivery never goes for size. */
+  maxBytes: number;
+  /** Refused requests' own bound, held at every refusal (a flood of forged requests cannot grow the inbox). */
+  refused?: RefusedBound;
+}
+
+/** The most refused requests an inbox keeps for the log: the oldest go first when a new one would pass either. */
+export interface RefusedBound {
+  maxCount: number;
   maxBytes: number;
 }
+
+export const DEFAULT_REFUSED_COUNT = 10_000;
+export const DEFAULT_REFUSED_MB = 32;
+export const DEFAULT_REFUSED_BOUND: RefusedBound = {
+  maxCount: DEFAULT_REFUSED_COUNT,
+  maxBytes: DEFAULT_REFUSED_MB * 1024 * 1024,
+};
 
 export const DEFAULT_RETENTION_DAYS = 30;
 export const DEFAULT_RETENTION_MB = 1024;
@@ -232,14 +249,11 @@ export interface InboxStore {
   /** Removes what is older or over the size limit, oldest first. Returns how many. */
   purge(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
-}
-
-/**
- * What every store reports about its health (InboxStore gains these two once each store implements them):
- * while not ok, receiving nodes answer 503 with Retry-After, acknowledge nothing and emit nothing.
- */
-export interface StoreHealthReporting {
+  /** The store's health now: while not ok, receiving nodes answer 503 with Retry-After, acknowledge nothing, emit nothing. */
   health(): StoreHealth;
   /** Calls the listener at each change of health; returns the function that stops it. */
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
+
+/** The health members of InboxStore (stores that name it in `implements` keep compiling). */
+export type StoreHealthReporting = Pick<InboxStore, 'health' | 'onHealthChange'>;

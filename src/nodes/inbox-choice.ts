@@ -1,7 +1,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import { MemoryInboxStore } from '../inbox/memory';
-import { RedisInboxStore, type Durability, type StoreHealth } from '../inbox/redis';
-import { InboxUnavailableError, type InboxStore, type StoreHealth as Health } from '../inbox/types';
+import { RedisInboxStore, type Durability } from '../inbox/redis';
+import { InboxUnavailableError, type InboxStore, type StoreHealth } from '../inbox/types';
 import { inboxSettings, openInbox } from './inbox-service';
 import { INSTANCE_ID_ENV, type RedisStoreNode } from './redis-store-node';
 
@@ -68,7 +68,7 @@ class UnavailableStore implements InboxStore {
   close() {
     return Promise.resolve();
   }
-  health(): Health {
+  health(): StoreHealth {
     return { ok: false, reason: this.reason };
   }
   onHealthChange() {
@@ -77,9 +77,9 @@ class UnavailableStore implements InboxStore {
 }
 
 interface HealthyStore extends InboxStore {
-  health: StoreHealth;
+  health(): StoreHealth;
   durability: Durability;
-  onHealth(listener: (health: StoreHealth) => void): () => void;
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
 
 /**
@@ -147,7 +147,7 @@ function acquireRuntimeRedis(
     );
     const { retention } = inboxSettings(RED);
     const timer = setInterval(() => {
-      if (store.health.ok) store.purge(retention).catch(() => undefined);
+      if (store.health().ok) store.purge(retention).catch(() => undefined);
     }, PURGE_INTERVAL_MS);
     timer.unref?.();
     entry = { store, users: 0, timer };
@@ -181,13 +181,13 @@ function watched(RED: NodeAPI, handle: { store: RedisInboxStore; release(): Prom
     },
     watch({ failed, works, caution }) {
       const show = (health: StoreHealth) => {
-        if (!health.ok) return failed(new InboxUnavailableError(health.reason ?? 'Redis is not reachable'));
+        if (!health.ok) return failed(new InboxUnavailableError(health.reason));
         caution(store.durability.warning ? RED._('sales-webhook-in.status.store-not-durable') : undefined);
         works();
       };
-      unsubscribe = store.onHealth(show);
+      unsubscribe = store.onHealthChange(show);
       store.ready().then(
-        () => show(store.health),
+        () => show(store.health()),
         () => undefined,
       );
     },
@@ -220,17 +220,13 @@ export function openReceivingStore(
     contextStore?: string;
     duplicateWindowMs: number;
     duplicateLimit: number;
-    healthChanged(health: Health): void;
     caution(text: string | undefined): void;
   },
 ): ReceivingStore {
   if (options.inbox) {
     const chosen = openChosenInbox(RED, options.storeId, (text) => node.warn(text));
-    chosen.watch({
-      failed: (err) => options.healthChanged({ ok: false, reason: err.message }),
-      works: () => options.healthChanged({ ok: true }),
-      caution: options.caution,
-    });
+    // Health reaches the node through the lifecycle; the Redis watch adds whether it can promise the disk.
+    chosen.watch({ failed: () => undefined, works: () => undefined, caution: options.caution });
     return { store: chosen.store, restored: Promise.resolve(), keysChanged: () => undefined, release: chosen.release };
   }
   const store = new MemoryInboxStore();

@@ -122,20 +122,6 @@ export = function (RED: NodeAPI) {
       );
     };
 
-    let storeLocation = '';
-    const healthChanged = (health: StoreHealth) => {
-      const text = health.ok
-        ? undefined
-        : t('status.inbox-unavailable', {
-            problem: describeInboxProblem(health.reason),
-            file: storeLocation,
-          });
-      if (text === storeProblem) return;
-      if (text) node.warn(`${text}: ${health.ok ? '' : health.reason}`);
-      storeProblem = text;
-      if (text) showStatus();
-      else status.schedule();
-    };
     // Inbox on: the embedded file or a Redis store; off: a memory store. Either way, one path below.
     const chosen = processor
       ? openReceivingStore(RED, node, {
@@ -144,14 +130,25 @@ export = function (RED: NodeAPI) {
           contextStore: config.dedupeStore || undefined,
           duplicateWindowMs,
           duplicateLimit: Math.floor(dedupeLimit),
-          healthChanged,
           caution: (text) => {
             storeCaution = text;
             status.schedule();
           },
         })
       : undefined;
-    storeLocation = chosen?.store.location ?? '';
+    const healthChanged = (health: StoreHealth) => {
+      const text = health.ok
+        ? undefined
+        : t('status.inbox-unavailable', {
+            problem: describeInboxProblem(health.reason),
+            file: chosen?.store.location ?? '',
+          });
+      if (text === storeProblem) return;
+      if (text) node.warn(`${text}: ${health.ok ? '' : health.reason}`);
+      storeProblem = text;
+      if (text) showStatus();
+      else status.schedule();
+    };
     const messages = acquireMessageTracker(RED);
     const schemaReason = (eventType: string | undefined) =>
       eventType ? t('errors.schema', { eventType }) : t('errors.schema-no-type');
@@ -175,7 +172,7 @@ export = function (RED: NodeAPI) {
         })
       : undefined;
     chosen?.store.ready().then(
-      () => healthChanged({ ok: true }),
+      () => healthChanged(chosen.store.health()),
       (err: Error) => healthChanged({ ok: false, reason: err.message }),
     );
     // Downstream nodes exist only once the flows have started: the lifecycle emits (and recovers) from then on.
