@@ -125,6 +125,30 @@ describe('Redis inbox store', function () {
     assert.equal(record.leaseUntil, null);
   });
 
+  it("a dead instance's deliveries are taken over once its heartbeat stops, whatever their lease; a live one's are not", async () => {
+    const options = { deadAfterMs: 400 };
+    const a = await open({ consumer: 'a', ...options });
+    const b = await open({ consumer: 'b', ...options });
+    const c = await open({ consumer: 'c', ...options });
+    const held = await a.accept(delivery());
+    await a.markEmitted(held.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 600_000 });
+    const slow = await c.accept(delivery());
+    await c.markEmitted(slow.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 600_000 });
+    const lease = { leaseMs: 600_000 };
+    assert.deepEqual(await b.claimDue(claim(lease)), [], 'both alive');
+    await a.close(); // a dies; c lives on with a slow flow, claiming (its heartbeat) as its node does
+    const taken = [];
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      taken.push(...(await c.claimDue(claim(lease))), ...(await b.claimDue(claim(lease))));
+    }
+    assert.deepEqual(
+      taken.map((d) => [d.id, d.attempt]),
+      [[held.id, 2]],
+      "the dead one's delivery, taken over once; the slow live one's is left to it",
+    );
+  });
+
   it('leases back off; past the attempt limit a delivery moves to the dead-letter stream, and replays from there', async () => {
     const a = await open({ consumer: 'a' });
     const d = await a.accept(delivery());

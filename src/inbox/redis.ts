@@ -42,6 +42,8 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** This instance's consumer name; default hostname-pid. Must differ between live instances. */
   consumer?: string;
+  /** How long without a heartbeat an instance counts as dead (its deliveries are taken over). Default 15 s. */
+  deadAfterMs?: number;
   /** A command not answered within this time fails (the sender gets 503 instead of waiting). */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -55,6 +57,11 @@ const MAX_SCAN = 50_000;
 const BATCH = 200;
 const PURGE_STEP = 500;
 const MAX_RECONNECT_DELAY_MS = 3000;
+/**
+ * An instance whose heartbeat (written at each claim, every few seconds, and each accept) is older than this is dead:
+ * the others take its unsettled deliveries over at their next claim, within 30 s of its death.
+ */
+export const DEFAULT_DEAD_AFTER_MS = 15_000;
 /** A consumer (an instance's name) idle this long with nothing pending is removed from the group by retention. */
 const CONSUMER_IDLE_MS = 24 * 3600 * 1000;
 
@@ -138,6 +145,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   private current: StoreHealth = { ok: false, reason: 'connecting' };
   private readonly client: Client;
   private readonly commandTimeoutMs: number;
+  private readonly deadAfterMs: number;
   private readonly connectTimeoutMs: number;
   private readonly secrets: string[];
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
@@ -153,6 +161,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
     this.prefix = normalisePrefix(options.prefix);
     this.consumer = options.consumer || `${os.hostname()}-${process.pid}`;
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.secrets = [options.password, safeUrlPassword(options.url)].filter((s): s is string => !!s && s.length >= 3);
     const url =
@@ -533,6 +542,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
         options.settles ? '1' : '0',
         options.recovering ? '1' : '0',
         from ? `(${from}` : '-',
+        this.deadAfterMs,
       ],
       true,
     )) as [[Buffer, number, Buffer, Buffer, Buffer, Buffer][], Buffer];

@@ -14,6 +14,7 @@
  *   base:s:<n>   list: its settlements (JSON), in order
  *   base:p:<n>   hash: the state of each part of a split delivery in the current round (counted in the record)
  *   base:k:<key> string: a duplicate key's claim, value = the delivery id, expires with the window (SET NX PX)
+ *   base:alive   hash: each consumer's last heartbeat (ms), written at each accept and each claim (every few seconds)
  *
  * Invariant: an entry is added to base:inbox only by a script that reads it into a consumer's pending list in the same
  * step (XREADGROUP `>`), so no instance ever reads another's new entries: the first emission is the acceptor's alone.
@@ -77,6 +78,7 @@ local id = ARGV[3] .. '~' .. n
 local record = ARGV[1] .. ':d:' .. n
 local entry = add_owned_entry(KEYS[4], ARGV[4], n)
 if type(entry) == 'table' then return entry end
+redis.call('HSET', ARGV[1] .. ':alive', ARGV[4], ARGV[5])
 local fields = { 'state', 'received', 'entry', entry, 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
 for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', record, unpack(fields))
@@ -168,7 +170,10 @@ export const CLAIM_DUE = `${HELPERS}
 local stream, dead, due = KEYS[1], KEYS[2], KEYS[3]
 local base, consumer, now, lease_ms = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local max_attempts, limit, settles, recovering = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8] == '1'
+local dead_after = tonumber(ARGV[10])
 ensure_group(stream)
+-- This instance is alive: its heartbeat, in the node's slot, read by the others' claims.
+redis.call('HSET', base .. ':alive', consumer, now)
 local candidates, seen = {}, {}
 local function consider(n, entry, forced, replayed)
   if seen[n] or #candidates >= limit then return end
@@ -188,6 +193,26 @@ if recovering then
     last_recovered = p[1]
     local e = redis.call('XRANGE', stream, p[1], p[1])
     if e[1] then consider(e[1][2][2], p[1], true, false) else ack(stream, p[1]) end
+  end
+end
+-- A consumer without a heartbeat for dead_after ms is dead: its pending entries are taken over now, whatever their
+-- lease (the lease is how long a live flow may take to settle, not how long to wait for a dead instance).
+if #candidates < limit then
+  local alive = {}
+  local beats = redis.call('HGETALL', base .. ':alive')
+  for i = 1, #beats, 2 do alive[beats[i]] = tonumber(beats[i + 1]) end
+  for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', stream, '${GROUP}')) do
+    local c = {}
+    for i = 1, #info, 2 do c[info[i]] = info[i + 1] end
+    local beat = alive[c.name]
+    local silent = (beat and now - beat > dead_after) or (not beat and tonumber(c.idle) > dead_after)
+    if c.name ~= consumer and tonumber(c.pending) > 0 and silent then
+      for _, p in ipairs(redis.call('XPENDING', stream, '${GROUP}', '-', '+', limit - #candidates, c.name)) do
+        local e = redis.call('XCLAIM', stream, '${GROUP}', consumer, 0, p[1])
+        if e[1] and e[1][2] then consider(e[1][2][2], p[1], true, false) else ack(stream, p[1]) end
+      end
+      if #candidates >= limit then break end
+    end
   end
 end
 if #candidates < limit then
