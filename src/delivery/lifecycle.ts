@@ -96,7 +96,12 @@ export class DeliveryLifecycle {
       emit: (due) => this.redeliver(due),
       onError: (err) => this.storeFailed(err),
     });
-    this.unregister = registerInboxConsumer({ nodeId: node, store, poke: () => this.redelivery.poke() });
+    this.unregister = registerInboxConsumer({
+      nodeId: node,
+      store,
+      poke: () => this.redelivery.poke(),
+      settle: (id, record) => this.settle(id, record),
+    });
     this.unwatch = store.onHealthChange((health) => options.host.healthChanged(health));
     this.sweepTimer = setInterval(() => this.sweepUnleased(), pollMs);
     this.sweepTimer.unref?.();
@@ -180,7 +185,7 @@ export class DeliveryLifecycle {
     this.followed.set(emission.id, followed);
     const finish = (record: Omit<SettleRecord, 'at'>) => {
       if (this.followed.get(emission.id) === followed) this.followed.delete(emission.id);
-      this.settle(emission.id, { ...record, at: Date.now() });
+      this.settleQuietly(emission.id, { ...record, at: Date.now() });
     };
     tracker.track(msgid, {
       handled: () => finish({ state: 'handled' }),
@@ -212,14 +217,16 @@ export class DeliveryLifecycle {
       .catch((err: Error) => this.storeFailed(err));
   }
 
-  private settle(id: string, record: SettleRecord): void {
+  /** Every settlement goes through here: settling points (through the registry) and plain flows finishing. */
+  private async settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
     const { store, node } = this.options;
-    store.settle(id, record).then(
-      (state: DeliveryState | undefined) => {
-        if (state) announceDelivery({ id, node, state });
-      },
-      (err: Error) => this.storeFailed(err),
-    );
+    const state = await store.settle(id, record);
+    if (state) announceDelivery({ id, node, state });
+    return state;
+  }
+
+  private settleQuietly(id: string, record: SettleRecord): void {
+    this.settle(id, record).catch((err: Error) => this.storeFailed(err));
   }
 
   /**
