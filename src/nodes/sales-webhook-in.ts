@@ -91,6 +91,19 @@ export = function (RED: NodeAPI) {
     }
     const duplicateWindowMs = config.dedupe === false ? 0 : dedupeHours * 3600 * 1000;
 
+    // The path first; requests reach the endpoint below (nothing arrives before this constructor returns).
+    const route = registerReceivingRoute(
+      RED,
+      url,
+      (req, res) => handleWebhookRequest(endpoint, req, res),
+      () => {
+        if (source.configError) fail('source-config', { reason: source.configError });
+        else showListening();
+      },
+    );
+    // A refused path opens nothing: the node stays inert.
+    if ('problem' in route) return fail(route.problem, { url, ...route.params });
+
     const counts = { accepted: 0, rejected: 0, invalid: 0, duplicates: 0 };
     /** Why the store cannot take deliveries, while it cannot: the status stays red until it can. */
     let storeProblem: string | undefined;
@@ -255,19 +268,6 @@ export = function (RED: NodeAPI) {
       // Queued writes finish first: they were acknowledged to a sender.
       return chosen ? chosen.release().catch((err: Error) => node.warn(err.message)) : Promise.resolve();
     };
-    const route = registerReceivingRoute(
-      RED,
-      url,
-      (req, res) => handleWebhookRequest(endpoint, req, res),
-      () => {
-        if (source.configError) fail('source-config', { reason: source.configError });
-        else showListening();
-      },
-    );
-    if ('problem' in route) {
-      void stop();
-      return fail(route.problem, { url, ...route.params });
-    }
     if (!route.owner) fail('route-conflict', { url });
     else if (processor) showListening();
 
