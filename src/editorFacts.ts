@@ -12,6 +12,9 @@ import { CUSTOM_PRESET, NEW_LEAD_MAP } from './leadmap/config';
 import { FIELD_NAME } from './leadmap/engine';
 import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/filter';
 import { DELIVERY_LOG_TOPIC } from './delivery/announce';
+import { ALERT_DEFAULTS } from './alerts/monitor';
+import { ALERT_KINDS } from './alerts/problems';
+import { ALERTS_TOPIC } from './alerts/signals';
 import { SOURCE_FIELDS } from './providers/types';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, HMAC_TEMPLATE_BODY } from './verify/hmac';
 
@@ -68,6 +71,7 @@ export function editorFacts() {
       replayDefaultState: DEFAULT_REPLAY_STATE,
       listLimit: Math.min(2 * DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
     },
+    alerts: { kinds: [...ALERT_KINDS], defaults: { ...ALERT_DEFAULTS }, topic: ALERTS_TOPIC },
   };
 }
 

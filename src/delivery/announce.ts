@@ -8,6 +8,8 @@ export interface DeliveryAnnouncement {
   id: string;
   node: string;
   state: DeliveryState;
+  /** Why it failed (a settling point's reason): for alert nodes, never published to editors. */
+  reason?: string;
 }
 
 /** Announcements within this time go out together, so a burst of deliveries costs the editors one refresh. */
@@ -20,6 +22,15 @@ let timer: NodeJS.Timeout | undefined;
 /** How announcements reach the editors (Node-RED's comms.publish), set by the first receiving node. */
 export type Publish = (topic: string, data: unknown, retain: boolean) => void;
 let publish: Publish | undefined;
+
+type Subscriber = (announcement: DeliveryAnnouncement) => void;
+const subscribers = new Set<Subscriber>();
+
+/** Hears every announcement as it is made (alert nodes); returns the function that stops it. Must not throw. */
+export function subscribeToAnnouncements(subscriber: Subscriber): () => void {
+  subscribers.add(subscriber);
+  return () => subscribers.delete(subscriber);
+}
 
 /** Where announcements go from now on. */
 export function publishAnnouncementsWith(to: Publish): void {
@@ -45,6 +56,7 @@ function flush(): void {
  * announcements are batched and published at most every BATCH_MS.
  */
 export function announceDelivery(announcement: DeliveryAnnouncement): void {
+  for (const listener of subscribers) listener(announcement);
   if (!publish) return;
   queued.push(announcement);
   timer ??= setTimeout(flush, BATCH_MS).unref();

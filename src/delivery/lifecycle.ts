@@ -221,7 +221,7 @@ export class DeliveryLifecycle {
   private async settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
     const { store, node } = this.options;
     const state = await store.settle(id, record);
-    if (state) announceDelivery({ id, node, state });
+    if (state) announceDelivery({ id, node, state, reason: record.reason });
     return state;
   }
 

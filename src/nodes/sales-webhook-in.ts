@@ -1,3 +1,4 @@
+import { reportAlertSignal } from '../alerts/signals';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { DeliveryLifecycle, type Emission } from '../delivery/lifecycle';
 import { emissionMessages } from '../delivery/messages';
@@ -157,6 +158,7 @@ export = function (RED: NodeAPI) {
             file: chosen?.store.location ?? '',
           });
       if (text === storeProblem) return;
+      reportAlertSignal({ type: 'store-health', node: node.id, location: chosen?.store.location ?? '', ...health });
       if (text) node.warn(`${text}: ${health.ok ? '' : health.reason}`);
       storeProblem = text;
       if (text) showStatus();
@@ -201,6 +203,7 @@ export = function (RED: NodeAPI) {
     const logRejected = (statusCode: number, reason: string, headers: Record<string, string>, rawBody?: Buffer) => {
       counts.rejected++;
       status.schedule();
+      reportAlertSignal({ type: 'refused', node: node.id, provider: source.profile?.id });
       const receivedAt = Date.now();
       chosen?.store.logRejected({
         node: node.id,
