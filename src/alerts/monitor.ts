@@ -33,8 +33,8 @@ export interface MonitorOptions {
   /** The problems the last run left open (read from beside the inbox). */
   restored?: PersistedProblems;
   transition(t: Transition): void;
-  /** Open problems changed (opened, counted, resolved): time to persist. */
-  changed(persisted: PersistedProblems): void;
+  /** Open problems changed: time to persist; at once when one opened or resolved (`transition`), else when convenient. */
+  changed(persisted: PersistedProblems, transition: boolean): void;
 }
 
 const SUCCEEDED: readonly DeliveryState[] = ['delivered', 'handled'];
@@ -48,6 +48,7 @@ export class AlertMonitor {
   private readonly tracker: ProblemTracker;
   private readonly kinds: Set<AlertKind>;
   private readonly refusals: WindowCounter;
+  private readonly rejectionWindowMs: number;
   /** Unsettled deliveries: id → node and when first seen unsettled. */
   private readonly unsettled = new Map<string, { node: string; at: number }>();
   /** Receiving nodes watched for quiet: node → last accepted delivery (or when watching began). */
@@ -56,7 +57,8 @@ export class AlertMonitor {
   constructor(private readonly options: MonitorOptions) {
     this.tracker = ProblemTracker.restore(options.restored);
     this.kinds = new Set(options.kinds.filter((k) => ALERT_KINDS.includes(k)));
-    this.refusals = new WindowCounter(options.rejectionWindowMs ?? REJECTION_WINDOW_MS);
+    this.rejectionWindowMs = options.rejectionWindowMs ?? REJECTION_WINDOW_MS;
+    this.refusals = new WindowCounter(this.rejectionWindowMs);
     // Problems of kinds this node no longer watches (its dialog changed) end quietly.
     this.tracker.resolve((p) => !this.kinds.has(p.kind));
   }
@@ -127,7 +129,8 @@ export class AlertMonitor {
     }
     // A node no longer deployed is neither quiet nor refused.
     this.resolveWhere((p) => (p.kind === 'quiet' || p.kind === 'rejections') && !watched.includes(p.node ?? ''));
-    this.resolveWhere((p) => p.kind === 'rejections' && this.refusals.count(p.node ?? '', now) === 0);
+    // The last refusal's time is persisted with the problem: a restart does not end it early.
+    this.resolveWhere((p) => p.kind === 'rejections' && now - p.lastAt >= this.rejectionWindowMs);
 
     const oldest = new Map<string, { at: number; count: number }>();
     for (const { node, at } of this.unsettled.values()) {
@@ -154,17 +157,18 @@ export class AlertMonitor {
   private report(facts: Parameters<ProblemTracker['report']>[0], at: number, count = 1): void {
     if (!this.kinds.has(facts.kind)) return;
     const transition = this.tracker.report(facts, at, count);
+    // Kept before it is told: a crash right after the message must not forget the problem.
+    this.persist(Boolean(transition));
     if (transition) this.options.transition(transition);
-    this.persist();
   }
 
   private resolveWhere(which: (p: Problem) => boolean): void {
     const resolved = this.tracker.resolve(which);
+    if (resolved.length) this.persist(true);
     for (const t of resolved) this.options.transition(t);
-    if (resolved.length) this.persist();
   }
 
-  private persist(): void {
-    this.options.changed(this.tracker.toJSON());
+  private persist(transition = false): void {
+    this.options.changed(this.tracker.toJSON(), transition);
   }
 }

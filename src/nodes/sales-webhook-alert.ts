@@ -12,7 +12,7 @@ const RECEIVING_TYPE = 'sales-webhook in';
 /** How often time-based problems (quiet, backlog, an emptied refusal window) are looked at, at most. */
 const MAX_TICK_MS = 5_000;
 const MIN_TICK_MS = 100;
-/** Writes of the open problems within this time go out as one. */
+/** Count updates of open problems within this time are written as one (an opening or a resolution at once). */
 const PERSIST_DELAY_MS = 100;
 
 interface AlertConfig extends NodeDef {
@@ -126,9 +126,12 @@ export = function (RED: NodeAPI) {
       rejections,
       restored,
       transition,
-      changed(problems) {
+      changed(problems, transition) {
         latest = problems;
-        persistTimer ??= setTimeout(writeNow, PERSIST_DELAY_MS);
+        if (transition) {
+          if (persistTimer) clearTimeout(persistTimer);
+          writeNow();
+        } else persistTimer ??= setTimeout(writeNow, PERSIST_DELAY_MS);
       },
     });
     monitors.set(node.id, { monitor, describe: (p) => ({ ...describe(p), text: sentence(p, 'open') }) });
@@ -149,8 +152,8 @@ export = function (RED: NodeAPI) {
       MIN_TICK_MS,
       Math.min(MAX_TICK_MS, ...[quietMs, backlogMs].filter((ms) => ms > 0).map((ms) => ms / 4)),
     );
-    const ticker = setInterval(() => monitor.tick(Date.now(), receivingNodes()), tickMs);
-    ticker.unref?.();
+    let ticker: NodeJS.Timeout | undefined;
+    let closed = false;
 
     /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
     const startCheck = async () => {
@@ -193,12 +196,16 @@ export = function (RED: NodeAPI) {
             return true; // backlog and rejections: the clock decides
         }
       });
+      if (closed) return;
       monitor.tick(Date.now(), receivingNodes());
       showStatus();
+      // Only once every node of the flows exists: before, a receiving node not yet started would look removed.
+      ticker = setInterval(() => monitor.tick(Date.now(), receivingNodes()), tickMs);
+      ticker.unref?.();
     };
     let started = false;
     const onFlowsStarted = () => {
-      if (started) return;
+      if (started || closed) return;
       started = true;
       void startCheck();
     };
@@ -206,8 +213,9 @@ export = function (RED: NodeAPI) {
     showStatus();
 
     node.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
       RED.events.removeListener('flows:started', onFlowsStarted);
-      clearInterval(ticker);
+      if (ticker) clearInterval(ticker);
       stopAnnouncements();
       stopSignals();
       monitors.delete(node.id);

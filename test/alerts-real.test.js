@@ -1,0 +1,213 @@
+'use strict';
+// The alert node in a real Node-RED process (default settings, package installed): an inbox that cannot write,
+// a CRM that starts failing and recovers, a quiet node, a flood of forged posts, kill -9 and restarts.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startNodeRed, waitFor } = require('./support/real-node-red');
+const { startCrmEmulator } = require('./support/crm-emulator');
+const { leadsToCrmFlow, signedLead, postStatus, contactId } = require('./support/leads-load');
+
+const SECRET = 'alerts-test-secret';
+
+/** Alert nodes write each message as a JSON line, so the test reads what a mail or Slack node would get. */
+function alertNodes(userDir) {
+  const file = path.join(userDir, 'alerts.jsonl');
+  const writer = (id, z) => ({
+    id,
+    type: 'file',
+    z,
+    filename: file,
+    filenameType: 'str',
+    appendNewline: true,
+    createDir: false,
+    overwriteFile: 'false',
+    encoding: 'none',
+    wires: [],
+  });
+  return {
+    file,
+    nodes: [
+      {
+        id: 'alert',
+        type: 'sales-webhook alert',
+        z: 'tab',
+        kinds: ['delivery-failed', 'rejections', 'store-unavailable'],
+        scope: 'all',
+        rejections: 20,
+        version: 1,
+        wires: [['alert-file']],
+      },
+      writer('alert-file', 'tab'),
+      { id: 'quiet-tab', type: 'tab', label: 'quiet' },
+      {
+        id: 'quiet-in',
+        type: 'sales-webhook in',
+        z: 'quiet-tab',
+        url: '/webhooks/quiet',
+        source: 'src',
+        maxBytes: 1048576,
+        version: 2,
+        wires: [[], []],
+      },
+      // Fractions of a minute: 1.2 s of silence is "quiet" here; only this flow's nodes are watched.
+      {
+        id: 'quiet-alert',
+        type: 'sales-webhook alert',
+        z: 'quiet-tab',
+        kinds: ['quiet'],
+        scope: 'flow',
+        quietMinutes: 0.02,
+        version: 1,
+        wires: [['quiet-file']],
+      },
+      writer('quiet-file', 'quiet-tab'),
+    ],
+  };
+}
+
+const readAlerts = (file) =>
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+    : [];
+
+async function openProblems(nodeRed) {
+  const res = await fetch(`${nodeRed.url}/sales-webhooks/alerts`);
+  assert.equal(res.status, 200);
+  return (await res.json()).problems;
+}
+
+describe('sales-webhook alert in a real Node-RED', function () {
+  this.timeout(90000);
+  let emulator;
+  let nodeRed;
+  let userDir;
+  let alerts;
+  let flow;
+  const inboxPath = () => path.join(userDir, 'sales-webhooks.db');
+  const post = (email, options) => postStatus(`${nodeRed.url}/webhooks/leads`, signedLead(email, SECRET, options));
+
+  before(async () => {
+    emulator = await startCrmEmulator();
+  });
+  after(async () => {
+    await nodeRed?.remove();
+    await emulator?.close();
+  });
+
+  it('an inbox that cannot write opens store-unavailable, which survives kill -9 and is resolved at a start where it writes again', async () => {
+    nodeRed = await startNodeRed();
+    userDir = nodeRed.userDir;
+    // The inbox file's name is taken by a directory: the store cannot open it (any user, root included).
+    fs.mkdirSync(inboxPath());
+    alerts = alertNodes(userDir);
+    flow = [...leadsToCrmFlow({ emulator, secret: SECRET }), ...alerts.nodes];
+    await nodeRed.deploy(flow);
+    assert.equal(await post('first@example.com'), 503, 'the broken inbox refuses to acknowledge');
+    await waitFor(() => readAlerts(alerts.file).some((a) => a.kind === 'store-unavailable'), 10000);
+    await waitFor(() => readAlerts(alerts.file).filter((a) => a.kind === 'store-unavailable').length === 2, 5000);
+    const opened = readAlerts(alerts.file).filter((a) => a.kind === 'store-unavailable');
+    assert.deepEqual(
+      opened.map((a) => `${a.state} ${a.node}`).sort(),
+      ['open in', 'open quiet-in'],
+      'one per node on the inbox',
+    );
+    assert.match(opened[0].text, /cannot store deliveries/);
+    assert.deepEqual(
+      (await openProblems(nodeRed)).map((p) => p.kind),
+      ['store-unavailable', 'store-unavailable'],
+    );
+
+    nodeRed.process.kill('SIGKILL');
+    await nodeRed.stop();
+    fs.rmdirSync(inboxPath()); // fixed while Node-RED was down
+    nodeRed = await startNodeRed({ userDir });
+    await waitFor(() => readAlerts(alerts.file).filter((a) => a.state === 'resolved').length === 2, 10000);
+    const storeAlerts = readAlerts(alerts.file).filter((a) => a.kind === 'store-unavailable');
+    assert.deepEqual(
+      storeAlerts.map((a) => `${a.state} ${a.node}`).sort(),
+      ['open in', 'open quiet-in', 'resolved in', 'resolved quiet-in'],
+      'resolved once at start, never opened again',
+    );
+    assert.deepEqual(await openProblems(nodeRed), []);
+  });
+
+  it('a quiet node opens quiet, only for the alert node of its flow', async () => {
+    await waitFor(() => readAlerts(alerts.file).some((a) => a.kind === 'quiet'), 10000);
+    const quiet = readAlerts(alerts.file).filter((a) => a.kind === 'quiet');
+    assert.equal(quiet.length, 1, 'one message, however long it stays quiet');
+    assert.equal(quiet[0].node, 'quiet-in');
+    assert.match(quiet[0].text, /has received no delivery/);
+  });
+
+  it('a CRM that starts failing opens exactly one delivery-failed; 25 forged posts open rejections', async () => {
+    assert.equal(await post('works@example.com'), 200);
+    await waitFor(() => contactId(emulator, 'works@example.com'), 10000);
+    emulator.fault({ status: 500, forMs: 120000 });
+    for (let i = 0; i < 5; i++) assert.equal(await post(`failing${i}@example.com`), 200);
+    await waitFor(
+      async () => (await openProblems(nodeRed)).find((p) => p.kind === 'delivery-failed')?.count === 5,
+      15000,
+    );
+    const failed = readAlerts(alerts.file).filter((a) => a.kind === 'delivery-failed');
+    assert.equal(failed.length, 1, 'one message for five failures');
+    assert.equal(failed[0].state, 'open');
+    assert.equal(failed[0].node, 'in');
+    assert.doesNotMatch(JSON.stringify(failed), /failing\d@example\.com/, 'no personal data in the alert');
+
+    const statuses = [];
+    for (let i = 0; i < 25; i++) statuses.push(await post(`forged${i}@example.com`, { forged: true }));
+    assert.ok(
+      statuses.every((s) => s === 401 || s === 403),
+      `refused: ${[...new Set(statuses)]}`,
+    );
+    await waitFor(() => readAlerts(alerts.file).some((a) => a.kind === 'rejections'), 5000);
+    const rejections = readAlerts(alerts.file).filter((a) => a.kind === 'rejections');
+    assert.equal(rejections.length, 1);
+    assert.equal(rejections[0].count, 20, 'opened at the threshold');
+    await waitFor(async () => (await openProblems(nodeRed)).find((p) => p.kind === 'rejections')?.count === 25, 5000);
+  });
+
+  it('open problems survive kill -9; the CRM recovering resolves delivery-failed', async () => {
+    const before = await openProblems(nodeRed);
+    nodeRed.process.kill('SIGKILL');
+    await nodeRed.stop();
+    const linesBefore = readAlerts(alerts.file).length;
+    nodeRed = await startNodeRed({ userDir });
+    await waitFor(async () => (await openProblems(nodeRed)).length >= 2, 10000);
+    const after = await openProblems(nodeRed);
+    for (const kind of ['delivery-failed', 'rejections']) {
+      const was = before.find((p) => p.kind === kind);
+      const is = after.find((p) => p.kind === kind);
+      assert.ok(is, `${kind} is still open after kill -9: ${JSON.stringify(after)}`);
+      assert.equal(is.since, was.since);
+      assert.equal(is.count, was.count);
+    }
+    assert.deepEqual(
+      readAlerts(alerts.file)
+        .slice(linesBefore)
+        .filter((a) => a.kind !== 'quiet'),
+      [],
+      'nothing announced again at start',
+    );
+
+    emulator.clearFaults();
+    assert.equal(await post('recovered@example.com'), 200);
+    await waitFor(
+      () => readAlerts(alerts.file).some((a) => a.kind === 'delivery-failed' && a.state === 'resolved'),
+      15000,
+    );
+    const failed = readAlerts(alerts.file).filter((a) => a.kind === 'delivery-failed');
+    assert.deepEqual(
+      failed.map((a) => a.state),
+      ['open', 'resolved'],
+    );
+    assert.equal(failed[1].count, 5);
+    assert.match(failed[1].text, /succeed again/);
+    assert.ok(!(await openProblems(nodeRed)).some((p) => p.kind === 'delivery-failed'));
+  });
+});
