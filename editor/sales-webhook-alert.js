@@ -41,6 +41,13 @@
     oneditprepare: function () {
       var node = this;
       SalesWebhooksEditor.migrateDialog(this, 'node-input');
+      // A node imported without them shows the defaults the runtime uses.
+      ['backlogMinutes', 'quietMinutes', 'rejections'].forEach(function (field) {
+        var input = $('#node-input-' + field);
+        if (input.val() === '') {
+          input.val(FACTS.defaults[field]);
+        }
+      });
       var list = $('#sales-webhook-alert-kinds').empty();
       var chosen = Array.isArray(node.kinds) && node.kinds.length ? node.kinds : FACTS.kinds;
       FACTS.kinds.forEach(function (kind) {
