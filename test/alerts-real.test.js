@@ -173,6 +173,9 @@ describe('sales-webhook alert in a real Node-RED', function () {
   });
 
   it('open problems survive kill -9; the CRM recovering resolves delivery-failed', async () => {
+    // A count change is written within 0.1 s (an opening at once): wait until the 25th refusal is on disk.
+    const persisted = () => JSON.parse(fs.readFileSync(path.join(userDir, 'sales-webhooks-alerts.json'), 'utf8'));
+    await waitFor(() => persisted().alert.problems.find((p) => p.kind === 'rejections')?.count === 25, 2000, 20);
     const before = await openProblems(nodeRed);
     nodeRed.process.kill('SIGKILL');
     await nodeRed.stop();

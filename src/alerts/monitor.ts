@@ -63,6 +63,12 @@ export class AlertMonitor {
     this.tracker.resolve((p) => !this.kinds.has(p.kind));
   }
 
+  /** The problems the last run left open, read once the storage answered (Redis); none is announced again. */
+  adopt(restored: PersistedProblems | undefined): void {
+    this.tracker.adopt(restored);
+    this.tracker.resolve((p) => !this.kinds.has(p.kind));
+  }
+
   open(): Problem[] {
     return this.tracker.list();
   }

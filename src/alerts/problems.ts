@@ -123,8 +123,14 @@ export class ProblemTracker {
   /** Reads what toJSON wrote; anything unreadable is left out (a damaged file must not stop the node). */
   static restore(persisted: unknown): ProblemTracker {
     const tracker = new ProblemTracker();
+    tracker.adopt(persisted);
+    return tracker;
+  }
+
+  /** Adds what toJSON wrote (read after the start) to what is open; a problem open in both keeps the live one. */
+  adopt(persisted: unknown): void {
     const problems = (persisted as Partial<PersistedProblems> | undefined)?.problems;
-    if (!Array.isArray(problems)) return tracker;
+    if (!Array.isArray(problems)) return;
     for (const raw of problems) {
       const p = raw as Partial<Problem>;
       if (!p || !ALERT_KINDS.includes(p.kind as AlertKind) || typeof p.since !== 'number') continue;
@@ -135,9 +141,8 @@ export class ProblemTracker {
         count: typeof p.count === 'number' ? p.count : 1,
         lastAt: typeof p.lastAt === 'number' ? p.lastAt : p.since,
       };
-      tracker.open.set(problem.key, problem);
+      if (!this.open.has(problem.key)) this.open.set(problem.key, problem);
     }
-    return tracker;
   }
 }
 

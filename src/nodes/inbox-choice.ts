@@ -113,7 +113,7 @@ interface RuntimeRedisSettings {
   password?: string;
 }
 
-function runtimeRedisSettings(RED: NodeAPI): RuntimeRedisSettings | undefined {
+export function runtimeRedisSettings(RED: NodeAPI): RuntimeRedisSettings | undefined {
   const redis = ((RED.settings as unknown as { salesWebhooks?: { inbox?: { redis?: unknown } } }).salesWebhooks?.inbox
     ?.redis ?? undefined) as RuntimeRedisSettings | undefined;
   return redis && typeof redis.url === 'string' && redis.url.trim() ? redis : undefined;

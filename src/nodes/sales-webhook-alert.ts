@@ -1,11 +1,13 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { AlertMonitor, ALERT_DEFAULTS } from '../alerts/monitor';
-import { PersistedAlerts, alertsFileBeside } from '../alerts/persisted';
+import { alertsFileBeside } from '../alerts/persisted';
+import { fileAlertStorage, redisAlertStorage } from '../alerts/storage';
 import { ALERT_KINDS, type AlertKind, type PersistedProblems, type Problem, type Transition } from '../alerts/problems';
 import { ALERTS_TOPIC, onAlertSignal, refusedCrmAccounts, unhealthyStoresNow } from '../alerts/signals';
 import { subscribeToAnnouncements } from '../delivery/announce';
 import { inboxConsumer, inboxConsumers } from '../delivery/registry';
 import { migrate } from '../migrations';
+import { runtimeRedisSettings } from './inbox-choice';
 import { inboxSettings } from './inbox-service';
 
 const RECEIVING_TYPE = 'sales-webhook in';
@@ -57,13 +59,10 @@ export = function (RED: NodeAPI) {
     const z = (node as Node & { z?: string }).z;
     const inScope = (id: string) => !flowOnly || (RED.nodes.getNode(id) as (Node & { z?: string }) | null)?.z === z;
 
-    const persisted = new PersistedAlerts(alertsFileBeside(inboxSettings(RED).file), node.id);
-    let restored: PersistedProblems | undefined;
-    try {
-      restored = persisted.read();
-    } catch {
-      restored = undefined;
-    }
+    const runtimeRedis = runtimeRedisSettings(RED);
+    const storage = runtimeRedis
+      ? redisAlertStorage(runtimeRedis, node.id)
+      : fileAlertStorage(alertsFileBeside(inboxSettings(RED).file), node.id);
 
     const describe = (problem: Problem) => {
       const params = {
@@ -90,18 +89,28 @@ export = function (RED: NodeAPI) {
       return t(`text.${problem.kind}.${state}`, params);
     };
 
+    let closed = false;
     let persistTimer: NodeJS.Timeout | undefined;
     let latest: PersistedProblems | undefined;
     let warnedPersist = false;
+    /** Writes and messages in order: an opening is written before its message goes out. */
+    let queue: Promise<void> = Promise.resolve();
     const writeNow = () => {
       persistTimer = undefined;
-      try {
-        persisted.write(latest);
-        warnedPersist = false;
-      } catch (err) {
-        if (!warnedPersist) node.warn(t('errors.persist', { file: persisted.file, reason: (err as Error).message }));
-        warnedPersist = true;
-      }
+      const snapshot = latest;
+      queue = queue.then(
+        () =>
+          storage.write(snapshot).then(
+            () => {
+              warnedPersist = false;
+            },
+            (err: Error) => {
+              if (!warnedPersist) node.warn(t('errors.persist', { file: storage.where, reason: err.message }));
+              warnedPersist = true;
+            },
+          ),
+        () => undefined,
+      );
     };
 
     const showStatus = () => {
@@ -114,9 +123,13 @@ export = function (RED: NodeAPI) {
     };
     const transition = ({ state, problem }: Transition) => {
       const { text: _params, ...facts } = describe(problem);
-      node.send({ topic: problem.kind, payload: { state, ...facts, text: sentence(problem, state) } } as never);
-      showStatus();
-      RED.comms.publish(ALERTS_TOPIC, { state, kind: problem.kind }, false);
+      const msg = { topic: problem.kind, payload: { state, ...facts, text: sentence(problem, state) } };
+      queue = queue.then(() => {
+        if (closed) return;
+        node.send(msg as never);
+        showStatus();
+        RED.comms.publish(ALERTS_TOPIC, { state, kind: problem.kind }, false);
+      });
     };
     const monitor = new AlertMonitor({
       kinds,
@@ -124,7 +137,6 @@ export = function (RED: NodeAPI) {
       backlogMs,
       quietMs,
       rejections,
-      restored,
       transition,
       changed(problems, transition) {
         latest = problems;
@@ -153,10 +165,15 @@ export = function (RED: NodeAPI) {
       Math.min(MAX_TICK_MS, ...[quietMs, backlogMs].filter((ms) => ms > 0).map((ms) => ms / 4)),
     );
     let ticker: NodeJS.Timeout | undefined;
-    let closed = false;
 
     /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
+    const restoredRead = storage.read().then(
+      (restored) => monitor.adopt(restored),
+      (err: Error) => node.warn(t('errors.read', { file: storage.where, reason: err.message })),
+    );
     const startCheck = async () => {
+      await restoredRead;
+      if (closed) return;
       const now = Date.now();
       for (const store of unhealthyStoresNow()) if (RED.nodes.getNode(store.node)) monitor.signal(store, now);
       for (const account of refusedCrmAccounts()) monitor.signal(account, now);
@@ -219,11 +236,12 @@ export = function (RED: NodeAPI) {
       stopAnnouncements();
       stopSignals();
       monitors.delete(node.id);
+      const pending = persistTimer !== undefined;
       if (persistTimer) clearTimeout(persistTimer);
       if (removed) latest = undefined;
-      if (persistTimer || removed) writeNow();
+      if (pending || removed) writeNow();
       node.status({});
-      done();
+      void queue.then(() => storage.close()).then(() => done());
     });
   }
 
