@@ -214,3 +214,67 @@ describe('sales-webhook alert in a real Node-RED', function () {
     assert.ok(!(await openProblems(nodeRed)).some((p) => p.kind === 'delivery-failed'));
   });
 });
+
+describe('sales-webhook alert with the runtime Redis', function () {
+  this.timeout(90000);
+  const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+  const { createClient } = require('redis');
+  let redis;
+  const started = [];
+  before(function () {
+    requireRedisServer(this);
+  });
+  after(async () => {
+    for (const nodeRed of started) await nodeRed.remove();
+    await redis?.remove();
+  });
+
+  it('keeps open problems in the Redis hash, seen by another instance after kill -9; Redis gone opens store-unavailable', async () => {
+    redis = await startRedisServer();
+    const settings = `module.exports = { salesWebhooks: { inbox: { redis: { url: ${JSON.stringify(redis.url)}, prefix: 'alerts-test' } } } };\n`;
+    const first = await startNodeRed({ settings });
+    started.push(first);
+    const { nodes, file } = alertNodes(first.userDir);
+    const flow = [
+      { id: 'tab', type: 'tab', label: 'leads' },
+      { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', credentials: { secret: SECRET } },
+      {
+        id: 'in',
+        type: 'sales-webhook in',
+        z: 'tab',
+        url: '/webhooks/leads',
+        source: 'src',
+        maxBytes: 1048576,
+        version: 2,
+        wires: [[], []],
+      },
+      { ...nodes[0], rejections: 3 },
+      nodes[1],
+    ];
+    await first.deploy(flow);
+    for (let i = 0; i < 3; i++)
+      await postStatus(`${first.url}/webhooks/leads`, signedLead(`f${i}@example.com`, SECRET, { forged: true }));
+    await waitFor(() => readAlerts(file).some((a) => a.kind === 'rejections'), 5000);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const stored = JSON.parse(await client.hGet('alerts-test:alerts', 'alert'));
+    await client.quit();
+    assert.deepEqual(
+      stored.problems.map((p) => p.kind),
+      ['rejections'],
+      'in the hash, not beside a file',
+    );
+    assert.equal(fs.existsSync(path.join(first.userDir, 'sales-webhooks-alerts.json')), false);
+    first.process.kill('SIGKILL');
+    await first.stop();
+
+    // Another instance (its own user directory) on the same Redis knows the problem.
+    const second = await startNodeRed({ settings });
+    started.push(second);
+    await second.deploy(flow);
+    await waitFor(async () => (await openProblems(second)).some((p) => p.kind === 'rejections'), 10000);
+
+    await redis.kill();
+    await waitFor(async () => (await openProblems(second)).some((p) => p.kind === 'store-unavailable'), 20000);
+  });
+});
