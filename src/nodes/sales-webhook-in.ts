@@ -202,7 +202,7 @@ export = function (RED: NodeAPI) {
       counts.rejected++;
       status.schedule();
       const receivedAt = Date.now();
-      chosen?.store.logRejected({
+      lifecycle?.logRejected({
         node: node.id,
         provider: source.profile?.id ?? 'unconfigured',
         receivedAt,
