@@ -526,13 +526,7 @@
     );
     view.node = $('<select id="sales-webhooks-log-node">');
     view.state = $('<select id="sales-webhooks-log-state">').append($('<option value="">').text(_('label.allStates')));
-    SalesWebhooksEditor.facts.deliveryStates.forEach(function (s) {
-      view.state.append(
-        $('<option>')
-          .val(s)
-          .text(_('state.' + s)),
-      );
-    });
+    // The states come from the runtime with the platforms (sales-webhooks/options), never retyped here.
     view.from = $('<input type="datetime-local" id="sales-webhooks-log-from">');
     view.to = $('<input type="datetime-local" id="sales-webhooks-log-to">');
     view.q = $('<input type="search" id="sales-webhooks-log-search">').attr('placeholder', _('label.search'));
@@ -659,6 +653,13 @@
       request('GET', 'sales-webhooks/options').done(function (options) {
         (options.providers || []).forEach(function (p) {
           view.provider.append($('<option>').val(p.id).text(p.label));
+        });
+        (options.states || []).forEach(function (state) {
+          view.state.append(
+            $('<option>')
+              .val(state)
+              .text(_('state.' + state)),
+          );
         });
       });
       RED.events.on('deploy', fillNodes);
