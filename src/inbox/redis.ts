@@ -413,6 +413,13 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
       ...(meta.eventType !== undefined ? ['eventType', meta.eventType] : []),
       ...(meta.eventId !== undefined ? ['eventId', meta.eventId] : []),
       ...(delivery.issues.length ? ['issues', JSON.stringify(delivery.issues)] : []),
+      // Stored already in its first emission (later fields of one HSET win over the script's defaults).
+      ...(delivery.firstEmission
+        ? ['state', 'emitted', 'attempt', '1', 'settles', delivery.firstEmission.settles ? '1' : '0']
+        : []),
+      ...(delivery.firstEmission?.settles && delivery.firstEmission.leaseUntil !== undefined
+        ? ['leaseUntil', String(Math.round(delivery.firstEmission.leaseUntil))]
+        : []),
     ];
     const reply = (await this.script(
       scripts.ACCEPT,

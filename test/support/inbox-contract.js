@@ -156,6 +156,29 @@ function describeStoreContract(kind, harness) {
       assert.match(failed.settlements.at(-1).reason, /not settled after 3 attempts/);
     });
 
+    it('a delivery accepted with its first emission needs no second write: leased, recovered and settled alike', async () => {
+      const leased = await store.accept(delivery({ firstEmission: { settles: true, leaseUntil: Date.now() + 150 } }));
+      const plain = await store.accept(delivery({ firstEmission: { settles: false } }));
+      const record = await store.get(leased.id);
+      assert.deepEqual([record.state, record.attempt], ['emitted', 1]);
+      assert.equal((await store.get(plain.id)).state, 'emitted', 'not settled until its flow says so');
+      assert.deepEqual(await store.claimDue(claim({ leaseMs: 150 })), [], 'within the lease');
+      await wait(200);
+      assert.deepEqual(
+        (await store.claimDue(claim({ leaseMs: 150, now: Date.now() }))).map((d) => [d.id, d.attempt]),
+        [[leased.id, 2]],
+        'the lease ended: emitted again; the one without a settling point waits for recovery',
+      );
+      assert.deepEqual(
+        (await store.claimDue(claim({ recovering: true }))).map((d) => [d.id, d.attempt]).sort(),
+        [
+          [leased.id, 3],
+          [plain.id, 2],
+        ].sort(),
+      );
+      assert.equal(await store.settle(plain.id, { state: 'handled', at: Date.now() }), 'handled');
+    });
+
     it('a replay is due at once, flagged, and starts a new round of settlements and attempts', async () => {
       const d = await store.accept(delivery());
       await store.markEmitted(d.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
