@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const os = require('node:os');
 const path = require('node:path');
-const { hasSettlingPointDownstream } = require('../dist/inbox/settlingPoints');
+const { hasSettlingPointDownstream } = require('../dist/flowGraph');
 const { resolveInboxSettings, describeInboxProblem } = require('../dist/inbox/settings');
 const { Redelivery } = require('../dist/inbox/redelivery');
 

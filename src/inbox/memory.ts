@@ -1,7 +1,7 @@
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
-import { SETTLED_STATES, settledStateOf } from './types';
+import { SETTLED_STATES, fromSettlingPoint, settledStateOf } from './types';
 import type {
   AcceptResult,
   ClaimOptions,
@@ -236,6 +236,8 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
     if (delivery.parts.size >= delivery.partCount && this.allPartsIn(delivery)) {
       delivery.state = settledStateOf(delivery.parts.values());
+      // Settled means emitted at least once, though a plain flow's first emission is not written.
+      delivery.attempt = Math.max(delivery.attempt, 1);
       delivery.leaseUntil = null;
       this.settled(delivery.id);
     }
@@ -339,7 +341,10 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
       node: d.node,
       attempt: d.attempt,
       leads: d.leads,
-      crm: d.settlements.slice(d.roundStart).map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      crm: d.settlements
+        .slice(d.roundStart)
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: d.statusCode,
       reason: d.reason,
     };

@@ -7,6 +7,7 @@ import { mergeLeads } from './leads';
 import * as scripts from './redisScripts';
 import {
   InboxUnavailableError,
+  fromSettlingPoint,
   type AcceptResult,
   type ClaimOptions,
   type DeliveryFilter,
@@ -682,7 +683,9 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
         parseJson(record.get('leads'), []),
         all.flatMap((s) => (s.lead ? [s.lead] : [])),
       ),
-      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      crm: settlements
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: statusCode === undefined ? null : Number(statusCode),
       reason: text('reason') ?? null,
     };

@@ -149,6 +149,8 @@ if settled >= count then next_state = (failed > 0 and 'failed') or (delivered > 
 redis.call('HSET', KEYS[1], 'state', next_state, 'partCount', count, 'partsSettled', settled, 'partsFailed', failed,
   'partsDelivered', delivered)
 if next_state == 'delivered' or next_state == 'handled' or next_state == 'failed' then
+  -- Settled means emitted at least once, though a plain flow's first emission is not written.
+  if (tonumber(redis.call('HGET', KEYS[1], 'attempt')) or 0) < 1 then redis.call('HSET', KEYS[1], 'attempt', 1) end
   redis.call('HDEL', KEYS[1], 'leaseUntil')
   ack(KEYS[3], h[2])
 end

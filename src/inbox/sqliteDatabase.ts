@@ -11,7 +11,7 @@ import {
   INBOX_FILE_GONE,
   INBOX_IN_USE,
 } from './sqliteLock';
-import { DEFAULT_REFUSED_BOUND, SETTLED_STATES } from './types';
+import { DEFAULT_REFUSED_BOUND, SETTLED_STATES, fromSettlingPoint } from './types';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -564,7 +564,11 @@ export class InboxDatabase {
     // Failed wins, then delivered (a CRM took a part), else handled: as settledStateOf says.
     const state: DeliveryState = parts.failed > 0 ? 'failed' : parts.delivered > 0 ? 'delivered' : 'handled';
     if (state !== row.state)
-      this.sql(`UPDATE deliveries SET state = ?, lease_until = NULL WHERE id = ?`).run(state, Number(id));
+      // Settled means emitted at least once, though a plain flow's first emission is not written.
+      this.sql(`UPDATE deliveries SET state = ?, lease_until = NULL, attempt = MAX(attempt, 1) WHERE id = ?`).run(
+        state,
+        Number(id),
+      );
     return state;
   }
 
@@ -688,7 +692,9 @@ export class InboxDatabase {
       node: row.node,
       attempt: row.attempt,
       leads: this.leadsOf(row, all),
-      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      crm: settlements
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: row.status_code,
       reason: row.reason,
     };

@@ -22,6 +22,11 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
 /** States after which a delivery is never emitted again (unless replayed). */
 export const SETTLED_STATES: readonly DeliveryState[] = ['delivered', 'handled', 'failed'];
 
+/** Whether a settlement came from a CRM or settle node (the log's CRM answers), not from a plain flow finishing. */
+export function fromSettlingPoint(record: SettleRecord): boolean {
+  return record.state !== 'handled';
+}
+
 /** The state of a delivery whose every part has a settlement: failed if one failed, delivered if one reached a CRM. */
 export function settledStateOf(
   records: Iterable<{ state: SettleRecord['state'] }>,
@@ -249,14 +254,11 @@ export interface InboxStore {
   /** Removes what is older or over the size limit, oldest first. Returns how many. */
   purge(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
-}
-
-/**
- * What every store reports about its health (InboxStore gains these two once each store implements them):
- * while not ok, receiving nodes answer 503 with Retry-After, acknowledge nothing and emit nothing.
- */
-export interface StoreHealthReporting {
+  /** The store's health now: while not ok, receiving nodes answer 503 with Retry-After, acknowledge nothing, emit nothing. */
   health(): StoreHealth;
   /** Calls the listener at each change of health; returns the function that stops it. */
   onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
+
+/** The health members of InboxStore (stores that name it in `implements` keep compiling). */
+export type StoreHealthReporting = Pick<InboxStore, 'health' | 'onHealthChange'>;

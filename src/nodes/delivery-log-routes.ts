@@ -6,8 +6,8 @@ import { DELIVERY_STATES, type InboxStore } from '../inbox/types';
 import { DeliveryLog } from '../log/deliveryLog';
 import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail } from '../log/filter';
 import { listProviders } from '../providers/registry';
-import { DELIVERY_LOG_TOPIC, announceDelivery, announceErasure } from './delivery-announce';
-import { inboxConsumers } from './inbox-registry';
+import { announceDelivery, announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
+import { inboxConsumers } from '../delivery/registry';
 
 export const READ_PERMISSION = 'sales-webhooks.read';
 export const WRITE_PERMISSION = 'sales-webhooks.write';
@@ -28,6 +28,7 @@ type Next = () => void;
  */
 export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
   const t = (key: string, params?: Record<string, string | number>) => RED._(`sales-webhooks-log.${key}`, params);
+  publishAnnouncementsWith((topic, data, retain) => RED.comms.publish(topic, data, retain));
   let fallback: { file: string; store: InboxStore } | undefined;
   const log = new DeliveryLog({
     consumers: inboxConsumers,
@@ -100,7 +101,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     handle(async (req) => {
       const result = await log.replay(req.params.id, nodeOf(req));
       audit({ event: 'sales-webhooks.replay', id: result.id, node: result.node }, req);
-      announceDelivery(RED, { id: result.id, node: result.node, state: 'received' });
+      announceDelivery({ id: result.id, node: result.node, state: 'received' });
       return { replayed: result.replayed };
     }),
   );
@@ -122,7 +123,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
           },
           req,
         );
-        RED.comms.publish(DELIVERY_LOG_TOPIC, { replayed: result.replayed }, false);
+        announceReplay(result.replayed);
       }
       return result;
     }),
@@ -135,7 +136,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
       const erased = await log.erase(parseErasureEmail(req.body));
       // The address itself is personal data: the audit line says that an erasure happened, not whose.
       audit({ event: 'sales-webhooks.erase', erased }, req);
-      announceErasure(RED, erased);
+      announceErasure(erased);
       return { erased };
     }),
   );

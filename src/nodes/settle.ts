@@ -1,7 +1,7 @@
 import type { NodeMessage } from 'node-red';
 import type { DeliveryState, SettleRecord } from '../inbox/types';
-import { announceDelivery } from './delivery-announce';
-import { inboxConsumer } from './inbox-registry';
+import { announceDelivery } from '../delivery/announce';
+import { inboxConsumer } from '../delivery/registry';
 
 /** The inbox fields of msg.webhook that settling needs. */
 interface SettleableWebhook {
@@ -40,7 +40,7 @@ export async function settleFromMessage(msg: NodeMessage, outcome: SettleOutcome
     at: outcome.at ?? Date.now(),
     ...(delivery.part ? { part: delivery.part } : {}),
   });
-  if (state) announceDelivery(undefined, { id: delivery.id, node: delivery.node, state });
+  if (state) announceDelivery({ id: delivery.id, node: delivery.node, state });
   return state;
 }
 

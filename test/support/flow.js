@@ -5,25 +5,12 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const helper = require('node-red-node-test-helper');
+const { translator } = require('./catalog');
 
 helper.init(require.resolve('node-red'));
 
 // The helper's RED._ returns the key itself; ours reads the package's own message catalogs, as Node-RED does.
-const catalogDir = path.resolve(__dirname, '..', '..', 'nodes', 'locales', 'en-US');
-const catalog = Object.assign(
-  {},
-  ...fs
-    .readdirSync(catalogDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(fs.readFileSync(path.join(catalogDir, f), 'utf8'))),
-);
-function translate(key, params = {}) {
-  const text = key
-    .split('.')
-    .reduce((node, part) => (node && typeof node === 'object' ? node[part] : undefined), catalog);
-  if (typeof text !== 'string') return key;
-  return text.replace(/__(\w+)__/g, (whole, name) => (name in params ? String(params[name]) : whole));
-}
+const translate = translator();
 
 /**
  * Loads `flow` with the given node modules and serves the runtime's httpNode app on a loopback port.
