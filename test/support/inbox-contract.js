@@ -231,6 +231,39 @@ function describeStoreContract(kind, harness) {
       );
     });
 
+    it('refused requests are held to their own bound at every refusal, the oldest going first', async () => {
+      // The bound from settings.js reaches the store with its first purge.
+      await store.purge({
+        maxAgeMs: 30 * 86400_000,
+        maxBytes: 1024 ** 3,
+        refused: { maxCount: 3, maxBytes: 1024 ** 2 },
+      });
+      const kept = await store.accept(delivery());
+      await store.settle(kept.id, { state: 'failed', reason: 'CRM said no', at: Date.now() });
+      for (let i = 0; i < 10; i++) {
+        store.logRejected({
+          node: 'n1',
+          provider: 'hmac',
+          receivedAt: Date.now(),
+          statusCode: 401,
+          reason: `forged ${i}`,
+          headers: {},
+          bodyPrefix: Buffer.from('{}'),
+        });
+        await wait(5);
+      }
+      let refused = [];
+      for (let i = 0; i < 50 && !refused.some((r) => r.reason === 'forged 9'); i++) {
+        refused = await store.list({ state: 'rejected' });
+        await wait(20);
+      }
+      assert.deepEqual(
+        refused.map((r) => r.reason),
+        ['forged 9', 'forged 8', 'forged 7'],
+      );
+      assert.equal((await store.get(kept.id)).state, 'failed', 'a failed delivery is not pushed out');
+    });
+
     it('lists, filters and searches newest first; ids oldest first; erases everything about one address', async () => {
       const a = await store.accept(
         delivery({ body: '{"email":"Jane.Doe@Example.com"}', meta: meta({ provider: 'callcall', eventId: 'evt_77' }) }),
