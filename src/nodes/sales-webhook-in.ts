@@ -205,7 +205,7 @@ export = function (RED: NodeAPI) {
       status.schedule();
       reportAlertSignal({ type: 'refused', node: node.id, provider: source.profile?.id });
       const receivedAt = Date.now();
-      chosen?.store.logRejected({
+      lifecycle?.logRejected({
         node: node.id,
         provider: source.profile?.id ?? 'unconfigured',
         receivedAt,
