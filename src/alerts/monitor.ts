@@ -38,7 +38,7 @@ export interface MonitorOptions {
 }
 
 const SUCCEEDED: readonly DeliveryState[] = ['delivered', 'handled'];
-const SETTLED: readonly DeliveryState[] = ['delivered', 'handled', 'failed', 'rejected'];
+export const SETTLED: readonly DeliveryState[] = ['delivered', 'handled', 'failed', 'rejected'];
 
 /**
  * One alert node's view: turns delivery announcements, signals and the passing of time into problem transitions.
@@ -92,6 +92,20 @@ export class AlertMonitor {
   /** Unsettled deliveries the store already held at start, with when they arrived. */
   knownUnsettled(node: string, id: string, receivedAt: number): void {
     if (this.options.inScope(node)) this.unsettled.set(id, { node, at: receivedAt });
+  }
+
+  /** Unsettled deliveries older than Backlog after, oldest first: the caller checks them against their store. */
+  overdue(now: number, limit: number): { id: string; node: string }[] {
+    return [...this.unsettled]
+      .filter(([, { at }]) => now - at >= this.options.backlogMs)
+      .sort((a, b) => a[1].at - b[1].at)
+      .slice(0, limit)
+      .map(([id, { node }]) => ({ id, node }));
+  }
+
+  /** A delivery settled without an announcement (attempts spent, purged, erased) or is gone: no longer unsettled. */
+  forgetDelivery(id: string): void {
+    this.unsettled.delete(id);
   }
 
   /** What the rest of the package reported (refusals, store health, CRM credentials). */

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { AlertMonitor, ALERT_DEFAULTS } from '../alerts/monitor';
+import { AlertMonitor, ALERT_DEFAULTS, SETTLED } from '../alerts/monitor';
 import { alertsFileBeside } from '../alerts/persisted';
 import { fileAlertStorage, redisAlertStorage } from '../alerts/storage';
 import { ALERT_KINDS, type AlertKind, type PersistedProblems, type Problem, type Transition } from '../alerts/problems';
@@ -14,6 +14,8 @@ const RECEIVING_TYPE = 'sales-webhook in';
 /** How often time-based problems (quiet, backlog, an emptied refusal window) are looked at, at most. */
 const MAX_TICK_MS = 5_000;
 const MIN_TICK_MS = 100;
+/** Overdue deliveries checked against their store per tick, at most. */
+const MAX_CONFIRMED_PER_TICK = 100;
 /** Count updates of open problems within this time are written as one (an opening or a resolution at once). */
 const PERSIST_DELAY_MS = 100;
 
@@ -167,6 +169,18 @@ export = function (RED: NodeAPI) {
     let ticker: NodeJS.Timeout | undefined;
 
     /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
+    /** A delivery can settle without an announcement (attempts spent, purge, erasure): its store has the last word. */
+    const confirmOverdue = async () => {
+      for (const { id, node: owner } of monitor.overdue(Date.now(), MAX_CONFIRMED_PER_TICK)) {
+        const store = inboxConsumer(owner)?.store;
+        try {
+          const record = store ? await store.get(id) : undefined;
+          if (!record || SETTLED.includes(record.state)) monitor.forgetDelivery(id);
+        } catch {
+          return; // a store that cannot be read says so through its health
+        }
+      }
+    };
     const restoredRead = storage.read().then(
       (restored) => monitor.adopt(restored),
       (err: Error) => node.warn(t('errors.read', { file: storage.where, reason: err.message })),
@@ -217,7 +231,16 @@ export = function (RED: NodeAPI) {
       monitor.tick(Date.now(), receivingNodes());
       showStatus();
       // Only once every node of the flows exists: before, a receiving node not yet started would look removed.
-      ticker = setInterval(() => monitor.tick(Date.now(), receivingNodes()), tickMs);
+      let ticking = false;
+      ticker = setInterval(() => {
+        if (ticking) return;
+        ticking = true;
+        void confirmOverdue()
+          .then(() => monitor.tick(Date.now(), receivingNodes()))
+          .finally(() => {
+            ticking = false;
+          });
+      }, tickMs);
       ticker.unref?.();
     };
     let started = false;

@@ -99,6 +99,21 @@ describe('alert problems', () => {
     );
   });
 
+  it('hands overdue deliveries to be checked against their store; one settled without announcement is forgotten', () => {
+    const { monitor, transitions } = monitorWith();
+    monitor.delivery('in', 'old', 'received', 0);
+    monitor.knownUnsettled('in', 'older', -5000);
+    monitor.delivery('in', 'new', 'received', 50_000);
+    assert.deepEqual(monitor.overdue(70_000, 10), [
+      { id: 'older', node: 'in' },
+      { id: 'old', node: 'in' },
+    ]);
+    monitor.forgetDelivery('older');
+    monitor.forgetDelivery('old');
+    monitor.tick(70_000, ['in']);
+    assert.deepEqual(transitions, [], 'no backlog from deliveries that settled unannounced');
+  });
+
   it('reads back what it persisted; a recheck at start resolves what ended meanwhile; unchosen kinds stay silent', () => {
     const first = monitorWith();
     first.monitor.delivery('in', 'd', 'failed', 1, 'CRM down');
