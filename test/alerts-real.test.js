@@ -278,3 +278,61 @@ describe('sales-webhook alert with the runtime Redis', function () {
     await waitFor(async () => (await openProblems(second)).some((p) => p.kind === 'store-unavailable'), 20000);
   });
 });
+
+describe('sales-webhook alert: backlog', function () {
+  this.timeout(60000);
+  let nodeRed;
+  after(async () => {
+    await nodeRed?.remove();
+  });
+
+  it('a delivery a slow flow holds past Backlog after opens backlog, resolved once the flow has finished with it', async () => {
+    nodeRed = await startNodeRed();
+    const { nodes, file } = alertNodes(nodeRed.userDir);
+    await nodeRed.deploy([
+      { id: 'tab', type: 'tab', label: 'slow' },
+      { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', credentials: { secret: SECRET } },
+      {
+        id: 'in',
+        type: 'sales-webhook in',
+        z: 'tab',
+        url: '/webhooks/leads',
+        source: 'src',
+        maxBytes: 1048576,
+        version: 2,
+        wires: [['slow'], []],
+      },
+      // A plain flow: the delivery is settled once the delay node has passed it on, 4 s later.
+      {
+        id: 'slow',
+        type: 'delay',
+        z: 'tab',
+        pauseType: 'delay',
+        timeout: '4',
+        timeoutUnits: 'seconds',
+        rate: '1',
+        nbRateUnits: '1',
+        rateUnits: 'second',
+        randomFirst: '1',
+        randomLast: '5',
+        randomUnits: 'seconds',
+        drop: false,
+        wires: [[]],
+      },
+      // 1.2 s is "too long" here.
+      { ...nodes[0], kinds: ['backlog'], backlogMinutes: 0.02 },
+      nodes[1],
+    ]);
+    assert.equal(await postStatus(`${nodeRed.url}/webhooks/leads`, signedLead('slow@example.com', SECRET)), 200);
+    await waitFor(() => readAlerts(file).some((a) => a.kind === 'backlog'), 4000, 50);
+    const opened = readAlerts(file);
+    assert.equal(opened[0].state, 'open');
+    assert.equal(opened[0].count, 1);
+    assert.match(opened[0].text, /^1 delivery of "\/webhooks\/leads" is still not settled after 0\.02 minutes\.$/);
+    await waitFor(() => readAlerts(file).some((a) => a.kind === 'backlog' && a.state === 'resolved'), 10000, 50);
+    assert.deepEqual(
+      readAlerts(file).map((a) => `${a.kind} ${a.state}`),
+      ['backlog open', 'backlog resolved'],
+    );
+  });
+});
