@@ -336,3 +336,47 @@ describe('sales-webhook alert: backlog', function () {
     );
   });
 });
+
+describe('sales-webhook alert: CRM credentials', function () {
+  this.timeout(60000);
+  const CLIENT_ID = 'alerts-client-id';
+  const CLIENT_SECRET = 'alerts-client-secret-5A1F0E2B';
+  const REFRESH_TOKEN = 'alerts-refresh-token-5Aep861TSESvWeug';
+  let nodeRed;
+  let emulator;
+  after(async () => {
+    await nodeRed?.remove();
+    await emulator?.close();
+  });
+
+  it('a refused refresh token opens one crm-credentials alert naming the account and the reason, with no secret', async () => {
+    emulator = await startCrmEmulator({
+      oauth: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshTokens: [REFRESH_TOKEN] },
+    });
+    emulator.revoke(REFRESH_TOKEN, { echo: true }); // the token server even quotes the secrets back
+    nodeRed = await startNodeRed();
+    const { nodes, file } = alertNodes(nodeRed.userDir);
+    const flow = leadsToCrmFlow({
+      emulator,
+      secret: SECRET,
+      account: { name: 'Pipedrive sales', system: 'pipedrive', auth: 'refresh-token', loginUrl: emulator.url },
+    }).map((n) =>
+      n.id === 'acct'
+        ? { ...n, credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN } }
+        : n,
+    );
+    await nodeRed.deploy([...flow, { ...nodes[0], kinds: ['crm-credentials'] }, nodes[1]]);
+    for (const email of ['a@example.com', 'b@example.com'])
+      assert.equal(await postStatus(`${nodeRed.url}/webhooks/leads`, signedLead(email, SECRET)), 200);
+    await waitFor(() => readAlerts(file).some((a) => a.kind === 'crm-credentials'), 10000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const alerts = readAlerts(file);
+    assert.equal(alerts.length, 1, JSON.stringify(alerts));
+    assert.equal(alerts[0].account, 'acct');
+    assert.match(alerts[0].text, /refused the credentials of the account "Pipedrive sales": invalid_grant/);
+    const everything =
+      JSON.stringify(alerts) + fs.readFileSync(path.join(nodeRed.userDir, 'sales-webhooks-alerts.json'));
+    for (const secret of [REFRESH_TOKEN, CLIENT_SECRET, REFRESH_TOKEN.toUpperCase()])
+      assert.ok(!everything.includes(secret), 'no secret in the alert or its file');
+  });
+});
