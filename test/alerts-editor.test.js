@@ -77,6 +77,15 @@ describe('the alert node in the editor', function () {
     const text = await page.textContent('#sales-webhooks-log-problems');
     assert.match(text, /1 open problem/);
     assert.match(text, /refused 2 requests within 5 minutes/);
+    // SCREENSHOTS=<dir> keeps a picture of the sidebar to look at.
+    if (process.env.SCREENSHOTS)
+      await page
+        .locator('#sales-webhooks-log-problems')
+        .screenshot({ path: `${process.env.SCREENSHOTS}/alerts-sidebar.png` });
+    const width = await page.evaluate(
+      () => document.querySelector('#sales-webhooks-log-problems').getBoundingClientRect().width,
+    );
+    assert.ok(width <= 330, `the list fits the default sidebar (${width} px)`);
     assert.deepEqual(pageErrors, []);
   });
 });
