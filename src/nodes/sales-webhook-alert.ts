@@ -83,12 +83,11 @@ export = function (RED: NodeAPI) {
         ...(problem.node ? { node: problem.node } : {}),
         ...(problem.account ? { account: problem.account } : {}),
         ...(problem.provider ? { provider: problem.provider } : {}),
-        text: params,
+        params,
       };
     };
     const sentence = (problem: Problem, state: 'open' | 'resolved') => {
-      const { text: params } = describe(problem);
-      return t(`text.${problem.kind}.${state}`, params);
+      return t(`text.${problem.kind}.${state}`, describe(problem).params);
     };
 
     let closed = false;
@@ -124,7 +123,7 @@ export = function (RED: NodeAPI) {
       );
     };
     const transition = ({ state, problem }: Transition) => {
-      const { text: _params, ...facts } = describe(problem);
+      const { params: _params, ...facts } = describe(problem);
       const msg = { topic: problem.kind, payload: { state, ...facts, text: sentence(problem, state) } };
       queue = queue.then(() => {
         if (closed) return;
@@ -148,7 +147,13 @@ export = function (RED: NodeAPI) {
         } else persistTimer ??= setTimeout(writeNow, PERSIST_DELAY_MS);
       },
     });
-    monitors.set(node.id, { monitor, describe: (p) => ({ ...describe(p), text: sentence(p, 'open') }) });
+    monitors.set(node.id, {
+      monitor,
+      describe: (p) => {
+        const { params: _params, ...facts } = describe(p);
+        return { ...facts, text: sentence(p, 'open') };
+      },
+    });
 
     const stopAnnouncements = subscribeToAnnouncements((a) =>
       monitor.delivery(a.node, a.id, a.state, Date.now(), a.reason),
