@@ -81,6 +81,8 @@ export class DeliveryLifecycle {
   private flowsStarted = false;
   private closed = false;
   private readonly followed = new Map<string, Followed>();
+  /** Accepted with their first emission and its lease in the same write: no markEmitted before they settle. */
+  private readonly acceptedEmitted = new Set<string>();
   private readonly redelivery: Redelivery;
   private readonly unregister: () => void;
   private readonly unwatch: () => void;
@@ -132,10 +134,17 @@ export class DeliveryLifecycle {
   async accept(delivery: IncomingDelivery): Promise<AcceptOutcome> {
     const health = this.options.store.health();
     if (!health.ok) return unavailable(health);
+    // Emitted at once (the flows run): the first emission and its lease go in the delivery's own write.
+    const emitsNow = this.flowsStarted && !this.closed;
     try {
-      const result = await this.options.store.accept(delivery);
+      const result = await this.options.store.accept(
+        emitsNow
+          ? { ...delivery, firstEmission: { settles: true, leaseUntil: Date.now() + this.options.leaseMs } }
+          : delivery,
+      );
       this.options.host.healthChanged({ ok: true });
       if (!result.stored) return { stored: false };
+      if (emitsNow) this.acceptedEmitted.add(result.id);
       announceDelivery({ id: result.id, node: this.options.node, state: 'received' });
       return { stored: true, deliveryId: result.id };
     } catch (err) {
@@ -154,8 +163,9 @@ export class DeliveryLifecycle {
   /** The first emission of a delivery just answered 2xx. */
   emitAccepted(emission: Emission): void {
     // Stored while the flows were starting or the node closing: recovery emits it, so it is not emitted twice.
+    const leased = this.acceptedEmitted.delete(emission.id);
     if (this.closed || !this.flowsStarted) return;
-    this.emit(emission, true);
+    this.emit(emission, !leased);
   }
 
   /** Stops emitting and following; the store stays open for whoever releases it. */
@@ -181,18 +191,19 @@ export class DeliveryLifecycle {
     announceDelivery({ id: due.id, node: this.options.node, state: 'emitted' });
   }
 
-  private emit(emission: Emission, first = false): void {
+  /** `unwritten`: a first emission the store does not know of (accepted while the flows were starting). */
+  private emit(emission: Emission, unwritten = false): void {
     const { host, tracker } = this.options;
     const output = emission.issues.length ? 1 : 0;
     if (this.settles[output]) {
-      if (first) this.markEmitted(emission.id, emission.attempt);
+      if (unwritten) this.markEmitted(emission.id, emission.attempt);
       this.sendSafely(emission, host.newMessageId());
       return;
     }
     const previous = this.followed.get(emission.id);
     if (previous) tracker.forget(previous.msgid);
     const msgid = host.newMessageId();
-    const followed: Followed = { msgid, attempt: emission.attempt, since: Date.now(), unleased: first };
+    const followed: Followed = { msgid, attempt: emission.attempt, since: Date.now(), unleased: unwritten };
     this.followed.set(emission.id, followed);
     const finish = (record: Omit<SettleRecord, 'at'>) => {
       if (this.followed.get(emission.id) === followed) this.followed.delete(emission.id);

@@ -184,7 +184,7 @@ describe('delivery lifecycle', function () {
       replay: false,
     });
     assert.equal(sent.length, 1);
-    assert.equal((await store.get(accepted.deliveryId)).state, 'received', 'not settled at send()');
+    assert.equal((await store.get(accepted.deliveryId)).state, 'emitted', 'not settled at send()');
     tracker.received(sent[0].msgid, 'file');
     tracker.completed(sent[0].msgid, 'file');
     await new Promise((resolve) => setImmediate(resolve));
