@@ -200,10 +200,31 @@
     });
   }
 
+  /** The open problems of the alert nodes, one line each: its sentence and since when. */
+  function refreshProblems() {
+    request('GET', 'sales-webhooks/alerts').done(function (data) {
+      var problems = (data && data.problems) || [];
+      view.problems.empty().toggle(problems.length > 0);
+      if (!problems.length) {
+        return;
+      }
+      view.problems.append(el('h4', null, _('label.openProblems', { count: problems.length })));
+      var list = el('ul').appendTo(view.problems);
+      problems.forEach(function (p) {
+        list.append(
+          el('li', 'sales-webhooks-log-problem')
+            .attr('data-kind', p.kind)
+            .append(el('span', null, p.text), ' ', el('small', null, _('label.since', { time: formatTime(p.since) }))),
+        );
+      });
+    });
+  }
+
   function refresh() {
     if (!view || detailOf) {
       return;
     }
+    refreshProblems();
     if (loading) {
       again = true;
       return;
@@ -611,7 +632,18 @@
     view.detailBody = el('div', 'sales-webhooks-log-detail-body');
     view.detail.append(el('div', 'sales-webhooks-log-detail-buttons').append(back, view.replayOne), view.detailBody);
 
-    content.append(toolbar, view.help, filters, view.erasePanel, view.message, view.listPane, view.detail);
+    // The alert nodes' open problems (GET sales-webhooks/alerts), above the list.
+    view.problems = el('div', 'sales-webhooks-log-problems').attr('id', 'sales-webhooks-log-problems').hide();
+    content.append(
+      toolbar,
+      view.problems,
+      view.help,
+      filters,
+      view.erasePanel,
+      view.message,
+      view.listPane,
+      view.detail,
+    );
 
     refreshButton.on('click', function () {
       if (detailOf) {
@@ -691,6 +723,11 @@
         });
         // Ids and states only: the list asks for the rest, with the user's own permissions.
         RED.comms.subscribe(FACTS.topic, function () {
+          if (visible()) {
+            refreshSoon();
+          }
+        });
+        RED.comms.subscribe(SalesWebhooksEditor.facts.alerts.topic, function () {
           if (visible()) {
             refreshSoon();
           }

@@ -22,6 +22,7 @@ export const NODE_TYPES = [
   'sales-lead-map',
   'sales-crm-account',
   'sales-crm out',
+  'sales-webhook alert',
 ] as const;
 export type NodeTypeName = (typeof NODE_TYPES)[number];
 
@@ -47,6 +48,7 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
   ],
   'sales-webhook settle': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
   'sales-webhook-redis': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
+  'sales-webhook alert': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
   'sales-lead-map': [
     {
       version: 1,

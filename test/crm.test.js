@@ -5,7 +5,7 @@ const { helper, loadFlow, postRaw, collect, settle, coreNode } = require('./supp
 const { startCrmEmulator } = require('./support/crm-emulator');
 const send = require('./support/senders');
 const { leadsToCrmFlow, signedLead } = require('./support/leads-load');
-const { inboxConsumer } = require('../dist/nodes/inbox-registry');
+const { inboxConsumer } = require('../dist/delivery/registry');
 const { getLeadPreset } = require('../dist/providers/registry');
 const {
   parseRetryAfter,

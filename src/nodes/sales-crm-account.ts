@@ -12,6 +12,7 @@ import {
   ZOHO_ACCOUNTS_SERVERS,
 } from '../crm';
 import { ROTATED_TOKENS_FILE, RotatedRefreshTokens } from '../crm/rotatedTokens';
+import { reportAlertSignal } from '../alerts/signals';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerCrmFieldsRoute } from './crm-dialog-routes';
@@ -69,6 +70,10 @@ export = function (RED: NodeAPI) {
       // The runtime's copy follows, so Test connection and the next deploy use the token the account holds.
       if (restored) RED.nodes.addCredentials(node.id, { ...credentials, refreshToken: restored });
       this.keepRotatedRefreshToken = (refreshToken) => this.http?.tokens.adoptRefreshToken(refreshToken);
+      reportAlertSignal({ type: 'account-started', account: node.id });
+      this.http.tokens.onRefused((reason) =>
+        reportAlertSignal({ type: 'credentials-refused', account: node.id, reason }),
+      );
     } catch (err) {
       if (!(err instanceof CrmConfigError)) throw err;
       this.configError = err.message;

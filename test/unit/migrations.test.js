@@ -18,6 +18,7 @@ describe('migrations of saved nodes', function () {
       'sales-lead-map',
       'sales-crm-account',
       'sales-crm out',
+      'sales-webhook alert',
     ];
     assert.deepEqual([...NODE_TYPES].sort(), registered.sort());
     assert.equal(Object.keys(pkg['node-red'].nodes).length, registered.length);
