@@ -11,7 +11,7 @@ import { DELIVERY_STATES, type DeliveryState } from './inbox/types';
 import { CUSTOM_PRESET, NEW_LEAD_MAP } from './leadmap/config';
 import { FIELD_NAME } from './leadmap/engine';
 import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/filter';
-import { DELIVERY_LOG_TOPIC } from './nodes/delivery-announce';
+import { DELIVERY_LOG_TOPIC } from './delivery/announce';
 import { SOURCE_FIELDS } from './providers/types';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, HMAC_TEMPLATE_BODY } from './verify/hmac';
 
@@ -20,6 +20,7 @@ const DELIVERY_STATE_COLOURS: Record<DeliveryState, string> = {
   received: '#7f8c8d',
   emitted: '#2980b9',
   delivered: '#27ae60',
+  handled: '#16a085',
   failed: '#c0392b',
   rejected: '#d35400',
 };

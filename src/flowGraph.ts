@@ -1,30 +1,86 @@
-/** A node as flow JSON stores it: enough to follow messages backwards through wires and link nodes. */
+/**
+ * The deployed flow as a graph of where messages go: wires, link out → link in, link call → its link in, and into
+ * subflows. One node shape and one walk for both directions: downstream (does a settling point follow a
+ * `sales webhook`?) and upstream (which `sales webhook` feeds a lead map?). Pure: callers hand in the configurations.
+ */
+
+/** A node as flow JSON stores it: the parts the walks read. */
 export interface FlowNodeConfig {
   id: string;
   type: string;
+  /** Disabled: messages stop there. */
+  d?: boolean;
   wires?: string[][];
   /** link out (mode "link") and link call: the link in nodes they send to; link in: the link out nodes it hears. */
   links?: string[];
+  /** link out in return mode goes back to its caller, whose own wires are walked already. */
   mode?: string;
+  /** A subflow definition's entry: `in: [{ wires: [{ id }] }]`. */
+  in?: { wires?: { id: string }[] }[];
 }
 
-/** For every node, the nodes a message can come from: wires, link out → link in, and link call → its link in. */
+export const SETTLING_TYPES: ReadonlySet<string> = new Set(['sales-crm out', 'sales-webhook settle']);
+
+const sendsByLink = (node: FlowNodeConfig) =>
+  (node.type === 'link out' && node.mode !== 'return') || node.type === 'link call';
+
+/** The nodes a message leaving `node` goes to next (all outputs). */
+function nextNodes(node: FlowNodeConfig, byId: ReadonlyMap<string, FlowNodeConfig>): string[] {
+  const next: string[] = [];
+  for (const port of node.wires ?? []) for (const id of port ?? []) next.push(id);
+  if (sendsByLink(node)) for (const id of node.links ?? []) next.push(id);
+  if (node.type.startsWith('subflow:')) {
+    const definition = byId.get(node.type.slice('subflow:'.length));
+    for (const entry of definition?.in ?? []) for (const wire of entry.wires ?? []) next.push(wire.id);
+  }
+  return next;
+}
+
+/**
+ * Whether a settling node (sales-crm out, sales-webhook settle) can receive what `startId` sends; `port` limits the
+ * first step to one output (0 = the first).
+ */
+export function hasSettlingPointDownstream(
+  startId: string,
+  nodes: ReadonlyMap<string, FlowNodeConfig>,
+  port?: number,
+): boolean {
+  const start = nodes.get(startId);
+  if (!start) return false;
+  const seen = new Set<string>([startId]);
+  const queue = port === undefined ? nextNodes(start, nodes) : [...(start.wires?.[port] ?? [])];
+  while (queue.length) {
+    const id = queue.shift()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const node = nodes.get(id);
+    if (!node || node.d) continue;
+    if (SETTLING_TYPES.has(node.type)) return true;
+    queue.push(...nextNodes(node, nodes));
+  }
+  return false;
+}
+
+/** For every node, the nodes a message can come from (the downstream edges reversed). */
 export function messageSources(nodes: readonly FlowNodeConfig[]): Map<string, Set<string>> {
-  const sources = new Map<string, Set<string>>();
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const add = (to: string, from: string) => {
-    if (!sources.has(to)) sources.set(to, new Set());
-    sources.get(to)!.add(from);
-  };
+  const sources = new Map<string, Set<string>>();
   for (const node of nodes) {
-    for (const output of node.wires ?? []) for (const target of output ?? []) add(target, node.id);
-    const sendsByLink = (node.type === 'link out' && node.mode !== 'return') || node.type === 'link call';
-    if (sendsByLink)
-      for (const target of node.links ?? []) if (byId.get(target)?.type === 'link in') add(target, node.id);
-    if (node.type === 'link in') {
-      for (const from of node.links ?? [])
-        if (byId.get(from)?.type === 'link out' && byId.get(from)?.mode !== 'return') add(node.id, from);
+    for (const target of nextNodes(node, byId)) {
+      // A link only counts when it reaches a link in (a stale id or another type carries nothing).
+      if (sendsByLink(node) && node.links?.includes(target) && byId.get(target)?.type !== 'link in') continue;
+      if (!sources.has(target)) sources.set(target, new Set());
+      sources.get(target)!.add(node.id);
     }
+    // link in lists the link out nodes it hears: an edge even when the link out does not list it back.
+    if (node.type === 'link in')
+      for (const from of node.links ?? []) {
+        const sender = byId.get(from);
+        if (sender?.type === 'link out' && sender.mode !== 'return') {
+          if (!sources.has(node.id)) sources.set(node.id, new Set());
+          sources.get(node.id)!.add(from);
+        }
+      }
   }
   return sources;
 }

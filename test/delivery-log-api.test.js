@@ -150,7 +150,7 @@ describe('delivery log admin API in a real Node-RED', function () {
     assert.deepEqual(await list({ limit: '2' }), ['rejected', 'fay@example.com']);
 
     for (const [query, status, error] of [
-      ['state=done', 400, /Unknown state "done": use one of received, emitted, delivered, failed, rejected/],
+      ['state=done', 400, /Unknown state "done": use one of received, emitted, delivered, handled, failed, rejected/],
       ['limit=ten', 400, /"limit" must be a whole number from 1 to 1000, not "ten"/],
       ['from=yesterday', 400, /"from" must be a date and time/],
       ['provider=hubspot', 400, /Unknown platform "hubspot": use one of salescaling, salesmagic/],

@@ -69,7 +69,7 @@ describe('delivery log: filter, merge, permissions', function () {
         return e;
       }
     })();
-    assert.equal(err.params.choices, 'received, emitted, delivered, failed, rejected');
+    assert.equal(err.params.choices, 'received, emitted, delivered, handled, failed, rejected');
   });
 
   it('replays failed deliveries unless the filter names a state; never refused requests', function () {
@@ -345,7 +345,7 @@ describe('delivery log across stores', function () {
 });
 
 describe('delivery log announcements', function () {
-  const { announceDelivery, DELIVERY_LOG_TOPIC } = require('../dist/nodes/delivery-announce');
+  const { announceDelivery, publishAnnouncementsWith, DELIVERY_LOG_TOPIC } = require('../dist/delivery/announce');
   const recorder = () => {
     const published = [];
     return { published, comms: { publish: (topic, data, retain) => published.push({ topic, data, retain }) } };
@@ -353,8 +353,9 @@ describe('delivery log announcements', function () {
 
   it('batches a few changes as ids and states, a burst as counts, and never carries anything else', async () => {
     const few = recorder();
-    announceDelivery(few, { id: '1', node: 'n1', state: 'received', email: 'leak@example.com' });
-    announceDelivery(few, { id: '1', node: 'n1', state: 'delivered' });
+    publishAnnouncementsWith(few.comms.publish);
+    announceDelivery({ id: '1', node: 'n1', state: 'received', email: 'leak@example.com' });
+    announceDelivery({ id: '1', node: 'n1', state: 'delivered' });
     assert.equal(few.published.length, 0, 'batched, not published at once');
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.deepEqual(few.published, [
@@ -362,8 +363,9 @@ describe('delivery log announcements', function () {
       { topic: DELIVERY_LOG_TOPIC, data: { id: '1', node: 'n1', state: 'delivered' }, retain: false },
     ]);
     const burst = recorder();
+    publishAnnouncementsWith(burst.comms.publish);
     for (let i = 0; i < 500; i++)
-      announceDelivery(burst, { id: String(i), node: 'n1', state: i % 5 ? 'delivered' : 'failed' });
+      announceDelivery({ id: String(i), node: 'n1', state: i % 5 ? 'delivered' : 'failed' });
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.deepEqual(burst.published, [
       { topic: DELIVERY_LOG_TOPIC, data: { count: 500, states: { failed: 100, delivered: 400 } }, retain: false },

@@ -10,7 +10,7 @@ const path = require('node:path');
 const { helper, loadFlow, postRaw, collect, settle } = require('./support/flow');
 const send = require('./support/senders');
 const { getLeadPreset } = require('../dist/providers/registry');
-const { inboxConsumer } = require('../dist/nodes/inbox-registry');
+const { inboxConsumer } = require('../dist/delivery/registry');
 const sourceNode = require('../nodes/sales-webhook-source.js');
 const webhookInNode = require('../nodes/sales-webhook-in.js');
 const settleNode = require('../nodes/sales-webhook-settle.js');
@@ -100,12 +100,12 @@ describe('durable inbox in the flow', function () {
     assert.equal(msg.webhook.attempt, 1);
     assert.equal(msg.webhook.replay, false);
     assert.equal(msg.webhook.node, 'in');
-    // A 200 was sent, so the record is there: exact bytes, redacted token, delivered (nothing downstream settles).
+    // A 200 was sent, so the record is there: exact bytes, redacted token; handled once the flow (no CRM) finished.
     const record = await store().get(msg.webhook.deliveryId);
     assert.equal(record.body, body);
     assert.equal(record.headers['x-webhook-token'], '[redacted]');
     assert.ok(!JSON.stringify(record).includes(send.SECRETS.token));
-    await waitFor(async () => (await store().get(msg.webhook.deliveryId)).state === 'delivered');
+    await waitFor(async () => (await store().get(msg.webhook.deliveryId)).state === 'handled');
     assert.ok(
       fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')),
       'the default file is sales-webhooks.db in the user directory',
@@ -124,7 +124,7 @@ describe('durable inbox in the flow', function () {
     assert.equal(msg.webhook.attempt, 1);
     const record = await waitFor(async () => {
       const r = await store().get(msg.webhook.deliveryId);
-      return r.state === 'delivered' && r;
+      return r.state === 'handled' && r;
     });
     assert.equal(record.body, body);
     assert.ok(
@@ -367,7 +367,7 @@ describe('durable inbox in the flow', function () {
     const first = collect(helper.getNode('accepted'));
     assert.equal((await post(url, saleassistBody('replay@example.com'))).status, 200);
     const [original] = await first;
-    await waitFor(async () => (await store().get(original.webhook.deliveryId)).state === 'delivered');
+    await waitFor(async () => (await store().get(original.webhook.deliveryId)).state === 'handled');
     const replayed = collect(helper.getNode('accepted'));
     assert.equal(await store().requestReplay([original.webhook.deliveryId]), 1);
     inboxConsumer('in').poke();
@@ -377,13 +377,13 @@ describe('durable inbox in the flow', function () {
     assert.equal(again.webhook.attempt, 2);
   });
 
-  it('inbox off: answers at once as before, msg.webhook has no delivery id, nothing is written', async function () {
+  it('inbox off: answers at once as before, the delivery is kept in memory only, nothing is written', async function () {
     const { url } = await start(inboxFlow({ node: { inbox: false } }));
     const got = collect(helper.getNode('accepted'));
     assert.equal((await post(url, saleassistBody('off@example.com'))).status, 200);
     const [msg] = await got;
-    assert.equal(msg.webhook.deliveryId, undefined);
-    assert.equal(inboxConsumer('in'), undefined);
+    assert.equal(inboxConsumer('in').store.kind, 'memory');
+    await waitFor(async () => (await inboxConsumer('in').store.get(msg.webhook.deliveryId)).state === 'handled');
     assert.ok(!fs.existsSync(path.join(running.userDir, 'sales-webhooks.db')));
   });
 
@@ -394,7 +394,7 @@ describe('durable inbox in the flow', function () {
     const got = collect(helper.getNode('accepted'));
     assert.equal((await post(url, saleassistBody('old@example.com'))).status, 200);
     const [msg] = await got;
-    await waitFor(async () => (await store().get(msg.webhook.deliveryId)).state === 'delivered');
+    await waitFor(async () => (await store().get(msg.webhook.deliveryId)).state === 'handled');
     await settle(600);
     const userDir = running.userDir;
     await running.close();

@@ -1,6 +1,6 @@
 'use strict';
-// The embedded inbox (SQLite in a worker thread) on a real file: durability contract, duplicates, settling, leases,
-// replay, the log's queries, erasure and retention.
+// The embedded inbox (SQLite in a worker thread) on a real file, where it differs from the other stores (the shared
+// contract is test/inbox-contract.test.js): group commit, reopening, migrations, sizes, one writer per file.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -120,208 +120,10 @@ describe('SQLite inbox store', function () {
     assert.equal((await store.accept(delivery())).stored, true);
     await store.close();
     const reopened = new Database(file, { readonly: true });
-    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '2');
+    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '3');
     assert.equal(reopened.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'duplicate_keys'`).pluck().get(), 0);
     reopened.close();
     store = new SqliteInboxStore(path.join(dir, 'sales-webhooks.db'));
-  });
-
-  it('without a settling point an emitted delivery is delivered; with one it waits for every lead of a split', async () => {
-    const plain = await store.accept(delivery());
-    await store.markEmitted(plain.id, { attempt: 1, settles: false });
-    assert.equal((await store.get(plain.id)).state, 'delivered');
-
-    const split = await store.accept(delivery());
-    await store.markEmitted(split.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
-    assert.equal((await store.get(split.id)).state, 'emitted');
-    assert.equal(
-      await store.settle(split.id, {
-        state: 'delivered',
-        part: { index: 1, count: 2 },
-        system: 'hubspot',
-        recordId: '42',
-        at: Date.now(),
-        lead: { email: 'b@example.com' },
-      }),
-      'emitted',
-    );
-    assert.equal(
-      await store.settle(split.id, {
-        state: 'failed',
-        part: { index: 0, count: 2 },
-        system: 'hubspot',
-        reason: 'CRM said no',
-        at: Date.now(),
-        lead: { email: 'a@example.com' },
-      }),
-      'failed',
-    );
-    const record = await store.get(split.id);
-    assert.equal(record.state, 'failed');
-    assert.deepEqual(record.leads.map((l) => l.email).sort(), ['a@example.com', 'b@example.com']);
-    assert.deepEqual(
-      record.crm.map((c) => c.recordId ?? c.state),
-      ['42', 'failed'],
-    );
-    assert.equal(record.leaseUntil, null);
-  });
-
-  it('recovery claims every unsettled delivery; leases hand it back with back-off until the attempt limit', async () => {
-    const received = await store.accept(delivery());
-    const emitted = await store.accept(delivery());
-    await store.markEmitted(emitted.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
-    const done = await store.accept(delivery());
-    await store.markEmitted(done.id, { attempt: 1, settles: false });
-
-    const base = { node: 'n1', leaseMs: 1000, maxAttempts: 3, limit: 100, settles: true };
-    const recovered = await store.claimDue({ ...base, now: Date.now(), recovering: true });
-    assert.deepEqual(
-      recovered.map((d) => [d.id, d.attempt]),
-      [
-        [received.id, 1],
-        [emitted.id, 2],
-      ],
-    );
-    assert.ok(Buffer.isBuffer(recovered[0].rawBody));
-    assert.equal(recovered[0].meta.provider, 'saleassist');
-    assert.deepEqual(await store.claimDue({ ...base, now: Date.now() }), [], 'leases run');
-
-    const t = Date.now();
-    // emitted.id: attempt 2 was the first of this lease chain's re-emissions → its lease was 2 s.
-    const later = await store.claimDue({ ...base, now: t + 10_000 });
-    assert.deepEqual(
-      later.map((d) => [d.id, d.attempt]),
-      [
-        [received.id, 2],
-        [emitted.id, 3],
-      ],
-    );
-    const last = await store.claimDue({ ...base, now: t + 100_000 });
-    assert.deepEqual(
-      last.map((d) => [d.id, d.attempt]),
-      [[received.id, 3]],
-    );
-    const emittedRecord = await store.get(emitted.id);
-    assert.equal(emittedRecord.state, 'failed');
-    assert.match(emittedRecord.settlements.at(-1).reason, /not settled after 3 attempts/);
-  });
-
-  it('a replay is due at once, flagged, and starts a new round of settlements and attempts', async () => {
-    const d = await store.accept(delivery());
-    await store.markEmitted(d.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
-    await store.settle(d.id, { state: 'failed', reason: 'CRM down', at: Date.now() });
-    assert.equal(await store.requestReplay([d.id, '999999']), 1);
-    assert.equal((await store.get(d.id)).state, 'received');
-    const [due] = await store.claimDue({
-      node: 'n1',
-      now: Date.now(),
-      leaseMs: 1000,
-      maxAttempts: 1,
-      limit: 10,
-      settles: true,
-    });
-    assert.deepEqual([due.id, due.attempt, due.replay], [d.id, 2, true]);
-    assert.equal(
-      await store.settle(d.id, { state: 'delivered', system: 'hubspot', recordId: '7', at: Date.now() }),
-      'delivered',
-    );
-    const record = await store.get(d.id);
-    assert.deepEqual(record.crm, [{ system: 'hubspot', recordId: '7', state: 'delivered' }]);
-    assert.equal(record.settlements.length, 2);
-  });
-
-  it('logs refused requests with their reason and no more than the body prefix given; they are never due', async () => {
-    store.logRejected({
-      node: 'n1',
-      provider: 'salesmagic',
-      receivedAt: Date.now(),
-      statusCode: 401,
-      reason: 'no signature matched',
-      headers: { 'svix-signature': '[redacted]' },
-      bodyPrefix: Buffer.from('{"x":'),
-      bodyTruncated: true,
-    });
-    store.logRejected({
-      node: 'n1',
-      provider: 'salesmagic',
-      receivedAt: Date.now(),
-      statusCode: 400,
-      reason: 'body is not valid JSON',
-      headers: {},
-      bodyPrefix: Buffer.from('{"x":'),
-    });
-    const d = await store.accept(delivery());
-    const [whole, rejected] = await store.list({ state: 'rejected' });
-    assert.equal((await store.get(whole.id)).bodyTruncated, false, 'a short body is kept whole');
-    assert.equal(rejected.statusCode, 401);
-    assert.equal(rejected.reason, 'no signature matched');
-    const full = await store.get(rejected.id);
-    assert.equal(full.body, '{"x":');
-    assert.equal(full.bodyTruncated, true);
-    assert.equal(await store.requestReplay([rejected.id]), 0);
-    assert.deepEqual(
-      (
-        await store.claimDue({
-          node: 'n1',
-          now: Date.now(),
-          leaseMs: 1,
-          maxAttempts: 5,
-          limit: 10,
-          settles: true,
-          recovering: true,
-        })
-      ).map((x) => x.id),
-      [d.id],
-    );
-  });
-
-  it('filters and searches the log newest first; erases everything about one address', async () => {
-    const a = await store.accept(
-      delivery({
-        body: '{"email":"Jane.Doe@Example.com","n":1}',
-        meta: meta({ provider: 'callcall', eventId: 'evt_77' }),
-      }),
-    );
-    const b = await store.accept(delivery({ body: '{"email":"other@example.com","note":"100%_sure"}' }));
-    store.logRejected({
-      node: 'n1',
-      provider: 'callcall',
-      receivedAt: Date.now(),
-      statusCode: 401,
-      reason: 'bad',
-      headers: {},
-      bodyPrefix: Buffer.from('{"email":"jane.doe@example.com"'),
-    });
-    await store.settle(b.id, { state: 'delivered', at: Date.now() });
-    assert.deepEqual(
-      (await store.list({})).map((d) => d.state),
-      ['rejected', 'delivered', 'received'],
-    );
-    assert.deepEqual((await store.list({ q: 'JANE.DOE@example.COM' })).length, 2);
-    assert.deepEqual(
-      (await store.list({ q: 'evt_77' })).map((d) => d.id),
-      [a.id],
-    );
-    assert.deepEqual(
-      (await store.list({ q: '100%_' })).map((d) => d.id),
-      [b.id],
-      'LIKE wildcards are literal',
-    );
-    assert.deepEqual(
-      (await store.list({ q: '0%' })).map((d) => d.id),
-      [b.id],
-    );
-    assert.deepEqual(
-      (await store.list({ provider: 'callcall', state: 'received' })).map((d) => d.id),
-      [a.id],
-    );
-    assert.deepEqual(await store.ids({ state: 'delivered' }), [b.id]);
-    assert.equal((await store.list({ limit: 1 })).length, 1);
-    assert.equal(await store.erase('jane.doe@example.com'), 2);
-    assert.deepEqual(
-      (await store.list({})).map((d) => d.id),
-      [b.id],
-    );
   });
 
   it('purges settled rows past the age limit, then the oldest while over the size limit; never an unsettled one', async () => {
@@ -356,5 +158,62 @@ describe('SQLite inbox store', function () {
     await new Promise((r) => setTimeout(r, 1100));
     assert.equal((await unavailable.accept(delivery())).stored, true);
     await unavailable.close();
+  });
+});
+
+describe('SQLite inbox file: one process at a time, and the file it was opened on', function () {
+  let dir;
+  let stores = [];
+  const open = (file) => {
+    const store = new SqliteInboxStore(file);
+    stores.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inbox-'));
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    stores = [];
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a second writer on the same file is unhealthy, naming the first, until the first lets go', async () => {
+    const file = path.join(dir, 'sales-webhooks.db');
+    const first = open(file);
+    await first.ready();
+    const second = open(file);
+    const changes = [];
+    second.onHealthChange((health) => changes.push(health));
+    await assert.rejects(second.accept(delivery()), (err) => err instanceof InboxUnavailableError);
+    const health = second.health();
+    assert.equal(health.ok, false);
+    assert.match(
+      health.reason,
+      new RegExp(`in use by another Node-RED \\(pid ${process.pid} on host ${os.hostname()}\\)`),
+    );
+    assert.ok(health.retryAfterSeconds > 0);
+    assert.equal(first.health().ok, true);
+    await first.close();
+    // The second tries again by itself and takes the file over.
+    const deadline = Date.now() + 8000;
+    while (!second.health().ok && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(second.health().ok, true);
+    assert.equal(changes.at(-1).ok, true);
+    assert.equal((await second.accept(delivery())).stored, true);
+  });
+
+  it('a file deleted or replaced under the store: the next group is refused and the store stays unhealthy', async () => {
+    const file = path.join(dir, 'sales-webhooks.db');
+    const store = open(file);
+    assert.equal((await store.accept(delivery())).stored, true);
+    fs.rmSync(file);
+    await assert.rejects(
+      store.accept(delivery()),
+      (err) => err instanceof InboxUnavailableError && /deleted or replaced/.test(err.message),
+    );
+    assert.equal(store.health().ok, false);
+    assert.match(store.health().reason, /deleted or replaced while Node-RED was running/);
+    await assert.rejects(store.accept(delivery()), InboxUnavailableError, 'and every later one');
   });
 });

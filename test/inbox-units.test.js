@@ -3,7 +3,7 @@
 const assert = require('node:assert/strict');
 const os = require('node:os');
 const path = require('node:path');
-const { hasSettlingPointDownstream } = require('../dist/inbox/settlingPoints');
+const { hasSettlingPointDownstream } = require('../dist/flowGraph');
 const { resolveInboxSettings, describeInboxProblem } = require('../dist/inbox/settings');
 const { Redelivery } = require('../dist/inbox/redelivery');
 
@@ -85,23 +85,39 @@ describe('settling points downstream of a sales webhook', function () {
 });
 
 describe('inbox settings', function () {
-  it('defaults: sales-webhooks.db in the user directory, 30 days, 1024 MB', function () {
+  it('defaults: sales-webhooks.db in the user directory, 30 days, 1024 MB, 10,000 refusals in 32 MB', function () {
     const s = resolveInboxSettings(undefined, '/srv/nr');
     assert.equal(s.file, path.join('/srv/nr', 'sales-webhooks.db'));
-    assert.deepEqual(s.retention, { maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 1024 * 1024 * 1024 });
+    assert.deepEqual(s.retention, {
+      maxAgeMs: 30 * 24 * 3600 * 1000,
+      maxBytes: 1024 * 1024 * 1024,
+      refused: { maxCount: 10000, maxBytes: 32 * 1024 * 1024 },
+    });
     assert.deepEqual(s.warnings, []);
     assert.equal(resolveInboxSettings({}, undefined).file, path.join(os.homedir(), '.node-red', 'sales-webhooks.db'));
   });
 
   it('settings.js: a relative file is under the user directory; bad values fall back with a warning that names them', function () {
-    const s = resolveInboxSettings({ inbox: { file: 'data/inbox.db', retentionDays: 7, retentionMB: 50 } }, '/srv/nr');
+    const s = resolveInboxSettings(
+      { inbox: { file: 'data/inbox.db', retentionDays: 7, retentionMB: 50, refusedMax: 500, refusedMB: 2 } },
+      '/srv/nr',
+    );
     assert.equal(s.file, '/srv/nr/data/inbox.db');
-    assert.deepEqual(s.retention, { maxAgeMs: 7 * 24 * 3600 * 1000, maxBytes: 50 * 1024 * 1024 });
+    assert.deepEqual(s.retention, {
+      maxAgeMs: 7 * 24 * 3600 * 1000,
+      maxBytes: 50 * 1024 * 1024,
+      refused: { maxCount: 500, maxBytes: 2 * 1024 * 1024 },
+    });
     assert.equal(resolveInboxSettings({ inbox: { file: '/var/lib/inbox.db' } }, '/srv/nr').file, '/var/lib/inbox.db');
-    const bad = resolveInboxSettings({ inbox: { file: 3, retentionDays: -1, retentionMB: 'lots' } }, '/srv/nr');
+    const bad = resolveInboxSettings(
+      { inbox: { file: 3, retentionDays: -1, retentionMB: 'lots', refusedMax: 0 } },
+      '/srv/nr',
+    );
     assert.equal(bad.file, '/srv/nr/sales-webhooks.db');
     assert.equal(bad.retention.maxAgeMs, 30 * 24 * 3600 * 1000);
-    assert.equal(bad.warnings.length, 3);
+    assert.equal(bad.retention.refused.maxCount, 10000);
+    assert.equal(bad.warnings.length, 4);
+    assert.match(bad.warnings.join('\n'), /salesWebhooks\.inbox\.refusedMax/);
     assert.match(bad.warnings.join('\n'), /salesWebhooks\.inbox\.retentionDays/);
   });
 

@@ -187,6 +187,33 @@ describe('several Node-RED instances sharing one Redis', function () {
       );
   });
 
+  it('kill -9 of an instance with default settings: the other takes its deliveries over within 30 s; a slow live one is left alone', async () => {
+    emulator = await startCrmEmulator();
+    // Settle within 5 minutes (the default); the CRM hangs, so the deliveries stay unsettled on the instance that took them.
+    const flow = sharedFlow(emulator, redis.url, { leaseMinutes: 5, crmAttempts: 1 }).map((n) =>
+      n.id === 'acct' ? { ...n, timeout: 120000 } : n,
+    );
+    const [victim, survivor] = await startInstances(2, flow);
+    emulator.fault({ hang: true, forMs: 600000, match: /contacts/ });
+    // As many as the account sends at once (its concurrency), so each one's request is under way.
+    const batch = Array.from({ length: 4 }, (_, i) => delivery(`takeover-${i}@example.com`));
+    for (const d of batch) assert.equal(await postStatus(`${victim.url}/webhooks/leads`, d), 200);
+    // Each lead's first CRM request hangs: one request per delivery, all from the victim.
+    const crmRequests = () => emulator.requests.filter((r) => /contacts/.test(r.path)).length;
+    await waitFor(() => crmRequests() === batch.length, 10000, 100);
+    // Slow but alive, for longer than an instance counts as dead: nothing is taken over.
+    await new Promise((r) => setTimeout(r, 20000));
+    assert.equal(crmRequests(), batch.length, 'no delivery of the live instance was emitted again');
+    victim.process.kill('SIGKILL');
+    const killedAt = Date.now();
+    emulator.clearFaults();
+    await waitFor(() => batch.every((d) => contactsByEmail(emulator).has(d.email)), 40000, 200);
+    const tookOver = Date.now() - killedAt;
+    assert.ok(tookOver < 30000, `taken over ${Math.round(tookOver / 1000)} s after the kill`);
+    await waitFor(() => settledAll(batch.map((d) => d.email)), 10000, 200);
+    assert.ok(survivor.logs().length > 0);
+  });
+
   it('Redis stopped mid-run: 503 while it is down, nothing acknowledged lost, the flows resume without a redeploy', async () => {
     emulator = await startCrmEmulator();
     const [a, b] = await startInstances(2, sharedFlow(emulator, redis.url));

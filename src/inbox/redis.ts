@@ -3,9 +3,11 @@ import os from 'node:os';
 import { createClient, RESP_TYPES } from 'redis';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
+import { mergeLeads } from './leads';
 import * as scripts from './redisScripts';
 import {
   InboxUnavailableError,
+  fromSettlingPoint,
   type AcceptResult,
   type ClaimOptions,
   type DeliveryFilter,
@@ -19,6 +21,8 @@ import {
   type RejectedRequest,
   type RetentionPolicy,
   type SettleRecord,
+  type StoreHealth,
+  type StoreHealthReporting,
 } from './types';
 
 /**
@@ -38,6 +42,8 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** This instance's consumer name; default hostname-pid. Must differ between live instances. */
   consumer?: string;
+  /** How long without a heartbeat an instance counts as dead (its deliveries are taken over). Default 15 s. */
+  deadAfterMs?: number;
   /** A command not answered within this time fails (the sender gets 503 instead of waiting). */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -51,6 +57,11 @@ const MAX_SCAN = 50_000;
 const BATCH = 200;
 const PURGE_STEP = 500;
 const MAX_RECONNECT_DELAY_MS = 3000;
+/**
+ * An instance whose heartbeat (written at each claim, every few seconds, and each accept) is older than this is dead:
+ * the others take its unsettled deliveries over at their next claim, within 30 s of its death.
+ */
+export const DEFAULT_DEAD_AFTER_MS = 15_000;
 /** A consumer (an instance's name) idle this long with nothing pending is removed from the group by retention. */
 const CONSUMER_IDLE_MS = 24 * 3600 * 1000;
 
@@ -60,12 +71,6 @@ export interface Durability {
   mode: 'waitaof' | 'fsync-always' | 'none' | 'unknown';
   /** When the promise cannot be kept or checked: what the user should know and change. */
   warning?: string;
-}
-
-export interface StoreHealth {
-  ok: boolean;
-  /** Why not, in words a user understands (no secret). */
-  reason?: string;
 }
 
 /** The URL without user name or password, for messages. */
@@ -131,15 +136,16 @@ export function describeRedisError(err: unknown, location: string): string {
 type Reply = unknown;
 type Client = ReturnType<typeof createClient>;
 
-export class RedisInboxStore implements InboxStore {
+export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   readonly kind = 'redis';
   readonly location: string;
   readonly prefix: string;
   readonly consumer: string;
   durability: Durability = { mode: 'unknown' };
-  health: StoreHealth = { ok: false, reason: 'connecting' };
+  private current: StoreHealth = { ok: false, reason: 'connecting' };
   private readonly client: Client;
   private readonly commandTimeoutMs: number;
+  private readonly deadAfterMs: number;
   private readonly connectTimeoutMs: number;
   private readonly secrets: string[];
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
@@ -155,6 +161,7 @@ export class RedisInboxStore implements InboxStore {
     this.prefix = normalisePrefix(options.prefix);
     this.consumer = options.consumer || `${os.hostname()}-${process.pid}`;
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.deadAfterMs = options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.secrets = [options.password, safeUrlPassword(options.url)].filter((s): s is string => !!s && s.length >= 3);
     const url =
@@ -183,24 +190,29 @@ export class RedisInboxStore implements InboxStore {
     });
     // A closed socket says less than the error before it (a refused password, say): keep that reason.
     this.client.on('end', () => {
-      if (!this.closed && this.health.ok)
+      if (!this.closed && this.current.ok)
         this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` });
     });
     this.client.on('reconnecting', () => {
-      if (this.health.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
+      if (this.current.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
     });
   }
 
+  health(): StoreHealth {
+    return this.current;
+  }
+
   /** Calls back whenever the connection's health changes (status dots). Returns the unsubscribe. */
-  onHealth(listener: (health: StoreHealth) => void): () => void {
+  onHealthChange(listener: (health: StoreHealth) => void): () => void {
     this.healthListeners.add(listener);
     return () => this.healthListeners.delete(listener);
   }
 
   private setHealth(health: StoreHealth): void {
     if (!health.ok) this.lastError = health.reason;
-    if (health.ok === this.health.ok && health.reason === this.health.reason) return;
-    this.health = health;
+    const reason = (h: StoreHealth) => (h.ok ? undefined : h.reason);
+    if (health.ok === this.current.ok && reason(health) === reason(this.current)) return;
+    this.current = health;
     for (const listener of this.healthListeners) listener(health);
   }
 
@@ -213,7 +225,7 @@ export class RedisInboxStore implements InboxStore {
   /** Connects (once), checks the server's persistence; rejects with InboxUnavailableError saying what is wrong. */
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('the inbox is closed'));
-    if (this.health.ok) return Promise.resolve();
+    if (this.current.ok) return Promise.resolve();
     this.connecting ??= new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: string) => {
@@ -230,7 +242,7 @@ export class RedisInboxStore implements InboxStore {
         this.connectTimeoutMs + 500,
       );
       // Healthy once connected and its persistence checked (the 'ready' handler); a specific failure ends the wait.
-      const unsubscribe = this.onHealth((health) => {
+      const unsubscribe = this.onHealthChange((health) => {
         if (health.ok) finish();
         else if (health.reason !== 'connecting') finish(health.reason);
       });
@@ -292,10 +304,9 @@ export class RedisInboxStore implements InboxStore {
 
   /** Why nothing can be done now: the last specific reason (a refused password, say), not just "not connected". */
   private notConnected(): InboxUnavailableError {
+    const reason = this.current.ok ? undefined : this.current.reason;
     return new InboxUnavailableError(
-      this.health.reason && this.health.reason !== 'connecting'
-        ? this.health.reason
-        : `not connected to Redis at ${this.location}`,
+      reason && reason !== 'connecting' ? reason : `not connected to Redis at ${this.location}`,
     );
   }
 
@@ -380,7 +391,7 @@ export class RedisInboxStore implements InboxStore {
 
   async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
     // Not before the server's persistence is known: on Redis 7.2+ the answer waits for WAITAOF.
-    if (!this.health.ok) throw this.notConnected();
+    if (!this.current.ok) throw this.notConnected();
     await this.rememberNode(delivery.node);
     const k = this.keys(delivery.node);
     const { meta } = delivery;
@@ -503,7 +514,13 @@ export class RedisInboxStore implements InboxStore {
     const state = await this.script(
       scripts.SETTLE,
       [k.record(at.n), k.settlements(at.n), k.inbox, k.dead],
-      [JSON.stringify(record), record.lead ? JSON.stringify(record.lead) : '', record.reason ?? record.state],
+      [
+        JSON.stringify(record),
+        record.reason ?? record.state,
+        String(record.part?.index ?? 0),
+        record.state,
+        String(record.part?.count ?? 1),
+      ],
     );
     return state ? (String(state) as DeliveryState) : undefined;
   }
@@ -525,6 +542,7 @@ export class RedisInboxStore implements InboxStore {
         options.settles ? '1' : '0',
         options.recovering ? '1' : '0',
         from ? `(${from}` : '-',
+        this.deadAfterMs,
       ],
       true,
     )) as [[Buffer, number, Buffer, Buffer, Buffer, Buffer][], Buffer];
@@ -633,7 +651,7 @@ export class RedisInboxStore implements InboxStore {
     if (filter.state && text('state') !== filter.state) return false;
     if (filter.q) {
       const q = filter.q.toLowerCase();
-      const haystacks = [text('body'), text('eventId'), text('leads')];
+      const haystacks = [text('body'), text('eventId'), text('leads'), text('settlements')];
       if (!haystacks.some((h) => h?.toLowerCase().includes(q)) && text('id') !== filter.q) return false;
     }
     return true;
@@ -641,7 +659,8 @@ export class RedisInboxStore implements InboxStore {
 
   private summary(record: Map<string, Buffer>): DeliverySummary {
     const text = (field: string) => record.get(field)?.toString('utf8');
-    const settlements = parseJson<SettleRecord[]>(record.get('settlements'), []).slice(Number(text('roundStart') ?? 0));
+    const all = parseJson<SettleRecord[]>(record.get('settlements'), []);
+    const settlements = all.slice(Number(text('roundStart') ?? 0));
     const statusCode = text('statusCode');
     return {
       id: text('id')!,
@@ -652,8 +671,14 @@ export class RedisInboxStore implements InboxStore {
       state: text('state') as DeliveryState,
       node: text('node') ?? '',
       attempt: Number(text('attempt') ?? 0),
-      leads: parseJson(record.get('leads'), []),
-      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      // The leads noted at emission, and those the settling points reported (kept with their settlements).
+      leads: mergeLeads(
+        parseJson(record.get('leads'), []),
+        all.flatMap((s) => (s.lead ? [s.lead] : [])),
+      ),
+      crm: settlements
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: statusCode === undefined ? null : Number(statusCode),
       reason: text('reason') ?? null,
     };
@@ -699,12 +724,13 @@ export class RedisInboxStore implements InboxStore {
     };
   }
 
-  private async remove(node: string, n: string, onlySettled: boolean): Promise<boolean> {
+  /** `which`: any record (erasure), settled ones (age), refusals or delivered ones (size: never a failed one). */
+  private async remove(node: string, n: string, which: 'any' | 'settled' | 'refused' | 'delivered'): Promise<boolean> {
     const k = this.keys(node);
     const removed = await this.script(
       scripts.DELETE_RECORD,
       [k.record(n), k.settlements(n), k.index, k.inbox, k.dead, k.due, k.bytes],
-      [n, onlySettled ? '1' : '0'],
+      [n, { any: '0', settled: '1', refused: '2', delivered: '3' }[which]],
     );
     return Number(removed) === 1;
   }
@@ -737,7 +763,7 @@ export class RedisInboxStore implements InboxStore {
           );
           if (haystack.some((h) => address.test(h))) {
             const at = splitId(record.get('id')!.toString())!;
-            if (await this.remove(node, at.n, false)) {
+            if (await this.remove(node, at.n, 'any')) {
               erased++;
               kept--;
             }
@@ -769,20 +795,21 @@ export class RedisInboxStore implements InboxStore {
         if (old.length === 0) break;
         let kept = 0;
         for (const n of old) {
-          if (await this.remove(node, n, true)) removed++;
+          if (await this.remove(node, n, 'settled')) removed++;
           else kept++;
         }
         offset += kept;
       }
     }
-    // By size: the oldest settled records of all nodes first.
+    // By size: refusals first, then the oldest delivered records of all nodes; never a failed one.
     let held = await this.heldBytes(nodes);
-    if (held > policy.maxBytes) {
+    for (const which of ['refused', 'delivered'] as const) {
+      if (held <= policy.maxBytes) break;
       const oldest = await this.indexEntries({}, false);
       for (const entry of oldest) {
         if (held <= policy.maxBytes) break;
         const size = Number(await this.command(['HGET', this.keys(entry.node).record(entry.n), 'size'])) || 0;
-        if (await this.remove(entry.node, entry.n, true)) {
+        if (await this.remove(entry.node, entry.n, which)) {
           removed++;
           held -= size;
         }

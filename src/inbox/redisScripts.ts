@@ -12,7 +12,9 @@
  *   base:bytes   counter: approximate bytes held (retention by size)
  *   base:d:<n>   hash: the record (body, meta, headers, state, attempt, lease, leads, …)
  *   base:s:<n>   list: its settlements (JSON), in order
+ *   base:p:<n>   hash: the state of each part of a split delivery in the current round (counted in the record)
  *   base:k:<key> string: a duplicate key's claim, value = the delivery id, expires with the window (SET NX PX)
+ *   base:alive   hash: each consumer's last heartbeat (ms), written at each accept and each claim (every few seconds)
  *
  * Invariant: an entry is added to base:inbox only by a script that reads it into a consumer's pending list in the same
  * step (XREADGROUP `>`), so no instance ever reads another's new entries: the first emission is the acceptor's alone.
@@ -47,21 +49,9 @@ local function merge_leads(current, added)
   if #list == 0 then return '[]' end
   return cjson.encode(list)
 end
--- The settlements of the current round, latest per lead; settled when every lead of the split has one.
-local function settled_state(list, round_start)
-  local latest, count = {}, 1
-  for _, text in ipairs(redis.call('LRANGE', list, round_start, -1)) do
-    local ok, r = pcall(cjson.decode, text)
-    if ok and type(r) == 'table' then
-      local index, parts = 0, 1
-      if type(r.part) == 'table' then index = tonumber(r.part.index) or 0; parts = tonumber(r.part.count) or 1 end
-      if parts > count then count = parts end
-      latest[index] = r.state
-    end
-  end
-  for i = 0, count - 1 do if latest[i] == nil then return nil end end
-  for _, state in pairs(latest) do if state == 'failed' then return 'failed' end end
-  return 'delivered'
+-- The hash of a record's part states in the current round (field: part index), beside the record.
+local function parts_key(record)
+  return (string.gsub(record, ':d:(%d+)$', ':p:%1'))
 end
 local function ack(stream, entry)
   if entry and entry ~= '' then redis.pcall('XACK', stream, '${GROUP}', entry) end
@@ -88,6 +78,7 @@ local id = ARGV[3] .. '~' .. n
 local record = ARGV[1] .. ':d:' .. n
 local entry = add_owned_entry(KEYS[4], ARGV[4], n)
 if type(entry) == 'table' then return entry end
+redis.call('HSET', ARGV[1] .. ':alive', ARGV[4], ARGV[5])
 local fields = { 'state', 'received', 'entry', entry, 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[6] }
 for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', record, unpack(fields))
@@ -113,7 +104,7 @@ export const MARK_EMITTED = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'leads', 'entry')
 local state = h[1]
 if not state or state == 'rejected' then return 0 end
-local settled = state == 'delivered' or state == 'failed'
+local settled = state == 'delivered' or state == 'handled' or state == 'failed'
 local settles = ARGV[2] == '1'
 local next_state = state
 if not settled then next_state = settles and 'emitted' or 'delivered' end
@@ -140,20 +131,31 @@ return 1
  * Returns the state. A delivery that ends failed (a CRM gave up) is a dead letter too, replayable like the others.
  */
 export const SETTLE = `${HELPERS}
-local h = redis.call('HMGET', KEYS[1], 'state', 'roundStart', 'leads', 'entry')
+local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'partCount', 'partsSettled', 'partsFailed', 'partsDelivered')
 local state = h[1]
 if not state or state == 'rejected' then return false end
 redis.call('RPUSH', KEYS[2], ARGV[1])
-local next_state = settled_state(KEYS[2], tonumber(h[2]) or 0) or state
-local fields = { 'state', next_state }
-if ARGV[2] ~= '' then table.insert(fields, 'leads'); table.insert(fields, merge_leads(h[3], '[' .. ARGV[2] .. ']')) end
-redis.call('HSET', KEYS[1], unpack(fields))
-if next_state == 'delivered' or next_state == 'failed' then
+-- Counters, not a re-read of every settlement: one part costs the same whatever the number of parts.
+local parts = parts_key(KEYS[1])
+local previous = redis.call('HGET', parts, ARGV[3])
+redis.call('HSET', parts, ARGV[3], ARGV[4])
+local count = math.max(tonumber(h[3]) or 1, tonumber(ARGV[5]) or 1)
+local settled = (tonumber(h[4]) or 0) + (previous and 0 or 1)
+local failed = (tonumber(h[5]) or 0) + (ARGV[4] == 'failed' and 1 or 0) - (previous == 'failed' and 1 or 0)
+local delivered = (tonumber(h[6]) or 0) + (ARGV[4] == 'delivered' and 1 or 0) - (previous == 'delivered' and 1 or 0)
+local next_state = state
+-- Failed wins, then delivered (a CRM took a part), else handled: settledStateOf in types.ts.
+if settled >= count then next_state = (failed > 0 and 'failed') or (delivered > 0 and 'delivered') or 'handled' end
+redis.call('HSET', KEYS[1], 'state', next_state, 'partCount', count, 'partsSettled', settled, 'partsFailed', failed,
+  'partsDelivered', delivered)
+if next_state == 'delivered' or next_state == 'handled' or next_state == 'failed' then
+  -- Settled means emitted at least once, though a plain flow's first emission is not written.
+  if (tonumber(redis.call('HGET', KEYS[1], 'attempt')) or 0) < 1 then redis.call('HSET', KEYS[1], 'attempt', 1) end
   redis.call('HDEL', KEYS[1], 'leaseUntil')
-  ack(KEYS[3], h[4])
+  ack(KEYS[3], h[2])
 end
 if next_state == 'failed' and state ~= 'failed' then
-  redis.call('HSET', KEYS[1], 'dead', redis.call('XADD', KEYS[4], '*', 'd', string.match(KEYS[1], ':d:(%d+)$'), 'reason', ARGV[3]))
+  redis.call('HSET', KEYS[1], 'dead', redis.call('XADD', KEYS[4], '*', 'd', string.match(KEYS[1], ':d:(%d+)$'), 'reason', ARGV[2]))
 end
 return next_state
 `;
@@ -168,7 +170,10 @@ export const CLAIM_DUE = `${HELPERS}
 local stream, dead, due = KEYS[1], KEYS[2], KEYS[3]
 local base, consumer, now, lease_ms = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local max_attempts, limit, settles, recovering = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8] == '1'
+local dead_after = tonumber(ARGV[10])
 ensure_group(stream)
+-- This instance is alive: its heartbeat, in the node's slot, read by the others' claims.
+redis.call('HSET', base .. ':alive', consumer, now)
 local candidates, seen = {}, {}
 local function consider(n, entry, forced, replayed)
   if seen[n] or #candidates >= limit then return end
@@ -190,6 +195,26 @@ if recovering then
     if e[1] then consider(e[1][2][2], p[1], true, false) else ack(stream, p[1]) end
   end
 end
+-- A consumer without a heartbeat for dead_after ms is dead: its pending entries are taken over now, whatever their
+-- lease (the lease is how long a live flow may take to settle, not how long to wait for a dead instance).
+if #candidates < limit then
+  local alive = {}
+  local beats = redis.call('HGETALL', base .. ':alive')
+  for i = 1, #beats, 2 do alive[beats[i]] = tonumber(beats[i + 1]) end
+  for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', stream, '${GROUP}')) do
+    local c = {}
+    for i = 1, #info, 2 do c[info[i]] = info[i + 1] end
+    local beat = alive[c.name]
+    local silent = (beat and now - beat > dead_after) or (not beat and tonumber(c.idle) > dead_after)
+    if c.name ~= consumer and tonumber(c.pending) > 0 and silent then
+      for _, p in ipairs(redis.call('XPENDING', stream, '${GROUP}', '-', '+', limit - #candidates, c.name)) do
+        local e = redis.call('XCLAIM', stream, '${GROUP}', consumer, 0, p[1])
+        if e[1] and e[1][2] then consider(e[1][2][2], p[1], true, false) else ack(stream, p[1]) end
+      end
+      if #candidates >= limit then break end
+    end
+  end
+end
 if #candidates < limit then
   local claimed = redis.call('XAUTOCLAIM', stream, '${GROUP}', consumer, lease_ms, '0-0', 'COUNT', limit)
   for _, e in ipairs(claimed[2]) do
@@ -201,7 +226,7 @@ for _, c in ipairs(candidates) do
   local record = base .. ':d:' .. c.n
   local h = redis.call('HMGET', record, 'state', 'attempt', 'settles', 'leaseUntil', 'roundFirst', 'entry', 'replay')
   local state = h[1]
-  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'failed' or state == 'rejected' then
+  if not state or h[6] ~= c.entry or state == 'delivered' or state == 'handled' or state == 'failed' or state == 'rejected' then
     -- Erased, superseded by a replay, or settled: its entry needs no one.
     ack(stream, c.entry)
   else
@@ -242,7 +267,8 @@ if not h[1] or h[1] == 'rejected' then return 0 end
 ack(KEYS[3], h[3])
 if h[4] then redis.call('XDEL', KEYS[4], h[4]); redis.call('HDEL', KEYS[1], 'dead') end
 redis.call('HSET', KEYS[1], 'state', 'received', 'replay', 1, 'roundStart', redis.call('LLEN', KEYS[2]),
-  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '')
+  'roundFirst', (tonumber(h[2]) or 0) + 1, 'entry', '', 'partCount', 1, 'partsSettled', 0, 'partsFailed', 0, 'partsDelivered', 0)
+redis.call('DEL', parts_key(KEYS[1]))
 redis.call('HDEL', KEYS[1], 'leaseUntil')
 redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
 return 1
@@ -255,12 +281,18 @@ return 1
 export const DELETE_RECORD = `${HELPERS}
 local h = redis.call('HMGET', KEYS[1], 'state', 'entry', 'dead', 'size')
 if not h[1] then redis.call('ZREM', KEYS[3], ARGV[1]); return 0 end
-if ARGV[2] == '1' and h[1] ~= 'delivered' and h[1] ~= 'failed' and h[1] ~= 'rejected' then return 0 end
+-- ARGV[2]: '0' any record (erasure), '1' settled ones (age), '2' refusals only, '3' delivered or handled only (size).
+local kinds = {
+  ['1'] = { delivered = true, handled = true, failed = true, rejected = true },
+  ['2'] = { rejected = true },
+  ['3'] = { delivered = true, handled = true },
+}
+if kinds[ARGV[2]] and not kinds[ARGV[2]][h[1]] then return 0 end
 if h[2] and h[2] ~= '' then ack(KEYS[4], h[2]); redis.call('XDEL', KEYS[4], h[2]) end
 if h[3] then redis.call('XDEL', KEYS[5], h[3]) end
 redis.call('ZREM', KEYS[6], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], parts_key(KEYS[1]))
 redis.call('DECRBY', KEYS[7], tonumber(h[4]) or 0)
 return 1
 `;

@@ -1,7 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_DATABASE_FILE } from './sqlite';
-import { DEFAULT_RETENTION_DAYS, DEFAULT_RETENTION_MB, type RetentionPolicy } from './types';
+import {
+  DEFAULT_REFUSED_COUNT,
+  DEFAULT_REFUSED_MB,
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_RETENTION_MB,
+  type RetentionPolicy,
+} from './types';
+
+export const DEFAULT_DATABASE_FILE = 'sales-webhooks.db';
 
 /** `salesWebhooks.inbox` in Node-RED's settings.js. */
 export interface InboxUserSettings {
@@ -9,6 +16,9 @@ export interface InboxUserSettings {
   file?: string;
   retentionDays?: number;
   retentionMB?: number;
+  /** Refused requests (bad signature, bad body, …) kept for the log at the most; the oldest go first. */
+  refusedMax?: number;
+  refusedMB?: number;
 }
 
 export interface InboxSettings {
@@ -21,7 +31,8 @@ export interface InboxSettings {
 const DAY_MS = 24 * 3600 * 1000;
 
 /**
- * Reads the inbox's settings from settings.js (`salesWebhooks: { inbox: { file, retentionDays, retentionMB } }`).
+ * Reads the inbox's settings from settings.js
+ * (`salesWebhooks: { inbox: { file, retentionDays, retentionMB, refusedMax, refusedMB } }`).
  * Without a user directory (embedded runtimes) Node-RED's own default, ~/.node-red, is used.
  */
 export function resolveInboxSettings(salesWebhooks: unknown, userDir: string | undefined): InboxSettings {
@@ -42,7 +53,17 @@ export function resolveInboxSettings(salesWebhooks: unknown, userDir: string | u
   };
   const days = positive(inbox.retentionDays, 'retentionDays', DEFAULT_RETENTION_DAYS);
   const megabytes = positive(inbox.retentionMB, 'retentionMB', DEFAULT_RETENTION_MB);
-  return { file, retention: { maxAgeMs: days * DAY_MS, maxBytes: megabytes * 1024 * 1024 }, warnings };
+  const refusedMax = Math.floor(positive(inbox.refusedMax, 'refusedMax', DEFAULT_REFUSED_COUNT));
+  const refusedMB = positive(inbox.refusedMB, 'refusedMB', DEFAULT_REFUSED_MB);
+  return {
+    file,
+    retention: {
+      maxAgeMs: days * DAY_MS,
+      maxBytes: megabytes * 1024 * 1024,
+      refused: { maxCount: Math.max(1, refusedMax), maxBytes: refusedMB * 1024 * 1024 },
+    },
+    warnings,
+  };
 }
 
 const PLAIN_WORDS: [RegExp, string][] = [
@@ -59,6 +80,9 @@ const PLAIN_WORDS: [RegExp, string][] = [
 
 /** Why the inbox cannot write, in words a Node-RED user can act on (the technical text stays in the log). */
 export function describeInboxProblem(message: string): string {
+  // The store's own reasons (another process, a deleted file) are already in plain words and name what to do.
+  const own = /^INBOX_[A-Z_]+: (.*)$/s.exec(message);
+  if (own) return own[1];
   for (const [pattern, words] of PLAIN_WORDS) if (pattern.test(message)) return words;
   return message.replace(/\s+/g, ' ').slice(0, 120);
 }

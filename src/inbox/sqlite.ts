@@ -1,10 +1,14 @@
 import path from 'node:path';
+import { describeInboxProblem } from './settings';
+import { fileGoneReason, fileIdentity } from './sqliteLock';
 import { Worker } from 'node:worker_threads';
 import { packDelivery } from './sqliteDatabase';
 import type { ReadOp, WorkerReply, WorkerRequest, WriteOp } from './sqliteWorker';
 import {
+  DEFAULT_REFUSED_BOUND,
   InboxUnavailableError,
   type AcceptResult,
+  type RefusedBound,
   type ClaimOptions,
   type DeliveryFilter,
   type DeliveryRecord,
@@ -17,13 +21,19 @@ import {
   type RejectedRequest,
   type RetentionPolicy,
   type SettleRecord,
+  type StoreHealth,
+  type StoreHealthReporting,
 } from './types';
 
-export const DEFAULT_DATABASE_FILE = 'sales-webhooks.db';
+export { DEFAULT_DATABASE_FILE } from './settings';
 /** Writes in one group at the most: bounds the time one transaction holds the writer. */
 const MAX_GROUP = 1000;
 /** After the file could not be opened, how long to answer 503 at once before trying again. */
 const REOPEN_DELAY_MS = 1000;
+/** While the file cannot be opened (another process has it), how often to try again; also the 503's Retry-After. */
+const RETRY_OPEN_MS = 5000;
+/** How often an idle store checks that its file is still the one at its path. */
+const FILE_CHECK_MS = 5000;
 
 /** A markEmitted still queued: the leads noted meanwhile are added to it, so the two are one write. */
 interface QueuedEmission {
@@ -51,7 +61,7 @@ export interface GroupCommitStats {
  * a commit is under way and go together in the next one, so a burst shares one fsync (group commit) and a slow disk
  * never blocks Node-RED's event loop.
  */
-export class SqliteInboxStore implements InboxStore {
+export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   readonly kind = 'sqlite';
   readonly stats: GroupCommitStats = { commits: 0, writes: 0 };
   private worker: Worker | undefined;
@@ -67,6 +77,14 @@ export class SqliteInboxStore implements InboxStore {
   private writing = false;
   private seq = 0;
   private closed = false;
+  private current: StoreHealth = { ok: true };
+  /** Held at every refusal; settings.js's bound arrives with the first purge (right after the store opens). */
+  private refusedBound: RefusedBound = DEFAULT_REFUSED_BOUND;
+  private readonly healthListeners = new Set<(health: StoreHealth) => void>();
+  /** Set once the file was deleted or replaced under us: nothing is accepted until Node-RED restarts. */
+  private fileGone: string | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private fileCheck: NodeJS.Timeout | undefined;
 
   constructor(readonly location: string) {}
 
@@ -74,8 +92,49 @@ export class SqliteInboxStore implements InboxStore {
     return this.open().then(() => undefined);
   }
 
+  health(): StoreHealth {
+    return this.current;
+  }
+
+  onHealthChange(listener: (health: StoreHealth) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  private setHealth(health: StoreHealth): void {
+    const same =
+      health.ok === this.current.ok && (health.ok || health.reason === (this.current as { reason?: string }).reason);
+    if (same) return;
+    this.current = health;
+    for (const listener of this.healthListeners) listener(health);
+  }
+
+  /** Cannot open: unhealthy, and tried again in the background so the store recovers once the cause is gone. */
+  private unhealthy(message: string): void {
+    this.setHealth({ ok: false, reason: describeInboxProblem(message), retryAfterSeconds: RETRY_OPEN_MS / 1000 });
+    if (this.retryTimer || this.closed || this.fileGone) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.openError = undefined;
+      this.open().catch(() => undefined);
+    }, RETRY_OPEN_MS);
+    this.retryTimer.unref();
+  }
+
+  /** The file is no longer the one written: refuse everything, stop the writer, say why. */
+  private lostFile(): void {
+    if (this.fileGone) return;
+    this.fileGone = fileGoneReason(this.location);
+    clearInterval(this.fileCheck);
+    this.setHealth({ ok: false, reason: this.fileGone });
+    const worker = this.worker;
+    this.worker = undefined;
+    worker?.postMessage({ close: true } satisfies WorkerRequest);
+  }
+
   private open(): Promise<Worker> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('the inbox is closed'));
+    if (this.fileGone) return Promise.reject(new InboxUnavailableError(this.fileGone));
     if (this.worker) return Promise.resolve(this.worker);
     if (this.openError && Date.now() - this.openError.at < REOPEN_DELAY_MS) {
       return Promise.reject(new InboxUnavailableError(this.openError.message));
@@ -85,6 +144,7 @@ export class SqliteInboxStore implements InboxStore {
       const failOpen = (message: string) => {
         this.opening = undefined;
         this.openError = { message, at: Date.now() };
+        this.unhealthy(message);
         reject(new InboxUnavailableError(message));
       };
       worker.once('message', (reply: WorkerReply) => {
@@ -93,6 +153,8 @@ export class SqliteInboxStore implements InboxStore {
         this.openError = undefined;
         this.worker = worker;
         worker.on('message', (message: WorkerReply) => this.onReply(message));
+        this.watchFile('identity' in reply ? reply.identity : undefined);
+        this.setHealth({ ok: true });
         resolve(worker);
       });
       worker.once('error', (err) => failOpen(err.message));
@@ -101,8 +163,19 @@ export class SqliteInboxStore implements InboxStore {
     return this.opening;
   }
 
+  /** Notices the file deleted or replaced even while no delivery arrives (the status turns red at once). */
+  private watchFile(identity: string | undefined): void {
+    clearInterval(this.fileCheck);
+    if (identity === undefined) return;
+    this.fileCheck = setInterval(() => {
+      if (fileIdentity(this.location) !== identity) this.lostFile();
+    }, FILE_CHECK_MS);
+    this.fileCheck.unref();
+  }
+
   private onReply(reply: WorkerReply): void {
     if (!('seq' in reply)) return;
+    if ('fileGone' in reply && reply.fileGone) this.lostFile();
     const waiting = this.inFlight.get(reply.seq);
     this.inFlight.delete(reply.seq);
     waiting?.resolve(reply);
@@ -115,6 +188,7 @@ export class SqliteInboxStore implements InboxStore {
     for (const waiting of this.inFlight.values()) waiting.reject(new InboxUnavailableError('the inbox writer stopped'));
     this.inFlight.clear();
     this.writing = false;
+    if (!this.fileGone) this.unhealthy('the inbox writer stopped');
     if (this.queue.length) this.flush();
   }
 
@@ -223,7 +297,7 @@ export class SqliteInboxStore implements InboxStore {
   }
 
   logRejected(request: RejectedRequest): void {
-    this.write({ op: 'logRejected', args: [request] }).catch(() => {
+    this.write({ op: 'logRejected', args: [request, this.refusedBound] }).catch(() => {
       /* the refusal was answered; its log line is best effort */
     });
   }
@@ -291,6 +365,7 @@ export class SqliteInboxStore implements InboxStore {
 
   /** Purges step by step, so deliveries arriving meanwhile are committed between steps. */
   async purge(policy: RetentionPolicy): Promise<number> {
+    if (policy.refused) this.refusedBound = policy.refused;
     let total = 0;
     for (;;) {
       const removed = await this.write<number>({ op: 'purgeStep', args: [policy, Date.now()] });
@@ -308,6 +383,9 @@ export class SqliteInboxStore implements InboxStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.fileCheck);
+    this.healthListeners.clear();
     // Let queued writes finish: they were (or are about to be) acknowledged.
     while (this.writing || this.queue.length) await new Promise((resolve) => setTimeout(resolve, 5));
     this.closed = true;

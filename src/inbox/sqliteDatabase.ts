@@ -1,6 +1,17 @@
 import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
+import { mergeLeads } from './leads';
+import {
+  currentOwner,
+  fileGoneReason,
+  fileIdentity,
+  InboxFileLock,
+  inUseReason,
+  INBOX_FILE_GONE,
+  INBOX_IN_USE,
+} from './sqliteLock';
+import { DEFAULT_REFUSED_BOUND, SETTLED_STATES, fromSettlingPoint } from './types';
 import type {
   ClaimOptions,
   DeliveryFilter,
@@ -11,6 +22,7 @@ import type {
   IncomingDelivery,
   LeadSummary,
   RejectedRequest,
+  RefusedBound,
   RetentionPolicy,
   SettleRecord,
 } from './types';
@@ -20,11 +32,18 @@ import type {
  * worker (`sqliteWorker.ts`), never on Node-RED's event loop, so an fsync never stalls a flow.
  */
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
-/** A settled or refused delivery is kept; an unsettled one is never purged (that would lose a lead). */
-const PURGEABLE = `state IN ('delivered', 'failed', 'rejected')`;
+/** By age: settled deliveries and refusals; an unsettled one is never purged (that would lose a lead). */
+const PURGEABLE_BY_AGE = `state IN ('delivered', 'handled', 'failed', 'rejected')`;
+/**
+ * By size, in this order: refusals, then deliveries that reached their end. A failed delivery waits for a replay
+ * (or its retention days, or a person): size never removes it.
+ */
+const PURGEABLE_BY_SIZE = [`state = 'rejected'`, `state IN ('delivered', 'handled')`];
+/** Refusals removed at most per new refusal when over their bound: the bound is kept, the write stays short. */
+const REFUSED_STEP_ROWS = 64;
 
 interface DeliveryRow {
   id: number;
@@ -49,11 +68,11 @@ interface DeliveryRow {
   round_start: number;
   round_first_attempt: number;
   leads: string;
-  settlements: string;
+  round: number;
 }
 
 const SUMMARY_COLUMNS =
-  'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, settlements, round_start';
+  'd.id, node, provider, event_type, event_id, received_at, state, status_code, reason, attempt, leads, round';
 /** What a delivery was (bytes, headers, msg.webhook, issues) never changes; it lives apart from its state. */
 const CONTENT_COLUMNS = 'c.headers, c.body, c.body_truncated, c.meta, c.issues';
 const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
@@ -62,7 +81,9 @@ const WITH_CONTENT = 'deliveries d JOIN delivery_content c ON c.id = d.id';
 export function isUnavailableError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return (
-    typeof code === 'string' && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code)
+    typeof code === 'string' &&
+    (/^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|PERM|NOTADB|CORRUPT|AUTH)/.test(code) ||
+      code.startsWith('INBOX_'))
   );
 }
 
@@ -120,33 +141,6 @@ function metaOf(row: { meta: string | null; headers: string }): WebhookMeta | nu
   return meta && { ...meta, headers: meta.headers ?? parseJson(row.headers, {}) };
 }
 
-/** The settlements of the current round, latest per lead; the delivery is settled when every lead has one. */
-function settledState(settlements: SettleRecord[], roundStart: number): DeliveryState | undefined {
-  const latest = new Map<number, SettleRecord>();
-  let count = 1;
-  for (const record of settlements.slice(roundStart)) {
-    const index = record.part?.index ?? 0;
-    count = Math.max(count, record.part?.count ?? 1);
-    latest.set(index, record);
-  }
-  for (let index = 0; index < count; index++) if (!latest.has(index)) return undefined;
-  return [...latest.values()].some((r) => r.state === 'failed') ? 'failed' : 'delivered';
-}
-
-function mergeLeads(current: LeadSummary[], added: LeadSummary[]): LeadSummary[] {
-  const key = (l: LeadSummary) => `${l.email ?? ''}\u0000${l.name ?? ''}`;
-  const seen = new Set(current.map(key));
-  const merged = [...current];
-  for (const lead of added) {
-    if (!lead.email && !lead.name) continue;
-    if (!seen.has(key(lead))) {
-      seen.add(key(lead));
-      merged.push({ ...(lead.email ? { email: lead.email } : {}), ...(lead.name ? { name: lead.name } : {}) });
-    }
-  }
-  return merged;
-}
-
 interface RememberedKey {
   expiresAt: number;
   id: number;
@@ -158,13 +152,32 @@ export class InboxDatabase {
   /** Keys claimed in the transaction under way, undone if it rolls back. */
   private uncommittedKeys: { node: string; key: string; previous?: RememberedKey; limit?: number }[] = [];
 
+  private lock: InboxFileLock | undefined;
+  /** The file's device and inode when opened: a different one (or none) means it was deleted or replaced. */
+  readonly identity: string | undefined;
+
   /** `readOnly`: a second connection for the log's queries, on a file the writer has already set up. */
-  constructor(file: string, options: { readOnly?: boolean } = {}) {
+  constructor(
+    readonly file: string,
+    options: { readOnly?: boolean } = {},
+  ) {
     if (options.readOnly) {
       this.db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
       return;
     }
-    this.db = new Database(file, { timeout: 5000 });
+    try {
+      this.lock = InboxFileLock.acquire(file);
+    } catch (err) {
+      if ((err as { code?: string }).code === INBOX_IN_USE)
+        throw Object.assign(new Error(inUseReason(file)), { code: INBOX_IN_USE });
+      throw err;
+    }
+    try {
+      this.db = new Database(file, { timeout: 5000 });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
     try {
       // Must precede the first table: lets purges hand pages back to the file system.
       this.db.pragma('auto_vacuum = INCREMENTAL');
@@ -175,10 +188,21 @@ export class InboxDatabase {
       // Freed space is zeroed where that costs no extra I/O, so an erased person leaves no stale copy in the file.
       this.db.pragma('secure_delete = FAST');
       this.migrate();
+      this.sql(`INSERT OR REPLACE INTO inbox_meta (key, value) VALUES ('owner', ?)`).run(
+        JSON.stringify(currentOwner()),
+      );
+      this.identity = fileIdentity(file);
     } catch (err) {
       this.db.close();
+      this.lock.release();
       throw err;
     }
+  }
+
+  /** Throws (INBOX_FILE_GONE) when the file at the path is no longer the one this connection writes. */
+  checkFile(): void {
+    if (this.lock && fileIdentity(this.file) !== this.identity)
+      throw Object.assign(new Error(fileGoneReason(this.file)), { code: INBOX_FILE_GONE });
   }
 
   private migrate(): void {
@@ -204,7 +228,13 @@ export class InboxDatabase {
         leads TEXT NOT NULL DEFAULT '[]',
         settlements TEXT NOT NULL DEFAULT '[]',
         dup_key TEXT,
-        dup_expires INTEGER
+        dup_expires INTEGER,
+        round INTEGER NOT NULL DEFAULT 0,
+        part_count INTEGER NOT NULL DEFAULT 1,
+        parts_settled INTEGER NOT NULL DEFAULT 0,
+        parts_failed INTEGER NOT NULL DEFAULT 0,
+        parts_delivered INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0
       );
       -- Apart from the state, so that emitting and settling (updates) never rewrite the body's pages.
       CREATE TABLE IF NOT EXISTS delivery_content (
@@ -215,7 +245,19 @@ export class InboxDatabase {
         meta TEXT,
         issues TEXT
       );
+      -- One row per answer of a settling point: settling one part of a split delivery writes one row and updates
+      -- the delivery's counters, whatever the number of parts (schema 2 rewrote a JSON array of them all).
+      CREATE TABLE IF NOT EXISTS settlements (
+        seq INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS settlements_part ON settlements (delivery_id, round, part);
       CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
+      CREATE INDEX IF NOT EXISTS deliveries_refused ON deliveries (id) WHERE state = 'rejected';
       CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
     `);
     const version = this.db.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get() as
@@ -227,7 +269,91 @@ export class InboxDatabase {
         new Error(`the inbox file was written by a newer version of this package (schema ${version})`),
         { code: 'SQLITE_NEWER_SCHEMA' },
       );
-    } else if (Number(version) === 1) this.db.transaction(() => this.migrateFrom1())();
+    } else if (Number(version) < SCHEMA_VERSION) {
+      this.db.transaction(() => {
+        if (Number(version) === 1) this.migrateFrom1();
+        this.migrateFrom2();
+      })();
+    }
+  }
+
+  /** Schema 2 kept a delivery's settlements as one JSON array, rewritten whole at each part of a split delivery. */
+  private migrateFrom2(): void {
+    this.db.exec(`
+      ALTER TABLE deliveries ADD COLUMN round INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN part_count INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE deliveries ADD COLUMN parts_settled INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN parts_failed INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN parts_delivered INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE deliveries ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+      UPDATE deliveries SET size = (SELECT length(body) + length(headers) FROM delivery_content c WHERE c.id = deliveries.id)
+        WHERE state = 'rejected';
+    `);
+    const rows = this.db
+      .prepare(`SELECT id, settlements, round_start FROM deliveries WHERE settlements != '[]'`)
+      .all() as { id: number; settlements: string; round_start: number }[];
+    for (const row of rows) {
+      const records = parseJson<SettleRecord[]>(row.settlements, []);
+      const round = row.round_start > 0 ? 1 : 0;
+      if (round) this.sql('UPDATE deliveries SET round = 1 WHERE id = ?').run(row.id);
+      records.forEach((record, i) => this.addSettlement(row.id, i < row.round_start ? 0 : round, record));
+    }
+    this.db.exec(`UPDATE deliveries SET settlements = '[]'; UPDATE inbox_meta SET value = '3' WHERE key = 'schema';`);
+  }
+
+  /**
+   * Adds one settlement and keeps the delivery's part counters: a lookup of that part's latest answer in this round
+   * (indexed) and one update, so its cost does not grow with the number of parts. Returns the counters after it.
+   */
+  private addSettlement(
+    id: number,
+    round: number,
+    record: SettleRecord,
+  ): { partCount: number; settled: number; failed: number; delivered: number } {
+    const part = record.part?.index ?? 0;
+    const previous = this.sql(
+      'SELECT state FROM settlements WHERE delivery_id = ? AND round = ? AND part = ? ORDER BY seq DESC LIMIT 1',
+    )
+      .pluck()
+      .get(id, round, part) as string | undefined;
+    this.sql('INSERT INTO settlements (delivery_id, round, part, state, record) VALUES (?, ?, ?, ?, ?)').run(
+      id,
+      round,
+      part,
+      record.state,
+      JSON.stringify(record),
+    );
+    const change = (state: string) => (record.state === state ? 1 : 0) - (previous === state ? 1 : 0);
+    return this.sql(
+      `UPDATE deliveries SET part_count = MAX(part_count, ?), parts_settled = parts_settled + ?,
+       parts_failed = parts_failed + ?, parts_delivered = parts_delivered + ? WHERE id = ?
+       RETURNING part_count AS partCount, parts_settled AS settled, parts_failed AS failed, parts_delivered AS delivered`,
+    ).get(record.part?.count ?? 1, previous === undefined ? 1 : 0, change('failed'), change('delivered'), id) as {
+      partCount: number;
+      settled: number;
+      failed: number;
+      delivered: number;
+    };
+  }
+
+  /** A delivery's settlements, in order: of one round, or of all. */
+  private settlementsOf(id: number, round?: number): SettleRecord[] {
+    const rows = (
+      round === undefined
+        ? this.sql('SELECT record FROM settlements WHERE delivery_id = ? ORDER BY seq').pluck().all(id)
+        : this.sql('SELECT record FROM settlements WHERE delivery_id = ? AND round = ? ORDER BY seq')
+            .pluck()
+            .all(id, round)
+    ) as string[];
+    return rows.map((text) => parseJson<SettleRecord>(text, { state: 'failed', at: 0 }));
+  }
+
+  /** The leads noted at emission and those the settling points reported (kept with their settlements). */
+  private leadsOf(row: { leads: string }, settlements: SettleRecord[]): LeadSummary[] {
+    return mergeLeads(
+      parseJson(row.leads, []),
+      settlements.flatMap((s) => (s.lead ? [s.lead] : [])),
+    );
   }
 
   /** Schema 1 kept duplicate keys in a table of their own; each random key dirtied a page of its index per commit. */
@@ -244,6 +370,7 @@ export class InboxDatabase {
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.lock?.release();
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -317,8 +444,9 @@ export class InboxDatabase {
     }
   }
 
-  /** After a rollback: the group's keys were never stored. */
+  /** After a rollback: the group's keys were never stored (and the refusal counts are read again). */
   keysRolledBack(): void {
+    this.refused = undefined;
     for (const change of this.uncommittedKeys.reverse()) {
       const keys = this.keys.get(change.node);
       keys?.delete(change.key);
@@ -327,17 +455,44 @@ export class InboxDatabase {
     this.uncommittedKeys = [];
   }
 
-  logRejected(request: RejectedRequest): void {
+  /** Refusals held and their bytes; loaded on first use, forgotten whenever a rollback, purge or erasure changes them. */
+  private refused: { count: number; bytes: number } | undefined;
+
+  /** Logs a refusal; past the bound of refusals, the oldest go in the same write (the inbox never grows for them). */
+  logRejected(request: RejectedRequest, bound: RefusedBound = DEFAULT_REFUSED_BOUND): void {
     const body = request.bodyPrefix ?? Buffer.alloc(0);
+    const headers = JSON.stringify(request.headers);
+    const size = body.length + headers.length;
+    this.refused ??= this.sql(
+      `SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM deliveries WHERE state = 'rejected'`,
+    ).get() as { count: number; bytes: number };
     const id = this.sql(
-      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason) VALUES (?, ?, ?, 'rejected', ?, ?)`,
-    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason).lastInsertRowid;
+      `INSERT INTO deliveries (node, provider, received_at, state, status_code, reason, size) VALUES (?, ?, ?, 'rejected', ?, ?, ?)`,
+    ).run(request.node, request.provider, request.receivedAt, request.statusCode, request.reason, size).lastInsertRowid;
     this.sql(`INSERT INTO delivery_content (id, headers, body, body_truncated) VALUES (?, ?, ?, ?)`).run(
       id,
-      JSON.stringify(request.headers),
+      headers,
       body,
       request.bodyTruncated ? 1 : 0,
     );
+    this.refused.count++;
+    this.refused.bytes += size;
+    if (this.refused.count <= bound.maxCount && this.refused.bytes <= bound.maxBytes) return;
+    const oldest = this.sql(`SELECT id, size FROM deliveries WHERE state = 'rejected' ORDER BY id LIMIT ?`).all(
+      REFUSED_STEP_ROWS,
+    ) as { id: number; size: number }[];
+    for (const row of oldest) {
+      if (this.refused.count <= bound.maxCount && this.refused.bytes <= bound.maxBytes) break;
+      this.removeRow(row.id);
+      this.refused.count--;
+      this.refused.bytes -= row.size;
+    }
+  }
+
+  private removeRow(id: number): void {
+    this.sql('DELETE FROM deliveries WHERE id = ?').run(id);
+    this.sql('DELETE FROM delivery_content WHERE id = ?').run(id);
+    this.sql('DELETE FROM settlements WHERE delivery_id = ?').run(id);
   }
 
   /** Flat arguments: half of all writes are these, and each crosses to the writer thread. */
@@ -351,7 +506,7 @@ export class InboxDatabase {
     const row = this.sql('SELECT state, leads FROM deliveries WHERE id = ?').get(Number(id)) as
       { state: DeliveryState; leads: string } | undefined;
     if (!row) return;
-    const settled = row.state === 'delivered' || row.state === 'failed';
+    const settled = SETTLED_STATES.includes(row.state);
     const state = settled ? row.state : settles ? 'emitted' : 'delivered';
     const merged = leads ? JSON.stringify(mergeLeads(parseJson(row.leads, []), leads)) : row.leads;
     this.sql(
@@ -369,18 +524,19 @@ export class InboxDatabase {
   }
 
   settle(id: string, record: SettleRecord): DeliveryState | undefined {
-    const row = this.sql('SELECT state, settlements, round_start, leads FROM deliveries WHERE id = ?').get(
-      Number(id),
-    ) as { state: DeliveryState; settlements: string; round_start: number; leads: string } | undefined;
+    const row = this.sql('SELECT state, round FROM deliveries WHERE id = ?').get(Number(id)) as
+      { state: DeliveryState; round: number } | undefined;
     if (!row || row.state === 'rejected') return undefined;
-    const settlements = parseJson<SettleRecord[]>(row.settlements, []);
-    settlements.push(record);
-    const state = settledState(settlements, row.round_start) ?? row.state;
-    const leads = record.lead ? JSON.stringify(mergeLeads(parseJson(row.leads, []), [record.lead])) : row.leads;
-    const final = state === 'delivered' || state === 'failed';
-    this.sql(
-      `UPDATE deliveries SET state = ?, settlements = ?, leads = ?, lease_until = CASE WHEN ? THEN NULL ELSE lease_until END WHERE id = ?`,
-    ).run(state, JSON.stringify(settlements), leads, final ? 1 : 0, Number(id));
+    const parts = this.addSettlement(Number(id), row.round, record);
+    if (parts.settled < parts.partCount) return row.state;
+    // Failed wins, then delivered (a CRM took a part), else handled: as settledStateOf says.
+    const state: DeliveryState = parts.failed > 0 ? 'failed' : parts.delivered > 0 ? 'delivered' : 'handled';
+    if (state !== row.state)
+      // Settled means emitted at least once, though a plain flow's first emission is not written.
+      this.sql(`UPDATE deliveries SET state = ?, lease_until = NULL, attempt = MAX(attempt, 1) WHERE id = ?`).run(
+        state,
+        Number(id),
+      );
     return state;
   }
 
@@ -431,8 +587,9 @@ export class InboxDatabase {
 
   requestReplay(ids: string[]): number {
     const statement = this.sql(
-      `UPDATE deliveries SET state = 'received', due = 1, replay = 1, round_start = json_array_length(settlements),
-       round_first_attempt = attempt + 1, lease_until = NULL WHERE id = ? AND state != 'rejected'`,
+      `UPDATE deliveries SET state = 'received', due = 1, replay = 1, round = round + 1, part_count = 1,
+       parts_settled = 0, parts_failed = 0, parts_delivered = 0, round_first_attempt = attempt + 1, lease_until = NULL
+       WHERE id = ? AND state != 'rejected'`,
     );
     let count = 0;
     for (const id of ids) count += statement.run(Number(id)).changes;
@@ -465,9 +622,10 @@ export class InboxDatabase {
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q)}%`;
       conditions.push(
-        `(d.id IN (SELECT id FROM delivery_content WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\') OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\' OR CAST(d.id AS TEXT) = ?)`,
+        `(d.id IN (SELECT id FROM delivery_content WHERE CAST(body AS TEXT) LIKE ? ESCAPE '\\') OR event_id LIKE ? ESCAPE '\\' OR leads LIKE ? ESCAPE '\\'
+          OR d.id IN (SELECT delivery_id FROM settlements WHERE record LIKE ? ESCAPE '\\') OR CAST(d.id AS TEXT) = ?)`,
       );
-      params.push(pattern, pattern, pattern, filter.q);
+      params.push(pattern, pattern, pattern, pattern, filter.q);
     }
     return { clause: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
   }
@@ -490,8 +648,8 @@ export class InboxDatabase {
     ).map(String);
   }
 
-  private summary(row: DeliveryRow): DeliverySummary {
-    const settlements = parseJson<SettleRecord[]>(row.settlements, []).slice(row.round_start);
+  private summary(row: DeliveryRow, all = this.settlementsOf(row.id)): DeliverySummary {
+    const settlements = row.round === 0 ? all : this.settlementsOf(row.id, row.round);
     return {
       id: String(row.id),
       receivedAt: new Date(row.received_at).toISOString(),
@@ -501,8 +659,10 @@ export class InboxDatabase {
       state: row.state,
       node: row.node,
       attempt: row.attempt,
-      leads: parseJson(row.leads, []),
-      crm: settlements.map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
+      leads: this.leadsOf(row, all),
+      crm: settlements
+        .filter(fromSettlingPoint)
+        .map((s) => ({ system: s.system, recordId: s.recordId, state: s.state })),
       statusCode: row.status_code,
       reason: row.reason,
     };
@@ -512,14 +672,15 @@ export class InboxDatabase {
     const row = this.sql(`SELECT d.*, ${CONTENT_COLUMNS} FROM ${WITH_CONTENT} WHERE d.id = ?`).get(Number(id)) as
       DeliveryRow | undefined;
     if (!row) return undefined;
+    const settlements = this.settlementsOf(row.id);
     return {
-      ...this.summary(row),
+      ...this.summary(row, settlements),
       headers: parseJson(row.headers, {}),
       body: row.body.toString('utf8'),
       bodyTruncated: row.body_truncated === 1,
       meta: metaOf(row),
       issues: parseJson(row.issues, []),
-      settlements: parseJson(row.settlements, []),
+      settlements,
       replay: row.replay === 1,
       leaseUntil: row.lease_until,
     };
@@ -529,23 +690,27 @@ export class InboxDatabase {
     const pattern = `%${escapeLike(email.trim())}%`;
     const candidates = this.db
       .prepare(
-        `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads, d.settlements AS settlements, c.headers AS headers FROM ${WITH_CONTENT}
-         WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR d.settlements LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'`,
+        `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads,
+           (SELECT group_concat(record, ' ') FROM settlements WHERE delivery_id = d.id) AS settlements, c.headers AS headers
+         FROM ${WITH_CONTENT}
+         WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'
+           OR d.id IN (SELECT delivery_id FROM settlements WHERE record LIKE ? ESCAPE '\\')`,
       )
       .all(pattern, pattern, pattern, pattern) as {
       id: number;
       body: string;
       leads: string;
-      settlements: string;
+      settlements: string | null;
       headers: string;
     }[];
     // LIKE finds the address inside longer ones too (jo@x.com in bojo@x.com): only the whole address is this person.
     const address = mentionsAddress(email.trim());
     const ids = candidates
-      .filter((row) => [row.body, row.leads, row.settlements, row.headers].some((text) => address.test(text)))
+      .filter((row) => [row.body, row.leads, row.settlements ?? '', row.headers].some((text) => address.test(text)))
       .map((row) => row.id);
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
+    const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
     // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
     // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
     this.db.pragma('secure_delete = ON');
@@ -553,30 +718,38 @@ export class InboxDatabase {
       for (const id of ids) {
         remove.run(id);
         removeContent.run(id);
+        removeSettlements.run(id);
       }
     } finally {
       this.db.pragma('secure_delete = FAST');
     }
     if (ids.length) this.releaseSpace();
+    this.refused = undefined;
     return ids.length;
   }
 
   /** One purge step: at most PURGE_STEP_ROWS rows. The caller repeats while it returns more than zero. */
   purgeStep(policy: RetentionPolicy, now: number): number {
+    this.refused = undefined;
     let removed = this.sql(
-      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE received_at < ? AND ${PURGEABLE_BY_AGE} ORDER BY id LIMIT ?) RETURNING id`,
     )
       .pluck()
       .all(now - policy.maxAgeMs, PURGE_STEP_ROWS) as number[];
-    if (removed.length === 0 && this.usedBytes() > policy.maxBytes) {
+    for (const purgeable of PURGEABLE_BY_SIZE) {
+      if (removed.length > 0 || this.usedBytes() <= policy.maxBytes) break;
       removed = this.sql(
-        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${PURGEABLE} ORDER BY id LIMIT ?) RETURNING id`,
+        `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${purgeable} ORDER BY id LIMIT ?) RETURNING id`,
       )
         .pluck()
         .all(PURGE_STEP_ROWS) as number[];
     }
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
-    for (const id of removed) removeContent.run(id);
+    const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
+    for (const id of removed) {
+      removeContent.run(id);
+      removeSettlements.run(id);
+    }
     if (removed.length) this.releaseSpace();
     return removed.length;
   }

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InboxDatabase, isUnavailableError } from './sqliteDatabase';
+import { INBOX_FILE_GONE } from './sqliteLock';
 
 /**
  * The embedded inbox's writer: owns the database connection off Node-RED's event loop. A batch of writes is one
@@ -32,8 +33,8 @@ export type OpFailure = [index: number, error: string];
 /** `values[i]` answers the batch's i-th write, unless a failure names i. */
 export type WorkerReply =
   | { seq: number; values: unknown[]; failures?: OpFailure[] }
-  | { seq: number; error: string; unavailable: boolean }
-  | { opened: true }
+  | { seq: number; error: string; unavailable: boolean; fileGone?: boolean }
+  | { opened: true; identity?: string }
   | { openError: string };
 
 function describe(err: unknown): string {
@@ -59,7 +60,7 @@ if (parentPort) {
   try {
     const { file, readOnly } = workerData as { file: string; readOnly?: boolean };
     db = new InboxDatabase(file, { readOnly });
-    port.postMessage({ opened: true } satisfies WorkerReply);
+    port.postMessage({ opened: true, identity: db.identity } satisfies WorkerReply);
   } catch (err) {
     port.postMessage({ openError: describe(err) } satisfies WorkerReply);
     process.exit(0);
@@ -105,6 +106,8 @@ if (parentPort) {
         })();
       }
       db.keysCommitted();
+      // Written into a file that is no longer at its path (deleted, replaced): not on disk as far as anyone can tell.
+      db.checkFile();
       port.postMessage({
         seq: request.seq,
         values,
@@ -116,6 +119,7 @@ if (parentPort) {
         seq: request.seq,
         error: describe(err),
         unavailable: isUnavailableError(err),
+        fileGone: (err as { code?: string }).code === INBOX_FILE_GONE,
       } satisfies WorkerReply);
     }
   });

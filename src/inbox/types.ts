@@ -6,8 +6,38 @@ import type { WebhookMeta } from '../receive/types';
  * Times are epoch milliseconds; ids are strings so that a store may use its own kind (row ids, stream ids).
  */
 
-export type DeliveryState = 'received' | 'emitted' | 'delivered' | 'failed' | 'rejected';
-export const DELIVERY_STATES: readonly DeliveryState[] = ['received', 'emitted', 'delivered', 'failed', 'rejected'];
+/**
+ * `delivered`: a CRM (or a settle node) took it. `handled`: the flow handled every message it made and no CRM was
+ * involved (a plain flow ending in a file or debug node): not to be read as "in the CRM".
+ */
+export type DeliveryState = 'received' | 'emitted' | 'delivered' | 'handled' | 'failed' | 'rejected';
+export const DELIVERY_STATES: readonly DeliveryState[] = [
+  'received',
+  'emitted',
+  'delivered',
+  'handled',
+  'failed',
+  'rejected',
+];
+/** States after which a delivery is never emitted again (unless replayed). */
+export const SETTLED_STATES: readonly DeliveryState[] = ['delivered', 'handled', 'failed'];
+
+/** Whether a settlement came from a CRM or settle node (the log's CRM answers), not from a plain flow finishing. */
+export function fromSettlingPoint(record: SettleRecord): boolean {
+  return record.state !== 'handled';
+}
+
+/** The state of a delivery whose every part has a settlement: failed if one failed, delivered if one reached a CRM. */
+export function settledStateOf(
+  records: Iterable<{ state: SettleRecord['state'] }>,
+): 'delivered' | 'handled' | 'failed' {
+  let state: 'delivered' | 'handled' | 'failed' = 'handled';
+  for (const record of records) {
+    if (record.state === 'failed') return 'failed';
+    if (record.state === 'delivered') state = 'delivered';
+  }
+  return state;
+}
 
 /** A verified delivery, as `sales webhook` hands it to the store before answering. */
 export interface IncomingDelivery {
@@ -55,7 +85,8 @@ export interface LeadSummary {
 
 /** One answer of a CRM (or other settling point) for one lead of a delivery. */
 export interface SettleRecord {
-  state: 'delivered' | 'failed';
+  /** `handled`: the flow handled the delivery's messages and nothing downstream settles (no CRM). */
+  state: 'delivered' | 'handled' | 'failed';
   /** The lead's position in a split delivery, and how many leads it made (absent: the whole delivery). */
   part?: { index: number; count: number };
   /** Where it went: `hubspot`, `salesforce`, …, or the settling node's name. */
@@ -124,9 +155,26 @@ export interface DeliveryRecord extends DeliverySummary {
 }
 
 export interface RetentionPolicy {
+  /** Settled deliveries (failed ones included) and refusals older than this go. */
   maxAgeMs: number;
+  /** Over this, refusals go first, then the oldest delivered ones; a failed or unsettled delivery never goes for size. */
+  maxBytes: number;
+  /** Refused requests' own bound, held at every refusal (a flood of forged requests cannot grow the inbox). */
+  refused?: RefusedBound;
+}
+
+/** The most refused requests an inbox keeps for the log: the oldest go first when a new one would pass either. */
+export interface RefusedBound {
+  maxCount: number;
   maxBytes: number;
 }
+
+export const DEFAULT_REFUSED_COUNT = 10_000;
+export const DEFAULT_REFUSED_MB = 32;
+export const DEFAULT_REFUSED_BOUND: RefusedBound = {
+  maxCount: DEFAULT_REFUSED_COUNT,
+  maxBytes: DEFAULT_REFUSED_MB * 1024 * 1024,
+};
 
 export const DEFAULT_RETENTION_DAYS = 30;
 export const DEFAULT_RETENTION_MB = 1024;
@@ -155,6 +203,13 @@ export class InboxUnavailableError extends Error {
     this.name = 'InboxUnavailableError';
   }
 }
+
+/**
+ * Whether a store can keep its promise right now. `reason` is plain words naming what to fix, never a secret
+ * (e.g. "the inbox file /x/y.db is in use by another Node-RED (pid 123 on host h)"); `retryAfterSeconds` is what a
+ * sender is told to wait (the 503's Retry-After).
+ */
+export type StoreHealth = { ok: true } | { ok: false; reason: string; retryAfterSeconds?: number };
 
 export interface InboxStore {
   /** `sqlite` or `redis`: shown in statuses and the log. */
@@ -194,4 +249,11 @@ export interface InboxStore {
   /** Removes what is older or over the size limit, oldest first. Returns how many. */
   purge(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;
+  /** The store's health now: while not ok, receiving nodes answer 503 with Retry-After, acknowledge nothing, emit nothing. */
+  health(): StoreHealth;
+  /** Calls the listener at each change of health; returns the function that stops it. */
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
+
+/** The health members of InboxStore (stores that name it in `implements` keep compiling). */
+export type StoreHealthReporting = Pick<InboxStore, 'health' | 'onHealthChange'>;

@@ -5,7 +5,7 @@ import {
   type DeliverySummary,
   type InboxStore,
 } from '../inbox/types';
-import type { InboxConsumer } from '../nodes/inbox-registry';
+import type { InboxConsumer } from '../delivery/registry';
 import { DEFAULT_LIST_LIMIT, DeliveryLogError, mergeNewestFirst, replayFilter } from './filter';
 
 /** Where the log looks: the stores of the running nodes, plus the default file (which may hold undeployed nodes' rows). */

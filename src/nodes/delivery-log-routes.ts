@@ -7,8 +7,8 @@ import { DeliveryLog } from '../log/deliveryLog';
 import { forgetErased } from '../log/erasures';
 import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail } from '../log/filter';
 import { listProviders } from '../providers/registry';
-import { DELIVERY_LOG_TOPIC, announceDelivery, announceErasure } from './delivery-announce';
-import { inboxConsumers } from './inbox-registry';
+import { announceDelivery, announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
+import { inboxConsumers } from '../delivery/registry';
 
 export const READ_PERMISSION = 'sales-webhooks.read';
 export const WRITE_PERMISSION = 'sales-webhooks.write';
@@ -29,6 +29,7 @@ type Next = () => void;
  */
 export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
   const t = (key: string, params?: Record<string, string | number>) => RED._(`sales-webhooks-log.${key}`, params);
+  publishAnnouncementsWith((topic, data, retain) => RED.comms.publish(topic, data, retain));
   let fallback: { file: string; store: InboxStore } | undefined;
   const log = new DeliveryLog({
     consumers: inboxConsumers,
@@ -101,7 +102,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     handle(async (req) => {
       const result = await log.replay(req.params.id, nodeOf(req));
       audit({ event: 'sales-webhooks.replay', id: result.id, node: result.node }, req);
-      announceDelivery(RED, { id: result.id, node: result.node, state: 'received' });
+      announceDelivery({ id: result.id, node: result.node, state: 'received' });
       return { replayed: result.replayed };
     }),
   );
@@ -123,7 +124,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
           },
           req,
         );
-        RED.comms.publish(DELIVERY_LOG_TOPIC, { replayed: result.replayed }, false);
+        announceReplay(result.replayed);
       }
       return result;
     }),
@@ -138,7 +139,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
       forgetErased(email);
       // The address itself is personal data: the audit line says that an erasure happened, not whose.
       audit({ event: 'sales-webhooks.erase', erased }, req);
-      announceErasure(RED, erased);
+      announceErasure(erased);
       return { erased };
     }),
   );

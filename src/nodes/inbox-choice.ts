@@ -1,6 +1,7 @@
-import type { NodeAPI } from 'node-red';
-import { RedisInboxStore, type Durability, type StoreHealth } from '../inbox/redis';
-import { InboxUnavailableError, type InboxStore } from '../inbox/types';
+import type { Node, NodeAPI } from 'node-red';
+import { MemoryInboxStore } from '../inbox/memory';
+import { RedisInboxStore, type Durability } from '../inbox/redis';
+import { InboxUnavailableError, type InboxStore, type StoreHealth } from '../inbox/types';
 import { inboxSettings, openInbox } from './inbox-service';
 import { INSTANCE_ID_ENV, type RedisStoreNode } from './redis-store-node';
 
@@ -67,12 +68,18 @@ class UnavailableStore implements InboxStore {
   close() {
     return Promise.resolve();
   }
+  health(): StoreHealth {
+    return { ok: false, reason: this.reason };
+  }
+  onHealthChange() {
+    return () => undefined;
+  }
 }
 
 interface HealthyStore extends InboxStore {
-  health: StoreHealth;
+  health(): StoreHealth;
   durability: Durability;
-  onHealth(listener: (health: StoreHealth) => void): () => void;
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
 
 /**
@@ -140,7 +147,7 @@ function acquireRuntimeRedis(
     );
     const { retention } = inboxSettings(RED);
     const timer = setInterval(() => {
-      if (store.health.ok) store.purge(retention).catch(() => undefined);
+      if (store.health().ok) store.purge(retention).catch(() => undefined);
     }, PURGE_INTERVAL_MS);
     timer.unref?.();
     entry = { store, users: 0, timer };
@@ -174,15 +181,86 @@ function watched(RED: NodeAPI, handle: { store: RedisInboxStore; release(): Prom
     },
     watch({ failed, works, caution }) {
       const show = (health: StoreHealth) => {
-        if (!health.ok) return failed(new InboxUnavailableError(health.reason ?? 'Redis is not reachable'));
+        if (!health.ok) return failed(new InboxUnavailableError(health.reason));
         caution(store.durability.warning ? RED._('sales-webhook-in.status.store-not-durable') : undefined);
         works();
       };
-      unsubscribe = store.onHealth(show);
+      unsubscribe = store.onHealthChange(show);
       store.ready().then(
-        () => show(store.health),
+        () => show(store.health()),
         () => undefined,
       );
+    },
+  };
+}
+
+/** What a receiving node holds: its store, and for the memory store the duplicate keys kept in a context store. */
+export interface ReceivingStore {
+  store: InboxStore;
+  /** Resolves once duplicate keys saved before a restart are back (at once for a durable store). */
+  restored: Promise<void>;
+  /** A delivery was stored: the memory store's keys are saved a little later. */
+  keysChanged(): void;
+  release(): Promise<void>;
+}
+
+const SEEN_CONTEXT_KEY = 'salesWebhookSeenDeliveries';
+const SAVE_DELAY_MS = 2000;
+
+/**
+ * The one place the inbox-on/off choice is taken. On: the embedded file, a Redis config node or the runtime's
+ * Redis (openChosenInbox). Off: a memory store of the node's own, its duplicate keys saved in a context store.
+ */
+export function openReceivingStore(
+  RED: NodeAPI,
+  node: Node,
+  options: {
+    inbox: boolean;
+    storeId?: string;
+    contextStore?: string;
+    duplicateWindowMs: number;
+    duplicateLimit: number;
+    caution(text: string | undefined): void;
+  },
+): ReceivingStore {
+  if (options.inbox) {
+    const chosen = openChosenInbox(RED, options.storeId, (text) => node.warn(text));
+    // Health reaches the node through the lifecycle; the Redis watch adds whether it can promise the disk.
+    chosen.watch({ failed: () => undefined, works: () => undefined, caution: options.caution });
+    return { store: chosen.store, restored: Promise.resolve(), keysChanged: () => undefined, release: chosen.release };
+  }
+  const store = new MemoryInboxStore();
+  const { contextStore, duplicateWindowMs, duplicateLimit } = options;
+  const contextProblem = () =>
+    node.warn(RED._('sales-webhook-in.errors.context', { store: contextStore ?? 'default' }));
+  const restored = new Promise<void>((resolve) => {
+    if (duplicateWindowMs === 0) return resolve();
+    try {
+      node.context().get(SEEN_CONTEXT_KEY, contextStore as string, (err: Error | undefined, value: unknown) => {
+        if (err) contextProblem();
+        else store.restoreKeys(node.id, value, duplicateWindowMs, duplicateLimit);
+        resolve();
+      });
+    } catch {
+      contextProblem();
+      resolve();
+    }
+  });
+  let saveTimer: NodeJS.Timeout | undefined;
+  const save = (callback?: () => void) => {
+    saveTimer = undefined;
+    if (duplicateWindowMs === 0) return callback?.();
+    node.context().set(SEEN_CONTEXT_KEY, store.rememberedKeys(node.id), contextStore as string, () => callback?.());
+  };
+  return {
+    store,
+    restored,
+    keysChanged() {
+      if (duplicateWindowMs > 0) saveTimer ??= setTimeout(save, SAVE_DELAY_MS);
+    },
+    release() {
+      if (saveTimer) clearTimeout(saveTimer);
+      return new Promise<void>((resolve) => save(resolve)).then(() => store.close());
     },
   };
 }

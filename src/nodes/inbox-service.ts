@@ -2,7 +2,7 @@ import type { NodeAPI } from 'node-red';
 import { acquireSqliteInbox, releaseInbox, type SqliteInboxStore } from '../inbox';
 import { resolveInboxSettings, type InboxSettings } from '../inbox/settings';
 import type { RetentionPolicy } from '../inbox/types';
-import { inboxConsumers } from './inbox-registry';
+import { inboxConsumers } from '../delivery/registry';
 
 /** How often retention runs (and once right after the store opens). */
 const PURGE_INTERVAL_MS = 60_000;

@@ -51,7 +51,7 @@ export = function (RED: NodeAPI) {
     const { retention } = inboxSettings(RED);
     let purging = false;
     const purge = () => {
-      if (purging || !store.health.ok) return;
+      if (purging || !store.health().ok) return;
       purging = true;
       store
         .purge(retention)

@@ -1,7 +1,6 @@
 import type { NodeMessage } from 'node-red';
 import type { DeliveryState, SettleRecord } from '../inbox/types';
-import { announceDelivery } from './delivery-announce';
-import { inboxConsumer } from './inbox-registry';
+import { inboxConsumer } from '../delivery/registry';
 
 /** The inbox fields of msg.webhook that settling needs. */
 interface SettleableWebhook {
@@ -35,13 +34,11 @@ export async function settleFromMessage(msg: NodeMessage, outcome: SettleOutcome
   if (!delivery) return undefined;
   const consumer = inboxConsumer(delivery.node);
   if (!consumer) return undefined;
-  const state = await consumer.store.settle(delivery.id, {
+  return consumer.settle(delivery.id, {
     ...outcome,
     at: outcome.at ?? Date.now(),
     ...(delivery.part ? { part: delivery.part } : {}),
   });
-  if (state) announceDelivery(undefined, { id: delivery.id, node: delivery.node, state });
-  return state;
 }
 
 /**

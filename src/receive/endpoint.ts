@@ -23,7 +23,8 @@ export interface Refusal {
 }
 
 /** What the durable inbox made of a verified delivery: stored (with its id), a repeat, or it could not write. */
-export type PersistResult = { stored: true; deliveryId: string } | { stored: false } | { unavailable: string };
+export type PersistResult =
+  { stored: true; deliveryId: string } | { stored: false } | { unavailable: string; retryAfterSeconds?: number };
 
 /** What the node gets with each outcome: the exact bytes, and the inbox id once stored. */
 export interface OutcomeContext {
@@ -216,7 +217,7 @@ function answer(
             return refuse(
               503,
               'the webhook inbox cannot store deliveries right now; retry later',
-              { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+              { 'retry-after': String(result.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS) },
               delivery.rawBody,
             );
           }

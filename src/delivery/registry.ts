@@ -1,4 +1,4 @@
-import type { InboxStore } from '../inbox/types';
+import type { DeliveryState, InboxStore, SettleRecord } from '../inbox/types';
 
 /**
  * The running `sales webhook` nodes that own an inbox, by node id: how a settling node finds the store of the
@@ -10,6 +10,8 @@ export interface InboxConsumer {
   store: InboxStore;
   /** Claims and emits what is due now (a replay was requested), without waiting for the next poll. */
   poke(): void;
+  /** Records what a settling point made of (part of) a delivery, and announces its state. */
+  settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined>;
 }
 
 const consumers = new Map<string, InboxConsumer>();

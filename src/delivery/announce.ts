@@ -1,4 +1,3 @@
-import type { NodeAPI } from 'node-red';
 import type { DeliveryState } from '../inbox/types';
 
 /** The comms topic the delivery log's sidebar listens on. */
@@ -18,35 +17,45 @@ const MAX_LISTED = 20;
 
 let queued: DeliveryAnnouncement[] = [];
 let timer: NodeJS.Timeout | undefined;
-let comms: Pick<NodeAPI, 'comms'>['comms'] | undefined;
+/** How announcements reach the editors (Node-RED's comms.publish), set by the first receiving node. */
+export type Publish = (topic: string, data: unknown, retain: boolean) => void;
+let publish: Publish | undefined;
+
+/** Where announcements go from now on. */
+export function publishAnnouncementsWith(to: Publish): void {
+  publish = to;
+}
 
 function flush(): void {
   timer = undefined;
   const batch = queued;
   queued = [];
-  if (!comms || batch.length === 0) return;
+  if (!publish || batch.length === 0) return;
   if (batch.length <= MAX_LISTED) {
-    for (const a of batch) comms.publish(DELIVERY_LOG_TOPIC, { id: a.id, node: a.node, state: a.state }, false);
+    for (const a of batch) publish(DELIVERY_LOG_TOPIC, { id: a.id, node: a.node, state: a.state }, false);
     return;
   }
   const states: Partial<Record<DeliveryState, number>> = {};
   for (const a of batch) states[a.state] = (states[a.state] ?? 0) + 1;
-  comms.publish(DELIVERY_LOG_TOPIC, { count: batch.length, states }, false);
+  publish(DELIVERY_LOG_TOPIC, { count: batch.length, states }, false);
 }
 
 /**
  * Tells open editors that a delivery changed state (stored, emitted, settled, replayed). Cheap on the hot path:
  * announcements are batched and published at most every BATCH_MS.
  */
-export function announceDelivery(RED: Pick<NodeAPI, 'comms'> | undefined, announcement: DeliveryAnnouncement): void {
-  // Settling nodes have no runtime handle at hand: they use the comms the receiving node announced through.
-  if (RED) comms = RED.comms;
-  if (!comms) return;
+export function announceDelivery(announcement: DeliveryAnnouncement): void {
+  if (!publish) return;
   queued.push(announcement);
   timer ??= setTimeout(flush, BATCH_MS).unref();
 }
 
 /** After an erasure: how many went, nothing about whom. */
-export function announceErasure(RED: Pick<NodeAPI, 'comms'>, erased: number): void {
-  RED.comms.publish(DELIVERY_LOG_TOPIC, { erased }, false);
+export function announceErasure(erased: number): void {
+  publish?.(DELIVERY_LOG_TOPIC, { erased }, false);
+}
+
+/** After a replay was asked for: how many, nothing about whom. */
+export function announceReplay(replayed: number): void {
+  publish?.(DELIVERY_LOG_TOPIC, { replayed }, false);
 }

@@ -1,0 +1,254 @@
+import { Redelivery } from '../inbox/redelivery';
+import {
+  InboxUnavailableError,
+  type DeliveryState,
+  type DueDelivery,
+  type IncomingDelivery,
+  type InboxStore,
+  type SettleRecord,
+  type StoreHealth,
+} from '../inbox/types';
+import type { WebhookMeta } from '../receive/types';
+import { announceDelivery } from './announce';
+import { registerInboxConsumer } from './registry';
+import type { MessageTracker } from './tracker';
+
+/** How long a sender is told to wait when the store cannot write and says nothing more precise. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 30;
+/** How often expired leases are looked for, at most (a short lease is checked a few times within it). */
+const LEASE_POLL_MS = 5000;
+const MIN_LEASE_POLL_MS = 50;
+
+/** What the durable step made of a verified delivery: stored (its id), a repeat, or the store cannot take it now. */
+export type AcceptOutcome =
+  { stored: true; deliveryId: string } | { stored: false } | { unavailable: string; retryAfterSeconds: number };
+
+/** A stored delivery on its way into the flow. */
+export interface Emission {
+  id: string;
+  payload: Record<string, unknown>;
+  meta: WebhookMeta;
+  issues: string[];
+  attempt: number;
+  replay: boolean;
+}
+
+/** What the lifecycle needs of the node that hosts it: the Node-RED side. */
+export interface LifecycleHost {
+  /** Sends the emission into the flow (output 1, or output 2 with issues) as a message with this `_msgid`. */
+  send(emission: Emission, msgid: string): void;
+  newMessageId(): string;
+  /** The store's health changed, or a write failed (`ok: false`) or worked again (`ok: true`). */
+  healthChanged(health: StoreHealth): void;
+  /** An error that is nobody's delivery (a programming error): the node logs it. */
+  error(err: Error): void;
+}
+
+export interface LifecycleOptions {
+  node: string;
+  store: InboxStore;
+  tracker: MessageTracker;
+  /** Lease of an emission: unsettled when it ends, the delivery is emitted again (doubling each time). */
+  leaseMs: number;
+  maxAttempts: number;
+  host: LifecycleHost;
+}
+
+/** A plain flow's emission being followed: when it started and with which message. */
+interface Followed {
+  msgid: string;
+  attempt: number;
+  since: number;
+  /** The store holds no lease for it (the first emission is not written): the lifecycle watches the time itself. */
+  unleased: boolean;
+}
+
+/**
+ * One `sales webhook` node's deliveries from the 2xx to their settlement: accept (store before answering), emit,
+ * redeliver (recovery at start, lease expiry, replay), settle, announce. Knows nothing of Node-RED: the host sends.
+ *
+ * Where a settling point (sales-crm out, sales-webhook settle) follows an output, it settles the delivery and an
+ * emission runs under a lease. Where none does, the delivery is settled `handled` once every node its messages
+ * reached has finished with them, or `failed` with the reason when one could not; until then it stays unsettled,
+ * so a crash emits it again.
+ */
+export class DeliveryLifecycle {
+  private settles: [boolean, boolean] = [false, false];
+  private flowsStarted = false;
+  private closed = false;
+  private readonly followed = new Map<string, Followed>();
+  private readonly redelivery: Redelivery;
+  private readonly unregister: () => void;
+  private readonly unwatch: () => void;
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(private readonly options: LifecycleOptions) {
+    const { store, node, leaseMs, maxAttempts } = options;
+    const pollMs = Math.max(MIN_LEASE_POLL_MS, Math.min(LEASE_POLL_MS, leaseMs / 4));
+    this.redelivery = new Redelivery({
+      store,
+      node,
+      leaseMs,
+      maxAttempts,
+      pollMs,
+      // Every emission runs under a lease: a plain flow's delivery is settled `handled` by this lifecycle.
+      settles: () => true,
+      emit: (due) => this.redeliver(due),
+      onError: (err) => this.storeFailed(err),
+    });
+    this.unregister = registerInboxConsumer({
+      nodeId: node,
+      store,
+      poke: () => this.redelivery.poke(),
+      settle: (id, record) => this.settle(id, record),
+    });
+    this.unwatch = store.onHealthChange((health) => options.host.healthChanged(health));
+    this.sweepTimer = setInterval(() => this.sweepUnleased(), pollMs);
+    this.sweepTimer.unref?.();
+  }
+
+  get store(): InboxStore {
+    return this.options.store;
+  }
+
+  /** Decided at each flow start: does a settling point follow output 1, output 2? */
+  setSettlingPoints(settles: [boolean, boolean]): void {
+    this.settles = settles;
+  }
+
+  /** The flows run: what the last run left unsettled is emitted again, then leases are watched. */
+  start(): void {
+    if (this.closed) return;
+    this.flowsStarted = true;
+    void this.redelivery.start();
+  }
+
+  /** Stores a verified delivery before its sender is answered; resolves once it is durable (or refused). */
+  async accept(delivery: IncomingDelivery): Promise<AcceptOutcome> {
+    const health = this.options.store.health();
+    if (!health.ok) return unavailable(health);
+    try {
+      const result = await this.options.store.accept(delivery);
+      this.options.host.healthChanged({ ok: true });
+      if (!result.stored) return { stored: false };
+      announceDelivery({ id: result.id, node: this.options.node, state: 'received' });
+      return { stored: true, deliveryId: result.id };
+    } catch (err) {
+      if (!(err instanceof InboxUnavailableError)) throw err;
+      this.storeFailed(err);
+      return unavailable({ ok: false, reason: err.message });
+    }
+  }
+
+  /** The first emission of a delivery just answered 2xx. */
+  emitAccepted(emission: Emission): void {
+    // Stored while the flows were starting or the node closing: recovery emits it, so it is not emitted twice.
+    if (this.closed || !this.flowsStarted) return;
+    this.emit(emission, true);
+  }
+
+  /** Stops emitting and following; the store stays open for whoever releases it. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.redelivery.stop();
+    this.unregister();
+    this.unwatch();
+    for (const { msgid } of this.followed.values()) this.options.tracker.forget(msgid);
+    this.followed.clear();
+  }
+
+  private redeliver(due: DueDelivery): void {
+    if (!this.options.store.health().ok) return;
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(due.rawBody.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return; // stored only after it parsed; a damaged row is left in the log
+    }
+    this.emit({ id: due.id, payload, meta: due.meta, issues: due.issues, attempt: due.attempt, replay: due.replay });
+    announceDelivery({ id: due.id, node: this.options.node, state: 'emitted' });
+  }
+
+  private emit(emission: Emission, first = false): void {
+    const { host, tracker } = this.options;
+    const output = emission.issues.length ? 1 : 0;
+    if (this.settles[output]) {
+      if (first) this.markEmitted(emission.id, emission.attempt);
+      this.sendSafely(emission, host.newMessageId());
+      return;
+    }
+    const previous = this.followed.get(emission.id);
+    if (previous) tracker.forget(previous.msgid);
+    const msgid = host.newMessageId();
+    const followed: Followed = { msgid, attempt: emission.attempt, since: Date.now(), unleased: first };
+    this.followed.set(emission.id, followed);
+    const finish = (record: Omit<SettleRecord, 'at'>) => {
+      if (this.followed.get(emission.id) === followed) this.followed.delete(emission.id);
+      this.settleQuietly(emission.id, { ...record, at: Date.now() });
+    };
+    tracker.track(msgid, {
+      handled: () => finish({ state: 'handled' }),
+      failed: (reason) => finish({ state: 'failed', reason }),
+    });
+    let thrown: string | undefined;
+    try {
+      host.send(emission, msgid);
+    } catch (err) {
+      thrown = `the flow could not take the message: ${(err as Error)?.message ?? String(err)}`;
+    }
+    tracker.sendReturned(msgid, thrown);
+  }
+
+  /** Sends where a settling point decides; a send that throws leaves the lease to emit it again. */
+  private sendSafely(emission: Emission, msgid: string): void {
+    try {
+      this.options.host.send(emission, msgid);
+    } catch (err) {
+      this.options.host.error(err as Error);
+    }
+  }
+
+  private markEmitted(id: string, attempt: number, leaseUntil = Date.now() + this.options.leaseMs): void {
+    const { store, node } = this.options;
+    store
+      .markEmitted(id, { attempt, settles: true, leaseUntil })
+      .then(() => announceDelivery({ id, node, state: 'emitted' }))
+      .catch((err: Error) => this.storeFailed(err));
+  }
+
+  /** Every settlement goes through here: settling points (through the registry) and plain flows finishing. */
+  private async settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
+    const { store, node } = this.options;
+    const state = await store.settle(id, record);
+    if (state) announceDelivery({ id, node, state });
+    return state;
+  }
+
+  private settleQuietly(id: string, record: SettleRecord): void {
+    this.settle(id, record).catch((err: Error) => this.storeFailed(err));
+  }
+
+  /**
+   * A first emission of a plain flow is not written (the delivery stays `received`, which recovery emits again):
+   * when its flow has not finished with it within the lease, it is handed to the store's lease to be emitted again.
+   */
+  private sweepUnleased(): void {
+    const now = Date.now();
+    for (const [id, followed] of this.followed) {
+      if (!followed.unleased || now - followed.since < this.options.leaseMs) continue;
+      followed.unleased = false;
+      this.markEmitted(id, followed.attempt, now);
+      this.redelivery.poke();
+    }
+  }
+
+  private storeFailed(err: Error): void {
+    if (err instanceof InboxUnavailableError) this.options.host.healthChanged({ ok: false, reason: err.message });
+    else this.options.host.error(err);
+  }
+}
+
+function unavailable(health: StoreHealth & { ok: false }): AcceptOutcome {
+  return { unavailable: health.reason, retryAfterSeconds: health.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS };
+}

@@ -1,0 +1,121 @@
+import { EventEmitter } from 'node:events';
+import type { NodeAPI } from 'node-red';
+import { MessageTracker } from '../delivery/tracker';
+
+/** The parts of Node-RED's messaging hook events the tracker reads. */
+interface SendEvent {
+  msg: { _msgid?: unknown };
+  destination: { id: string };
+  cloneMessage?: boolean;
+}
+interface ReceiveEvent {
+  msg: { _msgid?: unknown };
+  destination: { id: string; node?: { _expectedDoneCount?: unknown } };
+}
+interface CompleteEvent {
+  msg: { _msgid?: unknown };
+  node: { id: string };
+  error?: unknown;
+}
+interface LogEvent {
+  level?: number;
+  id?: string;
+  msg?: unknown;
+}
+
+const LABEL = 'salesWebhooksDelivery';
+/** Node-RED's log level of node.error(). */
+const LOG_ERROR = 20;
+
+interface Hooks {
+  add(id: string, fn: unknown): void;
+  remove(id: string): void;
+}
+
+/**
+ * RED.hooks of the runtime; node-red-node-test-helper's RED has none, but its runtime uses @node-red/util's, which is
+ * the same object.
+ */
+function messagingHooks(RED: NodeAPI): Hooks {
+  const own = (RED as unknown as { hooks?: Hooks }).hooks;
+  if (own) return own;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@node-red/util') as { hooks: Hooks }).hooks;
+}
+
+let installed: { tracker: MessageTracker; users: number; remove(): void } | undefined;
+
+function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  return String(error);
+}
+
+/**
+ * The runtime's one message tracker, fed by Node-RED's messaging hooks (onSend/preRoute/preDeliver/onReceive/
+ * postReceive/onComplete) and its log (a handler that threw logs an error instead of reporting done).
+ * Installed while at least one receiving node uses it.
+ */
+export function acquireMessageTracker(RED: NodeAPI): { tracker: MessageTracker; release(): void } {
+  if (!installed) {
+    const tracker = new MessageTracker();
+    const hooks = messagingHooks(RED);
+    const cloneMessage = (RED.util as unknown as { cloneMessage(msg: unknown): unknown }).cloneMessage;
+    // The copy for a second wire is made here rather than by Node-RED, so a message that cannot be copied (nested
+    // too deeply) fails its delivery instead of being dropped with nothing said.
+    hooks.add(`preRoute.${LABEL}`, (event: SendEvent) => {
+      if (!event.cloneMessage || !tracker.isTracked(event.msg._msgid)) return;
+      const msgid = event.msg._msgid;
+      try {
+        event.msg = cloneMessage(event.msg) as SendEvent['msg'];
+        event.cloneMessage = false;
+      } catch (err) {
+        tracker.undeliverable(
+          msgid,
+          `the message could not be copied for node ${event.destination.id} (${reasonOf(err)})`,
+        );
+        return false;
+      }
+    });
+    hooks.add(`preDeliver.${LABEL}`, (event: SendEvent) => tracker.queued(event.msg._msgid, event.destination.id));
+    hooks.add(`onReceive.${LABEL}`, (event: ReceiveEvent) => tracker.received(event.msg._msgid, event.destination.id));
+    hooks.add(`postReceive.${LABEL}`, (event: ReceiveEvent) =>
+      // A node whose handlers take no `done` never reports done: it is finished once its handler returned.
+      tracker.handlerReturned(event.msg._msgid, event.destination.id, event.destination.node?._expectedDoneCount === 0),
+    );
+    hooks.add(`onComplete.${LABEL}`, (event: CompleteEvent) =>
+      tracker.completed(
+        event.msg._msgid,
+        event.node.id,
+        event.error === undefined || event.error === null ? undefined : reasonOf(event.error),
+      ),
+    );
+    const logs = new EventEmitter();
+    logs.on('log', (entry: LogEvent) => {
+      if (entry.level === LOG_ERROR && typeof entry.id === 'string') tracker.nodeError(entry.id, reasonOf(entry.msg));
+    });
+    const log = RED.log as unknown as { addHandler(h: EventEmitter): void; removeHandler(h: EventEmitter): void };
+    log.addHandler(logs);
+    installed = {
+      tracker,
+      users: 0,
+      remove() {
+        hooks.remove(`*.${LABEL}`);
+        log.removeHandler(logs);
+      },
+    };
+  }
+  const held = installed;
+  held.users++;
+  let released = false;
+  return {
+    tracker: held.tracker,
+    release() {
+      if (released) return;
+      released = true;
+      if (--held.users > 0 || installed !== held) return;
+      held.remove();
+      installed = undefined;
+    },
+  };
+}
