@@ -14,8 +14,10 @@ import { ROTATED_TOKENS_FILE, RotatedRefreshTokens } from '../crm/rotatedTokens'
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
+import { guardPackageAdminRoutes } from './admin-guard';
 
 export = function (RED: NodeAPI) {
+  guardPackageAdminRoutes(RED);
   /** The file of rotated refresh tokens, encrypted with the key Node-RED encrypts credentials with; none without a user directory. */
   function rotatedTokenFile(): RotatedRefreshTokens | undefined {
     const settings = RED.settings as unknown as { userDir?: string; get?: (key: string) => unknown };
