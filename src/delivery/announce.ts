@@ -21,6 +21,13 @@ let timer: NodeJS.Timeout | undefined;
 export type Publish = (topic: string, data: unknown, retain: boolean) => void;
 let publish: Publish | undefined;
 
+const listeners = new Set<(announcement: DeliveryAnnouncement) => void>();
+/** Hears every state change as it is announced (the metrics count settlements); returns how to stop. */
+export function onDeliveryAnnouncement(listener: (announcement: DeliveryAnnouncement) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 /** Where announcements go from now on. */
 export function publishAnnouncementsWith(to: Publish): void {
   publish = to;
@@ -45,6 +52,7 @@ function flush(): void {
  * announcements are batched and published at most every BATCH_MS.
  */
 export function announceDelivery(announcement: DeliveryAnnouncement): void {
+  for (const listener of listeners) listener(announcement);
   if (!publish) return;
   queued.push(announcement);
   timer ??= setTimeout(flush, BATCH_MS).unref();
