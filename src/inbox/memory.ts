@@ -1,7 +1,7 @@
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
-import { SETTLED_STATES, fromSettlingPoint, settledStateOf } from './types';
+import { DEFAULT_REFUSED_BOUND, SETTLED_STATES, fromSettlingPoint, settledStateOf } from './types';
 import type {
   AcceptResult,
   ClaimOptions,
@@ -13,6 +13,7 @@ import type {
   IncomingDelivery,
   InboxStore,
   LeadSummary,
+  RefusedBound,
   RejectedRequest,
   RetentionPolicy,
   SettleRecord,
@@ -76,6 +77,10 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   private readonly settledOrder = new Set<number>();
   private readonly nodeKeys = new Map<string, NodeKeys>();
   private nextId = 1;
+  /** Refusals held, oldest first, with their bytes; bounded at each refusal (settings.js's bound comes with purge). */
+  private readonly refused = new Map<number, number>();
+  private refusedBytes = 0;
+  private refusedBound: RefusedBound = DEFAULT_REFUSED_BOUND;
 
   constructor(
     private readonly maxRecords = DEFAULT_MEMORY_RECORDS,
@@ -125,7 +130,10 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
       ...this.blank(id, delivery.node, meta.provider, now),
       eventType: meta.eventType ?? null,
       eventId: meta.eventId ?? null,
-      state: 'received',
+      state: delivery.firstEmission ? 'emitted' : 'received',
+      attempt: delivery.firstEmission ? 1 : 0,
+      settles: delivery.firstEmission?.settles === true,
+      leaseUntil: delivery.firstEmission?.settles ? (delivery.firstEmission.leaseUntil ?? null) : null,
       headers,
       body: delivery.rawBody,
       meta: delivery.meta,
@@ -185,6 +193,13 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
       bytes: body.length,
     });
     this.settled(id);
+    // Refusals' own bound, held at every refusal: the oldest go first.
+    this.refused.set(id, body.length);
+    this.refusedBytes += body.length;
+    for (const oldest of this.refused.keys()) {
+      if (this.refused.size <= this.refusedBound.maxCount && this.refusedBytes <= this.refusedBound.maxBytes) break;
+      this.remove(oldest);
+    }
   }
 
   /** A delivery reached a final state: it now counts against the bound of records kept for the log. */
@@ -390,6 +405,8 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   private remove(id: number): void {
     this.deliveries.delete(id);
     this.settledOrder.delete(id);
+    this.refusedBytes -= this.refused.get(id) ?? 0;
+    this.refused.delete(id);
   }
 
   /**
@@ -397,6 +414,7 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
    * delivered ones. Never an unsettled delivery, nor a failed one for size (it waits for a replay).
    */
   purge(policy: RetentionPolicy): Promise<number> {
+    if (policy.refused) this.refusedBound = policy.refused;
     const cutoff = this.now() - policy.maxAgeMs;
     let removed = 0;
     for (const id of [...this.settledOrder]) {

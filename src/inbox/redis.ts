@@ -6,9 +6,11 @@ import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
 import * as scripts from './redisScripts';
 import {
+  DEFAULT_REFUSED_BOUND,
   InboxUnavailableError,
   fromSettlingPoint,
   type AcceptResult,
+  type RefusedBound,
   type ClaimOptions,
   type DeliveryFilter,
   type DeliveryRecord,
@@ -146,6 +148,8 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   private readonly client: Client;
   private readonly commandTimeoutMs: number;
   private readonly deadAfterMs: number;
+  /** Each node's refusals are held to it at every refusal; settings.js's bound arrives with the first purge. */
+  private refusedBound: RefusedBound = DEFAULT_REFUSED_BOUND;
   private readonly connectTimeoutMs: number;
   private readonly secrets: string[];
   private readonly healthListeners = new Set<(health: StoreHealth) => void>();
@@ -373,6 +377,8 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
       seq: `${base}:seq`,
       index: `${base}:index`,
       bytes: `${base}:bytes`,
+      refused: `${base}:refused`,
+      refusedBytes: `${base}:refusedBytes`,
       record: (n: string) => `${base}:d:${n}`,
       settlements: (n: string) => `${base}:s:${n}`,
       duplicate: (key: string) => `${base}:k:${key}`,
@@ -414,6 +420,13 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
       ...(meta.eventType !== undefined ? ['eventType', meta.eventType] : []),
       ...(meta.eventId !== undefined ? ['eventId', meta.eventId] : []),
       ...(delivery.issues.length ? ['issues', JSON.stringify(delivery.issues)] : []),
+      // Stored already in its first emission (later fields of one HSET win over the script's defaults).
+      ...(delivery.firstEmission
+        ? ['state', 'emitted', 'attempt', '1', 'settles', delivery.firstEmission.settles ? '1' : '0']
+        : []),
+      ...(delivery.firstEmission?.settles && delivery.firstEmission.leaseUntil !== undefined
+        ? ['leaseUntil', String(Math.round(delivery.firstEmission.leaseUntil))]
+        : []),
     ];
     const reply = (await this.script(
       scripts.ACCEPT,
@@ -450,12 +463,14 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
       const headers = JSON.stringify(request.headers);
       await this.script(
         scripts.LOG_REJECTED,
-        [k.seq, k.index, k.bytes],
+        [k.seq, k.index, k.bytes, k.refused, k.refusedBytes],
         [
           k.base,
           request.node,
           request.receivedAt,
           body.length + headers.length + 200,
+          this.refusedBound.maxCount,
+          this.refusedBound.maxBytes,
           'node',
           request.node,
           'provider',
@@ -777,6 +792,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
 
   /** Removes settled records past the age, then the oldest settled ones while over the size; trims the streams. */
   async purge(policy: RetentionPolicy): Promise<number> {
+    if (policy.refused) this.refusedBound = policy.refused;
     const now = Date.now();
     let removed = 0;
     const nodes = await this.nodes({});

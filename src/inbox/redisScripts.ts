@@ -14,6 +14,7 @@
  *   base:s:<n>   list: its settlements (JSON), in order
  *   base:p:<n>   hash: the state of each part of a split delivery in the current round (counted in the record)
  *   base:k:<key> string: a duplicate key's claim, value = the delivery id, expires with the window (SET NX PX)
+ *   base:refused sorted set: the node's refusals by number, and base:refusedBytes their bytes (their own bound)
  *   base:alive   hash: each consumer's last heartbeat (ms), written at each accept and each claim (every few seconds)
  *
  * Invariant: an entry is added to base:inbox only by a script that reads it into a consumer's pending list in the same
@@ -88,14 +89,34 @@ redis.call('SET', KEYS[1], id, 'PX', ARGV[2])
 return {1, id}
 `;
 
-/** KEYS: seq, index, bytes. ARGV: base, node, received at, size, field/value pairs. Returns the id. */
+/**
+ * KEYS: seq, index, bytes, refused (sorted set), refused bytes. ARGV: base, node, received at, size, most refusals,
+ * most refused bytes, field/value pairs. Returns the id. Past the node's bound, its oldest refusals go in the same step.
+ */
 export const LOG_REJECTED = `
 local n = redis.call('INCR', KEYS[1])
 local fields = { 'state', 'rejected', 'attempt', 0, 'settles', 0, 'replay', 0, 'roundStart', 0, 'roundFirst', 1, 'leads', '[]', 'size', ARGV[4] }
-for i = 5, #ARGV do table.insert(fields, ARGV[i]) end
+for i = 7, #ARGV do table.insert(fields, ARGV[i]) end
 redis.call('HSET', ARGV[1] .. ':d:' .. n, unpack(fields))
 redis.call('ZADD', KEYS[2], ARGV[3], n)
 redis.call('INCRBY', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[4], n, n)
+local held = redis.call('INCRBY', KEYS[5], ARGV[4])
+local max_count, max_bytes = tonumber(ARGV[5]), tonumber(ARGV[6])
+local count = redis.call('ZCARD', KEYS[4])
+if count > max_count or held > max_bytes then
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, 63)) do
+    if count <= max_count and held <= max_bytes then break end
+    local record = ARGV[1] .. ':d:' .. old
+    local size = tonumber(redis.call('HGET', record, 'size')) or 0
+    redis.call('DEL', record, ARGV[1] .. ':s:' .. old)
+    redis.call('ZREM', KEYS[2], old)
+    redis.call('ZREM', KEYS[4], old)
+    redis.call('DECRBY', KEYS[3], size)
+    held = redis.call('DECRBY', KEYS[5], size)
+    count = count - 1
+  end
+end
 return ARGV[2] .. '~' .. n
 `;
 
@@ -294,6 +315,11 @@ redis.call('ZREM', KEYS[6], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[1], KEYS[2], parts_key(KEYS[1]))
 redis.call('DECRBY', KEYS[7], tonumber(h[4]) or 0)
+if h[1] == 'rejected' then
+  local base = string.gsub(KEYS[1], ':d:%d+$', '')
+  redis.call('ZREM', base .. ':refused', ARGV[1])
+  redis.call('DECRBY', base .. ':refusedBytes', tonumber(h[4]) or 0)
+end
 return 1
 `;
 

@@ -34,6 +34,8 @@ const REOPEN_DELAY_MS = 1000;
 const RETRY_OPEN_MS = 5000;
 /** How often an idle store checks that its file is still the one at its path. */
 const FILE_CHECK_MS = 5000;
+/** How long a write nobody waits for may wait for company. */
+const LAZY_WRITE_MS = 200;
 
 /** A markEmitted still queued: the leads noted meanwhile are added to it, so the two are one write. */
 interface QueuedEmission {
@@ -84,6 +86,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   /** Set once the file was deleted or replaced under us: nothing is accepted until Node-RED restarts. */
   private fileGone: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private fileCheck: NodeJS.Timeout | undefined;
 
   constructor(readonly location: string) {}
@@ -236,8 +239,25 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     });
   }
 
+  /**
+   * A write nobody waits for (the log's lead column): it rides with the next group (no fsync of its own under
+   * traffic), or goes alone after LAZY_WRITE_MS when nothing else comes.
+   */
+  private writeLazily(op: WriteOp): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      if (this.writing || this.lazyTimer) return;
+      this.lazyTimer = setTimeout(() => {
+        this.lazyTimer = undefined;
+        if (!this.writing) this.flush();
+      }, LAZY_WRITE_MS);
+    });
+  }
+
   /** Sends everything queued as one transaction; what arrives meanwhile waits for the next. */
   private flush(): void {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
     const group = this.queue.splice(0, MAX_GROUP);
     if (group.length === 0) return;
     const batch = group.map((pending): WriteOp => {
@@ -324,7 +344,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
       queued.leads = [...(queued.leads ?? []), ...leads];
       return;
     }
-    this.write({ op: 'noteLeads', args: [id, leads] }).catch(() => {
+    this.writeLazily({ op: 'noteLeads', args: [id, leads] }).catch(() => {
       /* the log's lead column only */
     });
   }
@@ -387,6 +407,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     clearInterval(this.fileCheck);
     this.healthListeners.clear();
     // Let queued writes finish: they were (or are about to be) acknowledged.
+    if (!this.writing && this.queue.length) this.flush();
     while (this.writing || this.queue.length) await new Promise((resolve) => setTimeout(resolve, 5));
     this.closed = true;
     const reader = await this.reader?.catch(() => undefined);

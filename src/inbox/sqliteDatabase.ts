@@ -115,6 +115,9 @@ export type PackedDelivery = [
   /** msg.webhook's fields without the headers, which are stored once, in their column. */
   meta: string,
   issues: string | null,
+  /** The first emission stored with it: 0 none (received), 1 emitted without settling point, 2 with one. */
+  emission: 0 | 1 | 2,
+  leaseUntil: number | null,
 ];
 
 export function packDelivery(delivery: IncomingDelivery): PackedDelivery {
@@ -132,6 +135,8 @@ export function packDelivery(delivery: IncomingDelivery): PackedDelivery {
     JSON.stringify(headers),
     JSON.stringify(meta),
     delivery.issues.length ? JSON.stringify(delivery.issues) : null,
+    delivery.firstEmission ? (delivery.firstEmission.settles ? 2 : 1) : 0,
+    delivery.firstEmission?.settles ? (delivery.firstEmission.leaseUntil ?? null) : null,
   ];
 }
 
@@ -405,16 +410,43 @@ export class InboxDatabase {
 
   /** Stores a delivery unless its key is remembered: the new id, or minus the id of the delivery it repeats. */
   accept(packed: PackedDelivery): number {
-    const [node, duplicateKey, windowMs, limit, now, rawBody, provider, eventType, eventId, headers, meta, issues] =
-      packed;
+    const [
+      node,
+      duplicateKey,
+      windowMs,
+      limit,
+      now,
+      rawBody,
+      provider,
+      eventType,
+      eventId,
+      headers,
+      meta,
+      issues,
+      emission,
+      leaseUntil,
+    ] = packed;
     const keys = this.keysOf(node, limit, now);
     const claim = keys.get(duplicateKey);
     if (claim && claim.expiresAt > now) return -claim.id;
     const expiresAt = now + windowMs;
     const id = Number(
       this.sql(
-        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, dup_key, dup_expires) VALUES (?, ?, ?, ?, ?, 'received', ?, ?)`,
-      ).run(node, provider, eventType, eventId, now, duplicateKey, expiresAt).lastInsertRowid,
+        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, dup_key, dup_expires, attempt, settles, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        node,
+        provider,
+        eventType,
+        eventId,
+        now,
+        emission ? 'emitted' : 'received',
+        duplicateKey,
+        expiresAt,
+        emission ? 1 : 0,
+        emission === 2 ? 1 : 0,
+        leaseUntil,
+      ).lastInsertRowid,
     );
     this.sql(`INSERT INTO delivery_content (id, headers, body, meta, issues) VALUES (?, ?, ?, ?, ?)`).run(
       id,

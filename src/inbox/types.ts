@@ -56,6 +56,11 @@ export interface IncomingDelivery {
   meta: WebhookMeta;
   /** Schema issues in plain words; a delivery with issues is stored but goes to output 2. */
   issues: string[];
+  /**
+   * The first emission, stored with the delivery in the same write: for recovery `received` and `emitted` mean the
+   * same (not settled), so no markEmitted is needed. With `settles`, its lease starts now (`leaseUntil`).
+   */
+  firstEmission?: { settles: boolean; leaseUntil?: number };
 }
 
 export type AcceptResult = { stored: true; id: string } | { stored: false; duplicateOf: string | undefined };

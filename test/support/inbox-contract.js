@@ -156,6 +156,29 @@ function describeStoreContract(kind, harness) {
       assert.match(failed.settlements.at(-1).reason, /not settled after 3 attempts/);
     });
 
+    it('a delivery accepted with its first emission needs no second write: leased, recovered and settled alike', async () => {
+      const leased = await store.accept(delivery({ firstEmission: { settles: true, leaseUntil: Date.now() + 150 } }));
+      const plain = await store.accept(delivery({ firstEmission: { settles: false } }));
+      const record = await store.get(leased.id);
+      assert.deepEqual([record.state, record.attempt], ['emitted', 1]);
+      assert.equal((await store.get(plain.id)).state, 'emitted', 'not settled until its flow says so');
+      assert.deepEqual(await store.claimDue(claim({ leaseMs: 150 })), [], 'within the lease');
+      await wait(200);
+      assert.deepEqual(
+        (await store.claimDue(claim({ leaseMs: 150, now: Date.now() }))).map((d) => [d.id, d.attempt]),
+        [[leased.id, 2]],
+        'the lease ended: emitted again; the one without a settling point waits for recovery',
+      );
+      assert.deepEqual(
+        (await store.claimDue(claim({ recovering: true }))).map((d) => [d.id, d.attempt]).sort(),
+        [
+          [leased.id, 3],
+          [plain.id, 2],
+        ].sort(),
+      );
+      assert.equal(await store.settle(plain.id, { state: 'handled', at: Date.now() }), 'handled');
+    });
+
     it('a replay is due at once, flagged, and starts a new round of settlements and attempts', async () => {
       const d = await store.accept(delivery());
       await store.markEmitted(d.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
@@ -206,6 +229,39 @@ function describeStoreContract(kind, harness) {
         (await store.claimDue(claim({ recovering: true }))).map((x) => x.id),
         [d.id],
       );
+    });
+
+    it('refused requests are held to their own bound at every refusal, the oldest going first', async () => {
+      // The bound from settings.js reaches the store with its first purge.
+      await store.purge({
+        maxAgeMs: 30 * 86400_000,
+        maxBytes: 1024 ** 3,
+        refused: { maxCount: 3, maxBytes: 1024 ** 2 },
+      });
+      const kept = await store.accept(delivery());
+      await store.settle(kept.id, { state: 'failed', reason: 'CRM said no', at: Date.now() });
+      for (let i = 0; i < 10; i++) {
+        store.logRejected({
+          node: 'n1',
+          provider: 'hmac',
+          receivedAt: Date.now(),
+          statusCode: 401,
+          reason: `forged ${i}`,
+          headers: {},
+          bodyPrefix: Buffer.from('{}'),
+        });
+        await wait(5);
+      }
+      let refused = [];
+      for (let i = 0; i < 50 && !refused.some((r) => r.reason === 'forged 9'); i++) {
+        refused = await store.list({ state: 'rejected' });
+        await wait(20);
+      }
+      assert.deepEqual(
+        refused.map((r) => r.reason),
+        ['forged 9', 'forged 8', 'forged 7'],
+      );
+      assert.equal((await store.get(kept.id)).state, 'failed', 'a failed delivery is not pushed out');
     });
 
     it('lists, filters and searches newest first; ids oldest first; erases everything about one address', async () => {
