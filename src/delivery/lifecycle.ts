@@ -5,6 +5,7 @@ import {
   type DueDelivery,
   type IncomingDelivery,
   type InboxStore,
+  type LeadSummary,
   type SettleRecord,
   type StoreHealth,
 } from '../inbox/types';
@@ -61,6 +62,8 @@ interface Followed {
   since: number;
   /** The store holds no lease for it (the first emission is not written): the lifecycle watches the time itself. */
   unleased: boolean;
+  /** Leads noted while the flow works: written with the settlement, not in a write of their own. */
+  leads?: LeadSummary[];
 }
 
 /**
@@ -101,6 +104,7 @@ export class DeliveryLifecycle {
       store,
       poke: () => this.redelivery.poke(),
       settle: (id, record) => this.settle(id, record),
+      noteLeads: (id, leads) => this.noteLeads(id, leads),
     });
     this.unwatch = store.onHealthChange((health) => options.host.healthChanged(health));
     this.sweepTimer = setInterval(() => this.sweepUnleased(), pollMs);
@@ -185,7 +189,10 @@ export class DeliveryLifecycle {
     this.followed.set(emission.id, followed);
     const finish = (record: Omit<SettleRecord, 'at'>) => {
       if (this.followed.get(emission.id) === followed) this.followed.delete(emission.id);
-      this.settleQuietly(emission.id, { ...record, at: Date.now() });
+      const leads = followed.leads ?? [];
+      // One lead rides on the settlement; several are noted first (the same group commit).
+      if (leads.length > 1) this.options.store.noteLeads(emission.id, leads);
+      this.settleQuietly(emission.id, { ...record, at: Date.now(), ...(leads.length === 1 ? { lead: leads[0] } : {}) });
     };
     tracker.track(msgid, {
       handled: () => finish({ state: 'handled' }),
@@ -207,6 +214,12 @@ export class DeliveryLifecycle {
     } catch (err) {
       this.options.host.error(err as Error);
     }
+  }
+
+  private noteLeads(id: string, leads: LeadSummary[]): void {
+    const followed = this.followed.get(id);
+    if (followed) followed.leads = [...(followed.leads ?? []), ...leads];
+    else this.options.store.noteLeads(id, leads);
   }
 
   private markEmitted(id: string, attempt: number, leaseUntil = Date.now() + this.options.leaseMs): void {

@@ -1,4 +1,4 @@
-import type { DeliveryState, InboxStore, SettleRecord } from '../inbox/types';
+import type { DeliveryState, InboxStore, LeadSummary, SettleRecord } from '../inbox/types';
 
 /**
  * The running `sales webhook` nodes that own an inbox, by node id: how a settling node finds the store of the
@@ -12,6 +12,8 @@ export interface InboxConsumer {
   poke(): void;
   /** Records what a settling point made of (part of) a delivery, and announces its state. */
   settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined>;
+  /** Shows the leads a delivery made in the delivery log (written with its settlement when it comes soon). */
+  noteLeads(id: string, leads: LeadSummary[]): void;
 }
 
 const consumers = new Map<string, InboxConsumer>();

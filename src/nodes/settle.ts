@@ -70,7 +70,7 @@ export function noteLeadsOfDelivery(msg: NodeMessage, leads: { email?: string; f
   const delivery = deliveryOf(msg);
   if (!delivery) return;
   const consumer = inboxConsumer(delivery.node);
-  consumer?.store.noteLeads(
+  consumer?.noteLeads(
     delivery.id,
     leads.map((l) => ({ ...(l.email ? { email: l.email } : {}), ...(l.fullName ? { name: l.fullName } : {}) })),
   );
