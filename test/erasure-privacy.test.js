@@ -133,3 +133,53 @@ describe("erasure and Redis's append-only file", function () {
     assert.match(aofBytes(), /someone\.else@example\.com/, 'the rewrite kept everyone else');
   });
 });
+
+describe('erasure reaches every store the instance has used (real Node-RED)', function () {
+  this.timeout(90000);
+  let nodeRed;
+  after(() => nodeRed?.remove());
+
+  it('erases from the inbox file Node-RED was set to before, and from a Redis store no node uses any more', async function () {
+    const { startNodeRed } = require('./support/real-node-red');
+    const { logSettings, logFlow, postLead, deliveryInState } = require('./support/delivery-log');
+    const inboxAt = (file) => logSettings({ extra: `salesWebhooks: { inbox: { file: ${JSON.stringify(file)} } },` });
+    nodeRed = await startNodeRed({ settings: inboxAt('before.db') });
+    await nodeRed.deploy(logFlow(nodeRed.userDir));
+    assert.equal((await postLead(nodeRed.url, 'old.file@example.com', 'Old File')).status, 200);
+    await deliveryInState(nodeRed.url, 'old.file@example.com', 'handled');
+    await nodeRed.stop();
+    // The administrator moved the inbox: the old file stays on disk with the person in it.
+    const restarted = await startNodeRed({ settings: inboxAt('after.db'), userDir: nodeRed.userDir });
+    const erase = await fetch(`${restarted.url}/sales-webhooks/erase`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'old.file@example.com' }),
+    });
+    assert.deepEqual(await erase.json(), { erased: 1 });
+    const old = fs.readFileSync(path.join(nodeRed.userDir, 'before.db'));
+    assert.equal(old.includes('old.file@example.com'), false, 'gone from the old file');
+
+    // A Redis store: its receiving node moved back to the embedded file, its config node stays (unused).
+    if (!requireRedisServer(this)) return restarted.stop();
+    const redis = await startRedisServer();
+    try {
+      const flow = logFlow(restarted.userDir);
+      const redisNode = { id: 'redis', type: 'sales-webhook-redis', url: redis.url, prefix: 'reach', tls: false };
+      const onRedis = flow.map((n) => (n.id === 'in' ? { ...n, store: 'redis' } : n));
+      await restarted.deploy([...onRedis, redisNode]);
+      // 503 until the store has connected: a sender retries, so does this test.
+      await waitFor(async () => (await postLead(restarted.url, 'in.redis@example.com', 'In Redis')).status === 200);
+      await deliveryInState(restarted.url, 'in.redis@example.com', 'handled');
+      await restarted.deploy([...flow, redisNode]);
+      const fromRedis = await fetch(`${restarted.url}/sales-webhooks/erase`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'in.redis@example.com' }),
+      });
+      assert.deepEqual(await fromRedis.json(), { erased: 1 });
+    } finally {
+      await restarted.stop();
+      await redis.remove();
+    }
+  });
+});
