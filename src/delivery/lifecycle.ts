@@ -6,6 +6,7 @@ import {
   type IncomingDelivery,
   type InboxStore,
   type LeadSummary,
+  type RejectedRequest,
   type SettleRecord,
   type StoreHealth,
 } from '../inbox/types';
@@ -142,6 +143,12 @@ export class DeliveryLifecycle {
       this.storeFailed(err);
       return unavailable({ ok: false, reason: err.message });
     }
+  }
+
+  /** Logs a refused request (never emitted) and tells the delivery log. */
+  logRejected(request: RejectedRequest): void {
+    this.options.store.logRejected(request);
+    announceDelivery({ id: '', node: this.options.node, state: 'rejected' });
   }
 
   /** The first emission of a delivery just answered 2xx. */

@@ -210,7 +210,7 @@ export = function (RED: NodeAPI) {
       salesWebhookMetrics.countRequest(providerLabel(), 'rejected');
       status.schedule();
       const receivedAt = Date.now();
-      chosen?.store.logRejected({
+      lifecycle?.logRejected({
         node: node.id,
         provider: source.profile?.id ?? 'unconfigured',
         receivedAt,
