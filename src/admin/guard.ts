@@ -15,16 +15,12 @@ export interface GuardedRequest {
 
 export interface AdminRefusal {
   status: 403 | 415;
-  error: string;
+  /** The message's key in the delivery log's catalog (errors.<reason>). */
+  reason: 'crossSite' | 'notJson';
 }
 
 /** Origins the user let call the admin API from elsewhere (settings.js `httpAdminCors.origin`). */
 export type AllowedOrigins = (origin: string) => boolean;
-
-const CROSS_SITE =
-  'This request came from another web site; the sales webhooks admin API answers only the Node-RED editor itself ' +
-  '(list the site in httpAdminCors.origin in settings.js to allow it)';
-const NOT_JSON = 'The sales webhooks admin API accepts JSON bodies only (Content-Type: application/json)';
 
 const hasBody = (headers: IncomingHttpHeaders) =>
   headers['transfer-encoding'] !== undefined || Number(headers['content-length'] ?? 0) > 0;
@@ -66,13 +62,13 @@ export function adminRequestRefusal(
   const allowed = origin !== undefined && allowedOrigin(origin);
   const site = String(headers['sec-fetch-site'] ?? '').toLowerCase();
   // "none": typed in the address bar or opened from a bookmark, which no other site can cause.
-  if (!allowed && site && site !== 'same-origin' && site !== 'none') return { status: 403, error: CROSS_SITE };
+  if (!allowed && site && site !== 'same-origin' && site !== 'none') return { status: 403, reason: 'crossSite' };
   if (!allowed && !site && origin !== undefined) {
     const host = originHost(origin);
-    if (!host || !requestHosts(headers).includes(host)) return { status: 403, error: CROSS_SITE };
+    if (!host || !requestHosts(headers).includes(host)) return { status: 403, reason: 'crossSite' };
   }
   // A form can post urlencoded, multipart or text/plain without a preflight; JSON needs one, which CORS governs.
-  if (hasBody(headers) && !isJson(headers['content-type'])) return { status: 415, error: NOT_JSON };
+  if (hasBody(headers) && !isJson(headers['content-type'])) return { status: 415, reason: 'notJson' };
   return undefined;
 }
 
@@ -100,13 +96,17 @@ const guarded = new WeakSet<object>();
  * Puts the guard in front of every admin route of this package, once per admin app. Each node module that adds
  * admin routes calls this before adding them, so whichever module Node-RED loads first, the guard comes first.
  */
-export function guardAdminRoutes(app: AdminApp, settings: { httpAdminCors?: unknown }): void {
+export function guardAdminRoutes(
+  app: AdminApp,
+  settings: { httpAdminCors?: unknown },
+  say: (reason: AdminRefusal['reason']) => string,
+): void {
   if (guarded.has(app)) return;
   guarded.add(app);
   const allowed = allowedOriginsOf(settings.httpAdminCors);
   app.use(PACKAGE_ADMIN_ROUTES, (req, res, next) => {
     const refusal = adminRequestRefusal(req, allowed);
     if (!refusal) return next();
-    res.status(refusal.status).json({ error: refusal.error });
+    res.status(refusal.status).json({ error: say(refusal.reason) });
   });
 }

@@ -35,7 +35,7 @@ export function registerMetricsRoute(RED: NodeAPI): void {
       ({ contentType, text }) => res.set('content-type', contentType).send(text),
       (err: Error) => {
         RED.log.error(`sales-webhooks metrics: ${err.message}`);
-        res.status(500).json({ error: "The metrics could not be collected; Node-RED's log says why." });
+        res.status(500).json({ error: RED._('sales-webhooks-log.errors.metricsFailed') });
       },
     );
   });
