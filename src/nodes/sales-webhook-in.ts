@@ -123,7 +123,7 @@ export = function (RED: NodeAPI) {
       const text = t('status.counts', {
         accepted: counts.accepted,
         rejected: counts.rejected + counts.invalid,
-        duplicates: t('status.duplicates', { count: counts.duplicates }),
+        duplicates: counts.duplicates,
       });
       const warning = unverified || storeCaution;
       node.status({
