@@ -19,6 +19,7 @@ import {
   type Say,
 } from './errors';
 import type { AccountCredentials, AccountSettings } from './settings';
+import { salesWebhookMetrics } from '../metrics/metrics';
 
 export interface CrmResponse {
   status: number;
@@ -132,17 +133,19 @@ export class CrmHttp {
     const auth = authorisation(this.settings, token.value, this.credentials.headerName);
     await this.acquire();
     try {
-      const res = await request(this.url(spec, token.apiBaseUrl, auth.query), {
-        method: spec.method,
-        dispatcher: this.agent,
-        headers: {
-          accept: 'application/json',
-          ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...auth.headers,
-        },
-        body: spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-      });
+      const res = await salesWebhookMetrics.timeCrmRequest(this.settings.system, () =>
+        request(this.url(spec, token.apiBaseUrl, auth.query), {
+          method: spec.method,
+          dispatcher: this.agent,
+          headers: {
+            accept: 'application/json',
+            ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...auth.headers,
+          },
+          body: spec.body !== undefined ? JSON.stringify(spec.body) : undefined,
+          signal: AbortSignal.timeout(this.settings.timeoutMs),
+        }),
+      );
       const text = await readAnswer(res);
       let body: unknown;
       try {

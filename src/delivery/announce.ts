@@ -26,7 +26,7 @@ let publish: Publish | undefined;
 type Subscriber = (announcement: DeliveryAnnouncement) => void;
 const subscribers = new Set<Subscriber>();
 
-/** Hears every announcement as it is made (alert nodes); returns the function that stops it. Must not throw. */
+/** Hears every announcement as it is made (alert nodes, metrics); returns the function that stops it. */
 export function subscribeToAnnouncements(subscriber: Subscriber): () => void {
   subscribers.add(subscriber);
   return () => subscribers.delete(subscriber);
@@ -56,7 +56,13 @@ function flush(): void {
  * announcements are batched and published at most every BATCH_MS.
  */
 export function announceDelivery(announcement: DeliveryAnnouncement): void {
-  for (const listener of subscribers) listener(announcement);
+  for (const listener of subscribers) {
+    try {
+      listener(announcement);
+    } catch {
+      // A listener's fault must not stop the delivery's own announcement.
+    }
+  }
   if (!publish) return;
   queued.push(announcement);
   timer ??= setTimeout(flush, BATCH_MS).unref();

@@ -54,6 +54,9 @@ export interface RedisStoreOptions {
 export const DEFAULT_PREFIX = 'sales-webhooks';
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+/** How long an erasure waits for a running append-only rewrite to end before asking for its own, and how often it looks. */
+const AOF_REWRITE_WAIT_MS = 10 * 60_000;
+const AOF_REWRITE_POLL_MS = 1000;
 /** The most records one log query or erase reads per node (the log shows the newest; erase goes through all). */
 const MAX_SCAN = 50_000;
 const BATCH = 200;
@@ -787,7 +790,29 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
         cursor += kept;
       }
     }
+    if (erased) void this.rewriteAppendOnlyFile();
     return erased;
+  }
+
+  /**
+   * With appendonly on, the erased records' commands stay in the append-only file until Redis rewrites it: a rewrite
+   * is asked for now, or once the one running ends (it copied the data from before the erasure). In the background;
+   * a server that refuses the command (renamed, managed Redis) is left alone: the README says when the bytes leave.
+   */
+  private async rewriteAppendOnlyFile(): Promise<void> {
+    try {
+      for (let waited = 0; waited < AOF_REWRITE_WAIT_MS; waited += AOF_REWRITE_POLL_MS) {
+        const persistence = String(await this.command(['INFO', 'persistence']));
+        if (!/^aof_enabled:1\r?$/m.test(persistence)) return;
+        if (!/^aof_rewrite_in_progress:1\r?$/m.test(persistence)) {
+          await this.command(['BGREWRITEAOF']);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, AOF_REWRITE_POLL_MS).unref());
+      }
+    } catch {
+      // Not connected any more, or the command is not allowed: nothing more to do from here.
+    }
   }
 
   /** Removes settled records past the age, then the oldest settled ones while over the size; trims the streams. */

@@ -719,27 +719,20 @@ export class InboxDatabase {
   }
 
   erase(email: string): number {
-    const pattern = `%${escapeLike(email.trim())}%`;
-    const candidates = this.db
-      .prepare(
-        `SELECT d.id AS id, CAST(c.body AS TEXT) AS body, d.leads AS leads,
-           (SELECT group_concat(record, ' ') FROM settlements WHERE delivery_id = d.id) AS settlements, c.headers AS headers
-         FROM ${WITH_CONTENT}
-         WHERE CAST(c.body AS TEXT) LIKE ? ESCAPE '\\' OR d.leads LIKE ? ESCAPE '\\' OR c.headers LIKE ? ESCAPE '\\'
-           OR d.id IN (SELECT delivery_id FROM settlements WHERE record LIKE ? ESCAPE '\\')`,
-      )
-      .all(pattern, pattern, pattern, pattern) as {
-      id: number;
-      body: string;
-      leads: string;
-      settlements: string | null;
-      headers: string;
-    }[];
-    // LIKE finds the address inside longer ones too (jo@x.com in bojo@x.com): only the whole address is this person.
+    // Each row is asked the stores' own matcher: LIKE folds ASCII case only and misses JSON escapes (jo\u0040corp.com).
     const address = mentionsAddress(email.trim());
-    const ids = candidates
-      .filter((row) => [row.body, row.leads, row.settlements ?? '', row.headers].some((text) => address.test(text)))
-      .map((row) => row.id);
+    this.db.function('sales_webhooks_mentions', { deterministic: true }, (text: unknown) =>
+      typeof text === 'string' && address.test(text) ? 1 : 0,
+    );
+    const ids = this.db
+      .prepare(
+        `SELECT d.id FROM ${WITH_CONTENT}
+         WHERE sales_webhooks_mentions(CAST(c.body AS TEXT)) OR sales_webhooks_mentions(d.leads)
+           OR sales_webhooks_mentions(c.headers)
+           OR d.id IN (SELECT delivery_id FROM settlements WHERE sales_webhooks_mentions(record))`,
+      )
+      .pluck()
+      .all() as number[];
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
     const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');

@@ -9,6 +9,7 @@ import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail
 import { listProviders } from '../providers/registry';
 import { announceDelivery, announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
 import { inboxConsumers } from '../delivery/registry';
+import { erasureReach } from './erasure-reach';
 
 export const READ_PERMISSION = 'sales-webhooks.read';
 export const WRITE_PERMISSION = 'sales-webhooks.write';
@@ -71,6 +72,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     return typeof node === 'string' && node ? node : undefined;
   };
   const admin = RED.httpAdmin;
+  const reach = erasureReach(RED);
 
   // The sidebar's choices come from the runtime, so they cannot drift from the provider profiles.
   admin.get(
@@ -135,7 +137,7 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     ...allow(WRITE_PERMISSION, 'erase'),
     handle(async (req) => {
       const email = parseErasureEmail(req.body);
-      const erased = await log.erase(email);
+      const erased = (await log.erase(email)) + (await reach.eraseElsewhere(email));
       forgetErased(email);
       // The address itself is personal data: the audit line says that an erasure happened, not whose.
       audit({ event: 'sales-webhooks.erase', erased }, req);

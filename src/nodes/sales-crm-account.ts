@@ -17,8 +17,10 @@ import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerCrmFieldsRoute } from './crm-dialog-routes';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
+import { guardPackageAdminRoutes } from './admin-guard';
 
 export = function (RED: NodeAPI) {
+  guardPackageAdminRoutes(RED);
   /** The file of rotated refresh tokens, encrypted with the key Node-RED encrypts credentials with; none without a user directory. */
   function rotatedTokenFile(): RotatedRefreshTokens | undefined {
     const settings = RED.settings as unknown as { userDir?: string; get?: (key: string) => unknown };

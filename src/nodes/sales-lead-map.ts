@@ -21,6 +21,7 @@ import { noteLeadsOfDelivery, partOf, settleLead } from './settle';
 import { onErasure } from '../log/erasures';
 import { hasPermission } from '../log/filter';
 import { READ_PERMISSION as LOG_READ_PERMISSION } from './delivery-log-routes';
+import { guardPackageAdminRoutes } from './admin-guard';
 
 const PREVIEW_MAX_RECORDS = 200;
 
@@ -31,6 +32,7 @@ function describeFailures(failures: FieldFailure[]): string {
 interface LeadMapNodeDef extends NodeDef, LeadMapConfig {}
 
 export = function (RED: NodeAPI) {
+  guardPackageAdminRoutes(RED);
   function SalesLeadMap(this: Node, rawConfig: LeadMapNodeDef) {
     RED.nodes.createNode(this, rawConfig);
     const node = this;

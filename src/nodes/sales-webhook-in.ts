@@ -7,6 +7,7 @@ import { describeInboxProblem } from '../inbox/settings';
 import { receiveRedaction, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
 import { handleWebhookRequest, type OutcomeContext, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
 import { migrate } from '../migrations';
+import { salesWebhookMetrics } from '../metrics/metrics';
 import { WEBHOOK_IN_DEFAULTS } from '../receive/webhookInDefaults';
 import { positiveNumber } from '../shared/numbers';
 import { throttledStatus } from '../shared/throttledStatus';
@@ -18,6 +19,7 @@ import { registerInboxStatsRoute } from './inbox-service';
 import { registerSendTestEndpoint } from './send-test-endpoint';
 import { settlingPointsOf } from './settling-points';
 import { registerCheckPathRoute, registerReceivingRoute } from './webhook-in-routes';
+import { guardPackageAdminRoutes } from './admin-guard';
 
 interface WebhookInConfig extends NodeDef {
   url: string;
@@ -47,6 +49,7 @@ interface WebhookInNode extends Node {
 }
 
 export = function (RED: NodeAPI) {
+  guardPackageAdminRoutes(RED);
   function SalesWebhookIn(this: WebhookInNode, storedConfig: WebhookInConfig) {
     RED.nodes.createNode(this, storedConfig);
     const config = migrate('sales-webhook in', storedConfig);
@@ -90,13 +93,17 @@ export = function (RED: NodeAPI) {
       processor = { profile: source.profile, verifier: source.verifier, redaction };
       if (source.profile.verification.kind === 'none') node.warn(t('warn.unverified'));
     }
+    const providerLabel = () => source.profile?.id ?? 'unconfigured';
     const duplicateWindowMs = config.dedupe === false ? 0 : dedupeHours * 3600 * 1000;
 
     // The path first; requests reach the endpoint below (nothing arrives before this constructor returns).
     const route = registerReceivingRoute(
       RED,
       url,
-      (req, res) => handleWebhookRequest(endpoint, req, res),
+      (req, res) => {
+        salesWebhookMetrics.timeAcknowledgement(res, providerLabel());
+        handleWebhookRequest(endpoint, req, res);
+      },
       () => {
         if (source.configError) fail('source-config', { reason: source.configError });
         else showListening();
@@ -117,7 +124,7 @@ export = function (RED: NodeAPI) {
       const text = t('status.counts', {
         accepted: counts.accepted,
         rejected: counts.rejected + counts.invalid,
-        duplicates: t('status.duplicates', { count: counts.duplicates }),
+        duplicates: counts.duplicates,
       });
       const warning = unverified || storeCaution;
       node.status({
@@ -202,6 +209,7 @@ export = function (RED: NodeAPI) {
 
     const logRejected = (statusCode: number, reason: string, headers: Record<string, string>, rawBody?: Buffer) => {
       counts.rejected++;
+      salesWebhookMetrics.countRequest(providerLabel(), 'rejected');
       status.schedule();
       reportAlertSignal({ type: 'refused', node: node.id, provider: source.profile?.id });
       const receivedAt = Date.now();
@@ -247,6 +255,7 @@ export = function (RED: NodeAPI) {
       onOutcome(outcome: DeliveryOutcome, context: OutcomeContext) {
         if (outcome.kind === 'rejected')
           return logRejected(outcome.statusCode, outcome.reason, outcome.headers, context.rawBody);
+        salesWebhookMetrics.countRequest(providerLabel(), outcome.kind);
         if (outcome.kind === 'duplicate') counts.duplicates++;
         else if (outcome.kind === 'invalid') counts.invalid++;
         else counts.accepted++;

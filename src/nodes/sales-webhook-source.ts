@@ -5,10 +5,12 @@ import { buildVerifierOptions, type SourceConfig } from '../receive/source';
 import { authenticationHeaders, createVerifier } from '../verify';
 import { WebhookConfigError } from '../verify/types';
 import type { SalesWebhookSourceNode } from './source-node';
+import { guardPackageAdminRoutes } from './admin-guard';
 
 type SourceNodeDef = NodeDef & SourceConfig;
 
 export = function (RED: NodeAPI) {
+  guardPackageAdminRoutes(RED);
   function SalesWebhookSource(this: SalesWebhookSourceNode, storedConfig: SourceNodeDef) {
     RED.nodes.createNode(this, storedConfig);
     const config = migrate('sales-webhook-source', storedConfig);
