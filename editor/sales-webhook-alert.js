@@ -42,7 +42,7 @@
       var node = this;
       SalesWebhooksEditor.migrateDialog(this, 'node-input');
       // A node imported without them shows the defaults the runtime uses.
-      ['backlogMinutes', 'quietMinutes', 'rejections'].forEach(function (field) {
+      Object.keys(FACTS.defaults).forEach(function (field) {
         var input = $('#node-input-' + field);
         if (input.val() === '') {
           input.val(FACTS.defaults[field]);

@@ -202,7 +202,7 @@
 
   /** The open problems of the alert nodes, one line each: its sentence and since when. */
   function refreshProblems() {
-    request('GET', 'sales-webhooks/alerts').done(function (data) {
+    request('GET', SalesWebhooksEditor.facts.alerts.route).done(function (data) {
       var problems = (data && data.problems) || [];
       view.problems.empty().toggle(problems.length > 0);
       if (!problems.length) {
@@ -633,7 +633,10 @@
     view.detail.append(el('div', 'sales-webhooks-log-detail-buttons').append(back, view.replayOne), view.detailBody);
 
     // The alert nodes' open problems (GET sales-webhooks/alerts), above the list.
-    view.problems = el('div', 'sales-webhooks-log-problems').attr('id', 'sales-webhooks-log-problems').hide();
+    view.problems = el('div', 'sales-webhooks-log-problems')
+      .attr('id', 'sales-webhooks-log-problems')
+      .css('border-left-color', FACTS.stateColours.failed)
+      .hide();
     content.append(
       toolbar,
       view.problems,

@@ -23,7 +23,7 @@ import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/
 import { DELIVERY_LOG_TOPIC } from './delivery/announce';
 import { ALERT_DEFAULTS } from './alerts/monitor';
 import { ALERT_KINDS } from './alerts/problems';
-import { ALERTS_TOPIC } from './alerts/signals';
+import { ALERTS_ROUTE, ALERTS_TOPIC } from './alerts/signals';
 import { SOURCE_FIELDS } from './providers/types';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, HMAC_TEMPLATE_BODY } from './verify/hmac';
 
@@ -96,7 +96,7 @@ export function editorFacts() {
       /** The type of a lead field whose type is not known (a custom path). */
       anyLeadType: 'any',
     },
-    alerts: { kinds: [...ALERT_KINDS], defaults: { ...ALERT_DEFAULTS }, topic: ALERTS_TOPIC },
+    alerts: { kinds: [...ALERT_KINDS], defaults: { ...ALERT_DEFAULTS }, topic: ALERTS_TOPIC, route: ALERTS_ROUTE },
   };
 }
 

@@ -6,6 +6,8 @@
 
 /** The comms topic the delivery log's sidebar refreshes its list of open problems on. */
 export const ALERTS_TOPIC = 'sales-webhooks/alerts';
+/** The admin route that lists the open problems (under httpAdminRoot). */
+export const ALERTS_ROUTE = 'sales-webhooks/alerts';
 
 export type AlertSignal =
   | { type: 'refused'; node: string; provider?: string }

@@ -3,7 +3,7 @@ import { AlertMonitor, ALERT_DEFAULTS, SETTLED } from '../alerts/monitor';
 import { alertsFileBeside } from '../alerts/persisted';
 import { fileAlertStorage, redisAlertStorage } from '../alerts/storage';
 import { ALERT_KINDS, type AlertKind, type PersistedProblems, type Problem, type Transition } from '../alerts/problems';
-import { ALERTS_TOPIC, onAlertSignal, refusedCrmAccounts, unhealthyStoresNow } from '../alerts/signals';
+import { ALERTS_ROUTE, ALERTS_TOPIC, onAlertSignal, refusedCrmAccounts, unhealthyStoresNow } from '../alerts/signals';
 import { subscribeToAnnouncements } from '../delivery/announce';
 import { inboxConsumer, inboxConsumers } from '../delivery/registry';
 import { migrate } from '../migrations';
@@ -276,7 +276,7 @@ export = function (RED: NodeAPI) {
   RED.nodes.registerType('sales-webhook alert', SalesWebhookAlert as any);
 
   // The open problems of every alert node, for the delivery log's sidebar (the same problem seen by two alert nodes once).
-  RED.httpAdmin.get('/sales-webhooks/alerts', RED.auth.needsPermission('sales-webhooks.read'), (_req, res) => {
+  RED.httpAdmin.get(`/${ALERTS_ROUTE}`, RED.auth.needsPermission('sales-webhooks.read'), (_req, res) => {
     const byKey = new Map<string, Record<string, unknown>>();
     for (const [alertNode, { monitor, describe }] of monitors)
       for (const problem of monitor.open())
