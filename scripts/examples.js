@@ -305,11 +305,66 @@ function settleExample() {
   ];
 }
 
+/** The alert node wired to a message a mail, Slack or SMS node can send (a debug node stands in for it). */
+function alertsExample() {
+  const { ALERT_KINDS } = require('../dist/alerts/problems.js');
+  const { ALERT_DEFAULTS } = require('../dist/alerts/monitor.js');
+  const prefix = 'ex-alerts';
+  const tab = `${prefix}-tab`;
+  return [
+    { id: tab, type: 'tab', label: 'Sales webhook alerts', disabled: false, info: '' },
+    {
+      id: `${prefix}-howto`,
+      type: 'comment',
+      z: tab,
+      name: 'Configure: wire the alert node to your e-mail, Slack or SMS node',
+      info: `The alert node sends one message when a problem opens and one when it is resolved, never one per failure: msg.topic is the kind (${ALERT_KINDS.join(', ')}), msg.payload.text a sentence to send as it is.\n\nReplace the debug node with node-red-node-email, a Slack node or an SMS node; the change node below puts the sentence in msg.payload and a subject in msg.topic, which is what those nodes send. Set *Quiet after* on the alert node to a little more than the longest pause your platforms normally have.`,
+      x: LAYOUT.comment.x,
+      y: LAYOUT.comment.y,
+      wires: [],
+    },
+    {
+      id: `${prefix}-alert`,
+      type: 'sales-webhook alert',
+      z: tab,
+      name: 'tell sales ops',
+      kinds: [...ALERT_KINDS],
+      scope: 'all',
+      ...ALERT_DEFAULTS,
+      version: 1,
+      x: LAYOUT.columns[0],
+      y: ROW,
+      wires: [[`${prefix}-message`]],
+    },
+    {
+      id: `${prefix}-message`,
+      type: 'change',
+      z: tab,
+      name: 'subject and text',
+      rules: [
+        {
+          t: 'set',
+          p: 'topic',
+          pt: 'msg',
+          to: '"Sales webhooks: " & payload.kind & " " & payload.state',
+          tot: 'jsonata',
+        },
+        { t: 'set', p: 'payload', pt: 'msg', to: 'payload.text', tot: 'msg' },
+      ],
+      x: LAYOUT.columns[1],
+      y: ROW,
+      wires: [[`${prefix}-send`]],
+    },
+    debug(`${prefix}-send`, tab, 'e-mail, Slack or SMS here', [LAYOUT.columns[2], ROW]),
+  ];
+}
+
 function examples() {
   return {
     ...Object.fromEntries(PLATFORMS.map(([provider]) => [provider, platformExample(provider)])),
     'saleassist-to-crm': crmExample(),
     'saleassist-to-file-settled': settleExample(),
+    alerts: alertsExample(),
   };
 }
 

@@ -37,7 +37,7 @@ describe('the admin API refuses cross-site requests (real Node-RED, no adminAuth
         <script>document.forms[0].submit()</script>`);
     });
     await new Promise((resolve) => attacker.listen(0, '127.0.0.1', resolve));
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
   });
   after(async () => {
     await browser?.close();

@@ -35,13 +35,13 @@ describe('the alert node in the editor', function () {
     await nodeRed?.remove();
   });
 
-  it('the dialog saves the chosen kinds; the sidebar lists open problems at 315 px', async () => {
+  it('the dialog saves the chosen kinds; the sidebar lists open problems at 315 px', async function () {
     // No welcome tour over the dialog's buttons.
     nodeRed = await startNodeRed({ settings: 'module.exports = { editorTheme: { tours: false } };\n' });
     await nodeRed.deploy(flow);
     for (let i = 0; i < 2; i++)
       await postStatus(`${nodeRed.url}/webhooks/alerted`, signedLead(`x${i}@example.com`, 's3cret', { forged: true }));
-    browser = await launchBrowser();
+    browser = await launchBrowser(this);
     const { page } = browser;
     const pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
