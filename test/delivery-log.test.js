@@ -139,6 +139,7 @@ describe('delivery log across stores', function () {
   let two;
   let consumers;
   let pokes;
+  let replayed;
   const meta = (provider) => ({
     provider,
     eventType: 'call.completed',
@@ -166,13 +167,19 @@ describe('delivery log across stores', function () {
         issues: [],
       })
       .then((r) => r.id);
-  const consumer = (nodeId, store) => ({ nodeId, store, poke: () => pokes.push(nodeId) });
+  const consumer = (nodeId, store) => ({
+    nodeId,
+    store,
+    poke: () => pokes.push(nodeId),
+    replayed: (id) => replayed.push([nodeId, id]),
+  });
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'delivery-log-'));
     one = new SqliteInboxStore(path.join(dir, 'one.db'));
     two = new SqliteInboxStore(path.join(dir, 'two.db'));
     pokes = [];
+    replayed = [];
     consumers = [consumer('a', one), consumer('b', two)];
   });
   afterEach(async () => {
@@ -222,7 +229,7 @@ describe('delivery log across stores', function () {
     const orphan = await accept(one, 'gone');
     const log = logWith(undefined);
     assert.deepEqual(await log.replay(mine, 'a'), { replayed: 1, id: mine, node: 'a' });
-    assert.deepEqual(pokes, ['a']);
+    assert.deepEqual(replayed, [['a', mine]], 'the owning node announces and emits it');
     assert.equal((await one.get(mine)).state, 'received');
     assert.equal((await one.get(mine)).replay, true);
     await assert.rejects(
@@ -263,6 +270,7 @@ describe('delivery log across stores', function () {
       notDeployed: ['gone'],
     });
     assert.deepEqual(pokes.sort(), ['a', 'b']);
+    assert.deepEqual(replayed, [], 'a bulk replay is announced by its count');
     assert.equal((await one.get(delivered)).state, 'delivered');
     assert.deepEqual(
       (await log.list({ state: 'failed' })).map((d) => d.node),

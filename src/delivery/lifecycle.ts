@@ -106,6 +106,10 @@ export class DeliveryLifecycle {
       nodeId: node,
       store,
       poke: () => this.redelivery.poke(),
+      replayed: (id) => {
+        announceDelivery({ id, node, state: 'received' });
+        this.redelivery.poke();
+      },
       settle: (id, record) => this.settle(id, record),
       noteLeads: (id, leads) => this.noteLeads(id, leads),
     });

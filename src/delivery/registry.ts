@@ -10,6 +10,8 @@ export interface InboxConsumer {
   store: InboxStore;
   /** Claims and emits what is due now (a replay was requested), without waiting for the next poll. */
   poke(): void;
+  /** One delivery of this node was marked for replay: announces it `received` and emits it now. */
+  replayed(id: string): void;
   /** Records what a settling point made of (part of) a delivery, and announces its state. */
   settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined>;
   /** Shows the leads a delivery made in the delivery log (written with its settlement when it comes soon). */

@@ -100,7 +100,7 @@ export class DeliveryLog {
     if (!owner) throw new DeliveryLogError(409, 'errors.notDeployed', { node: record.node });
     const replayed = await guard(store, () => store.requestReplay([record.id]));
     if (replayed === 0) throw new DeliveryLogError(409, 'errors.replayRejected');
-    owner.poke();
+    owner.replayed(record.id);
     return { replayed, id: record.id, node: record.node };
   }
 
@@ -122,6 +122,7 @@ export class DeliveryLog {
         result.replayable += ids.length;
         if (dryRun) continue;
         result.replayed += await guard(store, () => store.requestReplay(ids));
+        // A bulk replay is announced by its count alone; each delivery announces `emitted` as its node claims it.
         owner.poke();
       }
     }

@@ -7,7 +7,7 @@ import { DeliveryLog } from '../log/deliveryLog';
 import { forgetErased } from '../log/erasures';
 import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail } from '../log/filter';
 import { listProviders } from '../providers/registry';
-import { announceDelivery, announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
+import { announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
 import { inboxConsumers } from '../delivery/registry';
 import { erasureReach } from './erasure-reach';
 
@@ -104,7 +104,6 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     handle(async (req) => {
       const result = await log.replay(req.params.id, nodeOf(req));
       audit({ event: 'sales-webhooks.replay', id: result.id, node: result.node }, req);
-      announceDelivery({ id: result.id, node: result.node, state: 'received' });
       return { replayed: result.replayed };
     }),
   );

@@ -5,7 +5,6 @@ import { headerRedaction, redactHeaders, type HeaderRedaction } from '../redact'
 import { authenticationHeaders } from '../verify';
 import { readEnvelope, validateEvent } from '../providers/envelope';
 import { WebhookVerificationError, type SignedDelivery, type Verifier } from '../verify/types';
-import type { DuplicateGuard } from './duplicateGuard';
 import type { WebhookMeta } from './types';
 
 export interface DeliveryProcessor {
@@ -13,7 +12,6 @@ export interface DeliveryProcessor {
   verifier: Verifier;
   /** What is shown as "[redacted]" wherever this delivery's headers appear. */
   redaction: HeaderRedaction;
-  guard?: DuplicateGuard;
 }
 
 export type DeliveryOutcome =
@@ -37,15 +35,15 @@ export function receiveRedaction(sourceHeaders: string[], secrets: Array<string 
 export { redactHeaders };
 
 /**
- * Decides what one delivery is. Verification runs on the exact bytes before anything else,
- * so a forged request never reaches the parser or the duplicate guard.
+ * Decides what one delivery is and its duplicate key (the store says whether it is a duplicate). Verification runs on
+ * the exact bytes before anything else, so a forged request never reaches the parser or the store.
  */
 export function processDelivery(
   processor: DeliveryProcessor,
   delivery: SignedDelivery,
   receivedAt: Date,
-): DeliveryOutcome {
-  const { profile, verifier, redaction, guard } = processor;
+): Exclude<DeliveryOutcome, { kind: 'duplicate' }> {
+  const { profile, verifier, redaction } = processor;
   let deliveryId: string | undefined;
   let signedBody: Buffer;
   try {
@@ -103,11 +101,9 @@ export function processDelivery(
     signedEventId !== undefined
       ? `id:${signedEventId}`
       : `sha256:${createHash('sha256').update(signedBody).digest('base64')}`;
-  if (guard?.has(duplicateKey)) return { kind: 'duplicate', key: duplicateKey, meta };
 
   const validation = validateEvent(profile, envelope.eventType, body);
   meta.known = validation.known;
-  guard?.remember(duplicateKey);
   const event = body as Record<string, unknown>;
   if (validation.issues.length > 0)
     return { kind: 'invalid', key: duplicateKey, body: event, meta, issues: validation.issues };

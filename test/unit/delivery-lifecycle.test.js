@@ -4,6 +4,8 @@ const assert = require('node:assert/strict');
 const { MessageTracker } = require('../../dist/delivery/tracker');
 const { DeliveryLifecycle } = require('../../dist/delivery/lifecycle');
 const { MemoryInboxStore } = require('../../dist/inbox/memory');
+const { subscribeToAnnouncements } = require('../../dist/delivery/announce');
+const { inboxConsumer } = require('../../dist/delivery/registry');
 
 function recorder() {
   const events = [];
@@ -189,5 +191,26 @@ describe('delivery lifecycle', function () {
     tracker.completed(sent[0].msgid, 'file');
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal((await store.get(accepted.deliveryId)).state, 'handled');
+  });
+
+  it('a replay asked of the node is announced received by the lifecycle, then emitted again at once', async function () {
+    const store = new MemoryInboxStore();
+    const { sent, tracker } = start(store);
+    const accepted = await lifecycle.accept(incoming('k1'));
+    await store.settle(accepted.deliveryId, { state: 'failed', reason: 'CRM down', at: Date.now() });
+    const announced = [];
+    const stop = subscribeToAnnouncements((a) => announced.push(`${a.id} ${a.node} ${a.state}`));
+    try {
+      await store.requestReplay([accepted.deliveryId]);
+      inboxConsumer('in').replayed(accepted.deliveryId);
+      assert.deepEqual(announced, [`${accepted.deliveryId} in received`]);
+      for (let i = 0; i < 50 && sent.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(sent.length, 1, 'emitted without waiting for the next poll');
+      assert.equal(sent[0].emission.replay, true);
+      assert.deepEqual(announced, [`${accepted.deliveryId} in received`, `${accepted.deliveryId} in emitted`]);
+    } finally {
+      stop();
+      tracker.forget(sent[0]?.msgid);
+    }
   });
 });
