@@ -355,7 +355,7 @@ function alertsExample() {
       y: ROW,
       wires: [[`${prefix}-send`]],
     },
-    debug(`${prefix}-send`, tab, 'e-mail, Slack or SMS here', [LAYOUT.columns[2], ROW]),
+    debug(`${prefix}-send`, tab, 'e-mail, Slack or SMS here', [LAYOUT.columns[3], ROW]),
   ];
 }
 

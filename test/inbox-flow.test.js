@@ -262,7 +262,8 @@ describe('durable inbox in the flow', function () {
 
   it('a lead map that cannot make a lead fails the delivery at once, saying why; it is not emitted again at each lease', async function () {
     const flow = inboxFlow({
-      node: { leaseMinutes: 0.005, maxAttempts: 3 },
+      // A lease long enough that a loaded machine settles within it, short enough to end twice during the test.
+      node: { leaseMinutes: 0.015, maxAttempts: 3 },
       wiredTo: ['map'],
       extra: [
         {

@@ -108,7 +108,8 @@ async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', ar
     stop: () => exit('SIGTERM'),
     async remove() {
       await exit('SIGKILL');
-      if (!dir) fs.rmSync(dataDir, { recursive: true, force: true });
+      // A rewrite child Redis forked (BGREWRITEAOF after an erasure) may still write there for a moment after the kill.
+      if (!dir) fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     },
     logs: () => output,
     /** The server's process id (it changes with each start). */
