@@ -164,7 +164,7 @@ async function main() {
   const count = Number(args.requests);
   const connections = Number(args.connections);
   fs.mkdirSync(resultsDir, { recursive: true });
-  const redis = await startRedisServer();
+  const redis = await startRedisServer(null);
   const instances = await Promise.all([startNodeRed(), startNodeRed()]);
   const report = {
     date: new Date().toISOString(),

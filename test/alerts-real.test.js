@@ -217,20 +217,17 @@ describe('sales-webhook alert in a real Node-RED', function () {
 
 describe('sales-webhook alert with the runtime Redis', function () {
   this.timeout(90000);
-  const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+  const { startRedisServer } = require('./support/redis-server');
   const { createClient } = require('redis');
   let redis;
   const started = [];
-  before(function () {
-    requireRedisServer(this);
-  });
   after(async () => {
     for (const nodeRed of started) await nodeRed.remove();
     await redis?.remove();
   });
 
-  it('keeps open problems in the Redis hash, seen by another instance after kill -9; Redis gone opens store-unavailable', async () => {
-    redis = await startRedisServer();
+  it('keeps open problems in the Redis hash, seen by another instance after kill -9; Redis gone opens store-unavailable', async function () {
+    redis = await startRedisServer(this);
     const settings = `module.exports = { salesWebhooks: { inbox: { redis: { url: ${JSON.stringify(redis.url)}, prefix: 'alerts-test' } } } };\n`;
     const first = await startNodeRed({ settings });
     started.push(first);

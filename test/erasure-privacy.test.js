@@ -9,7 +9,7 @@ const path = require('node:path');
 const { MemoryInboxStore } = require('../dist/inbox/memory');
 const { SqliteInboxStore } = require('../dist/inbox/sqlite');
 const { delivery } = require('./support/inbox-deliveries');
-const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const { startRedisServer } = require('./support/redis-server');
 const { waitFor } = require('./support/real-node-red');
 
 /** Every character of the address as a JSON \uXXXX escape, in upper- or lower-case hex. */
@@ -90,8 +90,7 @@ describeErasure(
   },
   {
     before: async (context) => {
-      if (!requireRedisServer(context)) return;
-      server = await startRedisServer();
+      server = await startRedisServer(context);
     },
     after: () => server?.remove(),
   },
@@ -102,8 +101,7 @@ describe("erasure and Redis's append-only file", function () {
   let aofServer;
   let store;
   before(async function () {
-    if (!requireRedisServer(this)) return;
-    aofServer = await startRedisServer({ appendfsync: 'always', appendonly: 'yes' });
+    aofServer = await startRedisServer(this, { appendfsync: 'always', appendonly: 'yes' });
   });
   after(async () => {
     await store?.close();
@@ -160,8 +158,10 @@ describe('erasure reaches every store the instance has used (real Node-RED)', fu
     assert.equal(old.includes('old.file@example.com'), false, 'gone from the old file');
 
     // A Redis store: its receiving node moved back to the embedded file, its config node stays (unused).
-    if (!requireRedisServer(this)) return restarted.stop();
-    const redis = await startRedisServer();
+    const redis = await startRedisServer(this).catch(async (err) => {
+      await restarted.stop();
+      throw err;
+    });
     try {
       const flow = logFlow(restarted.userDir);
       const redisNode = { id: 'redis', type: 'sales-webhook-redis', url: redis.url, prefix: 'reach', tls: false };

@@ -6,7 +6,7 @@ const path = require('node:path');
 const { MemoryInboxStore } = require('../dist/inbox/memory');
 const { SqliteInboxStore } = require('../dist/inbox/sqlite');
 const { describeStoreContract } = require('./support/inbox-contract');
-const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const { startRedisServer } = require('./support/redis-server');
 
 describeStoreContract('memory', {
   open: async () => new MemoryInboxStore(),
@@ -29,8 +29,7 @@ let server;
 let prefixes = 0;
 describeStoreContract('Redis', {
   before: async (context) => {
-    if (!requireRedisServer(context)) return;
-    server = await startRedisServer();
+    server = await startRedisServer(context);
   },
   after: () => server?.remove(),
   open: async () => {

@@ -1,7 +1,7 @@
 'use strict';
 // The shared inbox on a real redis-server (AOF, fsync always): two store instances stand for two Node-RED instances.
 const assert = require('node:assert/strict');
-const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const { startRedisServer } = require('./support/redis-server');
 const { delivery } = require('./support/inbox-deliveries');
 
 /** Each test writes under its own key prefix. */
@@ -38,10 +38,9 @@ describe('Redis inbox store', function () {
   };
 
   before(async function () {
-    if (!requireRedisServer(this)) return;
     ({ RedisInboxStore } = require('../dist/inbox/redis'));
     ({ InboxUnavailableError } = require('../dist/inbox/types'));
-    server = await startRedisServer();
+    server = await startRedisServer(this);
   });
   after(async () => {
     await server?.remove();
@@ -313,10 +312,12 @@ describe('Redis inbox store', function () {
     assert.deepEqual(await consumers(), ['a', 'b'], 'b holds the old delivery now; the empty one went');
   });
 
-  it('says when the server cannot keep the promise (appendfsync everysec, appendonly off, an evicting memory policy)', async () => {
-    const lax = await startRedisServer({ appendfsync: 'everysec' });
-    const memory = await startRedisServer({ appendonly: 'no' });
-    const evicting = await startRedisServer({ args: ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'] });
+  it('says when the server cannot keep the promise (appendfsync everysec, appendonly off, an evicting memory policy)', async function () {
+    const lax = await startRedisServer(this, { appendfsync: 'everysec' });
+    const memory = await startRedisServer(this, { appendonly: 'no' });
+    const evicting = await startRedisServer(this, {
+      args: ['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'],
+    });
     try {
       const a = await open({ url: lax.url });
       assert.equal(a.durability.mode, 'none');
@@ -333,8 +334,8 @@ describe('Redis inbox store', function () {
     }
   });
 
-  it('a wrong password or an address where nothing answers is a clear error, without the secret', async () => {
-    const locked = await startRedisServer({ args: ['--requirepass', 'right-secret'] });
+  it('a wrong password or an address where nothing answers is a clear error, without the secret', async function () {
+    const locked = await startRedisServer(this, { args: ['--requirepass', 'right-secret'] });
     try {
       await assert.rejects(
         open({ url: locked.url, password: 'wrong-secret-123' }),
@@ -356,8 +357,8 @@ describe('Redis inbox store', function () {
     }
   });
 
-  it('a server that stops answering (SIGSTOP): 503 within the command timeout, and what it stored meanwhile is not lost', async () => {
-    const own = await startRedisServer();
+  it('a server that stops answering (SIGSTOP): 503 within the command timeout, and what it stored meanwhile is not lost', async function () {
+    const own = await startRedisServer(this);
     try {
       const a = await open({ url: own.url, consumer: 'a', commandTimeoutMs: 500 });
       const earlier = await a.accept(delivery());
@@ -385,8 +386,8 @@ describe('Redis inbox store', function () {
     }
   });
 
-  it('Redis stopped mid-run: InboxUnavailableError at once, nothing acknowledged lost, reconnects by itself', async () => {
-    const own = await startRedisServer();
+  it('Redis stopped mid-run: InboxUnavailableError at once, nothing acknowledged lost, reconnects by itself', async function () {
+    const own = await startRedisServer(this);
     try {
       const a = await open({ url: own.url, consumer: 'a' });
       const health = [];

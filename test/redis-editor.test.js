@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
-const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const { startRedisServer } = require('./support/redis-server');
 
 const PASSWORD = 'redis-editor-secret-91f';
 
@@ -16,10 +16,9 @@ describe('the Redis store in the editor and at deploy', function () {
   let lax;
   let locked;
   before(async function () {
-    if (!requireRedisServer(this)) return;
     // A server that writes its disk file only every second, and one that wants a password.
-    lax = await startRedisServer({ appendfsync: 'everysec' });
-    locked = await startRedisServer({ args: ['--requirepass', PASSWORD] });
+    lax = await startRedisServer(this, { appendfsync: 'everysec' });
+    locked = await startRedisServer(this, { args: ['--requirepass', PASSWORD] });
     nodeRed = await startNodeRed({ settings: 'module.exports = { editorTheme: { tours: false } };' });
     await nodeRed.deploy([
       { id: 'tab', type: 'tab', label: 'leads' },

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { startCrmEmulator } = require('./support/crm-emulator');
-const { startRedisServer, requireRedisServer } = require('./support/redis-server');
+const { startRedisServer } = require('./support/redis-server');
 const { signedLead, postStatus, contactsByEmail, leadsToCrmFlow } = require('./support/leads-load');
 
 const SECRET = 'redis-test-hmac-secret-7c2d';
@@ -42,11 +42,8 @@ describe('several Node-RED instances sharing one Redis', function () {
   let instances = [];
   let store;
 
-  before(async function () {
-    if (!requireRedisServer(this)) return;
-  });
-  beforeEach(async () => {
-    redis = await startRedisServer();
+  beforeEach(async function () {
+    redis = await startRedisServer(this);
     const { RedisInboxStore } = require('../dist/inbox/redis');
     store = new RedisInboxStore({ url: redis.url, prefix: PREFIX, consumer: 'test-observer' });
     await store.ready();

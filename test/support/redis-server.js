@@ -1,36 +1,22 @@
 'use strict';
 // Starts a real redis-server (Debian's package) on a free loopback port with its append-only file fsynced at every
 // write, in a temporary directory. Tests that need it skip when it is missing, unless CI is set: there, missing fails.
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
-const REDIS_SERVER = process.env.REDIS_SERVER || 'redis-server';
+const { findSystemTool, requireSystemTool, REDIS_SERVER } = require('./system-tools');
 
-function redisServerPath() {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${REDIS_SERVER}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+const redisServerPath = () => findSystemTool(REDIS_SERVER);
 
-let skipSaid = false;
-
-/** In a mocha `before`: skips the suite (one line for the whole run, saying how to run it) or, on CI, fails. */
+/**
+ * For a test that runs redis-server through something else (a bench script): true, or the test is skipped with one
+ * line saying how to get it (a failure when CI is set), as startRedisServer does for the tests that start it here.
+ */
 function requireRedisServer(context) {
-  if (redisServerPath()) return true;
-  if (process.env.CI)
-    throw new Error('redis-server is not installed, and CI requires the Redis tests: apt-get install -y redis-server');
-  if (!skipSaid)
-    console.log(
-      '      (Redis tests skipped: redis-server is not installed; to run them: apt-get install redis-server)',
-    );
-  skipSaid = true;
-  context.skip();
-  return false;
+  return Boolean(requireSystemTool(context, REDIS_SERVER));
 }
 
 function freePort() {
@@ -45,11 +31,21 @@ function freePort() {
 }
 
 /**
- * Starts a server. Options: appendfsync ('always' by default), appendonly ('yes'), extra arguments, a port to reuse
+ * Starts a server. `context` is the mocha hook's or test's `this`: without redis-server it skips (fails under CI), so
+ * no test can forget the skip; `null` outside mocha (a bench), where a missing server is an error. Options: appendfsync ('always' by default), appendonly ('yes'), extra arguments, a port to reuse
  * (to start it again after stop()), a dir to reuse (to restart with its data).
  * Returns { url, port, dir, stop(), kill(), start(), logs() }.
  */
-async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', args = [], port, dir } = {}) {
+async function startRedisServer(context, { appendfsync = 'always', appendonly = 'yes', args = [], port, dir } = {}) {
+  if (context === null) {
+    if (!redisServerPath()) throw new Error(`no redis-server found: ${REDIS_SERVER.howToInstall}`);
+  } else if (typeof context?.skip !== 'function') {
+    throw new Error(
+      'startRedisServer(this, options): pass the mocha context so that a machine without redis-server skips',
+    );
+  } else {
+    requireRedisServer(context);
+  }
   const dataDir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'redis-test-'));
   const serverPort = port || (await freePort());
   let child;
@@ -57,7 +53,7 @@ async function startRedisServer({ appendfsync = 'always', appendonly = 'yes', ar
   const start = async () => {
     output = '';
     child = spawn(
-      redisServerPath() || REDIS_SERVER,
+      redisServerPath(),
       [
         '--port',
         String(serverPort),
