@@ -38,6 +38,9 @@ export class MessageTracker {
   /** Handlers running now, innermost last (link out hands its message to link in within its own handler). */
   private readonly receiving: Receiving[] = [];
 
+  /** `beforeFirstTrack`: called once, right before the first message is followed (to start what feeds the tracker). */
+  constructor(private beforeFirstTrack?: () => void) {}
+
   get size(): number {
     return this.entries.size;
   }
@@ -48,6 +51,11 @@ export class MessageTracker {
 
   /** Call right before the emitting node sends the message, then `sendReturned` once send() returned (or threw). */
   track(msgid: string, emission: TrackedEmission): void {
+    if (this.beforeFirstTrack) {
+      const start = this.beforeFirstTrack;
+      this.beforeFirstTrack = undefined;
+      start();
+    }
     this.entries.set(msgid, { emission, outstanding: 0, awaiting: new Map(), sending: true });
   }
 

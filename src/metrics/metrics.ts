@@ -63,8 +63,15 @@ export class SalesWebhookMetrics {
     });
   }
 
+  /** Label children bound once per label set: the hot path neither builds label objects nor validates them. */
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly acknowledgeChildren = new Map<string, { observe(seconds: number): void }>();
+
   countRequest(provider: string, outcome: RequestOutcome): void {
-    this.requests.inc({ provider, outcome });
+    const key = `${provider}\u0000${outcome}`;
+    let child = this.requestChildren.get(key);
+    if (!child) this.requestChildren.set(key, (child = this.requests.labels({ provider, outcome })));
+    child.inc();
   }
 
   /** A delivery's state after a change: settled states count, the others (received, emitted) do not. */
@@ -74,8 +81,11 @@ export class SalesWebhookMetrics {
 
   /** Times the answer to one webhook request: observed once the response has been handed to the socket. */
   timeAcknowledgement(response: { once(event: 'finish', listener: () => void): unknown }, provider: string): void {
-    const stop = this.acknowledgeSeconds.startTimer({ provider });
-    response.once('finish', () => stop());
+    let child = this.acknowledgeChildren.get(provider);
+    if (!child) this.acknowledgeChildren.set(provider, (child = this.acknowledgeSeconds.labels({ provider })));
+    const bound = child;
+    const start = performance.now();
+    response.once('finish', () => bound.observe((performance.now() - start) / 1000));
   }
 
   /** Runs one CRM request, counting it by the status it got (`error` when none) and timing it. */

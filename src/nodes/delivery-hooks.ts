@@ -51,6 +51,51 @@ function reasonOf(error: unknown): string {
   return String(error);
 }
 
+/** Feeds the tracker from Node-RED's messaging hooks and log; returns the function that removes them. */
+function addMessagingHooks(RED: NodeAPI, tracker: MessageTracker): () => void {
+  const hooks = messagingHooks(RED);
+  const cloneMessage = (RED.util as unknown as { cloneMessage(msg: unknown): unknown }).cloneMessage;
+  // The copy for a second wire is made here rather than by Node-RED, so a message that cannot be copied (nested
+  // too deeply) fails its delivery instead of being dropped with nothing said.
+  hooks.add(`preRoute.${LABEL}`, (event: SendEvent) => {
+    if (!event.cloneMessage || !tracker.isTracked(event.msg._msgid)) return;
+    const msgid = event.msg._msgid;
+    try {
+      event.msg = cloneMessage(event.msg) as SendEvent['msg'];
+      event.cloneMessage = false;
+    } catch (err) {
+      tracker.undeliverable(
+        msgid,
+        `the message could not be copied for node ${event.destination.id} (${reasonOf(err)})`,
+      );
+      return false;
+    }
+  });
+  hooks.add(`preDeliver.${LABEL}`, (event: SendEvent) => tracker.queued(event.msg._msgid, event.destination.id));
+  hooks.add(`onReceive.${LABEL}`, (event: ReceiveEvent) => tracker.received(event.msg._msgid, event.destination.id));
+  hooks.add(`postReceive.${LABEL}`, (event: ReceiveEvent) =>
+    // A node whose handlers take no `done` never reports done: it is finished once its handler returned.
+    tracker.handlerReturned(event.msg._msgid, event.destination.id, event.destination.node?._expectedDoneCount === 0),
+  );
+  hooks.add(`onComplete.${LABEL}`, (event: CompleteEvent) =>
+    tracker.completed(
+      event.msg._msgid,
+      event.node.id,
+      event.error === undefined || event.error === null ? undefined : reasonOf(event.error),
+    ),
+  );
+  const logs = new EventEmitter();
+  logs.on('log', (entry: LogEvent) => {
+    if (entry.level === LOG_ERROR && typeof entry.id === 'string') tracker.nodeError(entry.id, reasonOf(entry.msg));
+  });
+  const log = RED.log as unknown as { addHandler(h: EventEmitter): void; removeHandler(h: EventEmitter): void };
+  log.addHandler(logs);
+  return () => {
+    hooks.remove(`*.${LABEL}`);
+    log.removeHandler(logs);
+  };
+}
+
 /**
  * The runtime's one message tracker, fed by Node-RED's messaging hooks (onSend/preRoute/preDeliver/onReceive/
  * postReceive/onComplete) and its log (a handler that threw logs an error instead of reporting done).
@@ -58,52 +103,10 @@ function reasonOf(error: unknown): string {
  */
 export function acquireMessageTracker(RED: NodeAPI): { tracker: MessageTracker; release(): void } {
   if (!installed) {
-    const tracker = new MessageTracker();
-    const hooks = messagingHooks(RED);
-    const cloneMessage = (RED.util as unknown as { cloneMessage(msg: unknown): unknown }).cloneMessage;
-    // The copy for a second wire is made here rather than by Node-RED, so a message that cannot be copied (nested
-    // too deeply) fails its delivery instead of being dropped with nothing said.
-    hooks.add(`preRoute.${LABEL}`, (event: SendEvent) => {
-      if (!event.cloneMessage || !tracker.isTracked(event.msg._msgid)) return;
-      const msgid = event.msg._msgid;
-      try {
-        event.msg = cloneMessage(event.msg) as SendEvent['msg'];
-        event.cloneMessage = false;
-      } catch (err) {
-        tracker.undeliverable(
-          msgid,
-          `the message could not be copied for node ${event.destination.id} (${reasonOf(err)})`,
-        );
-        return false;
-      }
-    });
-    hooks.add(`preDeliver.${LABEL}`, (event: SendEvent) => tracker.queued(event.msg._msgid, event.destination.id));
-    hooks.add(`onReceive.${LABEL}`, (event: ReceiveEvent) => tracker.received(event.msg._msgid, event.destination.id));
-    hooks.add(`postReceive.${LABEL}`, (event: ReceiveEvent) =>
-      // A node whose handlers take no `done` never reports done: it is finished once its handler returned.
-      tracker.handlerReturned(event.msg._msgid, event.destination.id, event.destination.node?._expectedDoneCount === 0),
-    );
-    hooks.add(`onComplete.${LABEL}`, (event: CompleteEvent) =>
-      tracker.completed(
-        event.msg._msgid,
-        event.node.id,
-        event.error === undefined || event.error === null ? undefined : reasonOf(event.error),
-      ),
-    );
-    const logs = new EventEmitter();
-    logs.on('log', (entry: LogEvent) => {
-      if (entry.level === LOG_ERROR && typeof entry.id === 'string') tracker.nodeError(entry.id, reasonOf(entry.msg));
-    });
-    const log = RED.log as unknown as { addHandler(h: EventEmitter): void; removeHandler(h: EventEmitter): void };
-    log.addHandler(logs);
-    installed = {
-      tracker,
-      users: 0,
-      remove() {
-        hooks.remove(`*.${LABEL}`);
-        log.removeHandler(logs);
-      },
-    };
+    let removeHooks = () => {};
+    // Hooks are added only once a plain flow's message is followed: every message of the runtime pays for them.
+    const tracker = new MessageTracker(() => (removeHooks = addMessagingHooks(RED, tracker)));
+    installed = { tracker, users: 0, remove: () => removeHooks() };
   }
   const held = installed;
   held.users++;

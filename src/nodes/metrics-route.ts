@@ -1,7 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import { subscribeToAnnouncements } from '../delivery/announce';
 import { inboxConsumers } from '../delivery/registry';
-import type { InboxStore } from '../inbox/types';
+import { SETTLED_STATES, type InboxStore } from '../inbox/types';
 import { resolveMetricsSettings, salesWebhookMetrics } from '../metrics/metrics';
 import { READ_PERMISSION } from './delivery-log-routes';
 
@@ -18,7 +18,10 @@ export function registerMetricsRoute(RED: NodeAPI): void {
   // Announcements name the node; its source names the platform.
   const providerOf = (nodeId: string) =>
     (RED.nodes.getNode(nodeId) as { source?: { profile?: { id: string } } } | null)?.source?.profile?.id ?? 'unknown';
-  subscribeToAnnouncements(({ node, state }) => salesWebhookMetrics.countState(providerOf(node), state));
+  // Only settled states count: the node is looked up for those alone (received and emitted are most announcements).
+  subscribeToAnnouncements(({ node, state }) => {
+    if (SETTLED_STATES.includes(state)) salesWebhookMetrics.countState(providerOf(node), state);
+  });
   salesWebhookMetrics.countUnsettledWith(async () => {
     const stores = new Set<InboxStore>(inboxConsumers().map((consumer) => consumer.store));
     let unsettled = 0;

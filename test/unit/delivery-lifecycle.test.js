@@ -16,6 +16,25 @@ function recorder() {
 }
 
 describe('message tracker', function () {
+  it("adds Node-RED's messaging hooks only once a plain flow's message is followed, and removes them at release", function () {
+    const { hooks, log, util } = require('@node-red/util');
+    const { acquireMessageTracker } = require('../../dist/nodes/delivery-hooks');
+    const hooked = () =>
+      ['preRoute', 'preDeliver', 'onReceive', 'postReceive', 'onComplete'].map((id) =>
+        hooks.has(`${id}.salesWebhooksDelivery`),
+      );
+    const held = acquireMessageTracker({ util, log });
+    try {
+      // A node whose outputs all reach a settling point never follows a message: no message of the runtime pays.
+      assert.deepEqual(hooked(), [false, false, false, false, false]);
+      held.tracker.track('m', recorder().emission);
+      assert.deepEqual(hooked(), [true, true, true, true, true]);
+    } finally {
+      held.release();
+    }
+    assert.deepEqual(hooked(), [false, false, false, false, false]);
+  });
+
   it('is handled only when the last node down the flow reported done, not when the first did', function () {
     const tracker = new MessageTracker();
     const { events, emission } = recorder();
