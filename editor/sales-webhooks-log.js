@@ -174,25 +174,26 @@
     view.table.toggle(deliveries.length > 0);
     view.more.toggle(deliveries.length >= FACTS.listLimit).text(_('label.more', { count: FACTS.listLimit }));
     deliveries.forEach(function (d) {
+      // One cell of two stacked lines (what came and its state; who, where it went and when): five columns would
+      // break words mid-character at the sidebar's default width.
       var row = el('tr', 'sales-webhooks-log-row')
         .attr('data-id', d.id)
         .attr('data-node', d.node)
         .attr('data-state', d.state);
-      row.append(
-        el('td', 'sales-webhooks-log-time', shortTime(d.receivedAt)).attr(
+      var what = el('div', 'sales-webhooks-log-line').append(
+        el('span', 'sales-webhooks-log-provider', d.provider),
+        el('span', 'sales-webhooks-log-event', d.eventType || ''),
+        stateBadge(d.state),
+      );
+      var who = el('div', 'sales-webhooks-log-line').append(
+        el('span', 'sales-webhooks-log-lead', leadText(d)),
+        el('span', 'sales-webhooks-log-crm', crmText(d)),
+        el('span', 'sales-webhooks-log-time', shortTime(d.receivedAt)).attr(
           'title',
           formatTime(d.receivedAt) + ' · ' + nodeLabel(d.node),
         ),
       );
-      row.append(
-        el('td', 'sales-webhooks-log-provider').append(
-          el('div', null, d.provider),
-          el('div', 'sales-webhooks-log-event', d.eventType || ''),
-        ),
-      );
-      row.append(el('td').append(stateBadge(d.state)));
-      row.append(el('td', 'sales-webhooks-log-lead', leadText(d)));
-      row.append(el('td', 'sales-webhooks-log-crm', crmText(d)));
+      row.append(el('td').append(what, who));
       row.on('click', function () {
         openDetail(d.id, d.node);
       });
@@ -577,10 +578,14 @@
     filters.append(
       el('div', 'sales-webhooks-log-filter-row').append(view.provider, view.node, view.state),
       el('div', 'sales-webhooks-log-filter-row').append(
-        el('label', null, _('label.from')).attr('for', 'sales-webhooks-log-from'),
-        view.from,
-        el('label', null, _('label.to')).attr('for', 'sales-webhooks-log-to'),
-        view.to,
+        el('span', 'sales-webhooks-log-filter-pair').append(
+          el('label', null, _('label.from')).attr('for', 'sales-webhooks-log-from'),
+          view.from,
+        ),
+        el('span', 'sales-webhooks-log-filter-pair').append(
+          el('label', null, _('label.to')).attr('for', 'sales-webhooks-log-to'),
+          view.to,
+        ),
       ),
       el('div', 'sales-webhooks-log-filter-row').append(view.q),
     );
@@ -601,21 +606,6 @@
 
     view.listPane = el('div', 'sales-webhooks-log-list').attr('id', 'sales-webhooks-log-list');
     view.table = el('table', 'sales-webhooks-log-table');
-    view.table.append(
-      el('thead').append(
-        el('tr').append(
-          [
-            _('label.time'),
-            _('label.platform') + ' / ' + _('label.event'),
-            _('label.state'),
-            _('label.lead'),
-            _('label.crm'),
-          ].map(function (h) {
-            return el('th', null, h);
-          }),
-        ),
-      ),
-    );
     view.rows = el('tbody');
     view.table.append(view.rows).hide();
     view.empty = el('div', 'sales-webhooks-log-empty').attr('id', 'sales-webhooks-log-empty');
