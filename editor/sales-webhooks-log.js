@@ -201,6 +201,131 @@
     });
   }
 
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      e.setAttribute(k, attrs[k]);
+    });
+    return e;
+  }
+
+  function outcomeCount(counts, outcome) {
+    return FACTS.statsOutcomes[outcome].reduce(function (sum, state) {
+      return sum + (counts[state] || 0);
+    }, 0);
+  }
+
+  /** Stacked bars, one per bucket (refused on top of failed on top of delivered/handled), in plain inline SVG. */
+  function chart(stats) {
+    var outcomes = Object.keys(FACTS.statsOutcomes);
+    var colours = {
+      ok: FACTS.stateColours.delivered,
+      failed: FACTS.stateColours.failed,
+      rejected: FACTS.stateColours.rejected,
+    };
+    var height = 40;
+    var max = 1;
+    stats.buckets.forEach(function (counts) {
+      max = Math.max(
+        max,
+        outcomes.reduce(function (sum, o) {
+          return sum + outcomeCount(counts, o);
+        }, 0),
+      );
+    });
+    var box = svg('svg', {
+      id: 'sales-webhooks-log-chart',
+      class: 'sales-webhooks-log-chart',
+      viewBox: '0 0 ' + stats.buckets.length * 10 + ' ' + height,
+      preserveAspectRatio: 'none',
+      role: 'img',
+      'aria-label': _('label.chart'),
+    });
+    stats.buckets.forEach(function (counts, i) {
+      var y = height;
+      var start = new Date(stats.from + i * stats.bucketMs).toLocaleString();
+      var group = svg('g', { class: 'sales-webhooks-log-chart-bucket', 'data-index': i });
+      var tip = svg('title');
+      tip.textContent = _('label.chartBar', {
+        time: start,
+        ok: outcomeCount(counts, 'ok'),
+        failed: outcomeCount(counts, 'failed'),
+        rejected: outcomeCount(counts, 'rejected'),
+      });
+      group.appendChild(tip);
+      outcomes.forEach(function (o) {
+        var n = outcomeCount(counts, o);
+        if (!n) {
+          return;
+        }
+        var h = (n / max) * height;
+        y -= h;
+        group.appendChild(
+          svg('rect', {
+            x: i * 10 + 1,
+            y: y,
+            width: 8,
+            height: h,
+            fill: colours[o],
+            'data-outcome': o,
+            'data-count': n,
+          }),
+        );
+      });
+      box.appendChild(group);
+    });
+    var legend = el('div', 'sales-webhooks-log-legend');
+    outcomes.forEach(function (o) {
+      legend.append(
+        el('span', 'sales-webhooks-log-legend-item').append(
+          el('i', 'sales-webhooks-log-swatch').css('background', colours[o]),
+          ' ',
+          el('span', null, _('label.outcome.' + o)),
+        ),
+      );
+    });
+    var axis = el('div', 'sales-webhooks-log-axis').append(
+      el('span', null, shortTime(new Date(stats.from).toISOString())),
+      el('span', null, shortTime(new Date().toISOString())),
+    );
+    return el('div', 'sales-webhooks-log-chart-box').append(box, axis, legend);
+  }
+
+  function renderHealth(stats) {
+    var states = FACTS.states.filter(function (s) {
+      return stats.totals[s];
+    });
+    view.healthCounts.empty();
+    if (!states.length) {
+      view.healthCounts.append(el('span', 'sales-webhooks-log-none', _('label.noDeliveriesInPeriod')));
+    }
+    states.forEach(function (s) {
+      view.healthCounts.append(
+        el('span', 'sales-webhooks-log-count')
+          .attr('data-state', s)
+          .append(stateBadge(s), ' ', el('b', null, stats.totals[s])),
+      );
+    });
+    view.healthChart.empty().append(chart(stats));
+    view.healthOf.text(_('label.healthOf', { period: _('label.period.' + stats.period) }));
+  }
+
+  /** The counts and chart above the list, for the filters' platform and node over the chosen period. */
+  function refreshHealth() {
+    if (!view.healthBody.is(':visible')) {
+      return;
+    }
+    var q = { period: view.period.val() };
+    var filter = filterQuery();
+    ['provider', 'node'].forEach(function (k) {
+      if (filter[k]) {
+        q[k] = filter[k];
+      }
+    });
+    request('GET', 'sales-webhooks/stats?' + $.param(q)).done(renderHealth);
+  }
+
   /** The open problems of the alert nodes, one line each: its sentence and since when. */
   function refreshProblems() {
     request('GET', SalesWebhooksEditor.facts.alerts.route).done(function (data) {
@@ -226,6 +351,7 @@
       return;
     }
     refreshProblems();
+    refreshHealth();
     if (loading) {
       again = true;
       return;
@@ -627,9 +753,37 @@
       .attr('id', 'sales-webhooks-log-problems')
       .css('border-left-color', FACTS.stateColours.failed)
       .hide();
+    // Health: counts by state and the chart, over the chosen period; hidden on demand.
+    view.period = $('<select id="sales-webhooks-log-period">');
+    FACTS.statsPeriods.forEach(function (p) {
+      view.period.append(
+        $('<option>')
+          .val(p)
+          .text(_('label.period.' + p)),
+      );
+    });
+    view.period.val(FACTS.defaultStatsPeriod);
+    var healthToggle = $('<button type="button" class="red-ui-button red-ui-button-small">')
+      .attr('id', 'sales-webhooks-log-health-toggle')
+      .attr('title', _('label.healthToggle'))
+      .append($('<i class="fa fa-bar-chart">'), ' ', el('span', null, _('label.health')));
+    view.healthCounts = el('div', 'sales-webhooks-log-counts').attr('id', 'sales-webhooks-log-counts');
+    view.healthChart = el('div');
+    view.healthOf = el('div', 'sales-webhooks-log-health-of');
+    view.healthBody = el('div').append(view.healthCounts, view.healthChart, view.healthOf);
+    var health = el('div', 'sales-webhooks-log-health')
+      .attr('id', 'sales-webhooks-log-health')
+      .append(el('div', 'sales-webhooks-log-health-head').append(healthToggle, view.period), view.healthBody);
+    healthToggle.on('click', function () {
+      view.healthBody.toggle();
+      view.period.toggle(view.healthBody.is(':visible'));
+      refreshHealth();
+    });
+    view.period.on('change', refreshHealth);
     content.append(
       toolbar,
       view.problems,
+      health,
       view.help,
       filters,
       view.erasePanel,

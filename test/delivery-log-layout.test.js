@@ -8,34 +8,7 @@ const path = require('node:path');
 const { startNodeRed } = require('./support/real-node-red');
 const { launchBrowser } = require('./support/browser');
 const { logSettings, logFlow, postLead, deliveryInState } = require('./support/delivery-log');
-
-/** In the page: each text of `selector`'s elements whose words wrap inside themselves, or that overflow their box. */
-function brokenTexts(selector) {
-  const problems = [];
-  for (const root of document.querySelectorAll(selector)) {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const parent = node.parentElement;
-      if (!parent.offsetParent || parent.closest('option, select')) continue;
-      for (const match of node.data.matchAll(/\S+/g)) {
-        const range = document.createRange();
-        range.setStart(node, match.index);
-        range.setEnd(node, match.index + match[0].length);
-        // A word on one line has one box per line; a word broken across lines has one per line it spans.
-        const boxes = [...range.getClientRects()];
-        const lines = new Set(boxes.map((r) => Math.round(r.top)));
-        // Allowed only for a word wider than the whole line it is in (an address longer than the sidebar).
-        const wordWidth = boxes.reduce((sum, r) => sum + r.width, 0);
-        const lineWidth = parent.closest('td, div').clientWidth;
-        if (lines.size > 1 && wordWidth <= lineWidth) problems.push(`"${match[0]}" broken over ${lines.size} lines`);
-      }
-      if (parent.scrollWidth > parent.clientWidth + 1 && getComputedStyle(parent).overflow !== 'visible') {
-        problems.push(`"${node.data}" clipped`);
-      }
-    }
-  }
-  return problems;
-}
+const { brokenTexts, setSidebarWidth } = require('./support/sidebar-layout');
 
 /** In the page: controls of the filters and toolbar that stick out of the sidebar or are too narrow for their text. */
 function controlsOutside(selector) {
@@ -109,13 +82,7 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
   for (const width of [315, 800]) {
     it(`at ${width} px rows stack, no word is broken or clipped and the filters fit`, async function () {
       const { page } = browser;
-      await page.evaluate((w) => {
-        // What dragging the sidebar's separator does: the sidebar takes the width, the workspace the rest.
-        document.getElementById('red-ui-sidebar').style.width = `${w}px`;
-        document.getElementById('red-ui-workspace').style.right = `${w + 7}px`;
-        document.getElementById('red-ui-sidebar-separator').style.right = `${w}px`;
-        window.dispatchEvent(new Event('resize'));
-      }, width);
+      await setSidebarWidth(page, width);
       const sidebarWidth = await page.evaluate(() => document.getElementById('red-ui-sidebar').offsetWidth);
       assert.equal(sidebarWidth, width);
       await page.screenshot({

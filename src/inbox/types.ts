@@ -153,6 +153,13 @@ export const STATS_PERIODS = {
   week: { bucketMs: 6 * 60 * 60_000, buckets: 28 },
 } as const;
 export type StatsPeriod = keyof typeof STATS_PERIODS;
+export const DEFAULT_STATS_PERIOD: StatsPeriod = 'day';
+/** The chart's outcomes, each the states it adds up: what reached its end, what failed, what was refused. */
+export const STATS_OUTCOMES: Record<'ok' | 'failed' | 'rejected', readonly DeliveryState[]> = {
+  ok: ['delivered', 'handled'],
+  failed: ['failed'],
+  rejected: ['rejected'],
+};
 
 /** Equal time buckets from `from` (included): bucket i holds deliveries received in [from + i·bucketMs, from + (i+1)·bucketMs). */
 export interface StatsBuckets {

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_STATS_PERIOD,
   DELIVERY_STATES,
   STATS_PERIODS,
   type DeliveryFilter,
@@ -90,7 +91,7 @@ export function parseDeliveryFilter(input: Record<string, unknown>, providers: r
 export const DEFAULT_REPLAY_STATE: DeliveryState = 'failed';
 /** The period of the log's health (`hour`, `day` or `week`; a day when absent). */
 export function parseStatsPeriod(value: unknown): StatsPeriod {
-  if (value === undefined || value === '') return 'day';
+  if (value === undefined || value === '') return DEFAULT_STATS_PERIOD;
   if (typeof value === 'string' && Object.hasOwn(STATS_PERIODS, value)) return value as StatsPeriod;
   throw new DeliveryLogError(400, 'errors.period', {
     value: String(value).slice(0, 20),
