@@ -219,11 +219,11 @@
   /** Stacked bars, one per bucket (refused on top of failed on top of delivered/handled), in plain inline SVG. */
   function chart(stats) {
     var outcomes = Object.keys(FACTS.statsOutcomes);
-    var colours = {
-      ok: FACTS.stateColours.delivered,
-      failed: FACTS.stateColours.failed,
-      rejected: FACTS.stateColours.rejected,
-    };
+    // Each outcome in the colour of its first state (delivered, failed, rejected).
+    var colours = {};
+    outcomes.forEach(function (o) {
+      colours[o] = FACTS.stateColours[FACTS.statsOutcomes[o][0]];
+    });
     var height = 40;
     var max = 1;
     stats.buckets.forEach(function (counts) {
@@ -247,12 +247,11 @@
       var start = new Date(stats.from + i * stats.bucketMs).toLocaleString();
       var group = svg('g', { class: 'sales-webhooks-log-chart-bucket', 'data-index': i });
       var tip = svg('title');
-      tip.textContent = _('label.chartBar', {
-        time: start,
-        ok: outcomeCount(counts, 'ok'),
-        failed: outcomeCount(counts, 'failed'),
-        rejected: outcomeCount(counts, 'rejected'),
+      var figures = { time: start };
+      outcomes.forEach(function (o) {
+        figures[o] = outcomeCount(counts, o);
       });
+      tip.textContent = _('label.chartBar', figures);
       group.appendChild(tip);
       outcomes.forEach(function (o) {
         var n = outcomeCount(counts, o);
