@@ -414,6 +414,75 @@
     }
   }
 
+  /** One step of the timeline: what happened, when (if the record knows), and its details. */
+  function step(kind, text, at, details) {
+    var item = el('li', 'sales-webhooks-log-step').attr('data-step', kind);
+    item.append(el('span', 'sales-webhooks-log-step-text', text));
+    if (at) {
+      item.append(' ', el('span', 'sales-webhooks-log-time', formatTime(new Date(at).toISOString())));
+    }
+    (details || []).filter(Boolean).forEach(function (d) {
+      item.append(el('div', 'sales-webhooks-log-step-detail', d));
+    });
+    return item;
+  }
+
+  /**
+   * Received, each emission, each CRM answer, settled, the next retry: from the record's own fields (emissions carry
+   * no time of their own), then the answer the platform got.
+   */
+  function timeline(d) {
+    var list = el('ol', 'sales-webhooks-log-timeline').attr('id', 'sales-webhooks-log-timeline');
+    if (d.state === 'rejected') {
+      list.append(step('refused', _('label.timelineStep.refused'), d.receivedAt, [d.reason]));
+    } else {
+      list.append(step('stored', _('label.timelineStep.stored'), d.receivedAt));
+    }
+    for (var attempt = 1; attempt <= (d.attempt || 0); attempt++) {
+      var replayed = d.replay && attempt === d.attempt && attempt > 1;
+      list.append(
+        step('emission', _('label.timelineStep.' + (replayed ? 'replayEmission' : 'emission'), { attempt: attempt })),
+      );
+    }
+    var settlements = (d.settlements || []).slice().sort(function (a, b) {
+      return (a.at || 0) - (b.at || 0);
+    });
+    settlements.forEach(function (s) {
+      list.append(
+        step(
+          'settlement',
+          _('label.timelineStep.settlement', { system: s.system || '', state: _('state.' + s.state) }),
+          s.at,
+          [
+            s.recordId ? _('label.timelineStep.record', { id: s.recordId }) : '',
+            s.action,
+            s.attempts ? _('label.timelineStep.requests', { count: s.attempts }) : '',
+            s.reason,
+          ],
+        ),
+      );
+    });
+    if (FACTS.settledStates.indexOf(d.state) >= 0) {
+      var last = settlements[settlements.length - 1];
+      list.append(step('settled', _('label.timelineStep.settled', { state: _('state.' + d.state) }), last && last.at));
+    } else if (d.leaseUntil && d.state !== 'rejected') {
+      list.append(
+        step('next', _('label.timelineStep.nextRetry', { time: formatTime(new Date(d.leaseUntil).toISOString()) })),
+      );
+    }
+    var answer =
+      d.state === 'rejected'
+        ? d.statusCode + ' ' + JSON.stringify({ error: d.reason || '' })
+        : '200 ' + ((d.issues || []).length ? FACTS.acceptedAnswers.invalid : FACTS.acceptedAnswers.accepted);
+    return el('div').append(
+      list,
+      el('div', 'sales-webhooks-log-answer').append(
+        el('span', null, _('label.platformAnswer') + ': '),
+        el('code', null, answer).attr('id', 'sales-webhooks-log-answer'),
+      ),
+    );
+  }
+
   function renderDetail(d) {
     var box = view.detailBody.empty();
     var head = el('div', 'sales-webhooks-log-detail-head');
@@ -439,6 +508,7 @@
         el('p', 'sales-webhooks-log-rejected', _('label.rejected', { status: d.statusCode, reason: d.reason || '' })),
       );
     }
+    box.append(section(_('label.timeline'), timeline(d)));
     var leads = uniqueLeads(d.leads);
     box.append(
       section(

@@ -9,15 +9,19 @@ const path = require('node:path');
 const { launchBrowser } = require('./support/browser');
 const { logSettings, logFlow, postLead, deliveryInState } = require('./support/delivery-log');
 const { brokenTexts, setSidebarWidth } = require('./support/sidebar-layout');
+const { startCrmEmulator } = require('./support/crm-emulator');
 
 describe('the delivery log health: counts by state, chart, timeline', function () {
   this.timeout(120000);
   let nodeRed;
   let browser;
+  let emulator;
+  let failed;
 
   after(async () => {
     await browser?.close();
     await nodeRed?.remove();
+    await emulator?.close();
   });
   const stats = async (query) => {
     const res = await fetch(`${nodeRed.url}/sales-webhooks/stats?${new URLSearchParams(query)}`, {
@@ -28,11 +32,16 @@ describe('the delivery log health: counts by state, chart, timeline', function (
 
   before(async () => {
     nodeRed = await startNodeRed({ settings: logSettings({ extra: 'telemetry: { enabled: false },' }) });
-    await nodeRed.deploy(logFlow(nodeRed.userDir));
+    emulator = await startCrmEmulator();
+    await nodeRed.deploy(logFlow(nodeRed.userDir, { emulator }));
     for (const email of ['a@example.com', 'b@example.com', 'c@example.com']) {
       assert.equal((await postLead(nodeRed.url, email)).status, 200);
-      await deliveryInState(nodeRed.url, email, 'handled');
+      await deliveryInState(nodeRed.url, email, 'delivered');
     }
+    // HubSpot busy for longer than the account's three attempts: one delivery fails.
+    emulator.fault({ status: 503, times: 3, match: /contacts/ });
+    assert.equal((await postLead(nodeRed.url, 'carla@example.com')).status, 200);
+    failed = await deliveryInState(nodeRed.url, 'carla@example.com', 'failed');
     for (let i = 0; i < 2; i++) {
       assert.equal((await postLead(nodeRed.url, `forged${i}@example.com`, 'F', { forged: true })).status, 401);
     }
@@ -48,7 +57,7 @@ describe('the delivery log health: counts by state, chart, timeline', function (
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(hour.status, 200);
-    assert.deepEqual(hour.body.totals, { handled: 3, rejected: 2 });
+    assert.deepEqual(hour.body.totals, { delivered: 3, failed: 1, rejected: 2 });
     assert.equal(hour.body.period, 'hour');
     assert.equal(hour.body.bucketMs, 5 * 60_000);
     assert.equal(hour.body.buckets.length, 12);
@@ -56,11 +65,13 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     for (const bucket of hour.body.buckets)
       for (const [state, n] of Object.entries(bucket)) summed[state] = (summed[state] ?? 0) + n;
     assert.deepEqual(summed, hour.body.totals);
-    assert.ok(Object.keys(hour.body.buckets.at(-1)).length > 0, 'what just arrived is in the last bucket');
+    const failedBucket = Math.floor((Date.parse(failed.receivedAt) - hour.body.from) / hour.body.bucketMs);
+    assert.equal(hour.body.buckets[failedBucket].failed, 1, 'the failed delivery is in the bucket of its time');
     assert.ok(hour.body.from + 12 * hour.body.bucketMs > Date.now());
 
     assert.deepEqual((await stats({ period: 'week', provider: 'salesmagic' })).body.totals, {
-      handled: 3,
+      delivered: 3,
+      failed: 1,
       rejected: 2,
     });
     assert.deepEqual((await stats({ period: 'day', provider: 'callcall' })).body.totals, {});
@@ -88,18 +99,18 @@ describe('the delivery log health: counts by state, chart, timeline', function (
       page.$$eval('#sales-webhooks-log-counts .sales-webhooks-log-count', (list) =>
         Object.fromEntries(list.map((c) => [c.dataset.state, Number(c.querySelector('b').textContent)])),
       );
-    assert.deepEqual(await counts(), { handled: 3, rejected: 2 });
+    assert.deepEqual(await counts(), { delivered: 3, failed: 1, rejected: 2 });
     const bars = () =>
       page.$$eval('#sales-webhooks-log-chart rect', (rects) => {
         const sum = {};
         for (const r of rects) sum[r.dataset.outcome] = (sum[r.dataset.outcome] ?? 0) + Number(r.dataset.count);
         return sum;
       });
-    assert.deepEqual(await bars(), { ok: 3, rejected: 2 });
+    assert.deepEqual(await bars(), { ok: 3, failed: 1, rejected: 2 });
     assert.equal(await page.locator('#sales-webhooks-log-chart g').count(), 24, 'a day: 24 hourly bars');
     await page.selectOption('#sales-webhooks-log-period', 'hour');
     await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-chart g').length === 12);
-    assert.deepEqual(await bars(), { ok: 3, rejected: 2 });
+    assert.deepEqual(await bars(), { ok: 3, failed: 1, rejected: 2 });
     const chartBox = await page.$eval('#sales-webhooks-log-chart', (c) => c.getBoundingClientRect().width);
     assert.ok(chartBox > 250 && chartBox <= 315, String(chartBox));
     assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-health'), []);
@@ -111,5 +122,37 @@ describe('the delivery log health: counts by state, chart, timeline', function (
       }),
     });
     assert.deepEqual(pageErrors, []);
+  });
+
+  it("shows a delivery's timeline and the platform's answer at 315 px", async function () {
+    const { page } = browser;
+    await page.click(`#sales-webhooks-log-list tr[data-id="${failed.id}"]`);
+    await page.waitForSelector('#sales-webhooks-log-timeline li[data-step="settled"]');
+    const steps = await page.$$eval('#sales-webhooks-log-timeline li', (list) =>
+      list.map((li) => [li.dataset.step, li.textContent]),
+    );
+    assert.deepEqual(
+      steps.map(([kind]) => kind),
+      ['stored', 'emission', 'settlement', 'settled'],
+    );
+    assert.match(steps[0][1], /Received, verified and stored/);
+    assert.match(steps[1][1], /Emitted to the flow \(emission 1\)/);
+    assert.match(steps[2][1], /hubspot: failed.*3 requests.*the CRM answered 503 after 3 attempts/);
+    assert.match(steps[3][1], /Settled: failed/);
+    assert.equal(await page.textContent('#sales-webhooks-log-answer'), '200 {"received":true}');
+    assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-timeline'), []);
+    await page
+      .locator('.sales-webhooks-log-detail-body')
+      .screenshot({ path: path.join(os.tmpdir(), 'sales-webhooks-log-timeline-315.png') });
+
+    // A refused request: refused at once, and the error the platform got.
+    await page.click('#sales-webhooks-log-back');
+    await page.click('#sales-webhooks-log-list tr[data-state="rejected"]');
+    await page.waitForSelector('#sales-webhooks-log-timeline li[data-step="refused"]');
+    assert.deepEqual(
+      await page.$$eval('#sales-webhooks-log-timeline li', (list) => list.map((li) => li.dataset.step)),
+      ['refused'],
+    );
+    assert.equal(await page.textContent('#sales-webhooks-log-answer'), '401 {"error":"no matching signature"}');
   });
 });
