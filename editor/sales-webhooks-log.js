@@ -555,7 +555,9 @@
     box.append(
       section(
         _('label.settlements'),
-        attempts.length ? crm : el('p', 'sales-webhooks-log-none', _('label.noSettlements')),
+        attempts.length
+          ? el('div', 'sales-webhooks-log-crm-wrap').append(crm)
+          : el('p', 'sales-webhooks-log-none', _('label.noSettlements')),
       ),
     );
     box.append(
