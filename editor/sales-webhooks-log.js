@@ -174,30 +174,155 @@
     view.table.toggle(deliveries.length > 0);
     view.more.toggle(deliveries.length >= FACTS.listLimit).text(_('label.more', { count: FACTS.listLimit }));
     deliveries.forEach(function (d) {
+      // One cell of two stacked lines (what came and its state; who, where it went and when): five columns would
+      // break words mid-character at the sidebar's default width.
       var row = el('tr', 'sales-webhooks-log-row')
         .attr('data-id', d.id)
         .attr('data-node', d.node)
         .attr('data-state', d.state);
-      row.append(
-        el('td', 'sales-webhooks-log-time', shortTime(d.receivedAt)).attr(
+      var what = el('div', 'sales-webhooks-log-line').append(
+        el('span', 'sales-webhooks-log-provider', d.provider),
+        el('span', 'sales-webhooks-log-event', d.eventType || ''),
+        stateBadge(d.state),
+      );
+      var who = el('div', 'sales-webhooks-log-line').append(
+        el('span', 'sales-webhooks-log-lead', leadText(d)),
+        el('span', 'sales-webhooks-log-crm', crmText(d)),
+        el('span', 'sales-webhooks-log-time', shortTime(d.receivedAt)).attr(
           'title',
           formatTime(d.receivedAt) + ' · ' + nodeLabel(d.node),
         ),
       );
-      row.append(
-        el('td', 'sales-webhooks-log-provider').append(
-          el('div', null, d.provider),
-          el('div', 'sales-webhooks-log-event', d.eventType || ''),
-        ),
-      );
-      row.append(el('td').append(stateBadge(d.state)));
-      row.append(el('td', 'sales-webhooks-log-lead', leadText(d)));
-      row.append(el('td', 'sales-webhooks-log-crm', crmText(d)));
+      row.append(el('td').append(what, who));
       row.on('click', function () {
         openDetail(d.id, d.node);
       });
       view.rows.append(row);
     });
+  }
+
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs) {
+    var e = document.createElementNS(SVG_NS, tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      e.setAttribute(k, attrs[k]);
+    });
+    return e;
+  }
+
+  function outcomeCount(counts, outcome) {
+    return FACTS.statsOutcomes[outcome].reduce(function (sum, state) {
+      return sum + (counts[state] || 0);
+    }, 0);
+  }
+
+  /** Stacked bars, one per bucket (refused on top of failed on top of delivered/handled), in plain inline SVG. */
+  function chart(stats) {
+    var outcomes = Object.keys(FACTS.statsOutcomes);
+    // Each outcome in the colour of its first state (delivered, failed, rejected).
+    var colours = {};
+    outcomes.forEach(function (o) {
+      colours[o] = FACTS.stateColours[FACTS.statsOutcomes[o][0]];
+    });
+    var height = 40;
+    var max = 1;
+    stats.buckets.forEach(function (counts) {
+      max = Math.max(
+        max,
+        outcomes.reduce(function (sum, o) {
+          return sum + outcomeCount(counts, o);
+        }, 0),
+      );
+    });
+    var box = svg('svg', {
+      id: 'sales-webhooks-log-chart',
+      class: 'sales-webhooks-log-chart',
+      viewBox: '0 0 ' + stats.buckets.length * 10 + ' ' + height,
+      preserveAspectRatio: 'none',
+      role: 'img',
+      'aria-label': _('label.chart'),
+    });
+    stats.buckets.forEach(function (counts, i) {
+      var y = height;
+      var start = new Date(stats.from + i * stats.bucketMs).toLocaleString();
+      var group = svg('g', { class: 'sales-webhooks-log-chart-bucket', 'data-index': i });
+      var tip = svg('title');
+      var figures = { time: start };
+      outcomes.forEach(function (o) {
+        figures[o] = outcomeCount(counts, o);
+      });
+      tip.textContent = _('label.chartBar', figures);
+      group.appendChild(tip);
+      outcomes.forEach(function (o) {
+        var n = outcomeCount(counts, o);
+        if (!n) {
+          return;
+        }
+        var h = (n / max) * height;
+        y -= h;
+        group.appendChild(
+          svg('rect', {
+            x: i * 10 + 1,
+            y: y,
+            width: 8,
+            height: h,
+            fill: colours[o],
+            'data-outcome': o,
+            'data-count': n,
+          }),
+        );
+      });
+      box.appendChild(group);
+    });
+    var legend = el('div', 'sales-webhooks-log-legend');
+    outcomes.forEach(function (o) {
+      legend.append(
+        el('span', 'sales-webhooks-log-legend-item').append(
+          el('i', 'sales-webhooks-log-swatch').css('background', colours[o]),
+          ' ',
+          el('span', null, _('label.outcome.' + o)),
+        ),
+      );
+    });
+    var axis = el('div', 'sales-webhooks-log-axis').append(
+      el('span', null, shortTime(new Date(stats.from).toISOString())),
+      el('span', null, shortTime(new Date().toISOString())),
+    );
+    return el('div', 'sales-webhooks-log-chart-box').append(box, axis, legend);
+  }
+
+  function renderHealth(stats) {
+    var states = FACTS.states.filter(function (s) {
+      return stats.totals[s];
+    });
+    view.healthCounts.empty();
+    if (!states.length) {
+      view.healthCounts.append(el('span', 'sales-webhooks-log-none', _('label.noDeliveriesInPeriod')));
+    }
+    states.forEach(function (s) {
+      view.healthCounts.append(
+        el('span', 'sales-webhooks-log-count')
+          .attr('data-state', s)
+          .append(stateBadge(s), ' ', el('b', null, stats.totals[s])),
+      );
+    });
+    view.healthChart.empty().append(chart(stats));
+    view.healthOf.text(_('label.healthOf', { period: _('label.period.' + stats.period) }));
+  }
+
+  /** The counts and chart above the list, for the filters' platform and node over the chosen period. */
+  function refreshHealth() {
+    if (!view.healthBody.is(':visible')) {
+      return;
+    }
+    var q = { period: view.period.val() };
+    var filter = filterQuery();
+    ['provider', 'node'].forEach(function (k) {
+      if (filter[k]) {
+        q[k] = filter[k];
+      }
+    });
+    request('GET', 'sales-webhooks/stats?' + $.param(q)).done(renderHealth);
   }
 
   /** The open problems of the alert nodes, one line each: its sentence and since when. */
@@ -225,6 +350,7 @@
       return;
     }
     refreshProblems();
+    refreshHealth();
     if (loading) {
       again = true;
       return;
@@ -288,6 +414,75 @@
     }
   }
 
+  /** One step of the timeline: what happened, when (if the record knows), and its details. */
+  function step(kind, text, at, details) {
+    var item = el('li', 'sales-webhooks-log-step').attr('data-step', kind);
+    item.append(el('span', 'sales-webhooks-log-step-text', text));
+    if (at) {
+      item.append(' ', el('span', 'sales-webhooks-log-time', formatTime(new Date(at).toISOString())));
+    }
+    (details || []).filter(Boolean).forEach(function (d) {
+      item.append(el('div', 'sales-webhooks-log-step-detail', d));
+    });
+    return item;
+  }
+
+  /**
+   * Received, each emission, each CRM answer, settled, the next retry: from the record's own fields (emissions carry
+   * no time of their own), then the answer the platform got.
+   */
+  function timeline(d) {
+    var list = el('ol', 'sales-webhooks-log-timeline').attr('id', 'sales-webhooks-log-timeline');
+    if (d.state === 'rejected') {
+      list.append(step('refused', _('label.timelineStep.refused'), d.receivedAt, [d.reason]));
+    } else {
+      list.append(step('stored', _('label.timelineStep.stored'), d.receivedAt));
+    }
+    for (var attempt = 1; attempt <= (d.attempt || 0); attempt++) {
+      var replayed = d.replay && attempt === d.attempt && attempt > 1;
+      list.append(
+        step('emission', _('label.timelineStep.' + (replayed ? 'replayEmission' : 'emission'), { attempt: attempt })),
+      );
+    }
+    var settlements = (d.settlements || []).slice().sort(function (a, b) {
+      return (a.at || 0) - (b.at || 0);
+    });
+    settlements.forEach(function (s) {
+      list.append(
+        step(
+          'settlement',
+          _('label.timelineStep.settlement', { system: s.system || '', state: _('state.' + s.state) }),
+          s.at,
+          [
+            s.recordId ? _('label.timelineStep.record', { id: s.recordId }) : '',
+            s.action,
+            s.attempts ? _('label.timelineStep.requests', { count: s.attempts }) : '',
+            s.reason,
+          ],
+        ),
+      );
+    });
+    if (FACTS.settledStates.indexOf(d.state) >= 0) {
+      var last = settlements[settlements.length - 1];
+      list.append(step('settled', _('label.timelineStep.settled', { state: _('state.' + d.state) }), last && last.at));
+    } else if (d.leaseUntil && d.state !== 'rejected') {
+      list.append(
+        step('next', _('label.timelineStep.nextRetry', { time: formatTime(new Date(d.leaseUntil).toISOString()) })),
+      );
+    }
+    var answer =
+      d.state === 'rejected'
+        ? d.statusCode + ' ' + JSON.stringify({ error: d.reason || '' })
+        : '200 ' + ((d.issues || []).length ? FACTS.acceptedAnswers.invalid : FACTS.acceptedAnswers.accepted);
+    return el('div').append(
+      list,
+      el('div', 'sales-webhooks-log-answer').append(
+        el('span', null, _('label.platformAnswer') + ': '),
+        el('code', null, answer).attr('id', 'sales-webhooks-log-answer'),
+      ),
+    );
+  }
+
   function renderDetail(d) {
     var box = view.detailBody.empty();
     var head = el('div', 'sales-webhooks-log-detail-head');
@@ -313,6 +508,7 @@
         el('p', 'sales-webhooks-log-rejected', _('label.rejected', { status: d.statusCode, reason: d.reason || '' })),
       );
     }
+    box.append(section(_('label.timeline'), timeline(d)));
     var leads = uniqueLeads(d.leads);
     box.append(
       section(
@@ -359,7 +555,9 @@
     box.append(
       section(
         _('label.settlements'),
-        attempts.length ? crm : el('p', 'sales-webhooks-log-none', _('label.noSettlements')),
+        attempts.length
+          ? el('div', 'sales-webhooks-log-crm-wrap').append(crm)
+          : el('p', 'sales-webhooks-log-none', _('label.noSettlements')),
       ),
     );
     box.append(
@@ -577,10 +775,14 @@
     filters.append(
       el('div', 'sales-webhooks-log-filter-row').append(view.provider, view.node, view.state),
       el('div', 'sales-webhooks-log-filter-row').append(
-        el('label', null, _('label.from')).attr('for', 'sales-webhooks-log-from'),
-        view.from,
-        el('label', null, _('label.to')).attr('for', 'sales-webhooks-log-to'),
-        view.to,
+        el('span', 'sales-webhooks-log-filter-pair').append(
+          el('label', null, _('label.from')).attr('for', 'sales-webhooks-log-from'),
+          view.from,
+        ),
+        el('span', 'sales-webhooks-log-filter-pair').append(
+          el('label', null, _('label.to')).attr('for', 'sales-webhooks-log-to'),
+          view.to,
+        ),
       ),
       el('div', 'sales-webhooks-log-filter-row').append(view.q),
     );
@@ -601,21 +803,6 @@
 
     view.listPane = el('div', 'sales-webhooks-log-list').attr('id', 'sales-webhooks-log-list');
     view.table = el('table', 'sales-webhooks-log-table');
-    view.table.append(
-      el('thead').append(
-        el('tr').append(
-          [
-            _('label.time'),
-            _('label.platform') + ' / ' + _('label.event'),
-            _('label.state'),
-            _('label.lead'),
-            _('label.crm'),
-          ].map(function (h) {
-            return el('th', null, h);
-          }),
-        ),
-      ),
-    );
     view.rows = el('tbody');
     view.table.append(view.rows).hide();
     view.empty = el('div', 'sales-webhooks-log-empty').attr('id', 'sales-webhooks-log-empty');
@@ -637,9 +824,37 @@
       .attr('id', 'sales-webhooks-log-problems')
       .css('border-left-color', FACTS.stateColours.failed)
       .hide();
+    // Health: counts by state and the chart, over the chosen period; hidden on demand.
+    view.period = $('<select id="sales-webhooks-log-period">');
+    FACTS.statsPeriods.forEach(function (p) {
+      view.period.append(
+        $('<option>')
+          .val(p)
+          .text(_('label.period.' + p)),
+      );
+    });
+    view.period.val(FACTS.defaultStatsPeriod);
+    var healthToggle = $('<button type="button" class="red-ui-button red-ui-button-small">')
+      .attr('id', 'sales-webhooks-log-health-toggle')
+      .attr('title', _('label.healthToggle'))
+      .append($('<i class="fa fa-bar-chart">'), ' ', el('span', null, _('label.health')));
+    view.healthCounts = el('div', 'sales-webhooks-log-counts').attr('id', 'sales-webhooks-log-counts');
+    view.healthChart = el('div');
+    view.healthOf = el('div', 'sales-webhooks-log-health-of');
+    view.healthBody = el('div').append(view.healthCounts, view.healthChart, view.healthOf);
+    var health = el('div', 'sales-webhooks-log-health')
+      .attr('id', 'sales-webhooks-log-health')
+      .append(el('div', 'sales-webhooks-log-health-head').append(healthToggle, view.period), view.healthBody);
+    healthToggle.on('click', function () {
+      view.healthBody.toggle();
+      view.period.toggle(view.healthBody.is(':visible'));
+      refreshHealth();
+    });
+    view.period.on('change', refreshHealth);
     content.append(
       toolbar,
       view.problems,
+      health,
       view.help,
       filters,
       view.erasePanel,

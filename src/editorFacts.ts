@@ -13,10 +13,18 @@ import { DEFAULT_MAPPING_TYPE, MAPPING_TYPES } from './leadmap/types';
 import { currentVersion, NODE_TYPES } from './migrations';
 import { WEBHOOK_IN_DEFAULTS } from './receive/webhookInDefaults';
 import { DEFAULT_TOLERANCE_SECONDS } from './receive/source';
+import { ACCEPTED_ANSWERS } from './receive/endpoint';
 import { HEADER_NAME_PATTERN } from './shared/headerName';
 // editor-traps: the lead map's, the source's, the Redis store's and the delivery log's constants.
 import { DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX } from './inbox/redis';
-import { DELIVERY_STATES, type DeliveryState } from './inbox/types';
+import {
+  DEFAULT_STATS_PERIOD,
+  DELIVERY_STATES,
+  STATS_OUTCOMES,
+  STATS_PERIODS,
+  SETTLED_STATES,
+  type DeliveryState,
+} from './inbox/types';
 import { CUSTOM_PRESET, NEW_LEAD_MAP } from './leadmap/config';
 import { FIELD_NAME } from './leadmap/engine';
 import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/filter';
@@ -85,6 +93,11 @@ export function editorFacts() {
       topic: DELIVERY_LOG_TOPIC,
       replayDefaultState: DEFAULT_REPLAY_STATE,
       listLimit: Math.min(2 * DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT),
+      statsPeriods: Object.keys(STATS_PERIODS),
+      defaultStatsPeriod: DEFAULT_STATS_PERIOD,
+      statsOutcomes: STATS_OUTCOMES,
+      acceptedAnswers: { ...ACCEPTED_ANSWERS },
+      settledStates: [...SETTLED_STATES],
     },
     // The CRM dialogs: what each lead field holds, which lead values can fill each kind of CRM field (the field map's
     // check), and the methods an HTTP API account's node may send with.

@@ -90,6 +90,9 @@ class UnavailableStore implements InboxStore {
   ids() {
     return this.fail();
   }
+  deliveryStats() {
+    return this.fail();
+  }
   erase() {
     return this.fail();
   }

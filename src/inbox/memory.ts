@@ -1,8 +1,17 @@
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
-import { DEFAULT_REFUSED_BOUND, SETTLED_STATES, fromSettlingPoint, settledStateOf } from './types';
+import {
+  collectStats,
+  statsFilter,
+  DEFAULT_REFUSED_BOUND,
+  SETTLED_STATES,
+  fromSettlingPoint,
+  settledStateOf,
+} from './types';
 import type {
+  DeliveryStats,
+  StatsBuckets,
   AcceptResult,
   ClaimOptions,
   DeliveryFilter,
@@ -370,6 +379,13 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   ids(filter: DeliveryFilter): Promise<string[]> {
     const rows = this.matching(filter).sort((a, b) => a.id - b.id);
     return Promise.resolve(rows.slice(0, filter.limit ?? 10000).map((d) => String(d.id)));
+  }
+
+  deliveryStats(filter: DeliveryFilter, buckets: StatsBuckets): Promise<DeliveryStats> {
+    const { stats, add } = collectStats(buckets);
+    for (const d of this.matching(statsFilter(filter, buckets)))
+      add(Math.floor((d.receivedAt - buckets.from) / buckets.bucketMs), d.state, 1);
+    return Promise.resolve(stats);
   }
 
   get(id: string): Promise<DeliveryRecord | undefined> {

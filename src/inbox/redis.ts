@@ -25,6 +25,10 @@ import {
   type SettleRecord,
   type StoreHealth,
   type StoreHealthReporting,
+  type DeliveryStats,
+  type StatsBuckets,
+  collectStats,
+  statsFilter,
 } from './types';
 
 /**
@@ -720,6 +724,20 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
 
   async ids(filter: DeliveryFilter): Promise<string[]> {
     return (await this.find(filter, filter.limit ?? 10000, false)).map((r) => r.get('id')!.toString());
+  }
+
+  /** From the records themselves (no body), at most MAX_SCAN per node like the list. */
+  async deliveryStats(filter: DeliveryFilter, buckets: StatsBuckets): Promise<DeliveryStats> {
+    const { stats, add } = collectStats(buckets);
+    for (const record of await this.find(statsFilter(filter, buckets), Infinity, true)) {
+      const receivedAt = Number(record.get('receivedAt')?.toString('utf8'));
+      add(
+        Math.floor((receivedAt - buckets.from) / buckets.bucketMs),
+        record.get('state')!.toString() as DeliveryState,
+        1,
+      );
+    }
+    return stats;
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {

@@ -23,6 +23,8 @@ import {
   type SettleRecord,
   type StoreHealth,
   type StoreHealthReporting,
+  type DeliveryStats,
+  type StatsBuckets,
 } from './types';
 
 export { DEFAULT_DATABASE_FILE } from './settings';
@@ -374,6 +376,10 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
 
   ids(filter: DeliveryFilter): Promise<string[]> {
     return this.read({ op: 'ids', args: [filter] });
+  }
+
+  deliveryStats(filter: DeliveryFilter, buckets: StatsBuckets): Promise<DeliveryStats> {
+    return this.read({ op: 'deliveryStats', args: [filter, buckets] });
   }
 
   async erase(email: string): Promise<number> {

@@ -11,8 +11,10 @@ import {
   INBOX_FILE_GONE,
   INBOX_IN_USE,
 } from './sqliteLock';
-import { DEFAULT_REFUSED_BOUND, SETTLED_STATES, fromSettlingPoint } from './types';
+import { collectStats, statsFilter, DEFAULT_REFUSED_BOUND, SETTLED_STATES, fromSettlingPoint } from './types';
 import type {
+  DeliveryStats,
+  StatsBuckets,
   ClaimOptions,
   DeliveryFilter,
   DeliveryRecord,
@@ -678,6 +680,19 @@ export class InboxDatabase {
         .pluck()
         .all(...params, filter.limit ?? 10000) as number[]
     ).map(String);
+  }
+
+  /** Counted in SQL: one row per bucket and state, never the records themselves. */
+  deliveryStats(filter: DeliveryFilter, buckets: StatsBuckets): DeliveryStats {
+    const { clause, params } = this.where(statsFilter(filter, buckets));
+    const rows = this.db
+      .prepare(
+        `SELECT CAST((received_at - ?) / ? AS INTEGER) AS bucket, state, COUNT(*) AS count FROM deliveries d ${clause} GROUP BY bucket, state`,
+      )
+      .all(buckets.from, buckets.bucketMs, ...params) as { bucket: number; state: DeliveryState; count: number }[];
+    const { stats, add } = collectStats(buckets);
+    for (const row of rows) add(Number(row.bucket), row.state, Number(row.count));
+    return stats;
   }
 
   private summary(row: DeliveryRow, all = this.settlementsOf(row.id)): DeliverySummary {

@@ -23,6 +23,7 @@ export type WriteOp =
 export type ReadOp =
   | { op: 'list'; args: Parameters<InboxDatabase['list']> }
   | { op: 'ids'; args: Parameters<InboxDatabase['ids']> }
+  | { op: 'deliveryStats'; args: Parameters<InboxDatabase['deliveryStats']> }
   | { op: 'get'; args: Parameters<InboxDatabase['get']> }
   | { op: 'sizes'; args: [] }
   | { op: 'checkpoint'; args: [] };

@@ -146,6 +146,62 @@ export interface DeliverySummary {
   reason: string | null;
 }
 
+/** The periods the log's health counts over: `size` buckets of `bucketMs` each, ending now. */
+export const STATS_PERIODS = {
+  hour: { bucketMs: 5 * 60_000, buckets: 12 },
+  day: { bucketMs: 60 * 60_000, buckets: 24 },
+  week: { bucketMs: 6 * 60 * 60_000, buckets: 28 },
+} as const;
+export type StatsPeriod = keyof typeof STATS_PERIODS;
+export const DEFAULT_STATS_PERIOD: StatsPeriod = 'day';
+/** The chart's outcomes, each the states it adds up: what reached its end, what failed, what was refused. */
+export const STATS_OUTCOMES: Record<'ok' | 'failed' | 'rejected', readonly DeliveryState[]> = {
+  ok: ['delivered', 'handled'],
+  failed: ['failed'],
+  rejected: ['rejected'],
+};
+
+/** Equal time buckets from `from` (included): bucket i holds deliveries received in [from + i·bucketMs, from + (i+1)·bucketMs). */
+export interface StatsBuckets {
+  from: number;
+  bucketMs: number;
+  count: number;
+}
+
+/** Deliveries by state over the buckets: `totals` over all of them, `buckets[i]` per bucket (absent states are 0). */
+export interface DeliveryStats {
+  from: number;
+  bucketMs: number;
+  totals: Partial<Record<DeliveryState, number>>;
+  buckets: Partial<Record<DeliveryState, number>>[];
+}
+
+/** Empty stats for these buckets, and the adder each store feeds (bucket index, state, how many). */
+export function collectStats(buckets: StatsBuckets): {
+  stats: DeliveryStats;
+  add(index: number, state: DeliveryState, count: number): void;
+} {
+  const stats: DeliveryStats = {
+    from: buckets.from,
+    bucketMs: buckets.bucketMs,
+    totals: {},
+    buckets: Array.from({ length: buckets.count }, () => ({})),
+  };
+  return {
+    stats,
+    add(index, state, count) {
+      if (index < 0 || index >= buckets.count || count <= 0) return;
+      stats.buckets[index][state] = (stats.buckets[index][state] ?? 0) + count;
+      stats.totals[state] = (stats.totals[state] ?? 0) + count;
+    },
+  };
+}
+
+/** The filter of the deliveries the buckets cover (the filter's own time range is replaced). */
+export function statsFilter(filter: DeliveryFilter, buckets: StatsBuckets): DeliveryFilter {
+  return { ...filter, from: buckets.from, to: buckets.from + buckets.bucketMs * buckets.count - 1, limit: undefined };
+}
+
 /** The whole record, for the detail view. */
 export interface DeliveryRecord extends DeliverySummary {
   headers: Record<string, string>;
@@ -249,6 +305,8 @@ export interface InboxStore {
   get(id: string): Promise<DeliveryRecord | undefined>;
   /** Ids matching the filter (for "replay every failed delivery matching the filter"). */
   ids(filter: DeliveryFilter): Promise<string[]>;
+  /** Deliveries matching the filter counted by state in each time bucket (the log's health and chart). */
+  deliveryStats(filter: DeliveryFilter, buckets: StatsBuckets): Promise<DeliveryStats>;
   /** Removes every delivery and rejected request that mentions this address. Returns how many. */
   erase(email: string): Promise<number>;
   /** Removes what is older or over the size limit, oldest first. Returns how many. */

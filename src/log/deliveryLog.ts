@@ -1,5 +1,10 @@
 import {
   InboxUnavailableError,
+  STATS_PERIODS,
+  collectStats,
+  type DeliveryState,
+  type DeliveryStats,
+  type StatsPeriod,
   type DeliveryFilter,
   type DeliveryRecord,
   type DeliverySummary,
@@ -64,6 +69,26 @@ export class DeliveryLog {
       lists.map((l) => l.value),
       limit,
     );
+  }
+
+  /**
+   * Deliveries by state over the period, in buckets ending with the one now is in (bucket edges are multiples of
+   * its size, so two looks a minute apart count the same buckets), summed over every store.
+   */
+  async stats(
+    filter: DeliveryFilter,
+    period: StatsPeriod,
+    now = Date.now(),
+  ): Promise<DeliveryStats & { period: StatsPeriod }> {
+    const { bucketMs, buckets: count } = STATS_PERIODS[period];
+    const end = (Math.floor(now / bucketMs) + 1) * bucketMs;
+    const buckets = { from: end - count * bucketMs, bucketMs, count };
+    const { stats, add } = collectStats(buckets);
+    for (const { value } of await this.eachStore((store) => store.deliveryStats(filter, buckets)))
+      value.buckets.forEach((counts, index) => {
+        for (const [state, n] of Object.entries(counts)) add(index, state as DeliveryState, n ?? 0);
+      });
+    return { period, ...stats };
   }
 
   /** The record and its store. `node` tells two stores' equal ids apart. */

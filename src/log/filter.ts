@@ -1,4 +1,12 @@
-import { DELIVERY_STATES, type DeliveryFilter, type DeliveryState, type DeliverySummary } from '../inbox/types';
+import {
+  DEFAULT_STATS_PERIOD,
+  DELIVERY_STATES,
+  STATS_PERIODS,
+  type DeliveryFilter,
+  type DeliveryState,
+  type DeliverySummary,
+  type StatsPeriod,
+} from '../inbox/types';
 
 /**
  * The delivery log's request rules, without Node-RED: what a filter may hold, how lists from several stores merge,
@@ -81,6 +89,16 @@ export function parseDeliveryFilter(input: Record<string, unknown>, providers: r
 
 /** The filter of "replay every … delivery matching": failed unless a state is named; a refused request never replays. */
 export const DEFAULT_REPLAY_STATE: DeliveryState = 'failed';
+/** The period of the log's health (`hour`, `day` or `week`; a day when absent). */
+export function parseStatsPeriod(value: unknown): StatsPeriod {
+  if (value === undefined || value === '') return DEFAULT_STATS_PERIOD;
+  if (typeof value === 'string' && Object.hasOwn(STATS_PERIODS, value)) return value as StatsPeriod;
+  throw new DeliveryLogError(400, 'errors.period', {
+    value: String(value).slice(0, 20),
+    choices: Object.keys(STATS_PERIODS).join(', '),
+  });
+}
+
 export function replayFilter(filter: DeliveryFilter): DeliveryFilter {
   const state = filter.state ?? DEFAULT_REPLAY_STATE;
   if (state === 'rejected') throw new DeliveryLogError(400, 'errors.replayRejected');

@@ -5,7 +5,13 @@ import { inboxFile, type InboxLocationSettings } from '../inbox/location';
 import { DELIVERY_STATES, type InboxStore } from '../inbox/types';
 import { DeliveryLog } from '../log/deliveryLog';
 import { forgetErased } from '../log/erasures';
-import { DeliveryLogError, hasPermission, parseDeliveryFilter, parseErasureEmail } from '../log/filter';
+import {
+  DeliveryLogError,
+  hasPermission,
+  parseDeliveryFilter,
+  parseErasureEmail,
+  parseStatsPeriod,
+} from '../log/filter';
 import { listProviders } from '../providers/registry';
 import { announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
 import { inboxConsumers } from '../delivery/registry';
@@ -90,6 +96,17 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
     handle(async (req) => ({
       deliveries: await log.list(parseDeliveryFilter(req.query, providers())),
     })),
+  );
+
+  // The health above the list: counts by state per time bucket, with the list's filters (a time range excepted).
+  admin.get(
+    '/sales-webhooks/stats',
+    ...allow(READ_PERMISSION, 'list'),
+    handle(async (req) => {
+      const { period, ...query } = req.query;
+      const filter = parseDeliveryFilter({ ...query, from: undefined, to: undefined, limit: undefined }, providers());
+      return log.stats(filter, parseStatsPeriod(period));
+    }),
   );
 
   admin.get(

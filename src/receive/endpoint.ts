@@ -64,9 +64,11 @@ export function pendingBodyBytes(): number {
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 
 const RESPONSE_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-const RECEIVED = Buffer.from('{"received":true}');
+/** What the platform is answered (status 200) for a stored delivery, and for one stored with schema issues. */
+export const ACCEPTED_ANSWERS = { accepted: '{"received":true}', invalid: '{"received":true,"valid":false}' };
+const RECEIVED = Buffer.from(ACCEPTED_ANSWERS.accepted);
 const RECEIVED_DUPLICATE = Buffer.from('{"received":true,"duplicate":true}');
-const RECEIVED_INVALID = Buffer.from('{"received":true,"valid":false}');
+const RECEIVED_INVALID = Buffer.from(ACCEPTED_ANSWERS.invalid);
 
 function send(res: ServerResponse, statusCode: number, body: Buffer, extraHeaders?: Record<string, string>): void {
   if (res.headersSent) return;

@@ -6,6 +6,10 @@ const assert = require('node:assert/strict');
 const { meta, delivery } = require('./inbox-deliveries');
 
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Until the condition holds: a refusal is logged without being awaited. */
+async function waitFor(condition) {
+  for (let i = 0; i < 200 && !(await condition()); i++) await wait(10);
+}
 const claim = (over = {}) => ({
   node: 'n1',
   now: Date.now(),
@@ -322,6 +326,40 @@ function describeStoreContract(kind, harness) {
         [c.id],
         'an erased delivery is never emitted',
       );
+    });
+
+    it('counts deliveries by state in time buckets, filtered like the list, leaving out what is outside them', async () => {
+      const hour = 3600_000;
+      const from = Date.now() - 3 * hour;
+      const at = (h) => from + h * hour + 1000;
+      const delivered = await store.accept(delivery({ receivedAt: at(0), duplicateKey: 'id:s1' }));
+      await store.settle(delivered.id, { state: 'delivered', at: Date.now() });
+      const failed = await store.accept(delivery({ receivedAt: at(2), duplicateKey: 'id:s2' }));
+      await store.settle(failed.id, { state: 'failed', at: Date.now(), reason: 'CRM down' });
+      await store.accept(delivery({ receivedAt: at(2), duplicateKey: 'id:s3' }));
+      await store.accept(delivery({ node: 'n2', receivedAt: at(1), duplicateKey: 'id:s4' }));
+      await store.accept(delivery({ receivedAt: from - hour, duplicateKey: 'id:before' }));
+      store.logRejected({
+        node: 'n1',
+        provider: 'callcall',
+        receivedAt: at(2),
+        statusCode: 401,
+        reason: 'bad',
+        headers: {},
+      });
+      await waitFor(async () => (await store.list({ state: 'rejected' })).length === 1);
+      const buckets = { from, bucketMs: hour, count: 3 };
+      const all = await store.deliveryStats({}, buckets);
+      assert.deepEqual(all, {
+        from,
+        bucketMs: hour,
+        totals: { delivered: 1, failed: 1, received: 2, rejected: 1 },
+        buckets: [{ delivered: 1 }, { received: 1 }, { failed: 1, received: 1, rejected: 1 }],
+      });
+      assert.deepEqual((await store.deliveryStats({ node: 'n1', provider: 'callcall' }, buckets)).totals, {
+        rejected: 1,
+      });
+      assert.deepEqual((await store.deliveryStats({ node: 'n2' }, buckets)).buckets, [{}, { received: 1 }, {}]);
     });
 
     it('purges settled deliveries past their age; never an unsettled one, however old', async () => {

@@ -30,7 +30,7 @@ const nameIn = (constants, value, file) => {
   return list;
 };
 // Strings that are also jQuery's or the DOM's own words, where a runtime name only happens to coincide.
-const DOM_OPTION_KEYS = new Set(['dataType', 'contentType', 'method', 'type']);
+const DOM_OPTION_KEYS = new Set(['dataType', 'contentType', 'method', 'type', 'preserveAspectRatio']);
 
 /** What the runtime holds: names (members of its lists), values (defaults, topics, limits, colours) and patterns. */
 function runtimeConstants() {
