@@ -158,6 +158,33 @@ function platformExample(provider) {
  * SaleAssist's leads into a CRM, created or updated. The CRM part has a row of its own (through link nodes), so that
  * the crm out node's status, long while the account is not set up yet, stays on the screen.
  */
+/** A link from the end of the receiving row to the flow's second row (the CRM or the file), which starts at `target`. */
+function linkToTail(prefix, tab, name, linkId, target) {
+  return [
+    {
+      id: `${prefix}-${linkId}`,
+      type: 'link out',
+      z: tab,
+      name,
+      mode: 'link',
+      links: [`${prefix}-from-map`],
+      x: LINK_OUT_X,
+      y: ROW,
+      wires: [],
+    },
+    {
+      id: `${prefix}-from-map`,
+      type: 'link in',
+      z: tab,
+      name: 'leads',
+      links: [`${prefix}-${linkId}`],
+      x: TAIL_COLUMNS[0],
+      y: TAIL_ROW,
+      wires: [[`${prefix}-${target}`]],
+    },
+  ];
+}
+
 function crmExample() {
   const prefix = 'ex-crm';
   const tab = `${prefix}-tab`;
@@ -172,27 +199,7 @@ function crmExample() {
       rejected: `${prefix}-rejected`,
       other: `${prefix}-other`,
     }),
-    {
-      id: `${prefix}-to-crm`,
-      type: 'link out',
-      z: tab,
-      name: 'to the CRM',
-      mode: 'link',
-      links: [`${prefix}-from-map`],
-      x: LINK_OUT_X,
-      y: ROW,
-      wires: [],
-    },
-    {
-      id: `${prefix}-from-map`,
-      type: 'link in',
-      z: tab,
-      name: 'leads',
-      links: [`${prefix}-to-crm`],
-      x: TAIL_COLUMNS[0],
-      y: TAIL_ROW,
-      wires: [[`${prefix}-crm`]],
-    },
+    ...linkToTail(prefix, tab, 'to the CRM', 'to-crm', 'crm'),
     {
       id: `${prefix}-account`,
       type: 'sales-crm-account',
@@ -243,27 +250,7 @@ function settleExample() {
       rejected: `${prefix}-rejected`,
       other: `${prefix}-other`,
     }),
-    {
-      id: `${prefix}-to-file`,
-      type: 'link out',
-      z: tab,
-      name: 'to the file',
-      mode: 'link',
-      links: [`${prefix}-from-map`],
-      x: LINK_OUT_X,
-      y: ROW,
-      wires: [],
-    },
-    {
-      id: `${prefix}-from-map`,
-      type: 'link in',
-      z: tab,
-      name: 'leads',
-      links: [`${prefix}-to-file`],
-      x: TAIL_COLUMNS[0],
-      y: TAIL_ROW,
-      wires: [[`${prefix}-file`]],
-    },
+    ...linkToTail(prefix, tab, 'to the file', 'to-file', 'file'),
     {
       id: `${prefix}-file`,
       type: 'file',
