@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { createClient, RESP_TYPES } from 'redis';
+import { StoreHealthSignal } from './health';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
 import { mergeLeads } from './leads';
@@ -151,7 +152,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   readonly prefix: string;
   readonly consumer: string;
   durability: Durability = { mode: 'unknown' };
-  private current: StoreHealth = { ok: false, reason: 'connecting' };
+  private readonly healthSignal = new StoreHealthSignal({ ok: false, reason: 'connecting' });
   private readonly client: Client;
   private readonly commandTimeoutMs: number;
   private readonly deadAfterMs: number;
@@ -159,7 +160,6 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   private refusedBound: RefusedBound = DEFAULT_REFUSED_BOUND;
   private readonly connectTimeoutMs: number;
   private readonly secrets: string[];
-  private readonly healthListeners = new Set<(health: StoreHealth) => void>();
   private readonly knownNodes = new Set<string>();
   private readonly shas = new Map<string, string>();
   private readonly recoveredUpTo = new Map<string, string>();
@@ -201,30 +201,27 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
     });
     // A closed socket says less than the error before it (a refused password, say): keep that reason.
     this.client.on('end', () => {
-      if (!this.closed && this.current.ok)
+      if (!this.closed && this.healthSignal.current.ok)
         this.setHealth({ ok: false, reason: `the connection to Redis at ${this.location} is down` });
     });
     this.client.on('reconnecting', () => {
-      if (this.current.ok) this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
+      if (this.healthSignal.current.ok)
+        this.setHealth({ ok: false, reason: `reconnecting to Redis at ${this.location}` });
     });
   }
 
   health(): StoreHealth {
-    return this.current;
+    return this.healthSignal.current;
   }
 
   /** Calls back whenever the connection's health changes (status dots). Returns the unsubscribe. */
   onHealthChange(listener: (health: StoreHealth) => void): () => void {
-    this.healthListeners.add(listener);
-    return () => this.healthListeners.delete(listener);
+    return this.healthSignal.listen(listener);
   }
 
   private setHealth(health: StoreHealth): void {
     if (!health.ok) this.lastError = health.reason;
-    const reason = (h: StoreHealth) => (h.ok ? undefined : h.reason);
-    if (health.ok === this.current.ok && reason(health) === reason(this.current)) return;
-    this.current = health;
-    for (const listener of this.healthListeners) listener(health);
+    this.healthSignal.set(health);
   }
 
   private describe(err: unknown): string {
@@ -236,7 +233,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   /** Connects (once), checks the server's persistence; rejects with InboxUnavailableError saying what is wrong. */
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new InboxUnavailableError('the inbox is closed'));
-    if (this.current.ok) return Promise.resolve();
+    if (this.healthSignal.current.ok) return Promise.resolve();
     this.connecting ??= new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: string) => {
@@ -315,7 +312,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
 
   /** Why nothing can be done now: the last specific reason (a refused password, say), not just "not connected". */
   private notConnected(): InboxUnavailableError {
-    const reason = this.current.ok ? undefined : this.current.reason;
+    const reason = this.healthSignal.current.ok ? undefined : this.healthSignal.current.reason;
     return new InboxUnavailableError(
       reason && reason !== 'connecting' ? reason : `not connected to Redis at ${this.location}`,
     );
@@ -404,7 +401,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
 
   async accept(delivery: IncomingDelivery): Promise<AcceptResult> {
     // Not before the server's persistence is known: on Redis 7.2+ the answer waits for WAITAOF.
-    if (!this.current.ok) throw this.notConnected();
+    if (!this.healthSignal.current.ok) throw this.notConnected();
     await this.rememberNode(delivery.node);
     const k = this.keys(delivery.node);
     const { meta } = delivery;
@@ -893,7 +890,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.healthListeners.clear();
+    this.healthSignal.clear();
     try {
       // close() lets commands already sent finish (they may be acknowledged deliveries); destroy() when not connected.
       if (this.client.isReady) await this.client.close();

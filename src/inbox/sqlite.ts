@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describeInboxProblem } from './settings';
 import { fileGoneReason, fileIdentity } from './sqliteLock';
 import { Worker } from 'node:worker_threads';
+import { StoreHealthSignal } from './health';
 import { packDelivery } from './sqliteDatabase';
 import type { ReadOp, WorkerReply, WorkerRequest, WriteOp } from './sqliteWorker';
 import {
@@ -81,10 +82,9 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private writing = false;
   private seq = 0;
   private closed = false;
-  private current: StoreHealth = { ok: true };
+  private readonly healthSignal = new StoreHealthSignal({ ok: true });
   /** Held at every refusal; settings.js's bound arrives with the first purge (right after the store opens). */
   private refusedBound: RefusedBound = DEFAULT_REFUSED_BOUND;
-  private readonly healthListeners = new Set<(health: StoreHealth) => void>();
   /** Set once the file was deleted or replaced under us: nothing is accepted until Node-RED restarts. */
   private fileGone: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -98,20 +98,15 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   }
 
   health(): StoreHealth {
-    return this.current;
+    return this.healthSignal.current;
   }
 
   onHealthChange(listener: (health: StoreHealth) => void): () => void {
-    this.healthListeners.add(listener);
-    return () => this.healthListeners.delete(listener);
+    return this.healthSignal.listen(listener);
   }
 
   private setHealth(health: StoreHealth): void {
-    const same =
-      health.ok === this.current.ok && (health.ok || health.reason === (this.current as { reason?: string }).reason);
-    if (same) return;
-    this.current = health;
-    for (const listener of this.healthListeners) listener(health);
+    this.healthSignal.set(health);
   }
 
   /** Cannot open: unhealthy, and tried again in the background so the store recovers once the cause is gone. */
@@ -411,7 +406,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     if (this.closed) return;
     clearTimeout(this.retryTimer);
     clearInterval(this.fileCheck);
-    this.healthListeners.clear();
+    this.healthSignal.clear();
     // Let queued writes finish: they were (or are about to be) acknowledged.
     if (!this.writing && this.queue.length) this.flush();
     while (this.writing || this.queue.length) await new Promise((resolve) => setTimeout(resolve, 5));
