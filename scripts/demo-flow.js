@@ -17,6 +17,60 @@ const LAYOUT = { comment: { x: 320, y: 40 }, columns: [125, 345, 525, 705], firs
 const [IN_X, ROUTE_X, MAP_X, OUT_X] = LAYOUT.columns;
 const rowY = (i) => LAYOUT.firstRow + i * LAYOUT.rowHeight;
 
+/**
+ * A platform's receiving node and the switch that sends its documented event on and every other event to `other`:
+ * the demo and the examples (scripts/examples.js) lay them out alike. Ids are `<prefix>-in<suffix>`,
+ * `<prefix>-route<suffix>`.
+ */
+function receiverAndRoute({
+  prefix,
+  suffix = '',
+  tab,
+  provider,
+  source,
+  name = '',
+  at: [inX, routeX, y],
+  next,
+  other,
+  rejected,
+}) {
+  const [, eventType, , eventLabel] = PLATFORMS.find(([p]) => p === provider);
+  return [
+    {
+      id: `${prefix}-in${suffix}`,
+      type: 'sales-webhook in',
+      z: tab,
+      x: inX,
+      y,
+      name,
+      url: `/webhooks/${provider}`,
+      source,
+      maxBytes: 1048576,
+      dedupe: true,
+      dedupeHours: 24,
+      dedupeLimit: 50000,
+      dedupeStore: '',
+      version: 1,
+      wires: [[`${prefix}-route${suffix}`], rejected ? [rejected] : []],
+    },
+    {
+      id: `${prefix}-route${suffix}`,
+      type: 'switch',
+      z: tab,
+      x: routeX,
+      y,
+      name: eventLabel,
+      property: 'topic',
+      propertyType: 'msg',
+      rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }],
+      checkall: 'true',
+      repair: false,
+      outputs: 2,
+      wires: [[next], [other]],
+    },
+  ];
+}
+
 /** The flow, with each source's secret from its environment variable or the documented development default. */
 function demoFlow({ userDir, env = process.env }) {
   const { DEMO_SECRETS } = require('../dist/send/demoSecrets.js');
@@ -103,7 +157,7 @@ function demoFlow({ userDir, env = process.env }) {
       wires: [],
     },
   ];
-  PLATFORMS.forEach(([provider, eventType, label, eventLabel], i) => {
+  PLATFORMS.forEach(([provider, eventType, label], i) => {
     const y = rowY(i);
     const preset = getLeadPreset(`${provider}:${eventType}`);
     const secret = DEMO_SECRETS[provider];
@@ -116,40 +170,18 @@ function demoFlow({ userDir, env = process.env }) {
         tolerance: 300,
         credentials: { [secret.credential]: env[secret.env] || secret.value },
       },
-      {
-        id: `demo-in-${provider}`,
-        type: 'sales-webhook in',
-        z: tab,
-        x: IN_X,
-        y,
-        name: '',
-        url: `/webhooks/${provider}`,
+      // Rejections (401, 400, …) show in the node's status and in the delivery log, which says why: no wire
+      // crosses the flow for them.
+      ...receiverAndRoute({
+        prefix: 'demo',
+        suffix: `-${provider}`,
+        tab,
+        provider,
         source: `demo-src-${provider}`,
-        maxBytes: 1048576,
-        dedupe: true,
-        dedupeHours: 24,
-        dedupeLimit: 50000,
-        dedupeStore: '',
-        version: 1,
-        // Rejections (401, 400, …) show in the node's status and in the delivery log, which says why: no wire
-        // crosses the flow for them.
-        wires: [[`demo-route-${provider}`], []],
-      },
-      {
-        id: `demo-route-${provider}`,
-        type: 'switch',
-        z: tab,
-        x: ROUTE_X,
-        y,
-        name: eventLabel,
-        property: 'topic',
-        propertyType: 'msg',
-        rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }],
-        checkall: 'true',
-        repair: false,
-        outputs: 2,
-        wires: [[`demo-map-${provider}`], ['demo-other']],
-      },
+        at: [IN_X, ROUTE_X, y],
+        next: `demo-map-${provider}`,
+        other: 'demo-other',
+      }),
       // No rows of its own: the lead map follows its preset, so a package update's improvements reach the demo.
       {
         id: `demo-map-${provider}`,
@@ -171,7 +203,7 @@ function demoFlow({ userDir, env = process.env }) {
   return { nodes, leadsFile };
 }
 
-module.exports = { demoFlow, PLATFORMS, LAYOUT };
+module.exports = { demoFlow, receiverAndRoute, PLATFORMS, LAYOUT };
 
 if (require.main === module) {
   require('./usage').helpRequested(`Usage: node scripts/demo-flow.js [userDir]     (after npm run build)

@@ -9,7 +9,7 @@ Writes examples/*.json; with --check, writes nothing and exits 1 when a committe
 script writes (test/examples.test.js runs the check).`);
 const fs = require('node:fs');
 const path = require('node:path');
-const { PLATFORMS, LAYOUT } = require('./demo-flow');
+const { PLATFORMS, LAYOUT, receiverAndRoute } = require('./demo-flow');
 
 const OUT_X = LAYOUT.columns[3];
 const ROW = LAYOUT.firstRow;
@@ -67,7 +67,7 @@ function debug(id, tab, name, [x, y], complete = 'true') {
 
 /** The receiving part every example shares: comment, source, receiver, switch by event type, lead map. */
 function receiving({ prefix, label, provider, columns, receiverName = '', comment, next, rejected, other }) {
-  const [, eventType, , eventLabel] = PLATFORMS.find(([p]) => p === provider);
+  const [, eventType] = PLATFORMS.find(([p]) => p === provider);
   const tab = `${prefix}-tab`;
   const [sourceName] = SETUP[provider];
   return [
@@ -82,38 +82,17 @@ function receiving({ prefix, label, provider, columns, receiverName = '', commen
       wires: [],
     },
     { id: `${prefix}-src`, type: 'sales-webhook-source', name: sourceName, provider, tolerance: 300 },
-    {
-      id: `${prefix}-in`,
-      type: 'sales-webhook in',
-      z: tab,
-      name: receiverName,
-      url: `/webhooks/${provider}`,
+    ...receiverAndRoute({
+      prefix,
+      tab,
+      provider,
       source: `${prefix}-src`,
-      maxBytes: 1048576,
-      dedupe: true,
-      dedupeHours: 24,
-      dedupeLimit: 50000,
-      dedupeStore: '',
-      version: 1,
-      x: columns[0],
-      y: ROW,
-      wires: [[`${prefix}-route`], [rejected]],
-    },
-    {
-      id: `${prefix}-route`,
-      type: 'switch',
-      z: tab,
-      name: eventLabel,
-      property: 'topic',
-      propertyType: 'msg',
-      rules: [{ t: 'eq', v: eventType, vt: 'str' }, { t: 'else' }],
-      checkall: 'true',
-      repair: false,
-      outputs: 2,
-      x: columns[1],
-      y: ROW,
-      wires: [[`${prefix}-map`], [other]],
-    },
+      name: receiverName,
+      at: [columns[0], columns[1], ROW],
+      next: `${prefix}-map`,
+      other,
+      rejected,
+    }),
     {
       id: `${prefix}-map`,
       type: 'sales-lead-map',
