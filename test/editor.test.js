@@ -203,6 +203,8 @@ describe('the dialogs in the editor', function () {
     // Leave no dialog open for the next test.
     await browser.page.evaluate(() => {
       while (RED.editor.isOpen && RED.editor.isOpen()) RED.tray.close();
+      // A tray the editor no longer counts as open (a failed attempt's) is closed too, a bounded number of times.
+      for (let i = 0; i < 5 && document.querySelectorAll('.red-ui-tray').length; i++) RED.tray.close();
     });
     await closedTrays(browser.page);
     assert.deepEqual(pageErrors, []);
@@ -455,6 +457,9 @@ describe('the dialogs in the editor', function () {
   });
 
   it('"Last delivery" finds the sales webhook in upstream through a switch, and through link nodes', async function () {
+    // On Node-RED 5 in the full parallel run this test has twice timed out waiting for the last dialog's message
+    // (never alone, nor with three files at once); a second attempt shows whether that is load or a real answer.
+    this.retries(2);
     const { page } = browser;
     const body = fs.readFileSync(require.resolve('../sample-events/saleassist/widget_new_conversation.json'));
     const res = await fetch(`${nodeRed.url}/webhooks/saleassist-2`, {
@@ -480,11 +485,16 @@ describe('the dialogs in the editor', function () {
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('mapper')));
     await page.waitForSelector('#sales-lead-map-from-delivery');
     await page.click('#sales-lead-map-from-delivery');
-    await page.waitForFunction(
-      () => /No delivery yet/.test(document.querySelector('#sales-lead-map-sample-message').textContent),
-      null,
-      { timeout: 15000 },
-    );
+    await page
+      .waitForFunction(
+        () => /No delivery yet/.test(document.querySelector('#sales-lead-map-sample-message').textContent),
+        null,
+        { timeout: 15000 },
+      )
+      .catch(async (err) => {
+        const shown = await page.textContent('#sales-lead-map-sample-message');
+        throw new Error(`${err.message}; the dialog said: ${JSON.stringify(shown)}`);
+      });
     await page.click('#node-dialog-cancel');
   });
 
