@@ -81,6 +81,22 @@ async function openProblems(nodeRed) {
   return (await res.json()).problems;
 }
 
+/** A tab with an HMAC-signed receiving node at /webhooks/leads whose first output goes to `next`. */
+const hmacReceiver = (label, next) => [
+  { id: 'tab', type: 'tab', label },
+  { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', credentials: { secret: SECRET } },
+  {
+    id: 'in',
+    type: 'sales-webhook in',
+    z: 'tab',
+    url: '/webhooks/leads',
+    source: 'src',
+    maxBytes: 1048576,
+    version: 2,
+    wires: [next, []],
+  },
+];
+
 describe('sales-webhook alert in a real Node-RED', function () {
   this.timeout(90000);
   let emulator;
@@ -232,22 +248,7 @@ describe('sales-webhook alert with the runtime Redis', function () {
     const first = await startNodeRed({ settings });
     started.push(first);
     const { nodes, file } = alertNodes(first.userDir);
-    const flow = [
-      { id: 'tab', type: 'tab', label: 'leads' },
-      { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', credentials: { secret: SECRET } },
-      {
-        id: 'in',
-        type: 'sales-webhook in',
-        z: 'tab',
-        url: '/webhooks/leads',
-        source: 'src',
-        maxBytes: 1048576,
-        version: 2,
-        wires: [[], []],
-      },
-      { ...nodes[0], rejections: 3 },
-      nodes[1],
-    ];
+    const flow = [...hmacReceiver('leads', []), { ...nodes[0], rejections: 3 }, nodes[1]];
     await first.deploy(flow);
     for (let i = 0; i < 3; i++)
       await postStatus(`${first.url}/webhooks/leads`, signedLead(`f${i}@example.com`, SECRET, { forged: true }));
@@ -287,18 +288,7 @@ describe('sales-webhook alert: backlog', function () {
     nodeRed = await startNodeRed();
     const { nodes, file } = alertNodes(nodeRed.userDir);
     await nodeRed.deploy([
-      { id: 'tab', type: 'tab', label: 'slow' },
-      { id: 'src', type: 'sales-webhook-source', provider: 'hmac', prefix: 'sha256=', credentials: { secret: SECRET } },
-      {
-        id: 'in',
-        type: 'sales-webhook in',
-        z: 'tab',
-        url: '/webhooks/leads',
-        source: 'src',
-        maxBytes: 1048576,
-        version: 2,
-        wires: [['slow'], []],
-      },
+      ...hmacReceiver('slow', ['slow']),
       // A plain flow: the delivery is settled once the delay node has passed it on, 4 s later.
       {
         id: 'slow',
