@@ -24,6 +24,15 @@
       backlogMinutes: { value: FACTS.defaults.backlogMinutes, validate: minutesValid },
       quietMinutes: { value: FACTS.defaults.quietMinutes, validate: minutesValid },
       rejections: { value: FACTS.defaults.rejections, validate: RED.validators.number() },
+      keepIn: { value: FACTS.keepIn.automatic },
+      problemStore: {
+        value: '',
+        type: 'sales-webhook-redis',
+        required: false,
+        validate: function (v) {
+          return this.keepIn !== FACTS.keepIn.named || (!!v && v !== '_ADD_');
+        },
+      },
       version: { value: SalesWebhooksEditor.currentVersion('sales-webhook alert') },
     },
     inputs: 0,
@@ -48,6 +57,21 @@
           input.val(FACTS.defaults[field]);
         }
       });
+      // "Keep open problems in": the choices come from the runtime; a Redis node is named only for the last one.
+      var keepIn = $('#node-input-keepIn').empty();
+      FACTS.keepIn.choices.forEach(function (choice) {
+        keepIn.append(
+          $('<option>')
+            .val(choice)
+            .text(node._('sales-webhook-alert.keepIn.' + choice)),
+        );
+      });
+      keepIn
+        .val(FACTS.keepIn.choices.indexOf(node.keepIn) !== -1 ? node.keepIn : FACTS.keepIn.automatic)
+        .on('change', function () {
+          $('#sales-webhook-alert-problem-store-row').toggle(keepIn.val() === FACTS.keepIn.named);
+        })
+        .trigger('change');
       var list = $('#sales-webhook-alert-kinds').empty();
       var chosen = Array.isArray(node.kinds) && node.kinds.length ? node.kinds : FACTS.kinds;
       FACTS.kinds.forEach(function (kind) {
@@ -65,6 +89,10 @@
         kinds.push($(this).val());
       });
       this.kinds = kinds;
+      // Named only when chosen: a stale reference would keep the Redis node "in use".
+      if ($('#node-input-keepIn').val() !== FACTS.keepIn.named) {
+        $('#node-input-problemStore').val('_ADD_');
+      }
       this.version = SalesWebhooksEditor.currentVersion(this.type);
     },
   });

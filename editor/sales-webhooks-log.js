@@ -325,7 +325,37 @@
     request('GET', 'sales-webhooks/stats?' + $.param(q)).done(renderHealth);
   }
 
-  /** The open problems of the alert nodes, one line each: its sentence and since when. */
+  /** "Replay these": counts the problem's deliveries first, asks with the count, then replays and says how many. */
+  function replayProblem(problem) {
+    var route = SalesWebhooksEditor.facts.alerts.replayRoute;
+    request('POST', route, { key: problem.key, dryRun: true })
+      .done(function (count) {
+        if (!count.matching) {
+          showMessage(_('confirm.replayProblemNone'), 'info');
+          return;
+        }
+        var text = _('confirm.replayProblem', {
+          count: count.matching,
+          node: nodeLabel(problem.node),
+          since: formatTime(problem.since),
+        });
+        confirmThen(text, _('confirm.replayButton', { count: count.matching }), function () {
+          request('POST', route, { key: problem.key })
+            .done(function (result) {
+              showMessage(_('notify.replayed', { count: result.replayed }), 'info');
+              refreshSoon();
+            })
+            .fail(function (xhr) {
+              showMessage(errorText(xhr), 'error');
+            });
+        });
+      })
+      .fail(function (xhr) {
+        showMessage(errorText(xhr), 'error');
+      });
+  }
+
+  /** The open problems of the alert nodes, one line each: its sentence, since when, and "Replay these" where it helps. */
   function refreshProblems() {
     request('GET', SalesWebhooksEditor.facts.alerts.route).done(function (data) {
       var problems = (data && data.problems) || [];
@@ -336,11 +366,19 @@
       view.problems.append(el('h4', null, _('label.openProblems', { count: problems.length })));
       var list = el('ul').appendTo(view.problems);
       problems.forEach(function (p) {
-        list.append(
-          el('li', 'sales-webhooks-log-problem')
-            .attr('data-kind', p.kind)
-            .append(el('span', null, p.text), ' ', el('small', null, _('label.since', { time: formatTime(p.since) }))),
-        );
+        var item = el('li', 'sales-webhooks-log-problem')
+          .attr('data-kind', p.kind)
+          .append(el('span', null, p.text), ' ', el('small', null, _('label.since', { time: formatTime(p.since) })));
+        if (p.replayable) {
+          $('<button type="button" class="red-ui-button red-ui-button-small sales-webhooks-log-replay-problem">')
+            .attr('title', _('label.replayTheseTip'))
+            .append($('<i class="fa fa-repeat">'), ' ', el('span', null, _('label.replayThese')))
+            .on('click', function () {
+              replayProblem(p);
+            })
+            .appendTo(item);
+        }
+        list.append(item);
       });
     });
   }

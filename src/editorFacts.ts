@@ -31,7 +31,8 @@ import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/
 import { DELIVERY_LOG_TOPIC } from './delivery/announce';
 import { ALERT_DEFAULTS } from './alerts/monitor';
 import { ALERT_KINDS } from './alerts/problems';
-import { ALERTS_ROUTE, ALERTS_TOPIC } from './alerts/signals';
+import { KEEP_PROBLEMS_IN } from './alerts/storage';
+import { ALERTS_REPLAY_ROUTE, ALERTS_ROUTE, ALERTS_TOPIC } from './alerts/signals';
 import { SOURCE_FIELDS } from './providers/types';
 import { HMAC_ALGORITHMS, HMAC_ENCODINGS, HMAC_TEMPLATE_BODY } from './verify/hmac';
 
@@ -109,7 +110,15 @@ export function editorFacts() {
       /** The type of a lead field whose type is not known (a custom path). */
       anyLeadType: 'any',
     },
-    alerts: { kinds: [...ALERT_KINDS], defaults: { ...ALERT_DEFAULTS }, topic: ALERTS_TOPIC, route: ALERTS_ROUTE },
+    alerts: {
+      kinds: [...ALERT_KINDS],
+      defaults: { ...ALERT_DEFAULTS },
+      topic: ALERTS_TOPIC,
+      route: ALERTS_ROUTE,
+      replayRoute: ALERTS_REPLAY_ROUTE,
+      /** "Keep open problems in": the choices, the automatic one, and the one that names a Redis node. */
+      keepIn: { choices: [...KEEP_PROBLEMS_IN], automatic: KEEP_PROBLEMS_IN[0], named: KEEP_PROBLEMS_IN[2] },
+    },
   };
 }
 

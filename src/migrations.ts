@@ -48,7 +48,14 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
   ],
   'sales-webhook settle': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
   'sales-webhook-redis': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
-  'sales-webhook alert': [{ version: 1, change: 'the node is introduced with a version', up: (config) => config }],
+  'sales-webhook alert': [
+    { version: 1, change: 'the node is introduced with a version', up: (config) => config },
+    {
+      version: 2,
+      change: '"Keep open problems in" arrives: automatic (where the watched nodes\' inbox is), no Redis node named',
+      up: (config) => ({ ...config, keepIn: config.keepIn ?? 'watched', problemStore: config.problemStore ?? '' }),
+    },
+  ],
   'sales-lead-map': [
     {
       version: 1,

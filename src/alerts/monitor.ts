@@ -38,6 +38,23 @@ export interface MonitorOptions {
 }
 
 const SUCCEEDED: readonly DeliveryState[] = ['delivered', 'handled'];
+/**
+ * An unsettled delivery not heard of for this long is looked up in its store: the store marks one `failed` when its
+ * attempts run out, and no announcement tells of that. Later looks follow its lease (the claim that fails it comes
+ * within a few seconds of the lease's end); one without a lease is looked at again after UNLEASED_CHECK_MS.
+ */
+export const UNSETTLED_CHECK_MS = 5_000;
+const UNLEASED_CHECK_MS = 60_000;
+/** Failures found in a store before their announcement came (a race): remembered so the announcement counts nothing. */
+const MAX_FOUND_FAILED = 1000;
+
+/** What a store says now of an unsettled delivery that was looked up (undefined: it is gone). */
+export interface UnsettledLookup {
+  state: DeliveryState;
+  leaseUntil: number | null;
+  /** Why it failed, when it did (its last failed settlement). */
+  reason?: string;
+}
 export const SETTLED: readonly DeliveryState[] = ['delivered', 'handled', 'failed', 'rejected'];
 
 /**
@@ -49,8 +66,10 @@ export class AlertMonitor {
   private readonly kinds: Set<AlertKind>;
   private readonly refusals: WindowCounter;
   private readonly rejectionWindowMs: number;
-  /** Unsettled deliveries: id → node and when first seen unsettled. */
-  private readonly unsettled = new Map<string, { node: string; at: number }>();
+  /** Unsettled deliveries: id → node, when first seen unsettled, and when to look it up in its store. */
+  private readonly unsettled = new Map<string, { node: string; at: number; checkAt: number }>();
+  /** Failed deliveries found by a look-up, counted before (or instead of) an announcement. */
+  private readonly foundFailed = new Set<string>();
   /** Receiving nodes watched for quiet: node → last accepted delivery (or when watching began). */
   private readonly lastAccepted = new Map<string, number>();
 
@@ -77,7 +96,10 @@ export class AlertMonitor {
   delivery(node: string, id: string, state: DeliveryState, at: number, reason?: string): void {
     if (!this.options.inScope(node)) return;
     if (state === 'received' || state === 'emitted') {
-      if (!this.unsettled.has(id)) this.unsettled.set(id, { node, at });
+      const seen = this.unsettled.get(id);
+      // Emitted again (a new lease) or replayed: looked up anew, and a failure after it counts again.
+      this.unsettled.set(id, { node, at: seen?.at ?? at, checkAt: at + UNSETTLED_CHECK_MS });
+      this.foundFailed.delete(id);
       if (state === 'received') {
         this.lastAccepted.set(node, at);
         this.resolveWhere((p) => p.kind === 'quiet' && p.node === node);
@@ -85,27 +107,49 @@ export class AlertMonitor {
       return;
     }
     if (SETTLED.includes(state)) this.unsettled.delete(id);
+    // Already counted when its store was looked at first.
+    if (state === 'failed' && this.foundFailed.delete(id)) return;
     if (SUCCEEDED.includes(state)) this.resolveWhere((p) => p.kind === 'delivery-failed' && p.node === node);
     else if (state === 'failed') this.report({ kind: 'delivery-failed', node, reason: reason ?? '' }, at);
   }
 
   /** Unsettled deliveries the store already held at start, with when they arrived. */
   knownUnsettled(node: string, id: string, receivedAt: number): void {
-    if (this.options.inScope(node)) this.unsettled.set(id, { node, at: receivedAt });
+    if (this.options.inScope(node)) this.unsettled.set(id, { node, at: receivedAt, checkAt: receivedAt });
   }
 
-  /** Unsettled deliveries older than Backlog after, oldest first: the caller checks them against their store. */
-  overdue(now: number, limit: number): { id: string; node: string }[] {
+  /**
+   * Unsettled deliveries to look up in their store now, oldest first: those older than Backlog after (purged or
+   * erased ones must not keep a backlog open) and those whose time to be looked at came (their attempts may be spent).
+   */
+  dueForLookup(now: number, limit: number): { id: string; node: string }[] {
     return [...this.unsettled]
-      .filter(([, { at }]) => now - at >= this.options.backlogMs)
+      .filter(([, { at, checkAt }]) => now - at >= this.options.backlogMs || checkAt <= now)
       .sort((a, b) => a[1].at - b[1].at)
       .slice(0, limit)
       .map(([id, { node }]) => ({ id, node }));
   }
 
-  /** A delivery settled without an announcement (attempts spent, purged, erased) or is gone: no longer unsettled. */
-  forgetDelivery(id: string): void {
-    this.unsettled.delete(id);
+  /** What the store said of a delivery `dueForLookup` named: settled without an announcement, gone, or still waiting. */
+  lookedUp(id: string, found: UnsettledLookup | undefined, now: number): void {
+    const entry = this.unsettled.get(id);
+    if (!entry) return; // announced meanwhile
+    if (!found) {
+      this.unsettled.delete(id);
+      return;
+    }
+    if (SETTLED.includes(found.state)) {
+      this.delivery(entry.node, id, found.state, now, found.reason);
+      if (found.state !== 'failed') return;
+      this.foundFailed.add(id);
+      for (const oldest of this.foundFailed) {
+        if (this.foundFailed.size <= MAX_FOUND_FAILED) break;
+        this.foundFailed.delete(oldest);
+      }
+      return;
+    }
+    const leaseEnds = found.leaseUntil ?? now + UNLEASED_CHECK_MS;
+    entry.checkAt = Math.max(leaseEnds, now) + UNSETTLED_CHECK_MS;
   }
 
   /** What the rest of the package reported (refusals, store health, CRM credentials). */

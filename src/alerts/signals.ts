@@ -8,6 +8,8 @@
 export const ALERTS_TOPIC = 'sales-webhooks/alerts';
 /** The admin route that lists the open problems (under httpAdminRoot). */
 export const ALERTS_ROUTE = 'sales-webhooks/alerts';
+/** "Replay these" on an open problem (POST, under httpAdminRoot). */
+export const ALERTS_REPLAY_ROUTE = 'sales-webhooks/alerts/replay';
 
 export type AlertSignal =
   | { type: 'refused'; node: string; provider?: string }

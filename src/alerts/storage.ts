@@ -4,9 +4,10 @@ import { PersistedAlerts } from './persisted';
 import type { PersistedProblems } from './problems';
 
 /**
- * Where one alert node's open problems live: with the inbox. The embedded store's: a JSON file beside its file; the
- * runtime's Redis (settings.js `salesWebhooks.inbox.redis`): the hash `<prefix>:alerts`, one field per alert node, so
- * every instance on that Redis sees the same open problems. The only coupling to the stores: their settings.
+ * Where one alert node's open problems live: with the inbox. The embedded store's: a JSON file beside its file; a
+ * Redis store's (settings.js `salesWebhooks.inbox.redis`, or a `sales-webhook-redis` config node): the hash
+ * `<prefix>:alerts`, one field per alert node, so every instance on that Redis sees the same open problems. The only
+ * coupling to the stores: their settings.
  */
 export interface AlertStorage {
   /** For messages: the file, or the Redis server without credentials and the key. */
@@ -25,6 +26,43 @@ export function fileAlertStorage(file: string, alertNode: string): AlertStorage 
     write: async (problems) => persisted.write(problems),
     close: async () => undefined,
   };
+}
+
+/** The alert dialog's "Keep open problems in": automatic, the runtime's default inbox, or a Redis config node. */
+export const KEEP_PROBLEMS_IN = ['watched', 'runtime', 'redis-node'] as const;
+export type KeepProblemsIn = (typeof KEEP_PROBLEMS_IN)[number];
+
+/** Where open problems are kept: the runtime's default inbox (its file, or settings.js's Redis), or a config node's Redis. */
+export type ProblemStore = { kind: 'default' } | { kind: 'redis'; configNode: string };
+
+/** A receiving node as the choice reads it: whether its inbox is on, and the Redis config node it names (if any). */
+export interface WatchedReceiver {
+  inbox?: boolean;
+  store?: string;
+}
+
+/**
+ * The store of the nodes an alert node watches: the Redis config node when every one of them with an inbox names that
+ * one; the default inbox otherwise (all on it, none watched, or a mix, where only an explicit choice can say which).
+ */
+export function problemStoreOf(
+  keepIn: unknown,
+  configNode: unknown,
+  watched: readonly WatchedReceiver[],
+): ProblemStore {
+  if (keepIn === 'runtime') return { kind: 'default' };
+  if (keepIn === 'redis-node' && typeof configNode === 'string' && configNode) return { kind: 'redis', configNode };
+  const stores = new Set(watched.filter((r) => r.inbox !== false).map((r) => r.store || ''));
+  const [only] = stores;
+  return stores.size === 1 && only ? { kind: 'redis', configNode: only } : { kind: 'default' };
+}
+
+/** A store that cannot be used (its config node is missing or wrong): every read and write says why. */
+export function unavailableAlertStorage(where: string, reason: string): AlertStorage {
+  const fail = async () => {
+    throw new Error(reason);
+  };
+  return { where, read: fail, write: fail, close: async () => undefined };
 }
 
 export interface RedisAlertSettings {

@@ -15,12 +15,13 @@ import {
 import { listProviders } from '../providers/registry';
 import { announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
 import { inboxConsumers } from '../delivery/registry';
+import { LOG_CATALOG } from './admin-guard';
 import { erasureReach } from './erasure-reach';
 
 export const READ_PERMISSION = 'sales-webhooks.read';
 export const WRITE_PERMISSION = 'sales-webhooks.write';
 
-type Req = {
+export type Req = {
   params: Record<string, string>;
   query: Record<string, unknown>;
   body?: unknown;
@@ -31,25 +32,12 @@ type Res = { status(code: number): Res; json(body: unknown): void };
 type Next = () => void;
 
 /**
- * The delivery log's admin API (under httpAdminRoot). Every route first goes through Node-RED's own authentication
- * (401 without a session when adminAuth is on); a user who lacks the log's permission gets a 403 that names it.
+ * What every route of the log's admin API is built from: Node-RED's own authentication (401 without a session when
+ * adminAuth is on), then a 403 that names a missing permission; answers in JSON, a DeliveryLogError as its status.
  */
-export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
-  const t = (key: string, params?: Record<string, string | number>) => RED._(`sales-webhooks-log.${key}`, params);
-  publishAnnouncementsWith((topic, data, retain) => RED.comms.publish(topic, data, retain));
-  let fallback: { file: string; store: InboxStore } | undefined;
-  const log = new DeliveryLog({
-    consumers: inboxConsumers,
-    defaultStore() {
-      const file = inboxFile(RED.settings as unknown as InboxLocationSettings);
-      if (fallback?.file === file) return fallback.store;
-      // Opening creates the file: the log only reads one that the inbox already made.
-      if (!fs.existsSync(file)) return undefined;
-      fallback = { file, store: acquireSqliteInbox(file) };
-      return fallback.store;
-    },
-  });
-
+export function logRouteTools(RED: NodeAPI) {
+  const t = (key: string, params?: Record<string, string | number>) =>
+    RED._(`${LOG_CATALOG}:sales-webhooks-log.${key}`, params);
   // Node-RED's audit log takes any fields; its type declares only the level-and-message ones.
   const audit = (entry: Record<string, unknown>, req: Req): void => RED.log.audit(entry as never, req as never);
   const authenticated = RED.auth.needsPermission('') as unknown as (req: Req, res: Res, next: Next) => void;
@@ -72,6 +60,29 @@ export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
       },
     );
   };
+  return { allow, handle, audit };
+}
+
+/**
+ * The delivery log's admin API (under httpAdminRoot). Every route first goes through Node-RED's own authentication
+ * (401 without a session when adminAuth is on); a user who lacks the log's permission gets a 403 that names it.
+ */
+export function registerDeliveryLogRoutes(RED: NodeAPI): DeliveryLog {
+  publishAnnouncementsWith((topic, data, retain) => RED.comms.publish(topic, data, retain));
+  let fallback: { file: string; store: InboxStore } | undefined;
+  const log = new DeliveryLog({
+    consumers: inboxConsumers,
+    defaultStore() {
+      const file = inboxFile(RED.settings as unknown as InboxLocationSettings);
+      if (fallback?.file === file) return fallback.store;
+      // Opening creates the file: the log only reads one that the inbox already made.
+      if (!fs.existsSync(file)) return undefined;
+      fallback = { file, store: acquireSqliteInbox(file) };
+      return fallback.store;
+    },
+  });
+
+  const { allow, handle, audit } = logRouteTools(RED);
   const providers = () => listProviders().map((p) => p.id);
   const nodeOf = (req: Req) => {
     const node = (req.body as { node?: unknown } | undefined)?.node ?? req.query.node;

@@ -1,23 +1,37 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { AlertMonitor, ALERT_DEFAULTS, SETTLED } from '../alerts/monitor';
+import { AlertMonitor, ALERT_DEFAULTS } from '../alerts/monitor';
 import { alertsFileBeside } from '../alerts/persisted';
-import { fileAlertStorage, redisAlertStorage } from '../alerts/storage';
+import { REPLAYABLE_KINDS, deliveryLifetimeMs, lastFailure } from '../alerts/replay';
+import {
+  fileAlertStorage,
+  problemStoreOf,
+  redisAlertStorage,
+  unavailableAlertStorage,
+  type AlertStorage,
+  type WatchedReceiver,
+} from '../alerts/storage';
 import { ALERT_KINDS, type AlertKind, type PersistedProblems, type Problem, type Transition } from '../alerts/problems';
 import { ALERTS_ROUTE, ALERTS_TOPIC, onAlertSignal, refusedCrmAccounts, unhealthyStoresNow } from '../alerts/signals';
 import { subscribeToAnnouncements } from '../delivery/announce';
 import { inboxConsumer, inboxConsumers } from '../delivery/registry';
 import { migrate } from '../migrations';
+import { WEBHOOK_IN_DEFAULTS } from '../receive/webhookInDefaults';
+import { guardPackageAdminRoutes } from './admin-guard';
+import { registerAlertReplayRoute } from './alert-replay-route';
 import { runtimeRedisSettings } from './inbox-choice';
 import { inboxSettings } from './inbox-service';
 
 const RECEIVING_TYPE = 'sales-webhook in';
+const REDIS_TYPE = 'sales-webhook-redis';
 /** How often time-based problems (quiet, backlog, an emptied refusal window) are looked at, at most. */
 const MAX_TICK_MS = 5_000;
 const MIN_TICK_MS = 100;
-/** Overdue deliveries checked against their store per tick, at most. */
-const MAX_CONFIRMED_PER_TICK = 100;
+/** Unsettled deliveries looked up in their store per tick, at most. */
+const MAX_LOOKUPS_PER_TICK = 100;
 /** Count updates of open problems within this time are written as one (an opening or a resolution at once). */
 const PERSIST_DELAY_MS = 100;
+/** A failed write (Redis away) or read of the open problems is tried again after this. */
+const STORAGE_RETRY_MS = 5_000;
 
 interface AlertConfig extends NodeDef {
   kinds?: unknown;
@@ -25,7 +39,12 @@ interface AlertConfig extends NodeDef {
   backlogMinutes?: unknown;
   quietMinutes?: unknown;
   rejections?: unknown;
+  /** "Keep open problems in": watched (where the watched nodes' inbox is), runtime, or redis-node (`problemStore`). */
+  keepIn?: unknown;
+  problemStore?: unknown;
 }
+
+type ReceivingConfig = NodeDef & WatchedReceiver & { z?: string; leaseMinutes?: unknown; maxAttempts?: unknown };
 
 /** Every running alert node's monitor, for the admin endpoint. */
 const monitors = new Map<string, { monitor: AlertMonitor; describe: (p: Problem) => Record<string, unknown> }>();
@@ -37,8 +56,56 @@ function minutes(value: unknown, fallback: number): number {
 }
 
 export = function (RED: NodeAPI) {
+  guardPackageAdminRoutes(RED);
   const t = (key: string, params?: Record<string, unknown>) =>
     RED._(`sales-webhook-alert.${key}`, params as Record<string, string>);
+
+  /** The deployed configuration of nodes of a type (started or not: receiving nodes start after this one may). */
+  function deployed<T extends NodeDef>(type: string): T[] {
+    const found: T[] = [];
+    RED.nodes.eachNode((n) => {
+      if (n.type === type) found.push(n as T);
+    });
+    return found;
+  }
+
+  /** The storage of open problems this node's dialog chose (src/alerts/storage.ts says how "automatic" decides). */
+  function alertStorage(alertNode: string, config: AlertConfig, watched: (z: string | undefined) => boolean) {
+    const receivers = deployed<ReceivingConfig>(RECEIVING_TYPE).filter((r) => watched(r.z));
+    const chosen = problemStoreOf(config.keepIn, config.problemStore, receivers);
+    if (chosen.kind === 'redis') {
+      const redis = deployed<NodeDef & { url?: string; prefix?: string; tls?: boolean }>(REDIS_TYPE).find(
+        (n) => n.id === chosen.configNode,
+      );
+      const url = String(redis?.url ?? '').trim();
+      if (!redis || !/^rediss?:\/\/[^/]/.test(url))
+        return unavailableAlertStorage(chosen.configNode, t('errors.redisMissing'));
+      const credentials = (RED.nodes.getCredentials(redis.id) ?? {}) as { username?: string; password?: string };
+      return redisAlertStorage(
+        {
+          url,
+          prefix: redis.prefix,
+          tls: redis.tls === true,
+          username: credentials.username,
+          password: credentials.password,
+        },
+        alertNode,
+      );
+    }
+    const runtimeRedis = runtimeRedisSettings(RED);
+    return runtimeRedis
+      ? redisAlertStorage(runtimeRedis, alertNode)
+      : fileAlertStorage(alertsFileBeside(inboxSettings(RED).file), alertNode);
+  }
+
+  /** How long before a problem opened one of this node's deliveries may have arrived and failed since. */
+  function lookbackOf(node: string): number {
+    const found = deployed<ReceivingConfig>(RECEIVING_TYPE).find((n) => n.id === node);
+    const config: Partial<ReceivingConfig> = found ? migrate(RECEIVING_TYPE, found) : {};
+    const lease = minutes(config.leaseMinutes, WEBHOOK_IN_DEFAULTS.leaseMinutes) || WEBHOOK_IN_DEFAULTS.leaseMinutes;
+    const attempts = Number(config.maxAttempts) || WEBHOOK_IN_DEFAULTS.maxAttempts;
+    return deliveryLifetimeMs(lease * 60_000, attempts);
+  }
 
   function nodeLabel(id: string | undefined): string {
     if (!id) return '';
@@ -61,10 +128,7 @@ export = function (RED: NodeAPI) {
     const z = (node as Node & { z?: string }).z;
     const inScope = (id: string) => !flowOnly || (RED.nodes.getNode(id) as (Node & { z?: string }) | null)?.z === z;
 
-    const runtimeRedis = runtimeRedisSettings(RED);
-    const storage = runtimeRedis
-      ? redisAlertStorage(runtimeRedis, node.id)
-      : fileAlertStorage(alertsFileBeside(inboxSettings(RED).file), node.id);
+    const storage: AlertStorage = alertStorage(node.id, config, (flow) => !flowOnly || flow === z);
 
     const describe = (problem: Problem) => {
       const params = {
@@ -94,10 +158,13 @@ export = function (RED: NodeAPI) {
     let persistTimer: NodeJS.Timeout | undefined;
     let latest: PersistedProblems | undefined;
     let warnedPersist = false;
+    /** What the last run left is read before anything is written: a write would replace it. */
+    let readBack = false;
     /** Writes and messages in order: an opening is written before its message goes out. */
     let queue: Promise<void> = Promise.resolve();
     const writeNow = () => {
       persistTimer = undefined;
+      if (!readBack) return; // written once it is read (the read adopts, then writes what is open)
       const snapshot = latest;
       queue = queue.then(
         () =>
@@ -108,6 +175,8 @@ export = function (RED: NodeAPI) {
             (err: Error) => {
               if (!warnedPersist) node.warn(t('errors.persist', { file: storage.where, reason: err.message }));
               warnedPersist = true;
+              // Redis back (or the directory writable again) later: what is open then is written then.
+              if (!closed) persistTimer ??= setTimeout(writeNow, STORAGE_RETRY_MS);
             },
           ),
         () => undefined,
@@ -151,7 +220,8 @@ export = function (RED: NodeAPI) {
       monitor,
       describe: (p) => {
         const { params: _params, ...facts } = describe(p);
-        return { ...facts, text: sentence(p, 'open') };
+        const replayable = REPLAYABLE_KINDS.includes(p.kind) && Boolean(inboxConsumer(p.node));
+        return { ...facts, key: p.key, replayable, text: sentence(p, 'open') };
       },
     });
 
@@ -173,23 +243,39 @@ export = function (RED: NodeAPI) {
     );
     let ticker: NodeJS.Timeout | undefined;
 
-    /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
     /** A delivery can settle without an announcement (attempts spent, purge, erasure): its store has the last word. */
-    const confirmOverdue = async () => {
-      for (const { id, node: owner } of monitor.overdue(Date.now(), MAX_CONFIRMED_PER_TICK)) {
+    const lookUpUnsettled = async () => {
+      for (const { id, node: owner } of monitor.dueForLookup(Date.now(), MAX_LOOKUPS_PER_TICK)) {
         const store = inboxConsumer(owner)?.store;
         try {
           const record = store ? await store.get(id) : undefined;
-          if (!record || SETTLED.includes(record.state)) monitor.forgetDelivery(id);
+          const found = record && {
+            state: record.state,
+            leaseUntil: record.leaseUntil,
+            reason: lastFailure(record.settlements)?.reason,
+          };
+          monitor.lookedUp(id, found, Date.now());
         } catch {
           return; // a store that cannot be read says so through its health
         }
       }
     };
-    const restoredRead = storage.read().then(
-      (restored) => monitor.adopt(restored),
-      (err: Error) => node.warn(t('errors.read', { file: storage.where, reason: err.message })),
-    );
+    /** The first try, for the start check; later ones (Redis away at start) until it works, then what is open is written. */
+    let retryRead: NodeJS.Timeout | undefined;
+    const readRestored = (): Promise<void> =>
+      storage.read().then(
+        (restored) => {
+          readBack = true;
+          monitor.adopt(restored);
+          if (!closed) writeNow();
+        },
+        (err: Error) => {
+          if (!retryRead) node.warn(t('errors.read', { file: storage.where, reason: err.message }));
+          if (!closed) retryRead = setTimeout(() => void readRestored(), STORAGE_RETRY_MS);
+        },
+      );
+    const restoredRead = readRestored();
+    /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
     const startCheck = async () => {
       await restoredRead;
       if (closed) return;
@@ -240,7 +326,7 @@ export = function (RED: NodeAPI) {
       ticker = setInterval(() => {
         if (ticking) return;
         ticking = true;
-        void confirmOverdue()
+        void lookUpUnsettled()
           .then(() => monitor.tick(Date.now(), receivingNodes()))
           .finally(() => {
             ticking = false;
@@ -261,12 +347,15 @@ export = function (RED: NodeAPI) {
       closed = true;
       RED.events.removeListener('flows:started', onFlowsStarted);
       if (ticker) clearInterval(ticker);
+      if (retryRead) clearTimeout(retryRead);
       stopAnnouncements();
       stopSignals();
       monitors.delete(node.id);
       const pending = persistTimer !== undefined;
       if (persistTimer) clearTimeout(persistTimer);
       if (removed) latest = undefined;
+      // A removed node's entry goes, even when its problems were never read back (Redis away all along).
+      if (removed) readBack = true;
       if (pending || removed) writeNow();
       node.status({});
       void queue.then(() => storage.close()).then(() => done());
@@ -274,6 +363,18 @@ export = function (RED: NodeAPI) {
   }
 
   RED.nodes.registerType('sales-webhook alert', SalesWebhookAlert as any);
+
+  // "Replay these" on an open problem of the sidebar: the same problem seen by two alert nodes is one.
+  registerAlertReplayRoute(RED, {
+    find(key) {
+      for (const { monitor } of monitors.values()) {
+        const problem = monitor.open().find((p) => p.key === key);
+        if (problem) return problem;
+      }
+      return undefined;
+    },
+    lookbackOf,
+  });
 
   // The open problems of every alert node, for the delivery log's sidebar (the same problem seen by two alert nodes once).
   RED.httpAdmin.get(`/${ALERTS_ROUTE}`, RED.auth.needsPermission('sales-webhooks.read'), (_req, res) => {

@@ -99,19 +99,77 @@ describe('alert problems', () => {
     );
   });
 
-  it('hands overdue deliveries to be checked against their store; one settled without announcement is forgotten', () => {
+  it('hands overdue deliveries to be looked up in their store; one settled without announcement is forgotten', () => {
     const { monitor, transitions } = monitorWith();
     monitor.delivery('in', 'old', 'received', 0);
     monitor.knownUnsettled('in', 'older', -5000);
     monitor.delivery('in', 'new', 'received', 50_000);
-    assert.deepEqual(monitor.overdue(70_000, 10), [
+    assert.deepEqual(monitor.dueForLookup(70_000, 10), [
       { id: 'older', node: 'in' },
       { id: 'old', node: 'in' },
+      { id: 'new', node: 'in' }, // not heard of for 20 s: its attempts may have run out
     ]);
-    monitor.forgetDelivery('older');
-    monitor.forgetDelivery('old');
+    monitor.lookedUp('older', undefined, 70_000);
+    monitor.lookedUp('old', { state: 'handled', leaseUntil: null }, 70_000);
+    monitor.lookedUp('new', { state: 'emitted', leaseUntil: 200_000 }, 70_000);
+    assert.deepEqual(monitor.dueForLookup(70_000, 10), []);
     monitor.tick(70_000, ['in']);
     assert.deepEqual(transitions, [], 'no backlog from deliveries that settled unannounced');
+  });
+
+  it('counts deliveries whose attempts ran out (no announcement) toward delivery-failed, by node and reason, once', async () => {
+    const { MemoryInboxStore } = require('../../dist/inbox/memory');
+    const { lastFailure } = require('../../dist/alerts/replay');
+    const store = new MemoryInboxStore();
+    const { monitor, transitions } = monitorWith({ backlogMs: 3600_000 });
+    const accept = async (key, at) => {
+      const { id } = await store.accept({
+        node: 'in',
+        duplicateKey: key,
+        duplicateWindowMs: 60_000,
+        receivedAt: at,
+        rawBody: Buffer.from('{}'),
+        meta: { provider: 'hmac', receivedAt: new Date(at).toISOString(), headers: {} },
+        issues: [],
+        firstEmission: { settles: true, leaseUntil: at + 1000 },
+      });
+      monitor.delivery('in', id, 'received', at);
+      return id;
+    };
+    const lookUp = async (now) => {
+      for (const { id } of monitor.dueForLookup(now, 10)) {
+        const record = await store.get(id);
+        const found = record && {
+          state: record.state,
+          leaseUntil: record.leaseUntil,
+          reason: lastFailure(record.settlements)?.reason,
+        };
+        monitor.lookedUp(id, found, now);
+      }
+    };
+    const claim = (now) => store.claimDue({ node: 'in', now, leaseMs: 1000, maxAttempts: 2, limit: 10, settles: true });
+    const a = await accept('a', 0);
+    const b = await accept('b', 0);
+    await claim(1500); // the second emission, lease to 3500
+    assert.deepEqual(monitor.dueForLookup(4999, 10), [], 'not heard of for 5 s yet');
+    await lookUp(6000);
+    assert.deepEqual(transitions, [], 'still in its attempts');
+    await claim(6500); // attempts spent: the store marks both failed and tells nobody
+    assert.equal((await store.get(a)).state, 'failed');
+    assert.deepEqual(monitor.dueForLookup(10_999, 10), [], 'looked up again 5 s after its lease ended, not before');
+    await lookUp(11_000);
+    assert.deepEqual(transitions, [{ state: 'open', kind: 'delivery-failed', count: 1 }]);
+    const [problem] = monitor.open();
+    assert.equal(problem.node, 'in');
+    assert.equal(problem.reason, 'not settled after 2 attempts');
+    assert.equal(problem.count, 2, 'both deliveries counted, one problem');
+    // The lifecycle's announcement of a failure already found counts nothing more.
+    monitor.delivery('in', b, 'failed', 9001, 'not settled after 2 attempts');
+    assert.equal(monitor.open()[0].count, 2);
+    // Replayed, then failing again, counts again.
+    monitor.delivery('in', b, 'received', 9002);
+    monitor.delivery('in', b, 'failed', 9003, 'not settled after 2 attempts');
+    assert.equal(monitor.open()[0].count, 3);
   });
 
   it('reads back what it persisted; a recheck at start resolves what ended meanwhile; unchosen kinds stay silent', () => {
@@ -132,5 +190,100 @@ describe('alert problems', () => {
     narrow.monitor.delivery('in', 'd', 'failed', 1, 'CRM down');
     assert.equal(narrow.transitions.length, 0);
     assert.equal(ProblemTracker.restore({ problems: [{ kind: 'nonsense', since: 1 }, null] }).list().length, 0);
+  });
+});
+
+describe('alert problems: replay and storage', () => {
+  const { MemoryInboxStore } = require('../../dist/inbox/memory');
+  const { deliveriesOfProblem, deliveryLifetimeMs, REPLAYABLE_KINDS } = require('../../dist/alerts/replay');
+  const { problemStoreOf } = require('../../dist/alerts/storage');
+  const { migrate } = require('../../dist/migrations');
+
+  async function stored(store, node, key, receivedAt) {
+    const { id } = await store.accept({
+      node,
+      duplicateKey: key,
+      duplicateWindowMs: 60_000,
+      receivedAt,
+      rawBody: Buffer.from('{}'),
+      meta: { provider: 'hmac', receivedAt: new Date(receivedAt).toISOString(), headers: {} },
+      issues: [],
+    });
+    return id;
+  }
+
+  it("'Replay these' picks the node's deliveries failed for the problem's reason since it opened, and still failed", async () => {
+    const store = new MemoryInboxStore();
+    const since = 1_000_000;
+    const fail = (id, reason, at) => store.settle(id, { state: 'failed', reason, at });
+    const early = await stored(store, 'in', 'early', since - 60_000); // arrived before, failed after: counted
+    await fail(early, 'HubSpot answered 500 for 1234567', since + 10);
+    const same = await stored(store, 'in', 'same', since + 100);
+    await fail(same, 'HubSpot answered 500 for 7654321', since + 200);
+    const before = await stored(store, 'in', 'before', since - 50_000);
+    await fail(before, 'HubSpot answered 500 for 1111111', since - 40_000); // failed before the problem opened
+    const other = await stored(store, 'in', 'other', since + 300);
+    await fail(other, 'the flow threw', since + 400); // another reason: another problem
+    const elsewhere = await stored(store, 'in2', 'elsewhere', since + 500);
+    await fail(elsewhere, 'HubSpot answered 500 for 2222222', since + 600); // another node
+    const fixed = await stored(store, 'in', 'fixed', since + 700);
+    await fail(fixed, 'HubSpot answered 500 for 3333333', since + 800);
+    await store.requestReplay([fixed]); // replayed meanwhile: no longer failed
+    const ancient = await stored(store, 'in', 'ancient', since - 10 * 60_000);
+    await fail(ancient, 'HubSpot answered 500 for 4444444', since + 900); // arrived longer ago than a delivery lives
+
+    const problem = {
+      kind: 'delivery-failed',
+      node: 'in',
+      reason: 'HubSpot answered 500 for …',
+      key: 'k',
+      since,
+      count: 4,
+      lastAt: since + 800,
+    };
+    assert.deepEqual((await deliveriesOfProblem(problem, store, 5 * 60_000)).sort(), [early, same].sort());
+    for (const kind of ['backlog', 'quiet', 'rejections', 'crm-credentials', 'store-unavailable'])
+      assert.deepEqual(await deliveriesOfProblem({ ...problem, kind }, store, 5 * 60_000), [], kind);
+    assert.deepEqual(REPLAYABLE_KINDS, ['delivery-failed']);
+    // Default lease 5 minutes, 5 attempts: 5 + 10 + 20 + 40 + 80 minutes, and one more lease of slack.
+    assert.equal(deliveryLifetimeMs(5 * 60_000, 5), 160 * 60_000);
+    assert.equal(deliveryLifetimeMs(60 * 60_000, 30), 7 * 24 * 3600_000, 'at most a week');
+  });
+
+  it('keeps open problems where the watched nodes keep their inbox, unless the dialog chose', () => {
+    assert.deepEqual(problemStoreOf('watched', '', [{ store: 'redisA' }, { store: 'redisA', inbox: true }]), {
+      kind: 'redis',
+      configNode: 'redisA',
+    });
+    assert.deepEqual(
+      problemStoreOf(undefined, undefined, [{ store: 'redisA' }, { store: '', inbox: false }]),
+      { kind: 'redis', configNode: 'redisA' },
+      'a node without an inbox keeps nothing',
+    );
+    assert.deepEqual(problemStoreOf('watched', '', [{ store: 'redisA' }, { store: '' }]), { kind: 'default' }, 'a mix');
+    assert.deepEqual(problemStoreOf('watched', '', [{ store: 'redisA' }, { store: 'redisB' }]), { kind: 'default' });
+    assert.deepEqual(problemStoreOf('watched', '', []), { kind: 'default' });
+    assert.deepEqual(problemStoreOf('runtime', '', [{ store: 'redisA' }]), { kind: 'default' });
+    assert.deepEqual(problemStoreOf('redis-node', 'redisB', [{ store: 'redisA' }]), {
+      kind: 'redis',
+      configNode: 'redisB',
+    });
+    assert.deepEqual(
+      problemStoreOf('redis-node', '', [{ store: 'redisA' }]),
+      { kind: 'redis', configNode: 'redisA' },
+      'no node named: automatic',
+    );
+  });
+
+  it('sales-webhook alert 1 → 2: "Keep open problems in" arrives as automatic', () => {
+    const saved = { id: 'a', kinds: ['quiet'], version: 1 };
+    assert.deepEqual(migrate('sales-webhook alert', saved), {
+      ...saved,
+      version: 2,
+      keepIn: 'watched',
+      problemStore: '',
+    });
+    const chosen = { id: 'a', version: 2, keepIn: 'redis-node', problemStore: 'r' };
+    assert.deepEqual(migrate('sales-webhook alert', chosen), chosen);
   });
 });
