@@ -75,10 +75,23 @@ const readAlerts = (file) =>
         .map((line) => JSON.parse(line))
     : [];
 
-async function openProblems(nodeRed) {
-  const res = await fetch(`${nodeRed.url}/sales-webhooks/alerts`);
+async function openProblems(nodeRed, token) {
+  const res = await fetch(`${nodeRed.url}/sales-webhooks/alerts`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   assert.equal(res.status, 200);
   return (await res.json()).problems;
+}
+
+/** "Replay these" as the sidebar asks for it: POST sales-webhooks/alerts/replay `{ key, dryRun? }`. */
+async function replayProblem(nodeRed, key, { dryRun = false, token } = {}) {
+  const res = await fetch(`${nodeRed.url}/sales-webhooks/alerts/replay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(dryRun ? { key, dryRun } : { key }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
 }
 
 /** A tab with an HMAC-signed receiving node at /webhooks/leads whose first output goes to `next`. */
@@ -188,7 +201,7 @@ describe('sales-webhook alert in a real Node-RED', function () {
     await waitFor(async () => (await openProblems(nodeRed)).find((p) => p.kind === 'rejections')?.count === 25, 5000);
   });
 
-  it('open problems survive kill -9; the CRM recovering resolves delivery-failed', async () => {
+  it("open problems survive kill -9; once the CRM recovers, 'Replay these' delivers the failed leads and resolves delivery-failed", async () => {
     // A count change is written within 0.1 s (an opening at once): wait until the 25th refusal is on disk.
     const persisted = () => JSON.parse(fs.readFileSync(path.join(userDir, 'sales-webhooks-alerts.json'), 'utf8'));
     await waitFor(() => persisted().alert.problems.find((p) => p.kind === 'rejections')?.count === 25, 2000, 20);
@@ -215,7 +228,20 @@ describe('sales-webhook alert in a real Node-RED', function () {
     );
 
     emulator.clearFaults();
-    assert.equal(await post('recovered@example.com'), 200);
+    const problem = (await openProblems(nodeRed)).find((p) => p.kind === 'delivery-failed');
+    assert.equal(problem.replayable, true);
+    assert.ok(!(await openProblems(nodeRed)).find((p) => p.kind === 'rejections').replayable, 'refusals: no button');
+    // A plain HTML form from another site cannot ask for it (the package's admin guard).
+    const form = await fetch(`${nodeRed.url}/sales-webhooks/alerts/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `key=${encodeURIComponent(problem.key)}`,
+    });
+    assert.equal(form.status, 415);
+    assert.deepEqual((await replayProblem(nodeRed, problem.key, { dryRun: true })).json, { matching: 5, replayed: 0 });
+    for (let i = 0; i < 5; i++) assert.equal(contactId(emulator, `failing${i}@example.com`), undefined);
+    assert.deepEqual((await replayProblem(nodeRed, problem.key)).json, { matching: 5, replayed: 5 });
+    await waitFor(() => [0, 1, 2, 3, 4].every((i) => contactId(emulator, `failing${i}@example.com`)), 15000);
     await waitFor(
       () => readAlerts(alerts.file).some((a) => a.kind === 'delivery-failed' && a.state === 'resolved'),
       15000,
@@ -365,5 +391,131 @@ describe('sales-webhook alert: CRM credentials', function () {
       JSON.stringify(alerts) + fs.readFileSync(path.join(nodeRed.userDir, 'sales-webhooks-alerts.json'));
     for (const secret of [REFRESH_TOKEN, CLIENT_SECRET, REFRESH_TOKEN.toUpperCase()])
       assert.ok(!everything.includes(secret), 'no secret in the alert or its file');
+  });
+});
+
+describe('sales-webhook alert: deliveries whose attempts run out, replayed with adminAuth', function () {
+  this.timeout(60000);
+  const { logSettings, login } = require('./support/delivery-log');
+  let nodeRed;
+  after(async () => {
+    await nodeRed?.remove();
+  });
+
+  it("counts them toward delivery-failed by node and reason; 'Replay these' needs sales-webhooks.write, then replays them", async () => {
+    nodeRed = await startNodeRed({ settings: logSettings({ auth: true }) });
+    const admin = await login(nodeRed.url, 'admin');
+    const { nodes, file } = alertNodes(nodeRed.userDir);
+    const [tab, source, receiver] = hmacReceiver('attempts', ['hold']);
+    await nodeRed.deploy(
+      [
+        tab,
+        source,
+        // 0.6 s leases, two emissions: a delivery nobody settles is failed by its store about 2 s after it arrived.
+        { ...receiver, leaseMinutes: 0.01, maxAttempts: 2 },
+        // Settles only replays: the first emissions are held until their attempts run out.
+        {
+          id: 'hold',
+          type: 'function',
+          z: 'tab',
+          func: 'return msg.webhook.replay ? msg : null;',
+          outputs: 1,
+          wires: [['settle']],
+        },
+        { id: 'settle', type: 'sales-webhook settle', z: 'tab', version: 1, wires: [[]] },
+        { ...nodes[0], kinds: ['delivery-failed'] },
+        nodes[1],
+      ],
+      { token: admin },
+    );
+    for (const email of ['held1@example.com', 'held2@example.com'])
+      assert.equal(await postStatus(`${nodeRed.url}/webhooks/leads`, signedLead(email, SECRET)), 200);
+    await waitFor(
+      async () => (await openProblems(nodeRed, admin)).find((p) => p.kind === 'delivery-failed')?.count === 2,
+      20000,
+    );
+    const opened = readAlerts(file);
+    assert.deepEqual(
+      opened.map((a) => `${a.state} ${a.kind} ${a.node}`),
+      ['open delivery-failed in'],
+    );
+    assert.match(opened[0].text, /not settled after 2 attempts/);
+    const [problem] = await openProblems(nodeRed, admin);
+
+    const anonymous = await replayProblem(nodeRed, problem.key, { dryRun: true });
+    assert.equal(anonymous.status, 401);
+    const refused = await replayProblem(nodeRed, problem.key, { token: await login(nodeRed.url, 'reader') });
+    assert.equal(refused.status, 403);
+    assert.match(refused.json.error, /You need the sales-webhooks.write permission to replay/);
+    assert.deepEqual((await replayProblem(nodeRed, 'no such problem', { token: admin })).status, 409);
+
+    assert.deepEqual((await replayProblem(nodeRed, problem.key, { token: admin, dryRun: true })).json, {
+      matching: 2,
+      replayed: 0,
+    });
+    assert.deepEqual((await replayProblem(nodeRed, problem.key, { token: admin })).json, { matching: 2, replayed: 2 });
+    await waitFor(() => readAlerts(file).some((a) => a.state === 'resolved'), 10000);
+    assert.deepEqual(
+      readAlerts(file).map((a) => `${a.state} ${a.count}`),
+      ['open 1', 'resolved 2'],
+    );
+  });
+});
+
+describe('sales-webhook alert with a Redis config node', function () {
+  this.timeout(90000);
+  const { startRedisServer } = require('./support/redis-server');
+  const { createClient } = require('redis');
+  let redis;
+  let nodeRed;
+  after(async () => {
+    await nodeRed?.remove();
+    await redis?.remove();
+  });
+
+  it('keeps open problems in that Redis (where the watched node keeps its inbox); they survive kill -9 and a restart', async function () {
+    redis = await startRedisServer(this);
+    nodeRed = await startNodeRed();
+    const { nodes, file } = alertNodes(nodeRed.userDir);
+    const [tab, source, receiver] = hmacReceiver('leads', []);
+    const flow = [
+      tab,
+      source,
+      { id: 'redis', type: 'sales-webhook-redis', url: redis.url, prefix: 'cfg-alerts', tls: false },
+      { ...receiver, inbox: true, store: 'redis' },
+      // Saved before "Keep open problems in" existed (version 1): automatic.
+      { ...nodes[0], kinds: ['rejections'], rejections: 3 },
+      nodes[1],
+    ];
+    await nodeRed.deploy(flow);
+    const post = (email) => postStatus(`${nodeRed.url}/webhooks/leads`, signedLead(email, SECRET, { forged: true }));
+    // 503 until the store has connected; then the forged posts are refused.
+    await waitFor(async () => [401, 403].includes(await post('f0@example.com')), 10000);
+    for (let i = 1; i < 3; i++) await post(`f${i}@example.com`);
+    await waitFor(() => readAlerts(file).some((a) => a.kind === 'rejections'), 5000);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      await waitFor(async () => JSON.parse((await client.hGet('cfg-alerts:alerts', 'alert')) ?? 'null'), 3000);
+      const stored = JSON.parse(await client.hGet('cfg-alerts:alerts', 'alert'));
+      assert.deepEqual(
+        stored.problems.map((p) => p.kind),
+        ['rejections'],
+      );
+    } finally {
+      await client.quit();
+    }
+    assert.equal(fs.existsSync(path.join(nodeRed.userDir, 'sales-webhooks-alerts.json')), false, 'not beside a file');
+    const before = (await openProblems(nodeRed)).find((p) => p.kind === 'rejections');
+
+    nodeRed.process.kill('SIGKILL');
+    await nodeRed.stop();
+    const linesBefore = readAlerts(file).length;
+    nodeRed = await startNodeRed({ userDir: nodeRed.userDir });
+    await waitFor(async () => (await openProblems(nodeRed)).some((p) => p.kind === 'rejections'), 10000);
+    const after = (await openProblems(nodeRed)).find((p) => p.kind === 'rejections');
+    assert.equal(after.since, before.since);
+    assert.equal(after.count, before.count);
+    assert.deepEqual(readAlerts(file).slice(linesBefore), [], 'nothing announced again at start');
   });
 });

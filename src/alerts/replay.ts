@@ -12,6 +12,12 @@ import { groupingReason, type AlertKind, type Problem } from './problems';
  */
 export const REPLAYABLE_KINDS: readonly AlertKind[] = ['delivery-failed'];
 
+/**
+ * A failure is stamped when its settling point decided; the problem opens when the announcement arrives, after the
+ * store wrote it: the failure that opened it is a little older than the problem.
+ */
+const DECIDED_BEFORE_ANNOUNCED_MS = 10_000;
+
 /** Longest a delivery's attempts can take, at most: a week (a replay older than the log's retention finds nothing). */
 const MAX_LIFETIME_MS = 7 * 24 * 3600_000;
 
@@ -50,7 +56,7 @@ export async function deliveriesOfProblem(
   const failed = await store.list({
     node: problem.node,
     state: 'failed',
-    from: problem.since - lookbackMs,
+    from: problem.since - DECIDED_BEFORE_ANNOUNCED_MS - lookbackMs,
     limit: MAX_REPLAY,
   });
   const ids: string[] = [];
@@ -58,7 +64,10 @@ export async function deliveriesOfProblem(
     const record = await store.get(row.id);
     if (!record || record.state !== 'failed') continue;
     const matches = record.settlements.some(
-      (s) => s.state === 'failed' && s.at >= problem.since && groupingReason(s.reason ?? '') === (problem.reason ?? ''),
+      (s) =>
+        s.state === 'failed' &&
+        s.at >= problem.since - DECIDED_BEFORE_ANNOUNCED_MS &&
+        groupingReason(s.reason ?? '') === (problem.reason ?? ''),
     );
     if (matches) ids.push(record.id);
   }

@@ -222,6 +222,8 @@ describe('alert problems: replay and storage', () => {
     await fail(same, 'HubSpot answered 500 for 7654321', since + 200);
     const before = await stored(store, 'in', 'before', since - 50_000);
     await fail(before, 'HubSpot answered 500 for 1111111', since - 40_000); // failed before the problem opened
+    const opener = await stored(store, 'in', 'opener', since - 100);
+    await fail(opener, 'HubSpot answered 500 for 5555555', since - 20); // decided just before its announcement opened it
     const other = await stored(store, 'in', 'other', since + 300);
     await fail(other, 'the flow threw', since + 400); // another reason: another problem
     const elsewhere = await stored(store, 'in2', 'elsewhere', since + 500);
@@ -241,7 +243,7 @@ describe('alert problems: replay and storage', () => {
       count: 4,
       lastAt: since + 800,
     };
-    assert.deepEqual((await deliveriesOfProblem(problem, store, 5 * 60_000)).sort(), [early, same].sort());
+    assert.deepEqual((await deliveriesOfProblem(problem, store, 5 * 60_000)).sort(), [early, same, opener].sort());
     for (const kind of ['backlog', 'quiet', 'rejections', 'crm-credentials', 'store-unavailable'])
       assert.deepEqual(await deliveriesOfProblem({ ...problem, kind }, store, 5 * 60_000), [], kind);
     assert.deepEqual(REPLAYABLE_KINDS, ['delivery-failed']);
