@@ -52,8 +52,14 @@ export const MIGRATIONS: Record<NodeTypeName, readonly MigrationStep[]> = {
     { version: 1, change: 'the node is introduced with a version', up: (config) => config },
     {
       version: 2,
-      change: '"Keep open problems in" arrives: automatic (where the watched nodes\' inbox is), no Redis node named',
-      up: (config) => ({ ...config, keepIn: config.keepIn ?? 'watched', problemStore: config.problemStore ?? '' }),
+      change:
+        '"Keep open problems in" arrives: automatic (where the watched nodes\' inbox is); a missing scope is "all"',
+      up: (config) => ({
+        ...config,
+        scope: config.scope ?? 'all',
+        keepIn: config.keepIn ?? 'watched',
+        problemStore: config.problemStore ?? '',
+      }),
     },
   ],
   'sales-lead-map': [

@@ -277,15 +277,17 @@ describe('alert problems: replay and storage', () => {
     );
   });
 
-  it('sales-webhook alert 1 → 2: "Keep open problems in" arrives as automatic', () => {
+  it('sales-webhook alert 1 → 2: "Keep open problems in" arrives as automatic; a missing scope is all nodes', () => {
     const saved = { id: 'a', kinds: ['quiet'], version: 1 };
     assert.deepEqual(migrate('sales-webhook alert', saved), {
       ...saved,
       version: 2,
+      scope: 'all',
       keepIn: 'watched',
       problemStore: '',
     });
-    const chosen = { id: 'a', version: 2, keepIn: 'redis-node', problemStore: 'r' };
+    assert.equal(migrate('sales-webhook alert', { scope: 'flow', version: 1 }).scope, 'flow');
+    const chosen = { id: 'a', version: 2, scope: 'flow', keepIn: 'redis-node', problemStore: 'r' };
     assert.deepEqual(migrate('sales-webhook alert', chosen), chosen);
   });
 });
