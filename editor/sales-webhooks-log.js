@@ -325,6 +325,20 @@
     request('GET', 'sales-webhooks/stats?' + $.param(q)).done(renderHealth);
   }
 
+  /** Asks with the count, then asks the runtime to replay and says how many will be emitted again. */
+  function confirmReplay(text, count, url, body) {
+    confirmThen(text, _('confirm.replayButton', { count: count }), function () {
+      request('POST', url, body)
+        .done(function (result) {
+          showMessage(_('notify.replayed', { count: result.replayed }), 'info');
+          refreshSoon();
+        })
+        .fail(function (xhr) {
+          showMessage(errorText(xhr), 'error');
+        });
+    });
+  }
+
   /** "Replay these": counts the problem's deliveries first, asks with the count, then replays and says how many. */
   function replayProblem(problem) {
     var route = SalesWebhooksEditor.facts.alerts.replayRoute;
@@ -339,16 +353,7 @@
           node: nodeLabel(problem.node),
           since: formatTime(problem.since),
         });
-        confirmThen(text, _('confirm.replayButton', { count: count.matching }), function () {
-          request('POST', route, { key: problem.key })
-            .done(function (result) {
-              showMessage(_('notify.replayed', { count: result.replayed }), 'info');
-              refreshSoon();
-            })
-            .fail(function (xhr) {
-              showMessage(errorText(xhr), 'error');
-            });
-        });
+        confirmReplay(text, count.matching, route, { key: problem.key });
       })
       .fail(function (xhr) {
         showMessage(errorText(xhr), 'error');
@@ -721,16 +726,7 @@
           showMessage(text, 'info');
           return;
         }
-        confirmThen(text, _('confirm.replayButton', { count: count.replayable }), function () {
-          request('POST', 'sales-webhooks/replay', filter)
-            .done(function (result) {
-              showMessage(_('notify.replayed', { count: result.replayed }), 'info');
-              refreshSoon();
-            })
-            .fail(function (xhr) {
-              showMessage(errorText(xhr), 'error');
-            });
-        });
+        confirmReplay(text, count.replayable, 'sales-webhooks/replay', filter);
       })
       .fail(function (xhr) {
         showMessage(errorText(xhr), 'error');
