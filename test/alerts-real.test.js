@@ -472,6 +472,18 @@ describe('sales-webhook alert with a Redis config node', function () {
     await nodeRed?.remove();
     await redis?.remove();
   });
+  /** The kinds the alert node's field of the hash `cfg-alerts:alerts` holds. */
+  async function storedKinds() {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      return (JSON.parse((await client.hGet('cfg-alerts:alerts', 'alert')) ?? 'null')?.problems ?? []).map(
+        (p) => p.kind,
+      );
+    } finally {
+      await client.quit();
+    }
+  }
 
   it('keeps open problems in that Redis (where the watched node keeps its inbox); they survive kill -9 and a restart', async function () {
     redis = await startRedisServer(this);
@@ -493,18 +505,8 @@ describe('sales-webhook alert with a Redis config node', function () {
     await waitFor(async () => [401, 403].includes(await post('f0@example.com')), 10000);
     for (let i = 1; i < 3; i++) await post(`f${i}@example.com`);
     await waitFor(() => readAlerts(file).some((a) => a.kind === 'rejections'), 5000);
-    const client = createClient({ url: redis.url });
-    await client.connect();
-    try {
-      await waitFor(async () => JSON.parse((await client.hGet('cfg-alerts:alerts', 'alert')) ?? 'null'), 3000);
-      const stored = JSON.parse(await client.hGet('cfg-alerts:alerts', 'alert'));
-      assert.deepEqual(
-        stored.problems.map((p) => p.kind),
-        ['rejections'],
-      );
-    } finally {
-      await client.quit();
-    }
+    await waitFor(async () => (await storedKinds()).length > 0, 3000);
+    assert.deepEqual(await storedKinds(), ['rejections']);
     assert.equal(fs.existsSync(path.join(nodeRed.userDir, 'sales-webhooks-alerts.json')), false, 'not beside a file');
     const before = (await openProblems(nodeRed)).find((p) => p.kind === 'rejections');
 
@@ -517,5 +519,25 @@ describe('sales-webhook alert with a Redis config node', function () {
     assert.equal(after.since, before.since);
     assert.equal(after.count, before.count);
     assert.deepEqual(readAlerts(file).slice(linesBefore), [], 'nothing announced again at start');
+    assert.deepEqual(await storedKinds(), ['rejections'], 'still in the hash after the start');
+  });
+
+  it('a restart while that Redis is away loses nothing: read once it is back, before anything is written there', async () => {
+    const { since } = (await openProblems(nodeRed)).find((p) => p.kind === 'rejections');
+    nodeRed.process.kill('SIGKILL');
+    await nodeRed.stop();
+    await redis.stop();
+    nodeRed = await startNodeRed({ userDir: nodeRed.userDir });
+    // Nothing is known of the last run while Redis is away (and nothing is written over it).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(
+      (await openProblems(nodeRed)).map((p) => p.kind),
+      [],
+    );
+    await redis.start();
+    await waitFor(async () => (await openProblems(nodeRed)).some((p) => p.kind === 'rejections'), 15000);
+    assert.equal((await openProblems(nodeRed)).find((p) => p.kind === 'rejections').since, since);
+    await waitFor(async () => (await storedKinds()).length > 0, 3000);
+    assert.deepEqual(await storedKinds(), ['rejections'], 'written back once read');
   });
 });

@@ -86,6 +86,8 @@ export class AlertMonitor {
   adopt(restored: PersistedProblems | undefined): void {
     this.tracker.adopt(restored);
     this.tracker.resolve((p) => !this.kinds.has(p.kind));
+    // What is open now (restored and live) is written back at once: a problem that opened before the read is kept too.
+    this.persist(true);
   }
 
   open(): Problem[] {

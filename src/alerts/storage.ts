@@ -94,13 +94,18 @@ export function redisAlertStorage(settings: RedisAlertSettings, alertNode: strin
   });
   // Unreachable Redis is the store's alert (store-unavailable); here a write just fails and is said once.
   client.on('error', () => undefined);
+  // Pending while Redis is away (the client keeps reconnecting): a read or write waits at most the connect timeout.
   const connected = client.connect().then(
     () => true,
     () => false,
   );
   const ready = async () => {
-    if (!(await connected) || !client.isReady)
-      throw new Error(`Redis at ${redactRedisUrl(settings.url)} is not reachable`);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), CONNECT_TIMEOUT_MS);
+    });
+    const ok = await Promise.race([connected, gaveUp]).finally(() => clearTimeout(timer));
+    if (!ok || !client.isReady) throw new Error(`Redis at ${redactRedisUrl(settings.url)} is not reachable`);
   };
   return {
     where: `${redactRedisUrl(settings.url)} ${key}`,
@@ -120,7 +125,12 @@ export function redisAlertStorage(settings: RedisAlertSettings, alertNode: strin
       else await client.hDel(key, alertNode);
     },
     async close() {
-      if (await connected) await client.quit().catch(() => undefined);
+      try {
+        if (client.isReady) await client.quit();
+        else if (client.isOpen) client.destroy(); // still connecting (Redis away): stop trying
+      } catch {
+        // closing anyway
+      }
     },
   };
 }

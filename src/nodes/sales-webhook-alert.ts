@@ -266,8 +266,7 @@ export = function (RED: NodeAPI) {
       storage.read().then(
         (restored) => {
           readBack = true;
-          monitor.adopt(restored);
-          if (!closed) writeNow();
+          if (!closed) monitor.adopt(restored);
         },
         (err: Error) => {
           if (!retryRead) node.warn(t('errors.read', { file: storage.where, reason: err.message }));
