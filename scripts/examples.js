@@ -275,6 +275,8 @@ function settleExample() {
 function alertsExample() {
   const { ALERT_KINDS } = require('../dist/alerts/problems.js');
   const { ALERT_DEFAULTS } = require('../dist/alerts/monitor.js');
+  const { KEEP_PROBLEMS_IN } = require('../dist/alerts/storage.js');
+  const { currentVersion } = require('../dist/migrations.js');
   const prefix = 'ex-alerts';
   const tab = `${prefix}-tab`;
   return [
@@ -297,7 +299,10 @@ function alertsExample() {
       kinds: [...ALERT_KINDS],
       scope: 'all',
       ...ALERT_DEFAULTS,
-      version: 1,
+      // Open problems kept where the watched nodes keep their inbox.
+      keepIn: KEEP_PROBLEMS_IN[0],
+      problemStore: '',
+      version: currentVersion('sales-webhook alert'),
       x: LAYOUT.columns[0],
       y: ROW,
       wires: [[`${prefix}-message`]],
