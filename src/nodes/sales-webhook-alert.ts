@@ -20,6 +20,7 @@ import { guardPackageAdminRoutes } from './admin-guard';
 import { registerAlertReplayRoute } from './alert-replay-route';
 import { runtimeRedisSettings } from './inbox-choice';
 import { inboxSettings } from './inbox-service';
+import type { RedisStoreNode } from './redis-store-node';
 
 const RECEIVING_TYPE = 'sales-webhook in';
 const REDIS_TYPE = 'sales-webhook-redis';
@@ -74,17 +75,18 @@ export = function (RED: NodeAPI) {
     const receivers = deployed<ReceivingConfig>(RECEIVING_TYPE).filter((r) => watched(r.z));
     const chosen = problemStoreOf(config.keepIn, config.problemStore, receivers);
     if (chosen.kind === 'redis') {
-      const redis = deployed<NodeDef & { url?: string; prefix?: string; tls?: boolean }>(REDIS_TYPE).find(
+      // Config nodes start first: the running one has checked its URL; its saved configuration has it.
+      const running = RED.nodes.getNode(chosen.configNode) as RedisStoreNode | null;
+      const redis = deployed<NodeDef & { url?: string; tls?: boolean }>(REDIS_TYPE).find(
         (n) => n.id === chosen.configNode,
       );
-      const url = String(redis?.url ?? '').trim();
-      if (!redis || !/^rediss?:\/\/[^/]/.test(url))
-        return unavailableAlertStorage(chosen.configNode, t('errors.redisMissing'));
+      if (!running?.store || !redis?.url)
+        return unavailableAlertStorage(chosen.configNode, running?.configError ?? t('errors.redisMissing'));
       const credentials = (RED.nodes.getCredentials(redis.id) ?? {}) as { username?: string; password?: string };
       return redisAlertStorage(
         {
-          url,
-          prefix: redis.prefix,
+          url: redis.url.trim(),
+          prefix: running.store.prefix,
           tls: redis.tls === true,
           username: credentials.username,
           password: credentials.password,
