@@ -238,6 +238,12 @@ describe('sales-webhook alert in a real Node-RED', function () {
       body: `key=${encodeURIComponent(problem.key)}`,
     });
     assert.equal(form.status, 415);
+    const crossSite = await fetch(`${nodeRed.url}/sales-webhooks/alerts/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+      body: JSON.stringify({ key: problem.key }),
+    });
+    assert.equal(crossSite.status, 403);
     assert.deepEqual((await replayProblem(nodeRed, problem.key, { dryRun: true })).json, { matching: 5, replayed: 0 });
     for (let i = 0; i < 5; i++) assert.equal(contactId(emulator, `failing${i}@example.com`), undefined);
     assert.deepEqual((await replayProblem(nodeRed, problem.key)).json, { matching: 5, replayed: 5 });
