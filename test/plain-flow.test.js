@@ -141,6 +141,64 @@ describe('a plain flow (no CRM, no settle node), in a real Node-RED', function (
     assert.deepEqual([...states], ['handled']);
   });
 
+  it('a join holding deliveries: none is handled until the joined message reached the file; kill -9 while held, restart, all reach the file', async function () {
+    nodeRed = await startNodeRed();
+    const file = path.join(nodeRed.userDir, 'joined.txt');
+    // Five leads become one message (their e-mails, one per line), or fewer after 3 s; a delay holds the joined message.
+    const join = {
+      id: 'join-five',
+      type: 'join',
+      z: 'tab',
+      mode: 'custom',
+      build: 'string',
+      property: 'payload',
+      propertyType: 'msg',
+      joiner: '\\n',
+      joinerType: 'str',
+      count: '5',
+      timeout: '3',
+      wires: [['hold-two-seconds']],
+    };
+    const hold = {
+      id: 'hold-two-seconds',
+      type: 'delay',
+      z: 'tab',
+      pauseType: 'delay',
+      timeout: '2',
+      timeoutUnits: 'seconds',
+      wires: [['to-file']],
+    };
+    const email = { ...emailOf('email'), wires: [['join-five']] };
+    await nodeRed.deploy(plainFlow(file, { middle: [email], extraNodes: [join, hold] }));
+    const url = `${nodeRed.url}/webhooks/plain`;
+
+    const leads = Array.from({ length: 7 }, (_, i) => signedLead(`joined-${i}@example.com`, SECRET));
+    for (const lead of leads) assert.equal(await postStatus(url, lead), 200);
+    // Five are joined and wait in the delay, two wait in the join: none is in the file, none may be settled.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const states = (await deliveries(nodeRed)).map((d) => d.state);
+    assert.equal(states.length, 7);
+    assert.deepEqual(
+      states.filter((state) => state !== 'received' && state !== 'emitted'),
+      [],
+      'a delivery held by the join or carried by its joined message was settled before it reached the file',
+    );
+    assert.deepEqual(linesOf(file), []);
+
+    nodeRed.process.kill('SIGKILL');
+    await new Promise((resolve) =>
+      nodeRed.process.exitCode !== null ? resolve() : nodeRed.process.once('exit', resolve),
+    );
+    const userDir = nodeRed.userDir;
+    nodeRed = await startNodeRed({ userDir });
+    const emails = leads.map((lead) => lead.email);
+    await waitFor(() => emails.every((e) => linesOf(file).includes(e)), 30000, 200).catch(() => {
+      const lost = emails.filter((e) => !linesOf(file).includes(e));
+      assert.fail(`${lost.length} of 7 acknowledged deliveries never reached the file: ${lost.join(', ')}`);
+    });
+    await waitFor(async () => (await deliveries(nodeRed)).every((d) => d.state === 'handled'), 15000, 200);
+  });
+
   it('a body too deeply nested to be copied for a second wire fails its delivery with the reason; a normal one is handled', async function () {
     nodeRed = await startNodeRed();
     const file = path.join(nodeRed.userDir, 'two-wires.txt');
