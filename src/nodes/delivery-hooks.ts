@@ -88,17 +88,23 @@ function addMessagingHooks(RED: NodeAPI, tracker: MessageTracker): () => void {
     if (countedAtSend.size > 0 && countedAtSend.delete(event)) return;
     tracker.queued(event.msg._msgid, event.destination.id);
   });
+  // split deletes the _msgid of the message it received before it reports it done: known here by the object.
+  const receivedIds = new WeakMap<object, string>();
+  const idOf = (msg: { _msgid?: unknown }) => (typeof msg._msgid === 'string' ? msg._msgid : receivedIds.get(msg));
   hooks.add(`onReceive.${LABEL}`, (event: ReceiveEvent) => {
-    if (!tracker.isTracked(event.msg._msgid)) return;
-    tracker.received(event.msg._msgid, event.destination.id, holdingOf(event.destination.node));
+    const msgid = event.msg._msgid;
+    if (!tracker.isTracked(msgid)) return;
+    const holding = holdingOf(event.destination.node);
+    if (holding) receivedIds.set(event.msg, msgid);
+    tracker.received(msgid, event.destination.id, holding);
   });
   hooks.add(`postReceive.${LABEL}`, (event: ReceiveEvent) =>
     // A node whose handlers take no `done` never reports done: it is finished once its handler returned.
-    tracker.handlerReturned(event.msg._msgid, event.destination.id, event.destination.node?._expectedDoneCount === 0),
+    tracker.handlerReturned(idOf(event.msg), event.destination.id, event.destination.node?._expectedDoneCount === 0),
   );
   hooks.add(`onComplete.${LABEL}`, (event: CompleteEvent) =>
     tracker.completed(
-      event.msg._msgid,
+      idOf(event.msg),
       event.node.id,
       event.error === undefined || event.error === null ? undefined : reasonOf(event.error),
     ),
