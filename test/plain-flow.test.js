@@ -266,11 +266,14 @@ describe('a plain flow (no CRM, no settle node), in a real Node-RED', function (
       blocked.includes(email)
         ? lines.includes('latest@example.com')
         : lines.includes(`${email}#1`) && lines.includes(`${email}#2`);
-    await waitFor(
-      async () => (await assertHandledOnlyOnceWritten(nodeRed, file, written)).every((d) => d.state === 'handled'),
-      20000,
-      100,
-    );
+    // Checked every 100 ms until all are handled: no early settlement goes unseen.
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const states = (await assertHandledOnlyOnceWritten(nodeRed, file, written)).map((d) => d.state);
+      if (states.every((state) => state === 'handled')) break;
+      assert.ok(Date.now() < deadline, `still not all handled: ${states.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     assert.deepEqual(linesOf(file).sort(), ['latest@example.com', 'parts@example.com#1', 'parts@example.com#2']);
   });
 
