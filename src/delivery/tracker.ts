@@ -189,7 +189,7 @@ export class MessageTracker {
   }
 
   /**
-   * A holding node sends a message to `destination` (Node-RED's onSend, before the copy is queued). Everything the
+   * A holding node sends a message to `destination` (Node-RED's preRoute, before the copy is queued). Everything the
    * node holds rides on it, and the copy is counted now, so nothing it carries finishes while it is being routed.
    * Returns true when the copy was counted: the caller must then not report it `queued`.
    */

@@ -57,18 +57,14 @@ function reasonOf(error: unknown): string {
 function addMessagingHooks(RED: NodeAPI, tracker: MessageTracker): () => void {
   const hooks = messagingHooks(RED);
   const cloneMessage = (RED.util as unknown as { cloneMessage(msg: unknown): unknown }).cloneMessage;
-  // Copies a holding node sends are counted at onSend (see MessageTracker.sent), so preDeliver skips them.
+  // Copies a holding node sends are counted before routing (see MessageTracker.sent), so preDeliver skips them.
   const countedAtSend = new Set<SendEvent>();
-  hooks.add(`onSend.${LABEL}`, (events: SendEvent[]) => {
-    for (const event of events) {
-      if (event.source && tracker.isHolding(event.source.id)) {
-        if (tracker.sent(event.source.id, event.msg._msgid, event.destination.id)) countedAtSend.add(event);
-      }
-    }
-  });
   // The copy for a second wire is made here rather than by Node-RED, so a message that cannot be copied (nested
   // too deeply) fails its delivery instead of being dropped with nothing said.
   hooks.add(`preRoute.${LABEL}`, (event: SendEvent) => {
+    if (event.source && tracker.isHolding(event.source.id)) {
+      if (tracker.sent(event.source.id, event.msg._msgid, event.destination.id)) countedAtSend.add(event);
+    }
     if (!event.cloneMessage || !tracker.isTracked(event.msg._msgid)) return;
     const msgid = event.msg._msgid;
     try {
@@ -122,7 +118,7 @@ function addMessagingHooks(RED: NodeAPI, tracker: MessageTracker): () => void {
 }
 
 /**
- * The runtime's one message tracker, fed by Node-RED's messaging hooks (onSend/preRoute/preDeliver/onReceive/
+ * The runtime's one message tracker, fed by Node-RED's messaging hooks (preRoute/preDeliver/onReceive/
  * postReceive/onComplete) and its log (a handler that threw logs an error instead of reporting done).
  * Installed while at least one receiving node uses it.
  */

@@ -20,19 +20,19 @@ describe('message tracker', function () {
     const { hooks, log, util } = require('@node-red/util');
     const { acquireMessageTracker } = require('../../dist/nodes/delivery-hooks');
     const hooked = () =>
-      ['onSend', 'preRoute', 'preDeliver', 'onReceive', 'postReceive', 'onComplete'].map((id) =>
+      ['preRoute', 'preDeliver', 'onReceive', 'postReceive', 'onComplete'].map((id) =>
         hooks.has(`${id}.salesWebhooksDelivery`),
       );
     const held = acquireMessageTracker({ util, log });
     try {
       // A node whose outputs all reach a settling point never follows a message: no message of the runtime pays.
-      assert.deepEqual(hooked(), [false, false, false, false, false, false]);
+      assert.deepEqual(hooked(), [false, false, false, false, false]);
       held.tracker.track('m', recorder().emission);
-      assert.deepEqual(hooked(), [true, true, true, true, true, true]);
+      assert.deepEqual(hooked(), [true, true, true, true, true]);
     } finally {
       held.release();
     }
-    assert.deepEqual(hooked(), [false, false, false, false, false, false]);
+    assert.deepEqual(hooked(), [false, false, false, false, false]);
   });
 
   it('is handled only when the last node down the flow reported done, not when the first did', function () {

@@ -29,7 +29,7 @@ function harness() {
     tracker.received(id, node, holding);
     tracker.handlerReturned(id, node, false);
   };
-  /** A holding node sends `id` to `to` (onSend counts the copy, preDeliver is then skipped). */
+  /** A holding node sends `id` to `to` (preRoute counts the copy, preDeliver then skips it). */
   const holderSends = (node, id, to) => {
     if (!(tracker.isHolding(node) && tracker.sent(node, id, to))) tracker.queued(id, to);
   };
