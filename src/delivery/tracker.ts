@@ -227,6 +227,18 @@ export class MessageTracker {
     this.completed(receiving.msgid, node, reason);
   }
 
+  /**
+   * The flows were (re)started: a holding node redeployed reported everything it held done at its close and sends
+   * none of it, and its successor has the same id. What it kept stays counted, so its lease emits it again.
+   */
+  flowsStarted(): void {
+    for (const [node, holder] of this.holders) {
+      for (const id of holder.kept) this.letGo(holder, id);
+      holder.kept = [];
+      if (holder.held.size === 0 && !holder.ending) this.holders.delete(node);
+    }
+  }
+
   /** Stops following a message (its delivery is emitted again, or its node closes); what rides on it still counts. */
   forget(msgid: string): void {
     const entry = this.entries.get(msgid);

@@ -111,9 +111,13 @@ function addMessagingHooks(RED: NodeAPI, tracker: MessageTracker): () => void {
   });
   const log = RED.log as unknown as { addHandler(h: EventEmitter): void; removeHandler(h: EventEmitter): void };
   log.addHandler(logs);
+  const runtimeEvents = (RED as unknown as { events?: EventEmitter }).events;
+  const flowsStarted = () => tracker.flowsStarted();
+  runtimeEvents?.on('flows:started', flowsStarted);
   return () => {
     hooks.remove(`*.${LABEL}`);
     log.removeHandler(logs);
+    runtimeEvents?.removeListener('flows:started', flowsStarted);
   };
 }
 

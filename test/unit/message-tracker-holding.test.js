@@ -92,6 +92,45 @@ describe('message tracker, where a node holds messages', function () {
     assert.deepEqual(settled.sort(), ['a: handled', 'b: handled']);
   });
 
+  it('a join redeployed while holding: its successor (same id) does not take what the old one dropped at close', function () {
+    const { tracker, settled, endMoment, emit, receive, holderSends } = harness();
+    emit('a', 'join');
+    receive('a', 'join', 'keeps');
+    tracker.completed('a', 'join'); // the old join's close
+    endMoment();
+    tracker.flowsStarted();
+    emit('b', 'join');
+    receive('b', 'join', 'keeps');
+    holderSends('join', 'b', 'file');
+    tracker.completed('b', 'join');
+    endMoment();
+    receive('b', 'file');
+    tracker.completed('b', 'file');
+    assert.deepEqual(settled, ['b: handled'], 'a stays unsettled: its lease emits it again');
+  });
+
+  it('split then join: the parts ride on the rejoined message, which carries the delivery', function () {
+    const { tracker, settled, endMoment, emit, receive, holderSends } = harness();
+    emit('a', 'split');
+    tracker.received('a', 'split', 'keeps');
+    holderSends('split', 'p1', 'join');
+    holderSends('split', 'p2', 'join');
+    tracker.completed('a', 'split');
+    tracker.handlerReturned('a', 'split', false);
+    endMoment();
+    receive('p1', 'join', 'keeps');
+    receive('p2', 'join', 'keeps');
+    holderSends('join', 'p2', 'file');
+    tracker.completed('p1', 'join');
+    tracker.completed('p2', 'join');
+    endMoment();
+    assert.deepEqual(settled, []);
+    receive('p2', 'file');
+    tracker.completed('p2', 'file');
+    assert.deepEqual(settled, ['a: handled']);
+    assert.equal(tracker.size, 0);
+  });
+
   it('trigger reports done before it sends on: handled only once the next node finished', function () {
     const { tracker, settled, endMoment, emit, receive, holderSends } = harness();
     emit('a', 'trigger');
