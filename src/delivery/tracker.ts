@@ -204,8 +204,8 @@ export class MessageTracker {
     this.queued(msgid, destination);
     for (const held of holder.held.keys()) {
       const entry = this.entries.get(held);
-      if (!entry)
-        holder.held.delete(held); // no longer followed (emitted again)
+      // A message no longer followed (its delivery was emitted again) is no longer held for anyone.
+      if (!entry) holder.held.delete(held);
       else if (entry !== carrier) this.carry(carrier, entry);
     }
     const kept = holder.kept;
