@@ -71,6 +71,40 @@ async function deliveries(nodeRed, query = '') {
   return (await res.json()).deliveries;
 }
 
+/** A delay node holding each message for 2 s before the file node. */
+const holdTwoSeconds = {
+  id: 'hold-two-seconds',
+  type: 'delay',
+  z: 'tab',
+  pauseType: 'delay',
+  timeout: '2',
+  timeoutUnits: 'seconds',
+  wires: [['to-file']],
+};
+
+/**
+ * The deliveries, after checking that every one settled `handled` so far is `written` in the file (read after the
+ * states, so nothing written in between can hide an early settlement).
+ */
+async function assertHandledOnlyOnceWritten(nodeRed, file, written) {
+  const list = await deliveries(nodeRed);
+  const handled = await Promise.all(
+    list
+      .filter((d) => d.state === 'handled')
+      .map(async (d) => {
+        const record = await (await fetch(`${nodeRed.url}/sales-webhooks/deliveries/${d.id}`)).json();
+        return JSON.parse(record.body).payload.people_detail.email;
+      }),
+  );
+  const lines = linesOf(file);
+  assert.deepEqual(
+    handled.filter((email) => !written(email, lines)),
+    [],
+    'handled before what carries it reached the file',
+  );
+  return list;
+}
+
 /** The reason the failed delivery of the list settled with. */
 async function failureOf(nodeRed, list) {
   const failed = list.find((d) => d.state === 'failed');
@@ -139,6 +173,108 @@ describe('a plain flow (no CRM, no settle node), in a real Node-RED', function (
     await waitFor(async () => (await deliveries(nodeRed, '&state=received')).length === 0, 30000, 200);
     const states = new Set((await deliveries(nodeRed)).map((d) => d.state));
     assert.deepEqual([...states], ['handled']);
+  });
+
+  it('a join holding deliveries: none is handled before the joined message reached the file; kill -9 while held, restart, all reach it', async function () {
+    nodeRed = await startNodeRed();
+    const file = path.join(nodeRed.userDir, 'joined.txt');
+    // Five leads become one message (their e-mails, one per line), or fewer after 3 s; a delay holds the joined message.
+    const join = {
+      id: 'join-five',
+      type: 'join',
+      z: 'tab',
+      mode: 'custom',
+      build: 'string',
+      property: 'payload',
+      propertyType: 'msg',
+      joiner: '\\n',
+      joinerType: 'str',
+      count: '5',
+      timeout: '3',
+      wires: [['hold-two-seconds']],
+    };
+    const email = { ...emailOf('email'), wires: [['join-five']] };
+    await nodeRed.deploy(plainFlow(file, { middle: [email], extraNodes: [join, holdTwoSeconds] }));
+    const url = `${nodeRed.url}/webhooks/plain`;
+
+    const leads = Array.from({ length: 7 }, (_, i) => signedLead(`joined-${i}@example.com`, SECRET));
+    for (const lead of leads) assert.equal(await postStatus(url, lead), 200);
+    // Five are joined and wait in the delay (the joined message has the fifth's _msgid), two wait in the join.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await assertHandledOnlyOnceWritten(nodeRed, file, (email, lines) => lines.includes(email));
+    assert.ok(linesOf(file).length < 7, 'the kill comes while the join or the delay holds deliveries');
+
+    nodeRed.process.kill('SIGKILL');
+    await new Promise((resolve) =>
+      nodeRed.process.exitCode !== null ? resolve() : nodeRed.process.once('exit', resolve),
+    );
+    const userDir = nodeRed.userDir;
+    nodeRed = await startNodeRed({ userDir });
+    const emails = leads.map((lead) => lead.email);
+    await waitFor(() => emails.every((e) => linesOf(file).includes(e)), 30000, 200).catch(() => {
+      const lost = emails.filter((e) => !linesOf(file).includes(e));
+      assert.fail(`${lost.length} of 7 acknowledged deliveries never reached the file: ${lost.join(', ')}`);
+    });
+    await waitFor(async () => (await deliveries(nodeRed)).every((d) => d.state === 'handled'), 15000, 200);
+  });
+
+  it('a trigger (sends the latest after 1 s) and a split: each delivery is handled only once what that node sent reached the file', async function () {
+    nodeRed = await startNodeRed();
+    const file = path.join(nodeRed.userDir, 'held.txt');
+    const trigger = {
+      id: 'latest-after-1s',
+      type: 'trigger',
+      z: 'tab',
+      op1type: 'nul',
+      op2type: 'payl',
+      duration: '1',
+      units: 's',
+      extend: false,
+      bytopic: 'all',
+      outputs: 1,
+      wires: [['hold-two-seconds']],
+    };
+    const twoParts = {
+      id: 'two-parts',
+      type: 'function',
+      z: 'tab',
+      func: 'const email = msg.payload.payload.people_detail.email;\nmsg.payload = [email + "#1", email + "#2"];\nreturn msg;',
+      outputs: 1,
+      wires: [['split-parts']],
+    };
+    const split = { id: 'split-parts', type: 'split', z: 'tab', property: 'payload', wires: [['hold-two-seconds']] };
+    const splitReceiver = {
+      id: 'in-split',
+      type: 'sales-webhook in',
+      z: 'tab',
+      url: '/webhooks/split',
+      source: 'src',
+      version: 1,
+      wires: [['two-parts'], []],
+    };
+    const email = { ...emailOf('email'), wires: [['latest-after-1s']] };
+    await nodeRed.deploy(
+      plainFlow(file, { middle: [email], extraNodes: [trigger, holdTwoSeconds, twoParts, split, splitReceiver] }),
+    );
+    const blocked = ['first@example.com', 'second@example.com', 'latest@example.com'];
+    for (const e of blocked)
+      assert.equal(await postStatus(`${nodeRed.url}/webhooks/plain`, signedLead(e, SECRET)), 200);
+    assert.equal(await postStatus(`${nodeRed.url}/webhooks/split`, signedLead('parts@example.com', SECRET)), 200);
+
+    // The trigger sends only the latest: the others' deliveries ride on it. The split's parts both count.
+    const written = (email, lines) =>
+      blocked.includes(email)
+        ? lines.includes('latest@example.com')
+        : lines.includes(`${email}#1`) && lines.includes(`${email}#2`);
+    // Checked every 100 ms until all are handled: no early settlement goes unseen.
+    const deadline = Date.now() + 20000;
+    for (;;) {
+      const states = (await assertHandledOnlyOnceWritten(nodeRed, file, written)).map((d) => d.state);
+      if (states.every((state) => state === 'handled')) break;
+      assert.ok(Date.now() < deadline, `still not all handled: ${states.join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(linesOf(file).sort(), ['latest@example.com', 'parts@example.com#1', 'parts@example.com#2']);
   });
 
   it('a body too deeply nested to be copied for a second wire fails its delivery with the reason; a normal one is handled', async function () {
