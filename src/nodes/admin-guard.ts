@@ -1,7 +1,8 @@
 import type { NodeAPI } from 'node-red';
 import { guardAdminRoutes } from '../admin/guard';
 
-const LOG_CATALOG = 'node-red-contrib-sales-webhooks/sales-webhooks-log';
+/** The delivery log's catalog, named in full so that any module's RED._ reads it. */
+export const LOG_CATALOG = 'node-red-contrib-sales-webhooks/sales-webhooks-log';
 
 /** Called first by every module that adds admin routes: cross-site requests and non-JSON bodies never reach them. */
 export function guardPackageAdminRoutes(RED: NodeAPI): void {

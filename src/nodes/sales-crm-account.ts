@@ -5,8 +5,10 @@ import {
   accountSettings,
   AUTHS_BY_SYSTEM,
   CrmConfigError,
+  crmHealthBoard,
   CrmHttp,
   DEFAULT_FIELD_MAPS,
+  getCrmSystem,
   DEFAULT_LOGIN_URLS,
   DEFAULT_BASE_URLS,
   ZOHO_ACCOUNTS_SERVERS,
@@ -18,6 +20,7 @@ import type { CrmAccountNode } from './crm-account-node';
 import { registerCrmFieldsRoute } from './crm-dialog-routes';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
 import { guardPackageAdminRoutes } from './admin-guard';
+import { registerCrmHealthRoute } from './crm-health-route';
 
 export = function (RED: NodeAPI) {
   guardPackageAdminRoutes(RED);
@@ -72,6 +75,8 @@ export = function (RED: NodeAPI) {
       // The runtime's copy follows, so Test connection and the next deploy use the token the account holds.
       if (restored) RED.nodes.addCredentials(node.id, { ...credentials, refreshToken: restored });
       this.keepRotatedRefreshToken = (refreshToken) => this.http?.tokens.adoptRefreshToken(refreshToken);
+      const system = this.settings.system;
+      this.health = crmHealthBoard.track(node.id, String(config.name ?? '') || getCrmSystem(system).label, system);
       reportAlertSignal({ type: 'account-started', account: node.id });
       this.http.tokens.onRefused((reason) =>
         reportAlertSignal({ type: 'credentials-refused', account: node.id, reason }),
@@ -82,6 +87,7 @@ export = function (RED: NodeAPI) {
     }
     this.on('close', (removed: boolean, done: () => void) => {
       if (removed) {
+        crmHealthBoard.drop(node.id);
         try {
           rotated?.forget(node.id);
         } catch {
@@ -113,4 +119,5 @@ export = function (RED: NodeAPI) {
   });
   registerTestConnectionEndpoint(RED);
   registerCrmFieldsRoute(RED);
+  registerCrmHealthRoute(RED);
 };
