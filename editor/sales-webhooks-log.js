@@ -318,18 +318,18 @@
   /** One CRM account's health: a coloured state, its name and CRM, last success, next retry, why it fails. */
   function crmAccountRow(a) {
     var facts = FACTS.crmHealth;
-    var head = el('div', 'sales-webhooks-log-line').append(
+    // One line that wraps whole parts: a wide sidebar shows it all in one, a narrow one stacks the times under the name.
+    var times = el('div', 'sales-webhooks-log-line').append(
       el('span', 'sales-webhooks-log-crm-state', _('crmHealth.state.' + a.state))
         .css('background', facts.colours[a.state] || '')
         .attr('title', _('crmHealth.stateTip.' + a.state)),
       el('b', 'sales-webhooks-log-crm-name', a.name),
       el('span', 'sales-webhooks-log-crm-system', a.system),
     );
-    var times = el('div', 'sales-webhooks-log-line sales-webhooks-log-crm-times');
     times.append(
       el(
         'span',
-        'sales-webhooks-log-crm-success',
+        'sales-webhooks-log-crm-time',
         a.lastSuccessAt ? _('crmHealth.lastSuccess', { time: timeOf(a.lastSuccessAt) }) : _('crmHealth.noSuccess'),
       ),
     );
@@ -337,7 +337,7 @@
       times.append(
         el(
           'span',
-          'sales-webhooks-log-crm-retry',
+          'sales-webhooks-log-crm-time sales-webhooks-log-crm-retry',
           _('crmHealth.nextRetry.' + a.nextRetry.cause + (a.nextRetry.status ? 'Status' : ''), {
             time: timeOf(a.nextRetry.at),
             status: a.nextRetry.status,
@@ -346,16 +346,16 @@
       );
     }
     if (a.waiting) {
-      times.append(el('span', null, _('crmHealth.waiting', { count: a.waiting })));
+      times.append(el('span', 'sales-webhooks-log-crm-time', _('crmHealth.waiting', { count: a.waiting })));
     }
     if (a.dailyQuota) {
-      times.append(el('span', null, _('crmHealth.dailyQuota', a.dailyQuota)));
+      times.append(el('span', 'sales-webhooks-log-crm-time', _('crmHealth.dailyQuota', a.dailyQuota)));
     }
     var row = el('li', 'sales-webhooks-log-crm-account')
       .attr('data-account', a.account)
       .attr('data-state', a.state)
       .css('border-left-color', facts.colours[a.state] || '')
-      .append(head, times);
+      .append(times);
     if (a.failing) {
       row.append(
         el(
@@ -520,7 +520,7 @@
       item.append(el('div', 'sales-webhooks-log-call-answer', c.answer));
     }
     if (c.request) {
-      item.append(folded(_('label.timelineStep.request'), c.request));
+      item.append(folded(_('label.timelineStep.' + (c.batch ? 'requestPart' : 'request')), c.request));
     }
     return item;
   }
