@@ -197,16 +197,28 @@ export class AccountDelivery {
 
   /**
    * Sends a batch; `earlier` are the calls its leads already went through (a refused batch being halved). Each lead
-   * settles with its own calls: its part of each request (the whole body when it went alone) and the answers.
+   * settles with its own calls: the request and answer when it went alone; in a batch, its own part of the request
+   * and, for an answer, only what the CRM said of it (`own`): a batch's answer names the other leads, whose data must
+   * not be kept with this delivery (nor be erased with it).
    */
   private async send(batch: Waiting[], earlier: CrmCallRecord[][] = batch.map(() => [])): Promise<void> {
     const calls: CrmCallRecord[] = [];
-    const callsOf = (i: number): CrmCallRecord[] => {
+    const callsOf = (i: number, own?: string): CrmCallRecord[] => {
       if (batch.length === 1) return [...earlier[i], ...calls];
       const part = boundedText(batch[i].record.fields, CRM_CALL_LIMITS.requestChars, this.sender.secrets());
       return [
         ...earlier[i],
-        ...calls.map((call) => ({ ...call, batch: batch.length, ...(call.request ? { request: part } : {}) })),
+        ...calls.map((call, n) => {
+          const { answer, ...shared } = call;
+          const said = n === calls.length - 1 ? own : undefined;
+          return {
+            ...shared,
+            batch: batch.length,
+            ...(call.request ? { request: part } : {}),
+            // No answer came (a timeout): what happened names nobody.
+            ...(said ? { answer: said } : call.status === undefined && answer ? { answer } : {}),
+          };
+        }),
       ];
     };
     let attempts = 0;
@@ -259,13 +271,13 @@ export class AccountDelivery {
           id: outcome.id,
           action: outcome.action,
           attempts,
-          calls: keptCalls(callsOf(i)),
+          calls: keptCalls(callsOf(i, `${outcome.action}${outcome.id ? ` ${outcome.id}` : ''}`)),
         });
         return;
       }
       const reason = outcome?.reason ?? 'the CRM gave no result for this lead';
       this.health?.failed(reason, outcome?.status);
-      w.reject(withCalls(new CrmError(reason, outcome?.status, outcome?.reason, attempts), callsOf(i)));
+      w.reject(withCalls(new CrmError(reason, outcome?.status, outcome?.reason, attempts), callsOf(i, reason)));
     });
   }
 }
