@@ -48,6 +48,8 @@ export class CrmAccountHealthTracker {
   private failing?: { since: number; reason: string; status?: number };
   private retry?: { at: number; status?: number };
   private live?: AccountLiveState;
+  /** Set once the settings were unusable: the next deploy's tracker does not inherit that failure. */
+  unusable = false;
 
   constructor(
     readonly account: string,
@@ -72,6 +74,12 @@ export class CrmAccountHealthTracker {
   failed(reason: string, status?: number): void {
     this.failing = { since: this.failing?.since ?? this.now(), reason: cutAtWordEdge(reason, REASON_CHARS), status };
     this.retry = undefined;
+  }
+
+  /** The account's settings are unusable: nothing can be sent until a deploy fixes them (which starts afresh). */
+  misconfigured(reason: string): void {
+    this.failed(reason);
+    this.unusable = true;
   }
 
   /** A request waits for its retry until `at`. */
@@ -122,10 +130,13 @@ export class CrmHealthBoard {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** The account's tracker, made or renamed; a change of system starts afresh (another CRM, another history). */
+  /**
+   * The account's tracker, made or renamed; a change of system starts afresh (another CRM, another history), and so
+   * does an account whose settings were unusable.
+   */
   track(account: string, name: string, system: string): CrmAccountHealthTracker {
     let tracker = this.accounts.get(account);
-    if (!tracker || tracker.system !== system) {
+    if (!tracker || tracker.system !== system || tracker.unusable) {
       tracker = new CrmAccountHealthTracker(account, name, system, this.now);
       this.accounts.set(account, tracker);
     }

@@ -62,6 +62,9 @@ export = function (RED: NodeAPI) {
         );
       }
     };
+    /** The account's row in the delivery log's CRM accounts, named as the editor names it. */
+    const trackHealth = (system: string) =>
+      crmHealthBoard.track(node.id, String(config.name ?? '') || getCrmSystem(system)?.label || system, system);
     try {
       this.settings = accountSettings(config, credentials);
       const restored =
@@ -75,8 +78,7 @@ export = function (RED: NodeAPI) {
       // The runtime's copy follows, so Test connection and the next deploy use the token the account holds.
       if (restored) RED.nodes.addCredentials(node.id, { ...credentials, refreshToken: restored });
       this.keepRotatedRefreshToken = (refreshToken) => this.http?.tokens.adoptRefreshToken(refreshToken);
-      const system = this.settings.system;
-      this.health = crmHealthBoard.track(node.id, String(config.name ?? '') || getCrmSystem(system).label, system);
+      this.health = trackHealth(this.settings.system);
       reportAlertSignal({ type: 'account-started', account: node.id });
       this.http.tokens.onRefused((reason) =>
         reportAlertSignal({ type: 'credentials-refused', account: node.id, reason }),
@@ -84,6 +86,8 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       if (!(err instanceof CrmConfigError)) throw err;
       this.configError = err.message;
+      // Nothing can be sent: the log says so, with what to fix (the message never quotes a credential).
+      trackHealth(String(config.system ?? '')).misconfigured(err.message);
     }
     this.on('close', (removed: boolean, done: () => void) => {
       if (removed) {

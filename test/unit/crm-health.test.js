@@ -105,6 +105,18 @@ describe('CRM account health', () => {
     );
   });
 
+  it('says an account with unusable settings is failing, and forgets it once a deploy fixed them', () => {
+    const { board, track } = boardAt();
+    track('a', 'HubSpot', 'hubspot').delivered();
+    board.track('a', 'HubSpot', 'hubspot').misconfigured('Token: enter the private app token');
+    assert.deepEqual(board.list()[0].failing.reason, 'Token: enter the private app token');
+    assert.equal(board.list()[0].state, 'failing');
+    assert.equal(board.track('a', 'HubSpot', 'hubspot').health().state, 'idle');
+    // A lead's failure is history a redeploy keeps.
+    board.track('a', 'HubSpot', 'hubspot').failed('the CRM answered 503 after 3 attempts', 503);
+    assert.equal(board.track('a', 'HubSpot', 'hubspot').health().state, 'failing');
+  });
+
   it("forgets a failure reason that names an erased person, and keeps the others'", () => {
     const { board, track } = boardAt();
     track('a').failed('HubSpot refused the contact: VALIDATION_ERROR: jo@corp.com is not valid', 400);
