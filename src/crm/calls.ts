@@ -52,7 +52,11 @@ export function boundedText(value: unknown, max: number, secrets: Iterable<strin
       text = value.replace(/\s+/g, ' ').trim();
     }
   } else text = JSON.stringify(value) ?? '';
-  return cutAtWordEdge(scrub(text, secrets), max) || undefined;
+  // Only the start is kept: scrub that, with room for any form of a secret that starts inside it (an escaped form is
+  // at most six times as long), not a batch's whole body.
+  const list = [...secrets];
+  const room = max + 6 * Math.max(0, ...list.map((secret) => secret?.length ?? 0)) + 16;
+  return cutAtWordEdge(scrub(text.slice(0, room), list), max) || undefined;
 }
 
 /** A lead's calls as a settlement keeps them: the last CRM_CALL_LIMITS.count (the one that settled it is the last). */

@@ -191,7 +191,8 @@ export class CrmHttp {
         const res = await this.once(spec, token);
         Object.assign(call, {
           status: res.status,
-          answer: boundedText(res.text, CRM_CALL_LIMITS.answerChars, this.secrets()),
+          // The parsed answer when it was JSON (compacted, it shows more), else its text.
+          answer: boundedText(res.body ?? res.text, CRM_CALL_LIMITS.answerChars, this.secrets()),
         });
         return res;
       } catch (err) {
