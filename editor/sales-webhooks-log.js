@@ -310,6 +310,79 @@
     view.healthOf.text(_('label.healthOf', { period: _('label.period.' + stats.period) }));
   }
 
+  /** A time as the health and the timeline show it: the time of day alone when it is today. */
+  function timeOf(ms) {
+    return shortTime(new Date(ms).toISOString());
+  }
+
+  /** One CRM account's health: a coloured state, its name and CRM, last success, next retry, why it fails. */
+  function crmAccountRow(a) {
+    var facts = FACTS.crmHealth;
+    // One line that wraps whole parts: a wide sidebar shows it all in one, a narrow one stacks the times under the name.
+    var times = el('div', 'sales-webhooks-log-line').append(
+      el('span', 'sales-webhooks-log-crm-state', _('crmHealth.state.' + a.state))
+        .css('background', facts.colours[a.state] || '')
+        .attr('title', _('crmHealth.stateTip.' + a.state)),
+      el('b', 'sales-webhooks-log-crm-name', a.name),
+      el('span', 'sales-webhooks-log-crm-system', a.system),
+    );
+    times.append(
+      el(
+        'span',
+        'sales-webhooks-log-crm-time',
+        a.lastSuccessAt ? _('crmHealth.lastSuccess', { time: timeOf(a.lastSuccessAt) }) : _('crmHealth.noSuccess'),
+      ),
+    );
+    if (a.nextRetry) {
+      times.append(
+        el(
+          'span',
+          'sales-webhooks-log-crm-time sales-webhooks-log-crm-retry',
+          _('crmHealth.nextRetry.' + a.nextRetry.cause + (a.nextRetry.status ? 'Status' : ''), {
+            time: timeOf(a.nextRetry.at),
+            status: a.nextRetry.status,
+          }),
+        ),
+      );
+    }
+    if (a.waiting) {
+      times.append(el('span', 'sales-webhooks-log-crm-time', _('crmHealth.waiting', { count: a.waiting })));
+    }
+    if (a.dailyQuota) {
+      times.append(el('span', 'sales-webhooks-log-crm-time', _('crmHealth.dailyQuota', a.dailyQuota)));
+    }
+    var row = el('li', 'sales-webhooks-log-crm-account')
+      .attr('data-account', a.account)
+      .attr('data-state', a.state)
+      .css('border-left-color', facts.colours[a.state] || '')
+      .append(times);
+    if (a.failing) {
+      row.append(
+        el(
+          'div',
+          'sales-webhooks-log-crm-reason',
+          _('crmHealth.failingSince', { time: timeOf(a.failing.since) }) +
+            (a.failing.reason ? ': ' + a.failing.reason : ''),
+        ),
+      );
+    }
+    return row;
+  }
+
+  /** Each CRM account's health (GET sales-webhooks/crm-health), above the list; hidden while there is none. */
+  function refreshCrmHealth() {
+    request('GET', FACTS.crmHealth.route).done(function (data) {
+      var accounts = (data && data.accounts) || [];
+      view.crmHealth.empty().toggle(accounts.length > 0);
+      if (accounts.length) {
+        view.crmHealth.append(
+          el('h4', null, _('crmHealth.title')),
+          el('ul', 'sales-webhooks-log-crm-accounts').append(accounts.map(crmAccountRow)),
+        );
+      }
+    });
+  }
+
   /** The counts and chart above the list, for the filters' platform and node over the chosen period. */
   function refreshHealth() {
     if (!view.healthBody.is(':visible')) {
@@ -394,6 +467,7 @@
     }
     refreshProblems();
     refreshHealth();
+    refreshCrmHealth();
     if (loading) {
       again = true;
       return;
@@ -470,6 +544,30 @@
     return item;
   }
 
+  /** A request's text as sent (JSON laid out when it is whole), folded away until asked for. */
+  function folded(label, text) {
+    return $('<details class="sales-webhooks-log-call-text">').append(
+      el('summary', null, label),
+      el('pre', null, prettyBody(text)),
+    );
+  }
+
+  /** One request to the CRM for this lead: method, URL, the answer's status and start, the retry it planned. */
+  function callStep(c) {
+    var answered = c.status ? String(c.status) : _('label.timelineStep.noAnswer');
+    var item = step('call', c.method + ' ' + c.url + ' → ' + answered, c.at, [
+      c.batch ? _('label.timelineStep.batch', { count: c.batch }) : '',
+      c.retryAt ? _('label.timelineStep.retryAt', { time: timeOf(c.retryAt) }) : '',
+    ]);
+    if (c.answer) {
+      item.append(el('div', 'sales-webhooks-log-call-answer', c.answer));
+    }
+    if (c.request) {
+      item.append(folded(_('label.timelineStep.' + (c.batch ? 'requestPart' : 'request')), c.request));
+    }
+    return item;
+  }
+
   /**
    * Received, each emission, each CRM answer, settled, the next retry: from the record's own fields (emissions carry
    * no time of their own), then the answer the platform got.
@@ -491,6 +589,9 @@
       return (a.at || 0) - (b.at || 0);
     });
     settlements.forEach(function (s) {
+      (s.calls || []).forEach(function (c) {
+        list.append(callStep(c));
+      });
       list.append(
         step(
           'settlement',
@@ -858,6 +959,8 @@
       .attr('id', 'sales-webhooks-log-problems')
       .css('border-left-color', FACTS.stateColours.failed)
       .hide();
+    // Each CRM account's health (GET sales-webhooks/crm-health), under the counts and chart.
+    view.crmHealth = el('div', 'sales-webhooks-log-crm-health').attr('id', 'sales-webhooks-log-crm-health').hide();
     // Health: counts by state and the chart, over the chosen period; hidden on demand.
     view.period = $('<select id="sales-webhooks-log-period">');
     FACTS.statsPeriods.forEach(function (p) {
@@ -889,6 +992,7 @@
       toolbar,
       view.problems,
       health,
+      view.crmHealth,
       view.help,
       filters,
       view.erasePanel,

@@ -30,6 +30,7 @@ import { FIELD_NAME } from './leadmap/engine';
 import { DEFAULT_LIST_LIMIT, DEFAULT_REPLAY_STATE, MAX_LIST_LIMIT } from './log/filter';
 import { DELIVERY_LOG_TOPIC } from './delivery/announce';
 import { ALERT_DEFAULTS } from './alerts/monitor';
+import { CRM_HEALTH_ROUTE, type CrmHealthState } from './crm/health';
 import { ALERT_KINDS } from './alerts/problems';
 import { KEEP_PROBLEMS_IN } from './alerts/storage';
 import { ALERTS_REPLAY_ROUTE, ALERTS_ROUTE, ALERTS_TOPIC } from './alerts/signals';
@@ -44,6 +45,13 @@ const DELIVERY_STATE_COLOURS: Record<DeliveryState, string> = {
   handled: '#16a085',
   failed: '#c0392b',
   rejected: '#d35400',
+};
+/** A CRM account's health as a dot: green, yellow, red, grey (the failing red is the failed state's). */
+const CRM_HEALTH_COLOURS: Record<CrmHealthState, string> = {
+  ok: DELIVERY_STATE_COLOURS.delivered,
+  retrying: '#f1c40f',
+  failing: DELIVERY_STATE_COLOURS.failed,
+  idle: DELIVERY_STATE_COLOURS.received,
 };
 /** The provider a new source starts with (the one the default webhook path and the demo use). */
 const DEFAULT_SOURCE_PROVIDER = 'saleassist';
@@ -99,6 +107,7 @@ export function editorFacts() {
       statsOutcomes: STATS_OUTCOMES,
       acceptedAnswers: { ...ACCEPTED_ANSWERS },
       settledStates: [...SETTLED_STATES],
+      crmHealth: { route: CRM_HEALTH_ROUTE, colours: { ...CRM_HEALTH_COLOURS } },
     },
     // The CRM dialogs: what each lead field holds, which lead values can fill each kind of CRM field (the field map's
     // check), and the methods an HTTP API account's node may send with.

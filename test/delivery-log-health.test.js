@@ -1,7 +1,7 @@
 'use strict';
 // The log's health against a real Node-RED: GET /sales-webhooks/stats counts what was sent (signed posts the flow
 // handled, forged ones refused) by state and time bucket, per platform on demand; in Chromium at 315 px the health
-// panel shows those counts and the chart, and a delivery's detail its timeline.
+// panel shows those counts and the chart, and a delivery's detail its timeline with each CRM request and its answer.
 const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
 const os = require('node:os');
@@ -114,6 +114,13 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     const chartBox = await page.$eval('#sales-webhooks-log-chart', (c) => c.getBoundingClientRect().width);
     assert.ok(chartBox > 250 && chartBox <= 315, String(chartBox));
     assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-health'), []);
+    // Under the chart, the CRM account: failing since HubSpot stayed busy, with its answer.
+    await page.waitForSelector('#sales-webhooks-log-crm-health li[data-state="failing"]');
+    assert.match(
+      await page.textContent('#sales-webhooks-log-crm-health'),
+      /CRM accounts.*failing.*HubSpot.*Failing since .*the CRM answered 503 after 3 attempts \(emulated 503\)/,
+    );
+    assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-crm-health'), []);
     await page.screenshot({
       path: path.join(os.tmpdir(), 'sales-webhooks-log-health-315.png'),
       clip: await page.evaluate(() => {
@@ -133,13 +140,26 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     );
     assert.deepEqual(
       steps.map(([kind]) => kind),
-      ['stored', 'emission', 'settlement', 'settled'],
+      ['stored', 'emission', 'call', 'call', 'call', 'settlement', 'settled'],
     );
     assert.match(steps[0][1], /Received, verified and stored/);
     assert.match(steps[1][1], /Emitted to the flow \(emission 1\)/);
-    assert.match(steps[2][1], /hubspot: failed.*3 requests.*the CRM answered 503 after 3 attempts/);
-    assert.match(steps[3][1], /Settled: failed/);
+    // Each request to HubSpot: where it went, the answer, the retry it planned, the lead's request (folded).
+    for (const [, text] of steps.slice(2, 5))
+      assert.match(
+        text,
+        /^POST http:\/\/127\.0\.0\.1:\d+\/crm\/objects\/2026-09\/contacts\/batch\/upsert → 503.*Request sent/,
+      );
+    assert.match(steps[2][1], /retry planned at .*\{"message":"emulated 503"\}/);
+    assert.doesNotMatch(steps[4][1], /retry planned/);
+    assert.match(steps[5][1], /hubspot: failed.*3 requests.*the CRM answered 503 after 3 attempts/);
+    assert.match(steps[6][1], /Settled: failed/);
     assert.equal(await page.textContent('#sales-webhooks-log-answer'), '200 {"received":true}');
+    // The first request's body, unfolded: the lead's properties as HubSpot got them.
+    const first = page.locator('#sales-webhooks-log-timeline li[data-step="call"]').first();
+    await first.locator('summary').click();
+    assert.match(await first.locator('pre').textContent(), /"email": "carla@example\.com"/);
+    await first.screenshot({ path: path.join(os.tmpdir(), 'sales-webhooks-log-call-315.png') });
     assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-timeline'), []);
     await page
       .locator('.sales-webhooks-log-detail-body')

@@ -101,6 +101,14 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForFunction(
       () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 4,
     );
+    // The CRM account is failing, with HubSpot's last answer shown as text (its markup is not run).
+    await page.waitForSelector('#sales-webhooks-log-crm-health li[data-account="acct"][data-state="failing"]');
+    const account = '#sales-webhooks-log-crm-health li[data-account="acct"]';
+    assert.match(
+      await page.textContent(account),
+      /failing.*last success .*Failing since .*: the CRM refused to upsert the contacts \(500: HubSpot answered <b>500<\/b>\)/,
+    );
+    assert.equal(await page.locator(`${account} b`).count(), 1, "only the account's name is bold");
 
     // Search by e-mail.
     await page.fill('#sales-webhooks-log-search', 'DANA@example.com');
@@ -132,6 +140,17 @@ describe('the delivery log sidebar in the editor', function () {
       /svix-signature\[redacted\]/,
     );
     assert.match(await page.textContent('#sales-webhooks-log-detail'), /carla@example\.com/);
+    // Its timeline: the three requests to HubSpot, each answered 503, the first two with their retry.
+    const calls = await page.$$eval('#sales-webhooks-log-timeline li[data-step="call"]', (list) =>
+      list.map((li) => li.textContent),
+    );
+    assert.equal(calls.length, 3);
+    for (const call of calls)
+      assert.match(call, /^POST http:.*\/contacts\/batch\/upsert → 503.*\{"message":"emulated 503"\}/);
+    assert.deepEqual(
+      calls.map((call) => /retry planned at/.test(call)),
+      [true, true, false],
+    );
 
     // Replay this delivery: the node emits it again, the CRM (back now) takes it, the detail follows it to delivered.
     await page.click('#sales-webhooks-log-replay-one');
@@ -147,6 +166,9 @@ describe('the delivery log sidebar in the editor', function () {
       { timeout: 15000 },
     );
     await page.click('#sales-webhooks-log-back');
+    // The CRM took a lead again: the account is ok.
+    await page.waitForSelector('#sales-webhooks-log-crm-health li[data-account="acct"][data-state="ok"]');
+    assert.doesNotMatch(await page.textContent(account), /Failing/);
 
     // Replay every failed delivery matching the filter: how many first, then confirmed.
     await page.waitForFunction(
@@ -227,6 +249,15 @@ describe('the delivery log sidebar in the editor', function () {
       ),
     );
     assert.match(await message(), /Ask an administrator/);
+    // The read-only user sees the CRM accounts' health (read covers sales-webhooks.read); a user without it does not.
+    assert.equal(await page.isVisible('#sales-webhooks-log-crm-health li[data-account="acct"]'), true);
+    const outsider = await fetch(`${nodeRed.url}/sales-webhooks/crm-health`, {
+      headers: { accept: 'application/json', authorization: `Bearer ${await login(nodeRed.url, 'outsider')}` },
+    });
+    assert.equal(outsider.status, 403);
+    assert.match((await outsider.json()).error, /You need the sales-webhooks.read permission/);
+    const anonymous = await fetch(`${nodeRed.url}/sales-webhooks/crm-health`);
+    assert.equal(anonymous.status, 401);
     await page.click('#sales-webhooks-log-refresh');
     await page.waitForFunction(
       () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 3,

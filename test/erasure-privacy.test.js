@@ -58,6 +58,37 @@ function describeErasure(kind, open, { before: setUp, after: tearDown } = {}) {
       const left = await Promise.all((await store.ids({})).map((id) => store.get(id)));
       assert.deepEqual(left.map((d) => d.body).sort(), [...kept].sort());
     });
+
+    it("reaches a person named only in a lead's CRM requests and answers", async () => {
+      // The CRM's answer names another person (escaped), the request a third: each is erased by its own address.
+      const call = (request, answer) => ({
+        at: Date.now(),
+        method: 'POST',
+        url: 'https://api.hubapi.com/x',
+        request,
+        status: 409,
+        answer,
+      });
+      const settleWith = async (calls) => {
+        const { id } = await store.accept(delivery());
+        await store.settle(id, { state: 'failed', system: 'hubspot', reason: 'conflict', at: Date.now(), calls });
+        return id;
+      };
+      const answered = await settleWith([
+        call('{"email":"p@example.com"}', '{"message":"exists: ana\\u0040corp.com"}'),
+      ]);
+      const requested = await settleWith([call('{"email":"BEN@corp.com"}', '{"message":"conflict"}')]);
+      const other = await settleWith([call('{"email":"q@example.com"}', '{"message":"exists: anabel@corp.com"}')]);
+      assert.ok((await store.get(answered)).settlements[0].calls[0].answer.includes('ana\\u0040corp.com'));
+      assert.equal(await store.erase('ana@corp.com'), 1);
+      assert.equal(await store.erase('ben@corp.com'), 1);
+      assert.equal(await store.get(answered), undefined);
+      assert.equal(await store.get(requested), undefined);
+      assert.deepEqual(
+        (await store.get(other)).settlements[0].calls[0].answer,
+        '{"message":"exists: anabel@corp.com"}',
+      );
+    });
   });
 }
 

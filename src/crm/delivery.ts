@@ -1,5 +1,7 @@
 import type { Lead } from '../leadmap/lead';
+import { boundedText, CRM_CALL_LIMITS, keptCalls, type CrmCallRecord } from './calls';
 import { CrmAuthRefusedError, CrmError } from './errors';
+import type { CrmAccountHealthTracker } from './health';
 import { parseRetryAfter, type CrmHttp, type SendHooks } from './http';
 import { RequestPacer } from './pacing';
 import type { AccountSettings } from './settings';
@@ -29,6 +31,15 @@ export class LeadWithdrawnError extends Error {
   }
 }
 
+/** The same failure for one lead of a batch, with that lead's own calls (its part of each request). */
+function withCalls(err: unknown, calls: CrmCallRecord[]): unknown {
+  if (!(err instanceof CrmError)) return err;
+  // Every own property, the non-enumerable message and stack included; the class stays (instanceof still holds).
+  const own = Object.create(Object.getPrototypeOf(err) as object, Object.getOwnPropertyDescriptors(err)) as CrmError;
+  own.calls = keptCalls(calls);
+  return own;
+}
+
 /** A 4xx for the whole call that one bad record can cause; split the batch to find it (not auth, not a quota). */
 const refusedAsAWhole = (err: unknown) =>
   err instanceof CrmError &&
@@ -50,6 +61,7 @@ export class AccountDelivery {
   readonly sender: CrmSender;
   private readonly queue: Waiting[] = [];
   private workers = 0;
+  private health?: CrmAccountHealthTracker;
 
   constructor(
     private readonly client: CrmSender,
@@ -71,6 +83,7 @@ export class AccountDelivery {
           onRetry: (info) => {
             // A 429 holds every request of the account, not only the one that met it.
             if (info.status === 429) this.pacer.observe({}, 429, info.delayMs);
+            this.health?.retryPlanned(Date.now() + info.delayMs, info.status);
             hooks.onRetry?.(info);
           },
         });
@@ -82,6 +95,16 @@ export class AccountDelivery {
         return res;
       },
     };
+  }
+
+  /** Reports the account's health to this tracker: each lead's outcome, each planned retry, the queue and quota. */
+  reportTo(health: CrmAccountHealthTracker): void {
+    this.health = health;
+    health.attach({
+      waiting: () => this.queue.length,
+      quotaWaitMs: () => this.pacer.delayMs(),
+      dailyWarning: () => this.pacer.dailyWarning(),
+    });
   }
 
   /** The daily quota's state when nearly spent, for the node's status. */
@@ -172,7 +195,32 @@ export class AccountDelivery {
     return batch;
   }
 
-  private async send(batch: Waiting[]): Promise<void> {
+  /**
+   * Sends a batch; `earlier` are the calls its leads already went through (a refused batch being halved). Each lead
+   * settles with its own calls: the request and answer when it went alone; in a batch, its own part of the request
+   * and, for an answer, only what the CRM said of it (`own`): a batch's answer names the other leads, whose data must
+   * not be kept with this delivery (nor be erased with it).
+   */
+  private async send(batch: Waiting[], earlier: CrmCallRecord[][] = batch.map(() => [])): Promise<void> {
+    const calls: CrmCallRecord[] = [];
+    const callsOf = (i: number, own?: string): CrmCallRecord[] => {
+      if (batch.length === 1) return [...earlier[i], ...calls];
+      const part = boundedText(batch[i].record.fields, CRM_CALL_LIMITS.requestChars, this.sender.secrets());
+      return [
+        ...earlier[i],
+        ...calls.map((call, n) => {
+          const { answer, ...shared } = call;
+          const said = n === calls.length - 1 ? own : undefined;
+          return {
+            ...shared,
+            batch: batch.length,
+            ...(call.request ? { request: part } : {}),
+            // No answer came (a timeout): what happened names nobody.
+            ...(said ? { answer: said } : call.status === undefined && answer ? { answer } : {}),
+          };
+        }),
+      ];
+    };
     let attempts = 0;
     const counting: CrmSender = {
       ...this.sender,
@@ -186,7 +234,13 @@ export class AccountDelivery {
     const hooks = [...new Set(batch.map((w) => w.context.options.hooks).filter((h): h is SendHooks => Boolean(h)))];
     const context: SystemContext = {
       settings: this.settings,
-      options: { ...batch[0].context.options, hooks: { onRetry: (info) => hooks.forEach((h) => h.onRetry?.(info)) } },
+      options: {
+        ...batch[0].context.options,
+        hooks: {
+          onRetry: (info) => hooks.forEach((h) => h.onRetry?.(info)),
+          onCall: (call) => calls.push(call),
+        },
+      },
     };
     let outcomes;
     try {
@@ -199,25 +253,31 @@ export class AccountDelivery {
       if (batch.length > 1 && refusedAsAWhole(err)) {
         // The CRM refused the call as a whole: halve it until the refusal falls on the lead that caused it.
         const half = Math.ceil(batch.length / 2);
-        await this.send(batch.slice(0, half));
-        await this.send(batch.slice(half));
+        const before = batch.map((_, i) => callsOf(i));
+        await this.send(batch.slice(0, half), before.slice(0, half));
+        await this.send(batch.slice(half), before.slice(half));
         return;
       }
-      for (const w of batch) w.reject(err);
+      if (err instanceof CrmError) this.health?.failed(err.message, err.status);
+      batch.forEach((w, i) => w.reject(withCalls(err, callsOf(i))));
       return;
     }
     batch.forEach((w, i) => {
       const outcome = outcomes[i];
-      if (outcome?.ok) w.resolve({ system: this.system.id, id: outcome.id, action: outcome.action, attempts });
-      else
-        w.reject(
-          new CrmError(
-            outcome?.reason ?? 'the CRM gave no result for this lead',
-            outcome?.status,
-            outcome?.reason,
-            attempts,
-          ),
-        );
+      if (outcome?.ok) {
+        this.health?.delivered();
+        w.resolve({
+          system: this.system.id,
+          id: outcome.id,
+          action: outcome.action,
+          attempts,
+          calls: keptCalls(callsOf(i, `${outcome.action}${outcome.id ? ` ${outcome.id}` : ''}`)),
+        });
+        return;
+      }
+      const reason = outcome?.reason ?? 'the CRM gave no result for this lead';
+      this.health?.failed(reason, outcome?.status);
+      w.reject(withCalls(new CrmError(reason, outcome?.status, outcome?.reason, attempts), callsOf(i, reason)));
     });
   }
 }
@@ -225,11 +285,16 @@ export class AccountDelivery {
 const deliveries = new WeakMap<object, AccountDelivery>();
 
 /** The account's delivery: one per account client, so every node on the account shares its batches and quota. */
-export function deliveryFor(client: CrmHttp, settings: AccountSettings): AccountDelivery {
+export function deliveryFor(
+  client: CrmHttp,
+  settings: AccountSettings,
+  health?: CrmAccountHealthTracker,
+): AccountDelivery {
   let delivery = deliveries.get(client);
   if (!delivery) {
     delivery = new AccountDelivery(client, settings);
     deliveries.set(client, delivery);
   }
+  if (health) delivery.reportTo(health);
   return delivery;
 }

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { secretForms } from '../redact';
+import type { CrmCallRecord } from './calls';
 
 /** A lead the CRM did not take. Its message never contains a token: every text from outside is scrubbed first. */
 export class CrmError extends Error {
+  /** The lead's requests and their answers (scrubbed, bounded), when it went through the account's delivery. */
+  calls?: CrmCallRecord[];
+
   constructor(
     message: string,
     readonly status: number | undefined,

@@ -19,6 +19,7 @@ import {
   type Say,
 } from './errors';
 import type { AccountCredentials, AccountSettings } from './settings';
+import { boundedText, CRM_CALL_LIMITS, type CrmCallRecord } from './calls';
 import { salesWebhookMetrics } from '../metrics/metrics';
 
 export interface CrmResponse {
@@ -40,6 +41,8 @@ export interface CrmRequest {
 export interface SendHooks {
   /** Called before a retry is slept on, so the node can show it. */
   onRetry?: (info: { attempt: number; delayMs: number; status?: number }) => void;
+  /** Called once per request made (a token's refresh resend included), scrubbed and bounded, for the delivery log. */
+  onCall?: (call: CrmCallRecord) => void;
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
@@ -168,6 +171,40 @@ export class CrmHttp {
   async send(spec: CrmRequest, hooks: SendHooks = {}): Promise<CrmResponse & { attempts: number }> {
     const { maxAttempts, minDelayMs, maxDelayMs } = this.settings;
     let where = this.shownUrl(spec);
+    // This attempt's requests, told to the caller once it is known whether a retry follows.
+    let calls: CrmCallRecord[] = [];
+    const tell = (retryAt?: number) => {
+      if (retryAt !== undefined && calls.length) calls[calls.length - 1].retryAt = retryAt;
+      for (const call of calls) hooks.onCall?.(call);
+      calls = [];
+    };
+    const called = async (token: { value: string; apiBaseUrl?: string }): Promise<CrmResponse> => {
+      const at = Date.now();
+      const call: CrmCallRecord = {
+        at,
+        method: spec.method,
+        url: where,
+        request: boundedText(spec.body, CRM_CALL_LIMITS.requestChars, this.secrets()),
+      };
+      calls.push(call);
+      try {
+        const res = await this.once(spec, token);
+        Object.assign(call, {
+          status: res.status,
+          // The parsed answer when it was JSON (compacted, it shows more), else its text.
+          answer: boundedText(res.body ?? res.text, CRM_CALL_LIMITS.answerChars, this.secrets()),
+        });
+        return res;
+      } catch (err) {
+        call.answer = scrub(
+          err instanceof AnswerTooLargeError ? err.message : whatHappened(err, this.settings.timeoutMs, this.say),
+          this.secrets(),
+        );
+        throw err;
+      } finally {
+        call.ms = Date.now() - at;
+      }
+    };
     for (let attempt = 1; ; attempt++) {
       let response: CrmResponse | undefined;
       let failure: string | undefined;
@@ -175,11 +212,11 @@ export class CrmHttp {
       try {
         let token = await this.tokens.get();
         where = this.shownUrl(spec, token.apiBaseUrl);
-        response = await this.once(spec, token);
+        response = await called(token);
         if (isExpiredTokenAnswer(this.settings, response.status, response.body, response.text)) {
           this.tokens.invalidate(token.value);
           token = await this.tokens.get();
-          response = await this.once(spec, token);
+          response = await called(token);
           // A 401 to the token just fetched: refreshing once per lead would not help; a few in a row stop the account.
           if (isExpiredTokenAnswer(this.settings, response.status, response.body, response.text))
             this.tokens.freshTokenRefused(
@@ -189,21 +226,33 @@ export class CrmHttp {
             );
           else this.tokens.accepted(token.value);
         } else this.tokens.accepted(token.value);
-        if (!RETRY_STATUSES.has(response.status)) return { ...response, attempts: attempt };
+        if (!RETRY_STATUSES.has(response.status)) {
+          tell();
+          return { ...response, attempts: attempt };
+        }
       } catch (err) {
-        if (err instanceof CrmAuthRefusedError) throw err;
+        if (err instanceof TokenUnavailableError && !calls.length)
+          // No request went: the timeline still says which one could not, and why.
+          calls.push({ at: Date.now(), method: spec.method, url: where, answer: scrub(err.message, this.secrets()) });
+        if (err instanceof CrmAuthRefusedError) {
+          tell();
+          throw err;
+        }
         // A CRM that answers without end is not asked again: the same request would get the same answer.
-        if (err instanceof AnswerTooLargeError)
+        if (err instanceof AnswerTooLargeError) {
+          tell();
           throw new CrmError(
             this.say('too-large', { url: where, mib: MAX_ANSWER_BYTES / 2 ** 20 }),
             undefined,
             undefined,
             attempt,
           );
+        }
         tokenFailed = err instanceof TokenUnavailableError;
         failure = tokenFailed ? (err as Error).message : whatHappened(err, this.settings.timeoutMs, this.say);
       }
       if (attempt >= maxAttempts) {
+        tell();
         if (response) {
           // The CRM's last answer goes into the message, as a refusal's does: the delivery log shows only this text.
           const reason = safeReason(response.body, response.text, this.secrets());
@@ -233,6 +282,7 @@ export class CrmHttp {
         retryAfter !== undefined
           ? Math.min(RETRY_AFTER_CAP_MS, retryAfter)
           : backoffDelay(attempt, minDelayMs, maxDelayMs);
+      tell(Date.now() + delayMs);
       hooks.onRetry?.({ attempt, delayMs, status: response?.status });
       await sleep(delayMs);
     }

@@ -7,3 +7,5 @@ export * from './systems';
 export * from './outConfig';
 export * from './pacing';
 export * from './delivery';
+export * from './calls';
+export * from './health';

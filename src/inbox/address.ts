@@ -3,8 +3,11 @@ export interface AddressMatcher {
   test(text: string): boolean;
 }
 
-/** JSON's `\uXXXX` escapes (`jo\u0040corp.com` is jo@corp.com once parsed), back to the characters they stand for. */
-const JSON_ESCAPE = /\\u([0-9a-fA-F]{4})/g;
+/**
+ * JSON's `\uXXXX` escapes (`jo\u0040corp.com` is jo@corp.com once parsed), back to the characters they stand for; also
+ * escaped twice (`\\u0040`), as a CRM's answer is once it is stored inside a settlement's JSON.
+ */
+const JSON_ESCAPE = /\\+u([0-9a-fA-F]{4})/g;
 const unescapeJson = (text: string) =>
   text.includes('\\u') ? text.replace(JSON_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : text;
 

@@ -1,3 +1,4 @@
+import type { CrmCallRecord } from '../crm/calls';
 import type { WebhookMeta } from '../receive/types';
 
 /**
@@ -105,6 +106,8 @@ export interface SettleRecord {
   reason?: string;
   at: number;
   lead?: LeadSummary;
+  /** The CRM requests for this lead and their answers: scrubbed, and bounded in number and size (CRM_CALL_LIMITS). */
+  calls?: CrmCallRecord[];
 }
 
 /** A delivery handed back to a node for emission (recovery, lease expiry, replay). */

@@ -1,5 +1,5 @@
 import type { Node } from 'node-red';
-import type { AccountCredentials, AccountSettings, CrmHttp } from '../crm';
+import type { AccountCredentials, AccountSettings, CrmAccountHealthTracker, CrmHttp } from '../crm';
 
 /** The runtime side of a sales-crm-account config node, as sales-crm out sees it. */
 export interface CrmAccountNode extends Node<AccountCredentials> {
@@ -8,6 +8,8 @@ export interface CrmAccountNode extends Node<AccountCredentials> {
   http?: CrmHttp;
   /** Another client of this account (Test connection) rotated its refresh token: the account sends and keeps the new one. */
   keepRotatedRefreshToken?: (refreshToken: string) => void;
+  /** Where the account's deliveries report its health (the delivery log's CRM section). */
+  health?: CrmAccountHealthTracker;
   /** Why this account cannot send anything; never contains a credential. */
   configError?: string;
 }

@@ -5,31 +5,19 @@ import { inboxFile, type InboxLocationSettings } from '../inbox/location';
 import { DELIVERY_STATES, type InboxStore } from '../inbox/types';
 import { DeliveryLog } from '../log/deliveryLog';
 import { forgetErased } from '../log/erasures';
-import {
-  DeliveryLogError,
-  hasPermission,
-  parseDeliveryFilter,
-  parseErasureEmail,
-  parseStatsPeriod,
-} from '../log/filter';
+import { DeliveryLogError, parseDeliveryFilter, parseErasureEmail, parseStatsPeriod } from '../log/filter';
 import { listProviders } from '../providers/registry';
 import { announceErasure, announceReplay, publishAnnouncementsWith } from '../delivery/announce';
 import { inboxConsumers } from '../delivery/registry';
 import { LOG_CATALOG } from './admin-guard';
 import { erasureReach } from './erasure-reach';
+import { requireLogPermission, type AdminReq, type AdminRes } from './log-permission';
 
 export const READ_PERMISSION = 'sales-webhooks.read';
 export const WRITE_PERMISSION = 'sales-webhooks.write';
 
-export type Req = {
-  params: Record<string, string>;
-  query: Record<string, unknown>;
-  body?: unknown;
-  user?: unknown;
-  authInfo?: { scope?: unknown };
-};
-type Res = { status(code: number): Res; json(body: unknown): void };
-type Next = () => void;
+export type Req = AdminReq;
+type Res = AdminRes;
 
 /**
  * What every route of the log's admin API is built from: Node-RED's own authentication (401 without a session when
@@ -40,16 +28,7 @@ export function logRouteTools(RED: NodeAPI) {
     RED._(`${LOG_CATALOG}:sales-webhooks-log.${key}`, params);
   // Node-RED's audit log takes any fields; its type declares only the level-and-message ones.
   const audit = (entry: Record<string, unknown>, req: Req): void => RED.log.audit(entry as never, req as never);
-  const authenticated = RED.auth.needsPermission('') as unknown as (req: Req, res: Res, next: Next) => void;
-  const allow = (permission: string, action: string) => [
-    authenticated,
-    (req: Req, res: Res, next: Next) => {
-      // No user: adminAuth is off (Node-RED's needsPermission lets such requests through the same way).
-      if (!req.user || hasPermission(req.authInfo?.scope, permission)) return next();
-      audit({ event: 'sales-webhooks.permission.fail', permissions: permission }, req);
-      res.status(403).json({ error: t('errors.permission', { permission, action: t(`action.${action}`) }) });
-    },
-  ];
+  const allow = (permission: string, action: string) => requireLogPermission(RED, permission, action);
   const handle = (work: (req: Req) => Promise<unknown>) => (req: Req, res: Res) => {
     work(req).then(
       (body) => res.json(body),

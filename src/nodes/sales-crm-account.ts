@@ -5,8 +5,10 @@ import {
   accountSettings,
   AUTHS_BY_SYSTEM,
   CrmConfigError,
+  crmHealthBoard,
   CrmHttp,
   DEFAULT_FIELD_MAPS,
+  getCrmSystem,
   DEFAULT_LOGIN_URLS,
   DEFAULT_BASE_URLS,
   ZOHO_ACCOUNTS_SERVERS,
@@ -18,6 +20,7 @@ import type { CrmAccountNode } from './crm-account-node';
 import { registerCrmFieldsRoute } from './crm-dialog-routes';
 import { registerTestConnectionEndpoint } from './crm-test-connection';
 import { guardPackageAdminRoutes } from './admin-guard';
+import { registerCrmHealthRoute } from './crm-health-route';
 
 export = function (RED: NodeAPI) {
   guardPackageAdminRoutes(RED);
@@ -59,6 +62,9 @@ export = function (RED: NodeAPI) {
         );
       }
     };
+    /** The account's row in the delivery log's CRM accounts, named as the editor names it. */
+    const trackHealth = (system: string) =>
+      crmHealthBoard.track(node.id, String(config.name ?? '') || getCrmSystem(system)?.label || system, system);
     try {
       this.settings = accountSettings(config, credentials);
       const restored =
@@ -72,6 +78,7 @@ export = function (RED: NodeAPI) {
       // The runtime's copy follows, so Test connection and the next deploy use the token the account holds.
       if (restored) RED.nodes.addCredentials(node.id, { ...credentials, refreshToken: restored });
       this.keepRotatedRefreshToken = (refreshToken) => this.http?.tokens.adoptRefreshToken(refreshToken);
+      this.health = trackHealth(this.settings.system);
       reportAlertSignal({ type: 'account-started', account: node.id });
       this.http.tokens.onRefused((reason) =>
         reportAlertSignal({ type: 'credentials-refused', account: node.id, reason }),
@@ -79,9 +86,12 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       if (!(err instanceof CrmConfigError)) throw err;
       this.configError = err.message;
+      // Nothing can be sent: the log says so, with what to fix (the message never quotes a credential).
+      trackHealth(String(config.system ?? '')).misconfigured(err.message);
     }
     this.on('close', (removed: boolean, done: () => void) => {
       if (removed) {
+        crmHealthBoard.drop(node.id);
         try {
           rotated?.forget(node.id);
         } catch {
@@ -113,4 +123,5 @@ export = function (RED: NodeAPI) {
   });
   registerTestConnectionEndpoint(RED);
   registerCrmFieldsRoute(RED);
+  registerCrmHealthRoute(RED);
 };

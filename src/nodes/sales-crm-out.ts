@@ -5,6 +5,7 @@ import {
   DEFAULT_FIELD_MAPS,
   deliveryFor,
   LeadWithdrawnError,
+  type CrmCallRecord,
   type CrmOutConfig,
   type UpsertOptions,
   type UpsertResult,
@@ -26,6 +27,9 @@ interface OutputError {
   crmMessage?: string;
   attempts: number;
 }
+
+/** The requests and answers go to the delivery log only, not into msg.error. */
+type Failure = OutputError & { calls?: CrmCallRecord[] };
 
 export = function (RED: NodeAPI) {
   function SalesCrmOut(this: Node, rawConfig: CrmOutNodeDef) {
@@ -54,7 +58,8 @@ export = function (RED: NodeAPI) {
     ) as UpsertOptions['method'];
 
     // The account's batches and quota, shared by every node on the account.
-    const delivery = account?.http && account.settings ? deliveryFor(account.http, account.settings) : undefined;
+    const delivery =
+      account?.http && account.settings ? deliveryFor(account.http, account.settings, account.health) : undefined;
     const counts = { sent: 0, failed: 0, pending: 0 };
     let retrying = false;
     /** The CRM refused the account's credentials: the status says so until a redeploy. */
@@ -111,13 +116,14 @@ export = function (RED: NodeAPI) {
 
     node.on('input', (msg: NodeMessage, send, done) => {
       /** The lead is in the CRM: the one place a success is reported. */
-      const delivered = (crm: UpsertResult) => {
+      const delivered = ({ calls, ...crm }: UpsertResult) => {
         settleLead(node, msg, {
           state: 'delivered',
           system: crm.system,
           recordId: crm.id,
           action: crm.action,
           attempts: crm.attempts,
+          ...(calls?.length ? { calls } : {}),
         });
         counts.sent++;
         scheduleStatus();
@@ -125,8 +131,14 @@ export = function (RED: NodeAPI) {
         done();
       };
       /** The lead will not reach the CRM (every attempt spent, refused, or not a lead): the one place a final failure is reported. */
-      const failed = (error: OutputError) => {
-        settleLead(node, msg, { state: 'failed', system, reason: error.message, attempts: error.attempts });
+      const failed = ({ calls, ...error }: Failure) => {
+        settleLead(node, msg, {
+          state: 'failed',
+          system,
+          reason: error.message,
+          attempts: error.attempts,
+          ...(calls?.length ? { calls } : {}),
+        });
         counts.failed++;
         scheduleStatus();
         send([null, { ...msg, error } as NodeMessage]);
@@ -161,6 +173,7 @@ export = function (RED: NodeAPI) {
               message: RED._('sales-crm-out.errors.refused', { reason: err.reason }),
               crmMessage: err.reason,
               attempts: 0,
+              calls: err.calls,
             });
           if (err instanceof CrmError)
             return failed({
@@ -168,6 +181,7 @@ export = function (RED: NodeAPI) {
               status: err.status,
               crmMessage: err.crmMessage,
               attempts: err.attempts,
+              calls: err.calls,
             });
           // Anything unexpected still reaches output 2 with the lead, never silently dropped; its text is generic.
           failed({ message: RED._('sales-crm-out.errors.unexpected'), attempts: 0 });

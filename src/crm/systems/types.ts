@@ -2,6 +2,7 @@ import type { Lead } from '../../leadmap/lead';
 import type { FieldMapRow } from '../fieldmap';
 import type { CrmHttp, CrmRequest, CrmResponse, SendHooks } from '../http';
 import type { AccountSettings, CrmAuth } from '../settings';
+import type { CrmCallRecord } from '../calls';
 
 /** The CRMs this package delivers to; `http` is any HTTP API the user describes. */
 export const CRM_SYSTEM_IDS = ['hubspot', 'salesforce', 'pipedrive', 'zoho', 'http'] as const;
@@ -25,6 +26,8 @@ export interface UpsertResult {
   id: string | undefined;
   action: 'created' | 'updated';
   attempts: number;
+  /** The lead's requests and their answers (scrubbed, bounded), when it went through the account's delivery. */
+  calls?: CrmCallRecord[];
 }
 
 /** One field of the CRM's record, as the dialog's field picker shows it. */
