@@ -89,6 +89,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private fileGone: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
+  private flushImmediate: NodeJS.Immediate | undefined;
   private fileCheck: NodeJS.Timeout | undefined;
 
   constructor(readonly location: string) {}
@@ -232,6 +233,19 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private write<T>(op: Pending['op']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.flushSoon();
+    });
+  }
+
+  /**
+   * Sends the queue at the end of this turn of the event loop, so that the writes made in one turn share a commit:
+   * those a commit's answers set off, the requests read together. Flushing at the first of them sent it alone, and
+   * every other fsync carried one delivery.
+   */
+  private flushSoon(): void {
+    if (this.writing || this.flushImmediate) return;
+    this.flushImmediate = setImmediate(() => {
+      this.flushImmediate = undefined;
       if (!this.writing) this.flush();
     });
   }
@@ -278,7 +292,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
         });
       }
       this.writing = false;
-      if (this.queue.length) this.flush();
+      if (this.queue.length) this.flushSoon();
     };
     this.request({ seq: ++this.seq, batch }).then(
       (reply) => {

@@ -381,6 +381,9 @@ export class InboxDatabase {
   }
 
   private readonly statements = new Map<string, Database.Statement>();
+  /** Every delivery's two inserts, held apart from the map of statements: no lookup per delivery. */
+  private insertDelivery: Database.Statement | undefined;
+  private insertContent: Database.Statement | undefined;
   private sql(text: string): Database.Statement {
     let statement = this.statements.get(text);
     if (!statement) {
@@ -432,11 +435,15 @@ export class InboxDatabase {
     const claim = keys.get(duplicateKey);
     if (claim && claim.expiresAt > now) return -claim.id;
     const expiresAt = now + windowMs;
+    this.insertDelivery ??= this.sql(
+      `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, dup_key, dup_expires, attempt, settles, lease_until)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertContent ??= this.sql(
+      `INSERT INTO delivery_content (id, headers, body, meta, issues) VALUES (?, ?, ?, ?, ?)`,
+    );
     const id = Number(
-      this.sql(
-        `INSERT INTO deliveries (node, provider, event_type, event_id, received_at, state, dup_key, dup_expires, attempt, settles, lease_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
+      this.insertDelivery.run(
         node,
         provider,
         eventType,
@@ -450,13 +457,7 @@ export class InboxDatabase {
         leaseUntil,
       ).lastInsertRowid,
     );
-    this.sql(`INSERT INTO delivery_content (id, headers, body, meta, issues) VALUES (?, ?, ?, ?, ?)`).run(
-      id,
-      headers,
-      rawBody,
-      meta,
-      issues,
-    );
+    this.insertContent.run(id, headers, rawBody, meta, issues);
     this.uncommittedKeys.push({ node, key: duplicateKey, previous: claim, limit });
     keys.delete(duplicateKey);
     keys.set(duplicateKey, { expiresAt, id });
@@ -549,6 +550,14 @@ export class InboxDatabase {
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {
+    const added = mergeLeads([], leads);
+    if (added.length === 0) return;
+    // Usually the delivery's first leads: one update, no read of the row and no merge.
+    if (
+      this.sql(`UPDATE deliveries SET leads = ? WHERE id = ? AND leads = '[]'`).run(JSON.stringify(added), Number(id))
+        .changes
+    )
+      return;
     const row = this.sql('SELECT leads FROM deliveries WHERE id = ?').get(Number(id)) as { leads: string } | undefined;
     if (!row) return;
     this.sql('UPDATE deliveries SET leads = ? WHERE id = ?').run(
