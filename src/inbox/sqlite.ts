@@ -89,7 +89,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private fileGone: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
-  private flushImmediate: NodeJS.Immediate | undefined;
+  private flushQueued = false;
   private fileCheck: NodeJS.Timeout | undefined;
 
   constructor(readonly location: string) {}
@@ -238,14 +238,16 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   }
 
   /**
-   * Sends the queue at the end of this turn of the event loop, so that the writes made in one turn share a commit:
-   * those a commit's answers set off, the requests read together. Flushing at the first of them sent it alone, and
-   * every other fsync carried one delivery.
+   * Sends the queue once the work at hand is done (after its promise callbacks, before any timer, I/O or
+   * setImmediate), so that the writes it made share a commit: those a commit's answers set off, the parts of one
+   * split. Flushing at the first of them sent it alone, and every other fsync carried one delivery. Not
+   * setImmediate: Node-RED hands messages on with setImmediate, and the flush would wait behind a big split's.
    */
   private flushSoon(): void {
-    if (this.writing || this.flushImmediate) return;
-    this.flushImmediate = setImmediate(() => {
-      this.flushImmediate = undefined;
+    if (this.writing || this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(() => {
+      this.flushQueued = false;
       if (!this.writing) this.flush();
     });
   }
