@@ -62,9 +62,9 @@ if (parentPort) {
   try {
     const { file, readOnly } = workerData as { file: string; readOnly?: boolean };
     db = new InboxDatabase(file, { readOnly });
-    port.postMessage({ opened: true, identity: db.identity } satisfies WorkerReply);
     // Made once: better-sqlite3 builds a wrapper (and its BEGIN/COMMIT statements' lookups) at each transaction().
     runGroup = db.db.transaction((batch: WriteOp[]) => batch.map((op) => run(db, op)));
+    port.postMessage({ opened: true, identity: db.identity } satisfies WorkerReply);
   } catch (err) {
     port.postMessage({ openError: describe(err) } satisfies WorkerReply);
     process.exit(0);
