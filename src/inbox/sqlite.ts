@@ -89,6 +89,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private fileGone: string | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private lazyTimer: NodeJS.Timeout | undefined;
+  private flushQueued = false;
   private fileCheck: NodeJS.Timeout | undefined;
 
   constructor(readonly location: string) {}
@@ -232,6 +233,21 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private write<T>(op: Pending['op']): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      this.flushSoon();
+    });
+  }
+
+  /**
+   * Sends the queue once the work at hand is done (after its promise callbacks, before any timer, I/O or
+   * setImmediate), so that the writes it made share a commit: those a commit's answers set off, the parts of one
+   * split. Flushing at the first of them sent it alone, and every other fsync carried one delivery. Not
+   * setImmediate: Node-RED hands messages on with setImmediate, and the flush would wait behind a big split's.
+   */
+  private flushSoon(): void {
+    if (this.writing || this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(() => {
+      this.flushQueued = false;
       if (!this.writing) this.flush();
     });
   }
@@ -278,7 +294,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
         });
       }
       this.writing = false;
-      if (this.queue.length) this.flush();
+      if (this.queue.length) this.flushSoon();
     };
     this.request({ seq: ++this.seq, batch }).then(
       (reply) => {

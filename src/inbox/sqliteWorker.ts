@@ -58,9 +58,12 @@ function run(db: InboxDatabase, request: WriteOp | ReadOp): unknown {
 if (parentPort) {
   const port = parentPort;
   let db: InboxDatabase;
+  let runGroup: (batch: WriteOp[]) => unknown[];
   try {
     const { file, readOnly } = workerData as { file: string; readOnly?: boolean };
     db = new InboxDatabase(file, { readOnly });
+    // Made once: better-sqlite3 builds a wrapper (and its BEGIN/COMMIT statements' lookups) at each transaction().
+    runGroup = db.db.transaction((batch: WriteOp[]) => batch.map((op) => run(db, op)));
     port.postMessage({ opened: true, identity: db.identity } satisfies WorkerReply);
   } catch (err) {
     port.postMessage({ openError: describe(err) } satisfies WorkerReply);
@@ -88,7 +91,7 @@ if (parentPort) {
       let values: unknown[];
       const failures: OpFailure[] = [];
       try {
-        values = db.db.transaction(() => request.batch.map((op) => run(db, op)))();
+        values = runGroup(request.batch);
       } catch (err) {
         db.keysRolledBack();
         if (isUnavailableError(err)) throw err;
