@@ -144,8 +144,8 @@ export class ProblemTracker {
   }
 
   /**
-   * Adds what toJSON wrote (read after the start) to what is open; a problem open in both keeps the live one. Returns
-   * the keys of the problems added.
+   * Adds what toJSON wrote (read after the start) to what is open; a problem open in both keeps the live one, with the
+   * deliveries both counted. Returns the keys of the problems added.
    */
   adopt(persisted: unknown): string[] {
     const added: string[] = [];
@@ -163,7 +163,13 @@ export class ProblemTracker {
       };
       if (Array.isArray(p.deliveries))
         problem.deliveries = p.deliveries.filter((id) => typeof id === 'string').slice(-MAX_PROBLEM_DELIVERIES);
-      if (this.open.has(problem.key)) continue;
+      const live = this.open.get(problem.key);
+      if (live) {
+        // The deliveries it counted before the restart are its deliveries too, the older ones.
+        for (const id of live.deliveries ?? []) remember(problem, id);
+        if (problem.deliveries) live.deliveries = problem.deliveries;
+        continue;
+      }
       this.open.set(problem.key, problem);
       added.push(problem.key);
     }

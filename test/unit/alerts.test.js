@@ -190,6 +190,11 @@ describe('alert problems', () => {
     late.monitor.delivery('in', 'd2', 'failed', 3, 'CRM down');
     assert.deepEqual([...late.monitor.adopt(saved)], [saved.problems[1].key]);
     assert.equal(late.monitor.open().length, 2);
+    assert.deepEqual(
+      late.monitor.open().find((p) => p.kind === 'delivery-failed').deliveries,
+      ['d', 'd2'],
+      "the live problem keeps the last run's deliveries too",
+    );
     const narrow = monitorWith({ kinds: ['quiet'], restored: saved });
     assert.equal(narrow.monitor.open().length, 0);
     narrow.monitor.delivery('in', 'd', 'failed', 1, 'CRM down');
