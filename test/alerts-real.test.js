@@ -546,4 +546,55 @@ describe('sales-webhook alert with a Redis config node', function () {
     await waitFor(async () => (await storedKinds()).length > 0, 3000);
     assert.deepEqual(await storedKinds(), ['rejections'], 'written back once read');
   });
+
+  it("chosen explicitly ('a Redis store'), keeps them there though the watched node's inbox is the file; read after the start check, they get that check too", async () => {
+    const { nodes, file } = alertNodes(nodeRed.userDir);
+    const [tab, source, receiver] = hmacReceiver('leads', []);
+    const inboxPath = path.join(nodeRed.userDir, 'sales-webhooks.db');
+    fs.mkdirSync(inboxPath); // the embedded inbox cannot open: its node's store is unavailable
+    const linesBefore = readAlerts(file).length;
+    await nodeRed.deploy([
+      tab,
+      source,
+      { id: 'redis', type: 'sales-webhook-redis', url: redis.url, prefix: 'cfg-alerts', tls: false },
+      { ...receiver, inbox: true }, // the embedded inbox: "automatic" would keep problems beside its file
+      { ...nodes[0], kinds: ['store-unavailable'], version: 2, keepIn: 'redis-node', problemStore: 'redis' },
+      nodes[1],
+    ]);
+    await waitFor(
+      () =>
+        readAlerts(file)
+          .slice(linesBefore)
+          .some((a) => a.kind === 'store-unavailable'),
+      10000,
+    );
+    await waitFor(async () => (await storedKinds()).includes('store-unavailable'), 3000);
+    assert.deepEqual(await storedKinds(), ['store-unavailable'], "the last flow's rejections ended quietly");
+    assert.equal(fs.existsSync(path.join(nodeRed.userDir, 'sales-webhooks-alerts.json')), false, 'not beside a file');
+
+    // Fixed while Node-RED is down; Redis comes back only after the alert node's start check ran without it.
+    nodeRed.process.kill('SIGKILL');
+    await nodeRed.stop();
+    fs.rmdirSync(inboxPath);
+    await redis.stop();
+    const linesAtStart = readAlerts(file).length;
+    nodeRed = await startNodeRed({ userDir: nodeRed.userDir });
+    await waitFor(() => /open problems of the last run cannot be read/.test(nodeRed.logs()), 15000);
+    await redis.start();
+    await waitFor(
+      () =>
+        readAlerts(file)
+          .slice(linesAtStart)
+          .some((a) => a.kind === 'store-unavailable' && a.state === 'resolved'),
+      20000,
+    );
+    assert.deepEqual(
+      readAlerts(file)
+        .slice(linesAtStart)
+        .map((a) => `${a.state} ${a.kind} ${a.node}`),
+      ['resolved store-unavailable in'],
+    );
+    assert.deepEqual(await openProblems(nodeRed), []);
+    await waitFor(async () => (await storedKinds()).length === 0, 3000);
+  });
 });

@@ -82,12 +82,17 @@ export class AlertMonitor {
     this.tracker.resolve((p) => !this.kinds.has(p.kind));
   }
 
-  /** The problems the last run left open, read once the storage answered (Redis); none is announced again. */
-  adopt(restored: PersistedProblems | undefined): void {
-    this.tracker.adopt(restored);
+  /**
+   * The problems the last run left open, read once the storage answered (Redis); none is announced again. Returns the
+   * keys of those now open that were not open live (for the start check, when they were read after it ran).
+   */
+  adopt(restored: PersistedProblems | undefined): Set<string> {
+    const added = this.tracker.adopt(restored);
     this.tracker.resolve((p) => !this.kinds.has(p.kind));
     // What is open now (restored and live) is written back at once: a problem that opened before the read is kept too.
     this.persist(true);
+    const open = new Set(this.tracker.list().map((p) => p.key));
+    return new Set(added.filter((key) => open.has(key)));
   }
 
   open(): Problem[] {
@@ -112,7 +117,7 @@ export class AlertMonitor {
     // Already counted when its store was looked at first.
     if (state === 'failed' && this.foundFailed.delete(id)) return;
     if (SUCCEEDED.includes(state)) this.resolveWhere((p) => p.kind === 'delivery-failed' && p.node === node);
-    else if (state === 'failed') this.report({ kind: 'delivery-failed', node, reason: reason ?? '' }, at);
+    else if (state === 'failed') this.report({ kind: 'delivery-failed', node, reason: reason ?? '' }, at, 1, id);
   }
 
   /** Unsettled deliveries the store already held at start, with when they arrived. */
@@ -220,9 +225,9 @@ export class AlertMonitor {
     this.resolveWhere((p) => !stillTrue(p));
   }
 
-  private report(facts: Parameters<ProblemTracker['report']>[0], at: number, count = 1): void {
+  private report(facts: Parameters<ProblemTracker['report']>[0], at: number, count = 1, delivery?: string): void {
     if (!this.kinds.has(facts.kind)) return;
-    const transition = this.tracker.report(facts, at, count);
+    const transition = this.tracker.report(facts, at, count, delivery);
     // Kept before it is told: a crash right after the message must not forget the problem.
     this.persist(Boolean(transition));
     if (transition) this.options.transition(transition);

@@ -4,6 +4,8 @@
  * persisted form (toJSON / restore) beside its inbox so open problems survive a restart.
  */
 
+import { MAX_REPLAY } from '../log/filter';
+
 export const ALERT_KINDS = [
   'delivery-failed',
   'crm-credentials',
@@ -34,6 +36,8 @@ export interface Problem extends ProblemFacts {
   count: number;
   /** When it was last seen. */
   lastAt: number;
+  /** delivery-failed: the ids of the failed deliveries it counted, the latest MAX_PROBLEM_DELIVERIES ("Replay these"). */
+  deliveries?: string[];
 }
 
 export interface Transition {
@@ -50,6 +54,8 @@ export interface PersistedProblems {
 /** Long numbers, UUIDs and e-mail addresses vary per delivery: a reason groups without them. */
 const VARYING = /[\w.+-]+@[\w-]+(\.[\w-]+)+|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\d{5,}/gi;
 const MAX_REASON = 200;
+/** As many as one replay takes: "Replay these" replays what its problem counted, the latest first to go beyond. */
+export const MAX_PROBLEM_DELIVERIES = MAX_REPLAY;
 
 /** The form of a reason problems are grouped by (and the only form kept: no personal data in the persisted file). */
 export function groupingReason(reason: string | undefined): string | undefined {
@@ -66,13 +72,17 @@ export function problemKey(facts: ProblemFacts): string {
 export class ProblemTracker {
   private readonly open = new Map<string, Problem>();
 
-  /** Opens the problem (a transition), or counts it again while it is open (none). */
-  report(facts: ProblemFacts, now: number, count = 1): Transition | undefined {
+  /**
+   * Opens the problem (a transition), or counts it again while it is open (none). `delivery`: the id of the failed
+   * delivery counted, remembered so "Replay these" replays exactly what the problem counted.
+   */
+  report(facts: ProblemFacts, now: number, count = 1, delivery?: string): Transition | undefined {
     const key = problemKey(facts);
     const existing = this.open.get(key);
     if (existing) {
       existing.count += count;
       existing.lastAt = now;
+      if (delivery !== undefined) remember(existing, delivery);
       return undefined;
     }
     const problem: Problem = {
@@ -84,8 +94,9 @@ export class ProblemTracker {
       lastAt: now,
     };
     if (problem.reason === undefined) delete problem.reason;
+    if (delivery !== undefined) remember(problem, delivery);
     this.open.set(key, problem);
-    return { state: 'open', problem: { ...problem } };
+    return { state: 'open', problem: copy(problem) };
   }
 
   /** Sets the count of an open problem to what a window holds now (rejections, backlog), without a transition. */
@@ -103,7 +114,7 @@ export class ProblemTracker {
     for (const [key, problem] of this.open) {
       if (!which(problem)) continue;
       this.open.delete(key);
-      resolved.push({ state: 'resolved', problem: { ...problem } });
+      resolved.push({ state: 'resolved', problem: copy(problem) });
     }
     return resolved;
   }
@@ -113,11 +124,16 @@ export class ProblemTracker {
   }
 
   list(): Problem[] {
-    return [...this.open.values()].map((p) => ({ ...p })).sort((a, b) => a.since - b.since);
+    return this.sorted().map(copy);
   }
 
+  /** Written when convenient: a delivery id counted before the write is in it too (no copy of up to 10,000 ids). */
   toJSON(): PersistedProblems {
-    return { version: 1, problems: this.list() };
+    return { version: 1, problems: this.sorted().map((p) => ({ ...p })) };
+  }
+
+  private sorted(): Problem[] {
+    return [...this.open.values()].sort((a, b) => a.since - b.since);
   }
 
   /** Reads what toJSON wrote; anything unreadable is left out (a damaged file must not stop the node). */
@@ -127,10 +143,14 @@ export class ProblemTracker {
     return tracker;
   }
 
-  /** Adds what toJSON wrote (read after the start) to what is open; a problem open in both keeps the live one. */
-  adopt(persisted: unknown): void {
+  /**
+   * Adds what toJSON wrote (read after the start) to what is open; a problem open in both keeps the live one, with the
+   * deliveries both counted. Returns the keys of the problems added.
+   */
+  adopt(persisted: unknown): string[] {
+    const added: string[] = [];
     const problems = (persisted as Partial<PersistedProblems> | undefined)?.problems;
-    if (!Array.isArray(problems)) return;
+    if (!Array.isArray(problems)) return added;
     for (const raw of problems) {
       const p = raw as Partial<Problem>;
       if (!p || !ALERT_KINDS.includes(p.kind as AlertKind) || typeof p.since !== 'number') continue;
@@ -141,9 +161,33 @@ export class ProblemTracker {
         count: typeof p.count === 'number' ? p.count : 1,
         lastAt: typeof p.lastAt === 'number' ? p.lastAt : p.since,
       };
-      if (!this.open.has(problem.key)) this.open.set(problem.key, problem);
+      if (Array.isArray(p.deliveries))
+        problem.deliveries = p.deliveries.filter((id) => typeof id === 'string').slice(-MAX_PROBLEM_DELIVERIES);
+      const live = this.open.get(problem.key);
+      if (live) {
+        // The deliveries it counted before the restart are its deliveries too, the older ones.
+        for (const id of live.deliveries ?? []) remember(problem, id);
+        if (problem.deliveries) live.deliveries = problem.deliveries;
+        continue;
+      }
+      this.open.set(problem.key, problem);
+      added.push(problem.key);
     }
+    return added;
   }
+}
+
+/** The latest counted last: a delivery that failed again moves to the end; the oldest go beyond the bound. */
+function remember(problem: Problem, delivery: string): void {
+  const ids = (problem.deliveries ??= []);
+  const seen = ids.indexOf(delivery);
+  if (seen >= 0) ids.splice(seen, 1);
+  ids.push(delivery);
+  if (ids.length > MAX_PROBLEM_DELIVERIES) ids.shift();
+}
+
+function copy(problem: Problem): Problem {
+  return problem.deliveries ? { ...problem, deliveries: [...problem.deliveries] } : { ...problem };
 }
 
 function definedOnly(facts: ProblemFacts): ProblemFacts {

@@ -11,8 +11,6 @@ import { WRITE_PERMISSION, logRouteTools } from './delivery-log-routes';
 export interface OpenProblems {
   /** The open problem with this key, seen by any alert node. */
   find(key: string): Problem | undefined;
-  /** How long before a problem opened a delivery of this receiving node may have arrived and failed since. */
-  lookbackOf(node: string): number;
 }
 
 /**
@@ -41,7 +39,7 @@ export function registerAlertReplayRoute(RED: NodeAPI, problems: OpenProblems): 
           location: store.location,
           reason: (err as Error)?.message ?? String(err),
         });
-      const ids = await deliveriesOfProblem(problem, store, problems.lookbackOf(problem.node)).catch((err) => {
+      const ids = await deliveriesOfProblem(problem, store).catch((err) => {
         throw unavailable(err);
       });
       if (body.dryRun === true) return { matching: ids.length, replayed: 0 };

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { AlertMonitor, ALERT_DEFAULTS } from '../alerts/monitor';
 import { alertsFileBeside } from '../alerts/persisted';
-import { REPLAYABLE_KINDS, deliveryLifetimeMs, lastFailure } from '../alerts/replay';
+import { REPLAYABLE_KINDS, lastFailure } from '../alerts/replay';
 import {
   fileAlertStorage,
   problemStoreOf,
@@ -15,7 +15,6 @@ import { ALERTS_ROUTE, ALERTS_TOPIC, onAlertSignal, refusedCrmAccounts, unhealth
 import { subscribeToAnnouncements } from '../delivery/announce';
 import { inboxConsumer, inboxConsumers } from '../delivery/registry';
 import { migrate } from '../migrations';
-import { WEBHOOK_IN_DEFAULTS } from '../receive/webhookInDefaults';
 import { guardPackageAdminRoutes } from './admin-guard';
 import { registerAlertReplayRoute } from './alert-replay-route';
 import { runtimeRedisSettings } from './inbox-choice';
@@ -45,7 +44,7 @@ interface AlertConfig extends NodeDef {
   problemStore?: unknown;
 }
 
-type ReceivingConfig = NodeDef & WatchedReceiver & { z?: string; leaseMinutes?: unknown; maxAttempts?: unknown };
+type ReceivingConfig = NodeDef & WatchedReceiver & { z?: string };
 
 /** Every running alert node's monitor, for the admin endpoint. */
 const monitors = new Map<string, { monitor: AlertMonitor; describe: (p: Problem) => Record<string, unknown> }>();
@@ -98,15 +97,6 @@ export = function (RED: NodeAPI) {
     return runtimeRedis
       ? redisAlertStorage(runtimeRedis, alertNode)
       : fileAlertStorage(alertsFileBeside(inboxSettings(RED).file), alertNode);
-  }
-
-  /** How long before a problem opened one of this node's deliveries may have arrived and failed since. */
-  function lookbackOf(node: string): number {
-    const found = deployed<ReceivingConfig>(RECEIVING_TYPE).find((n) => n.id === node);
-    const config: Partial<ReceivingConfig> = found ? migrate(RECEIVING_TYPE, found) : {};
-    const lease = minutes(config.leaseMinutes, WEBHOOK_IN_DEFAULTS.leaseMinutes) || WEBHOOK_IN_DEFAULTS.leaseMinutes;
-    const attempts = Number(config.maxAttempts) || WEBHOOK_IN_DEFAULTS.maxAttempts;
-    return deliveryLifetimeMs(lease * 60_000, attempts);
   }
 
   function nodeLabel(id: string | undefined): string {
@@ -262,27 +252,8 @@ export = function (RED: NodeAPI) {
         }
       }
     };
-    /** The first try, for the start check; later ones (Redis away at start) until it works, then what is open is written. */
-    let retryRead: NodeJS.Timeout | undefined;
-    const readRestored = (): Promise<void> =>
-      storage.read().then(
-        (restored) => {
-          readBack = true;
-          if (!closed) monitor.adopt(restored);
-        },
-        (err: Error) => {
-          if (!retryRead) node.warn(t('errors.read', { file: storage.where, reason: err.message }));
-          if (!closed) retryRead = setTimeout(() => void readRestored(), STORAGE_RETRY_MS);
-        },
-      );
-    const restoredRead = readRestored();
-    /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
-    const startCheck = async () => {
-      await restoredRead;
-      if (closed) return;
-      const now = Date.now();
-      for (const store of unhealthyStoresNow()) if (RED.nodes.getNode(store.node)) monitor.signal(store, now);
-      for (const account of refusedCrmAccounts()) monitor.signal(account, now);
+    /** What the watched stores say now of each node: its newest settled delivery and its newest accepted one. */
+    const readStoreFacts = async (knowUnsettled: boolean) => {
       const latestSettled = new Map<string, { state: string; at: number } | undefined>();
       const newestAccepted = new Map<string, number>();
       for (const consumer of inboxConsumers()) {
@@ -293,6 +264,7 @@ export = function (RED: NodeAPI) {
           latestSettled.set(consumer.nodeId, settled && { state: settled.state, at: Date.parse(settled.receivedAt) });
           const accepted = recent.find((d) => d.state !== 'rejected');
           if (accepted) newestAccepted.set(consumer.nodeId, Date.parse(accepted.receivedAt));
+          if (!knowUnsettled) continue;
           for (const state of ['received', 'emitted'] as const) {
             for (const d of await consumer.store.list({ node: consumer.nodeId, state, limit: 500 }))
               monitor.knownUnsettled(consumer.nodeId, d.id, Date.parse(d.receivedAt));
@@ -301,7 +273,12 @@ export = function (RED: NodeAPI) {
           // A store that cannot be read now says so through its health.
         }
       }
-      monitor.recheck((p) => {
+      return { latestSettled, newestAccepted };
+    };
+    /** Whether a problem the last run left open is still true now (a store healthy again, a node gone, …). */
+    const stillTrue =
+      ({ latestSettled, newestAccepted }: Awaited<ReturnType<typeof readStoreFacts>>) =>
+      (p: Problem): boolean => {
         const exists = !p.node || (Boolean(RED.nodes.getNode(p.node)) && inScope(p.node));
         if (!exists) return false;
         switch (p.kind) {
@@ -318,8 +295,43 @@ export = function (RED: NodeAPI) {
           default:
             return true; // backlog and rejections: the clock decides
         }
-      });
+      };
+    /** Set once the start check has looked at what was read: problems read later get the same check of their own. */
+    let startChecked = false;
+    /** Problems read after the start check (Redis back later): only these, live ones were opened by what is true now. */
+    const checkReadLate = async (adopted: Set<string>) => {
+      const facts = await readStoreFacts(false);
       if (closed) return;
+      monitor.recheck((p) => !adopted.has(p.key) || stillTrue(facts)(p));
+      showStatus();
+    };
+    /** The first try, for the start check; later ones (Redis away at start) until it works, then what is open is written. */
+    let retryRead: NodeJS.Timeout | undefined;
+    const readRestored = (): Promise<void> =>
+      storage.read().then(
+        (restored) => {
+          readBack = true;
+          if (closed) return;
+          const adopted = monitor.adopt(restored);
+          if (startChecked && adopted.size) void checkReadLate(adopted);
+        },
+        (err: Error) => {
+          if (!retryRead) node.warn(t('errors.read', { file: storage.where, reason: err.message }));
+          if (!closed) retryRead = setTimeout(() => void readRestored(), STORAGE_RETRY_MS);
+        },
+      );
+    const restoredRead = readRestored();
+    /** Once the flows run: what the last run left open but is no longer true is resolved; what is wrong now opens. */
+    const startCheck = async () => {
+      await restoredRead;
+      if (closed) return;
+      const now = Date.now();
+      for (const store of unhealthyStoresNow()) if (RED.nodes.getNode(store.node)) monitor.signal(store, now);
+      for (const account of refusedCrmAccounts()) monitor.signal(account, now);
+      const facts = await readStoreFacts(true);
+      if (closed) return;
+      startChecked = true;
+      monitor.recheck(stillTrue(facts));
       monitor.tick(Date.now(), receivingNodes());
       showStatus();
       // Only once every node of the flows exists: before, a receiving node not yet started would look removed.
@@ -374,7 +386,6 @@ export = function (RED: NodeAPI) {
       }
       return undefined;
     },
-    lookbackOf,
   });
 
   // The open problems of every alert node, for the delivery log's sidebar (the same problem seen by two alert nodes once).

@@ -185,6 +185,16 @@ describe('alert problems', () => {
     assert.equal(again.transitions.length, 0, 'a restored problem is not announced again');
     again.monitor.recheck((p) => p.kind === 'delivery-failed');
     assert.deepEqual(again.transitions, [{ state: 'resolved', kind: 'store-unavailable', count: 1 }]);
+    // Read late (Redis back after the start check): the problems not open live are named for a check of their own.
+    const late = monitorWith();
+    late.monitor.delivery('in', 'd2', 'failed', 3, 'CRM down');
+    assert.deepEqual([...late.monitor.adopt(saved)], [saved.problems[1].key]);
+    assert.equal(late.monitor.open().length, 2);
+    assert.deepEqual(
+      late.monitor.open().find((p) => p.kind === 'delivery-failed').deliveries,
+      ['d', 'd2'],
+      "the live problem keeps the last run's deliveries too",
+    );
     const narrow = monitorWith({ kinds: ['quiet'], restored: saved });
     assert.equal(narrow.monitor.open().length, 0);
     narrow.monitor.delivery('in', 'd', 'failed', 1, 'CRM down');
@@ -195,7 +205,7 @@ describe('alert problems', () => {
 
 describe('alert problems: replay and storage', () => {
   const { MemoryInboxStore } = require('../../dist/inbox/memory');
-  const { deliveriesOfProblem, deliveryLifetimeMs, REPLAYABLE_KINDS } = require('../../dist/alerts/replay');
+  const { deliveriesOfProblem, REPLAYABLE_KINDS } = require('../../dist/alerts/replay');
   const { problemStoreOf } = require('../../dist/alerts/storage');
   const { migrate } = require('../../dist/migrations');
 
@@ -212,44 +222,92 @@ describe('alert problems: replay and storage', () => {
     return id;
   }
 
-  it("'Replay these' picks the node's deliveries failed for the problem's reason since it opened, and still failed", async () => {
+  /** A store's settlement, announced as the lifecycle announces it (the state the store answered, this record's reason). */
+  async function settleAndAnnounce(store, monitor, id, record) {
+    const state = await store.settle(id, record);
+    monitor.delivery('in', id, state, record.announcedAt ?? record.at, record.reason);
+  }
+
+  it("'Replay these' picks the deliveries the problem counted, of its node and still failed", async () => {
     const store = new MemoryInboxStore();
+    const { monitor } = monitorWith();
     const since = 1_000_000;
-    const fail = (id, reason, at) => store.settle(id, { state: 'failed', reason, at });
-    const early = await stored(store, 'in', 'early', since - 60_000); // arrived before, failed after: counted
-    await fail(early, 'HubSpot answered 500 for 1234567', since + 10);
+    const fail = (id, reason, at) => settleAndAnnounce(store, monitor, id, { state: 'failed', reason, at });
+    const early = await stored(store, 'in', 'early', since - 60_000); // arrived long before, failed after
+    await fail(early, 'HubSpot answered 500 for 1234567', since);
     const same = await stored(store, 'in', 'same', since + 100);
     await fail(same, 'HubSpot answered 500 for 7654321', since + 200);
-    const before = await stored(store, 'in', 'before', since - 50_000);
-    await fail(before, 'HubSpot answered 500 for 1111111', since - 40_000); // failed before the problem opened
-    const opener = await stored(store, 'in', 'opener', since - 100);
-    await fail(opener, 'HubSpot answered 500 for 5555555', since - 20); // decided just before its announcement opened it
     const other = await stored(store, 'in', 'other', since + 300);
     await fail(other, 'the flow threw', since + 400); // another reason: another problem
-    const elsewhere = await stored(store, 'in2', 'elsewhere', since + 500);
-    await fail(elsewhere, 'HubSpot answered 500 for 2222222', since + 600); // another node
     const fixed = await stored(store, 'in', 'fixed', since + 700);
     await fail(fixed, 'HubSpot answered 500 for 3333333', since + 800);
     await store.requestReplay([fixed]); // replayed meanwhile: no longer failed
-    const ancient = await stored(store, 'in', 'ancient', since - 10 * 60_000);
-    await fail(ancient, 'HubSpot answered 500 for 4444444', since + 900); // arrived longer ago than a delivery lives
+    const unrelated = await stored(store, 'in', 'unrelated', since + 900);
+    await store.settle(unrelated, { state: 'failed', reason: 'HubSpot answered 500 for 9999999', at: since + 950 });
 
-    const problem = {
-      kind: 'delivery-failed',
-      node: 'in',
-      reason: 'HubSpot answered 500 for …',
-      key: 'k',
-      since,
-      count: 4,
-      lastAt: since + 800,
-    };
-    assert.deepEqual((await deliveriesOfProblem(problem, store, 5 * 60_000)).sort(), [early, same, opener].sort());
+    const problem = monitor.open().find((p) => p.reason === 'HubSpot answered 500 for …');
+    assert.equal(problem.count, 3);
+    assert.deepEqual(
+      (await deliveriesOfProblem(problem, store)).sort(),
+      [early, same].sort(),
+      'not one the problem never counted, though it failed for that reason',
+    );
     for (const kind of ['backlog', 'quiet', 'rejections', 'crm-credentials', 'store-unavailable'])
-      assert.deepEqual(await deliveriesOfProblem({ ...problem, kind }, store, 5 * 60_000), [], kind);
+      assert.deepEqual(await deliveriesOfProblem({ ...problem, kind }, store), [], kind);
+    assert.deepEqual(await deliveriesOfProblem({ ...problem, node: 'in2' }, store), [], "another node's store rows");
     assert.deepEqual(REPLAYABLE_KINDS, ['delivery-failed']);
-    // Default lease 5 minutes, 5 attempts: 5 + 10 + 20 + 40 + 80 minutes, and one more lease of slack.
-    assert.equal(deliveryLifetimeMs(5 * 60_000, 5), 160 * 60_000);
-    assert.equal(deliveryLifetimeMs(60 * 60_000, 30), 7 * 24 * 3600_000, 'at most a week');
+  });
+
+  it("'Replay these' finds a split delivery whose last part to settle carried no reason", async () => {
+    const store = new MemoryInboxStore();
+    const { monitor } = monitorWith();
+    const split = await stored(store, 'in', 'split', 1000);
+    const part = (index) => ({ index, count: 2 });
+    await settleAndAnnounce(store, monitor, split, {
+      state: 'failed',
+      part: part(0),
+      reason: 'HubSpot answered 500 for 1234567',
+      at: 2000,
+    });
+    // The other lead reached the CRM last: the delivery is failed, announced with that part's (absent) reason.
+    await settleAndAnnounce(store, monitor, split, { state: 'delivered', part: part(1), at: 2001 });
+    assert.equal((await store.get(split)).state, 'failed');
+    const [problem] = monitor.open();
+    assert.equal(problem.kind, 'delivery-failed');
+    assert.deepEqual(await deliveriesOfProblem(problem, store), [split]);
+  });
+
+  it("'Replay these' finds a failure written long before its announcement opened the problem", async () => {
+    const store = new MemoryInboxStore();
+    const { monitor } = monitorWith();
+    const slow = await stored(store, 'in', 'slow', 1000);
+    // Decided at 2 s; the store's write (Redis reconnecting) took 30 s, the announcement came after it.
+    await settleAndAnnounce(store, monitor, slow, {
+      state: 'failed',
+      reason: 'HubSpot answered 500',
+      at: 2000,
+      announcedAt: 32_000,
+    });
+    const [problem] = monitor.open();
+    assert.equal(problem.since, 32_000);
+    assert.deepEqual(await deliveriesOfProblem(problem, store), [slow]);
+  });
+
+  it('a problem remembers the latest MAX_PROBLEM_DELIVERIES ids it counted, across a restart', () => {
+    const { MAX_PROBLEM_DELIVERIES } = require('../../dist/alerts/problems');
+    const { monitor, persisted } = monitorWith();
+    for (let i = 0; i <= MAX_PROBLEM_DELIVERIES; i++) monitor.delivery('in', `d${i}`, 'failed', i, 'CRM down');
+    monitor.delivery('in', 'd1', 'received', 20_000); // replayed by hand, failing again: the latest
+    monitor.delivery('in', 'd1', 'failed', 20_001, 'CRM down');
+    const [open] = monitor.open();
+    assert.equal(open.count, MAX_PROBLEM_DELIVERIES + 2);
+    assert.equal(open.deliveries.length, MAX_PROBLEM_DELIVERIES);
+    assert.deepEqual(open.deliveries.slice(0, 2), ['d2', 'd3'], 'the oldest went');
+    assert.equal(open.deliveries.at(-1), 'd1');
+    const again = monitorWith({ restored: JSON.parse(JSON.stringify(persisted())) });
+    assert.deepEqual(again.monitor.open()[0].deliveries, open.deliveries);
+    const damaged = { problems: [{ ...open, deliveries: ['d1', 7, null] }] };
+    assert.deepEqual(monitorWith({ restored: damaged }).monitor.open()[0].deliveries, ['d1']);
   });
 
   it('keeps open problems where the watched nodes keep their inbox, unless the dialog chose', () => {
