@@ -15,7 +15,7 @@ import {
 import type { WebhookMeta } from '../receive/types';
 import { announceDelivery } from './announce';
 import { registerInboxConsumer } from './registry';
-import type { MessageTracker } from './tracker';
+import type { MessageTracker, TrackedEmission } from './tracker';
 
 /** How long a sender is told to wait when the store cannot write and says nothing more precise. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
@@ -63,15 +63,28 @@ export interface LifecycleOptions {
   host: LifecycleHost;
 }
 
-/** A plain flow's emission being followed: when it started and with which message. */
-interface Followed {
-  msgid: string;
-  attempt: number;
-  since: number;
-  /** The store holds no lease for it (the first emission is not written): the lifecycle watches the time itself. */
-  unleased: boolean;
+/** A plain flow's emission being followed: when it started and with which message; the tracker tells it the end. */
+class Followed implements TrackedEmission {
   /** Leads noted while the flow works: written with the settlement, not in a write of their own. */
   leads?: LeadSummary[];
+
+  constructor(
+    private readonly lifecycle: DeliveryLifecycle,
+    readonly id: string,
+    readonly msgid: string,
+    readonly attempt: number,
+    readonly since: number,
+    /** The store holds no lease for it (the first emission is not written): the lifecycle watches the time itself. */
+    public unleased: boolean,
+  ) {}
+
+  handled(): void {
+    this.lifecycle.followedFinished(this, 'handled');
+  }
+
+  failed(reason: string): void {
+    this.lifecycle.followedFinished(this, 'failed', reason);
+  }
 }
 
 /**
@@ -237,19 +250,9 @@ export class DeliveryLifecycle {
     const previous = this.followed.get(emission.id);
     if (previous) tracker.forget(previous.msgid);
     const msgid = host.newMessageId();
-    const followed: Followed = { msgid, attempt: emission.attempt, since: Date.now(), unleased: unwritten };
+    const followed = new Followed(this, emission.id, msgid, emission.attempt, Date.now(), unwritten);
     this.followed.set(emission.id, followed);
-    const finish = (record: Omit<SettleRecord, 'at'>) => {
-      if (this.followed.get(emission.id) === followed) this.followed.delete(emission.id);
-      const leads = followed.leads ?? [];
-      // One lead rides on the settlement; several are noted first (the same group commit).
-      if (leads.length > 1) this.options.store.noteLeads(emission.id, leads);
-      this.settleQuietly(emission.id, { ...record, at: Date.now(), ...(leads.length === 1 ? { lead: leads[0] } : {}) });
-    };
-    tracker.track(msgid, {
-      handled: () => finish({ state: 'handled' }),
-      failed: (reason) => finish({ state: 'failed', reason }),
-    });
+    tracker.track(msgid, followed);
     let thrown: string | undefined;
     try {
       host.send(emission, msgid);
@@ -257,6 +260,17 @@ export class DeliveryLifecycle {
       thrown = `the flow could not take the message: ${(err as Error)?.message ?? String(err)}`;
     }
     tracker.sendReturned(msgid, thrown);
+  }
+
+  /** Every node a followed emission's messages reached has finished with them, or one failed: it settles. */
+  followedFinished(followed: Followed, state: 'handled' | 'failed', reason?: string): void {
+    const { id, leads } = followed;
+    if (this.followed.get(id) === followed) this.followed.delete(id);
+    const record: SettleRecord = reason === undefined ? { state, at: Date.now() } : { state, reason, at: Date.now() };
+    // One lead rides on the settlement; several are noted first (the same group commit).
+    if (leads?.length === 1) record.lead = leads[0];
+    else if (leads && leads.length > 1) this.options.store.noteLeads(id, leads);
+    this.settleQuietly(id, record);
   }
 
   /** Sends where a settling point decides; a send that throws leaves the lease to emit it again. */
@@ -283,11 +297,12 @@ export class DeliveryLifecycle {
   }
 
   /** Every settlement goes through here: settling points (through the registry) and plain flows finishing. */
-  private async settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
+  private settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
     const { store, node } = this.options;
-    const state = await store.settle(id, record);
-    if (state) announceDelivery({ id, node, state, reason: record.reason });
-    return state;
+    return store.settle(id, record).then((state) => {
+      if (state) announceDelivery({ id, node, state, reason: record.reason });
+      return state;
+    });
   }
 
   private settleQuietly(id: string, record: SettleRecord): void {
