@@ -211,18 +211,29 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     const delivery = this.deliveries.get(Number(id));
     if (!delivery || delivery.state === 'rejected') return Promise.resolve(undefined);
     delivery.settlements.push(record);
-    const parts = (delivery.parts ??= new Map());
+    if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
+    // The whole delivery at once (no split): settled by this record alone, no part map needed.
+    if (!record.part && !delivery.parts && delivery.partCount === 1) {
+      this.settledBy(delivery, record.state);
+      return Promise.resolve(delivery.state);
+    }
+    // Made at the first part: this round's settlements so far, latest per part (this record included).
+    const parts = (delivery.parts ??= new Map(
+      delivery.settlements.slice(delivery.roundStart).map((earlier) => [earlier.part?.index ?? 0, earlier]),
+    ));
     parts.set(record.part?.index ?? 0, record);
     delivery.partCount = Math.max(delivery.partCount, record.part?.count ?? 1);
-    if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
-    if (parts.size >= delivery.partCount && this.allPartsIn(delivery, parts)) {
-      delivery.state = settledStateOf(parts.values());
-      // Settled means emitted at least once, though a plain flow's first emission is not written.
-      delivery.attempt = Math.max(delivery.attempt, 1);
-      delivery.leaseUntil = null;
-      this.settled(delivery.id);
-    }
+    if (parts.size >= delivery.partCount && this.allPartsIn(delivery, parts))
+      this.settledBy(delivery, settledStateOf(parts.values()));
     return Promise.resolve(delivery.state);
+  }
+
+  private settledBy(delivery: MemoryDelivery, state: DeliveryState): void {
+    delivery.state = state;
+    // Settled means emitted at least once, though a plain flow's first emission is not written.
+    delivery.attempt = Math.max(delivery.attempt, 1);
+    delivery.leaseUntil = null;
+    this.settled(delivery.id);
   }
 
   private allPartsIn(delivery: MemoryDelivery, parts: Map<number, SettleRecord>): boolean {
