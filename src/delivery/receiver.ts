@@ -87,14 +87,8 @@ export class DeliveryReceiver implements WebhookReceiver {
   }
 
   receive(request: ReceivedRequest, reply: (answer: Answer) => void): void {
-    if (this.restored) return this.decide(request, reply);
-    const decide = () => {
-      try {
-        this.decide(request, reply);
-      } catch (err) {
-        this.failed(err as Error, reply);
-      }
-    };
+    if (this.restored) return this.decideSafely(request, reply);
+    const decide = () => this.decideSafely(request, reply);
     this.options.restored!.then(decide, decide);
   }
 
@@ -106,10 +100,19 @@ export class DeliveryReceiver implements WebhookReceiver {
     this.acknowledgements.observe(seconds);
   }
 
+  /** A fault of this package's own (after the answer too) is logged; the sender gets 500 if not answered yet. */
+  private decideSafely(request: ReceivedRequest, reply: (answer: Answer) => void): void {
+    try {
+      this.decide(request, reply);
+    } catch (err) {
+      this.failed(err as Error, reply);
+    }
+  }
+
   private decide(request: ReceivedRequest, reply: (answer: Answer) => void): void {
     const { processor, lifecycle } = this.options;
     if (!processor || !lifecycle) return this.refuse(reply, request, 503, 'webhook receiver is not configured');
-    let outcome: Exclude<DeliveryOutcome, { kind: 'duplicate' }>;
+    let outcome: DeliveryOutcome;
     try {
       outcome = processDelivery(processor, request, request.receivedAt);
     } catch {
@@ -149,7 +152,7 @@ export class DeliveryReceiver implements WebhookReceiver {
 
   /** The store's word on a verified delivery: answered, counted and (when stored) emitted. */
   private answerStored(
-    outcome: Exclude<DeliveryOutcome, { kind: 'duplicate' | 'rejected' }>,
+    outcome: Exclude<DeliveryOutcome, { kind: 'rejected' }>,
     issues: string[],
     result: AcceptOutcome,
     request: ReceivedRequest,

@@ -473,7 +473,7 @@ function newRecord(id: number, node: string, provider: string, receivedAt: numbe
     body: EMPTY_BODY,
     bodyTruncated: false,
     meta: null,
-    issues: [],
+    issues: NO_ISSUES,
     attempt: 0,
     settles: false,
     leaseUntil: null,
@@ -481,7 +481,8 @@ function newRecord(id: number, node: string, provider: string, receivedAt: numbe
     replay: false,
     roundStart: 0,
     roundFirstAttempt: 1,
-    leads: [],
+    // Replaced, never changed in place (mergeLeads makes a new list).
+    leads: NO_LEADS,
     settlements: [],
     parts: undefined,
     partCount: 1,
@@ -490,4 +491,6 @@ function newRecord(id: number, node: string, provider: string, receivedAt: numbe
 }
 
 const NO_HEADERS: Record<string, string> = {};
+const NO_ISSUES: string[] = [];
+const NO_LEADS: LeadSummary[] = [];
 const EMPTY_BODY = Buffer.alloc(0);

@@ -67,10 +67,6 @@ export class SalesWebhookMetrics {
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly acknowledgeChildren = new Map<string, { observe(seconds: number): void }>();
 
-  countRequest(provider: string, outcome: RequestOutcome): void {
-    this.requestChild(provider, outcome).inc();
-  }
-
   /** The request counters of one platform, bound once (a receiving node keeps them: nothing is looked up per request). */
   requestCounters(provider: string): Record<RequestOutcome, { inc(): void }> {
     return {
@@ -98,13 +94,6 @@ export class SalesWebhookMetrics {
   /** A delivery's state after a change: settled states count, the others (received, emitted) do not. */
   countState(provider: string, state: DeliveryState): void {
     if (SETTLED_STATES.includes(state)) this.settled.inc({ provider, state });
-  }
-
-  /** Times the answer to one webhook request: observed once the response has been handed to the socket. */
-  timeAcknowledgement(response: { once(event: 'finish', listener: () => void): unknown }, provider: string): void {
-    const bound = this.acknowledgementTimer(provider);
-    const start = performance.now();
-    response.once('finish', () => bound.observe((performance.now() - start) / 1000));
   }
 
   /** Runs one CRM request, counting it by the status it got (`error` when none) and timing it. */

@@ -9,11 +9,9 @@ const { listProviders } = require('../../dist/providers/registry');
 const { buildVerifierOptions } = require('../../dist/receive/source');
 const { processDelivery, receiveRedaction } = require('../../dist/receive/delivery');
 const { createVerifier, authenticationHeaders } = require('../../dist/verify');
-const { DeliveryReceiver } = require('../../dist/delivery/receiver');
-const { DeliveryLifecycle } = require('../../dist/delivery/lifecycle');
-const { MessageTracker } = require('../../dist/delivery/tracker');
 const { MemoryInboxStore } = require('../../dist/inbox/memory');
 const { onAlertSignal } = require('../../dist/alerts/signals');
+const { startReceiver } = require('../support/receiver');
 
 const profile = listProviders().find((p) => p.id === 'salesmagic');
 const options = buildVerifierOptions(profile, { provider: profile.id }, { secret: send.SECRETS.svix });
@@ -63,45 +61,11 @@ describe('delivery receiver', function () {
   });
 
   function start(store, { restored } = {}) {
-    const emitted = [];
-    const refusals = [];
     const signals = [];
     stopSignals = onAlertSignal((signal) => signals.push(signal));
-    lifecycle = new DeliveryLifecycle({
-      node: 'in',
-      store,
-      tracker: new MessageTracker(),
-      leaseMs: 60_000,
-      maxAttempts: 3,
-      host: {
-        send: (emission) => emitted.push(emission),
-        newMessageId: () => `m${emitted.length}`,
-        healthChanged: () => {},
-        error: (err) => {
-          throw err;
-        },
-      },
-    });
-    lifecycle.setSettlingPoints([true, true]);
-    lifecycle.start();
-    const receiver = new DeliveryReceiver({
-      node: 'in',
-      processor,
-      lifecycle,
-      maxBytes: 1024 * 1024,
-      bodyTimeoutMs: 5000,
-      redaction: processor.redaction,
-      duplicateWindowMs: 60_000,
-      duplicateLimit: 100,
-      restored,
-      host: {
-        countsChanged: () => {},
-        sendRefused: (rejection) => refusals.push(rejection),
-        error: (err) => {
-          throw err;
-        },
-      },
-    });
+    const started = startReceiver({ processor, store, restored });
+    lifecycle = started.lifecycle;
+    const { receiver, emitted, refusals } = started;
     /** Receives a body; the answers it got, as `[statusCode, body, headers]`. */
     const receive = (request) => {
       const answers = [];
