@@ -100,10 +100,14 @@ export class DeliveryReceiver implements WebhookReceiver {
     this.acknowledgements.observe(seconds);
   }
 
-  /** A fault of this package's own (after the answer too) is logged; the sender gets 500 if not answered yet. */
   private decideSafely(request: ReceivedRequest, reply: (answer: Answer) => void): void {
+    this.safely(reply, () => this.decide(request, reply));
+  }
+
+  /** A fault of this package's own (after the answer too) is logged; the sender gets 500 if not answered yet. */
+  private safely(reply: (answer: Answer) => void, run: () => void): void {
     try {
-      this.decide(request, reply);
+      run();
     } catch (err) {
       this.failed(err as Error, reply);
     }
@@ -142,12 +146,11 @@ export class DeliveryReceiver implements WebhookReceiver {
     });
     const decided = outcome;
     if (!(stored instanceof Promise)) return this.answerStored(decided, issues, stored, request, reply);
-    stored
-      .then(
-        (result) => this.answerStored(decided, issues, result, request, reply),
-        () => this.refuse(reply, request, 500, 'internal error while storing the delivery'),
-      )
-      .catch((err: Error) => this.failed(err, reply));
+    // One hop: each handler catches its own faults (a rejection out of here would stop Node-RED).
+    stored.then(
+      (result) => this.safely(reply, () => this.answerStored(decided, issues, result, request, reply)),
+      () => this.safely(reply, () => this.refuse(reply, request, 500, 'internal error while storing the delivery')),
+    );
   }
 
   /** The store's word on a verified delivery: answered, counted and (when stored) emitted. */
