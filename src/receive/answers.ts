@@ -1,6 +1,6 @@
 /**
  * What a sender is answered: the status, the JSON text and any extra headers (Allow, Retry-After, Connection). Text,
- * not bytes: Node writes a text body with the headers in one write.
+ * not bytes: Node joins a text body to the headers (one chunk fewer in the socket write).
  */
 export interface Answer {
   statusCode: number;
