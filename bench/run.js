@@ -10,6 +10,8 @@
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time
 //   --flows ours,oursSvix   drive only these flows (for profiling one path)
 //   --redis     the shared inbox instead: SQLite vs one and two instances on Redis (bench/redis.js, its own options)
+//   --baseline <dir>[,<dir>]   also drive ours (inbox on and off) of another built checkout (an older version) in a
+//               Node-RED of its own, interleaved with the rest: a comparison within the same run
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -28,6 +30,9 @@ Options:
   --soak                200,000 requests to ours; RSS at start, middle and end
   --profile             run Node-RED with --cpu-prof and print where ours spends its time
   --flows <list>        only these flows, comma-separated: echo, hand, ours, oursSvix
+  --baseline <dirs>     also drive ours (inbox on and off) of these built checkouts, comma-separated (e.g. an
+                        older version: git archive <commit> | tar -x -C <dir>, then npm run build there), each in a
+                        Node-RED of its own, interleaved with the rest; reported as ours@<dir name>
   --out <file>          also write the results to this file
   --redis               the shared inbox instead: SQLite vs one and two instances on Redis (see --redis --help)
   -h, --help            this text`;
@@ -50,8 +55,11 @@ const { values: args } = parseOptions(USAGE, {
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     flows: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
+/** Flows driven on each --baseline checkout: the receiving path with the inbox on and off. */
+const BASELINE_FLOWS = ['ours', 'oursNoInbox'];
 // Loaded after the options, so --help works before a build.
 const { startNodeRed } = require('../test/support/real-node-red');
 const { getLeadPreset } = require('../dist/providers/registry');
@@ -282,6 +290,7 @@ async function inboxStats(nodeRed) {
 }
 
 async function measure(nodeRed, name, count, connections) {
+  const target = TARGETS[name];
   const pid = nodeRed.process.pid;
   let peak = rssMiB(pid);
   const sampler = setInterval(() => {
@@ -291,7 +300,7 @@ async function measure(nodeRed, name, count, connections) {
     const statsBefore = await inboxStats(nodeRed);
     const cpuBefore = cpuSeconds(pid);
     const mainBefore = cpuSeconds(pid, { mainThread: true });
-    const result = await load(`${nodeRed.url}${TARGETS[name].path}`, TARGETS[name].kind, count, connections);
+    const result = await load(`${nodeRed.url}${target.path}`, target.kind, count, connections);
     // Node-RED's own CPU per request (its inbox writer thread included): unlike req/s, it does not depend on how fast
     // the load generator can go.
     const perRequest = (seconds) => Math.round((seconds * 1e6) / Math.max(1, result.totalRequests));
@@ -300,7 +309,7 @@ async function measure(nodeRed, name, count, connections) {
     const statsAfter = await inboxStats(nodeRed);
     const commits = statsAfter.commits - statsBefore.commits;
     const writes = statsAfter.writes - statsBefore.writes;
-    const inbox = TARGETS[name].inbox
+    const inbox = target.inbox
       ? {
           fsyncsPerSecond: Math.round(commits / result.durationSeconds),
           // Writes per commit: each delivery is stored (accept) and then marked emitted, and lead map notes its lead.
@@ -345,6 +354,22 @@ function machine() {
   };
 }
 
+/** A Node-RED of its own with the package of another built checkout installed (a link, as npm does for a folder). */
+async function startBaseline(dir) {
+  const root = path.resolve(dir);
+  if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) throw new Error(`--baseline ${dir}: not built (no dist/)`);
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-baseline-'));
+  fs.mkdirSync(path.join(userDir, 'node_modules'));
+  fs.symlinkSync(root, path.join(userDir, 'node_modules', 'node-red-contrib-sales-webhooks'), 'dir');
+  fs.writeFileSync(
+    path.join(userDir, 'package.json'),
+    JSON.stringify({ name: 'node-red-project', private: true, dependencies: {} }),
+  );
+  const nodeRed = await startNodeRed({ userDir, install: 'installed', env: { SALES_WEBHOOKS_INBOX_STATS: '1' } });
+  await nodeRed.deploy(flows());
+  return { label: path.basename(root), nodeRed };
+}
+
 async function main() {
   const rounds = Number(args.rounds);
   const count = Number(args.requests);
@@ -352,6 +377,7 @@ async function main() {
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [];
   fs.mkdirSync(resultsDir, { recursive: true });
   const nodeRed = await startNodeRed({ nodeArgs, env: { SALES_WEBHOOKS_INBOX_STATS: '1' } });
+  const baselines = [];
   const report = {
     date: new Date().toISOString(),
     machine: machine(),
@@ -360,8 +386,16 @@ async function main() {
   };
   try {
     await nodeRed.deploy(flows());
+    for (const dir of args.baseline ? args.baseline.split(',') : []) baselines.push(await startBaseline(dir));
+    // What is driven, in this order each round: this checkout's flows, then each baseline's receiving flows.
+    const subjects = [
+      ...selected().map((name) => ({ key: name, name, nodeRed })),
+      ...baselines.flatMap((b) =>
+        BASELINE_FLOWS.map((name) => ({ key: `${name}@${b.label}`, name, nodeRed: b.nodeRed, label: b.label })),
+      ),
+    ];
     // Warm-up: JIT and connection pools settle before anything is measured.
-    for (const name of selected()) await measure(nodeRed, name, Math.min(2000, count), connections);
+    for (const s of subjects) await measure(s.nodeRed, s.name, Math.min(2000, count), connections);
     if (args.soak) {
       const total = 200_000;
       const half = total / 2;
@@ -384,14 +418,15 @@ async function main() {
         `soak: ${total} requests to ours (inbox on); RSS MiB start ${report.soak.rssMiB.start}, middle ${report.soak.rssMiB.middle}, end ${report.soak.rssMiB.end}; database ${report.soak.databaseMiB} MiB; ${report.soak.requestsPerSecond} req/s, ${report.soak.fsyncsPerSecond} fsyncs/s; errors ${report.soak.errors}, non-2xx ${report.soak.non2xx}`,
       );
     } else {
-      const runs = Object.fromEntries(selected().map((n) => [n, []]));
+      const runs = Object.fromEntries(subjects.map((s) => [s.key, []]));
       for (let round = 1; round <= rounds; round++) {
         // Interleaved, so drift on a shared machine hits every flow alike.
-        for (const name of selected()) runs[name].push(await measure(nodeRed, name, count, connections));
+        for (const s of subjects) runs[s.key].push(await measure(s.nodeRed, s.name, count, connections));
       }
-      for (const [name, list] of Object.entries(runs)) {
-        report.flows[name] = {
-          label: TARGETS[name].label,
+      for (const s of subjects) {
+        const list = runs[s.key];
+        report.flows[s.key] = {
+          label: s.label ? `${TARGETS[s.name].label}, version in ${s.label}` : TARGETS[s.name].label,
           requestsPerSecond: Math.round(median(list.map((r) => r.requestsPerSecond))),
           latencyP50: median(list.map((r) => r.latencyP50)),
           latencyP99: median(list.map((r) => r.latencyP99)),
@@ -452,6 +487,19 @@ async function main() {
           ]),
         ),
       );
+      if (f.echo && baselines.length) {
+        // Each checkout's echo/ours against the echo of this run: the versions compared in the same conditions.
+        report.baselineRatios = Object.fromEntries(
+          subjects
+            .filter((s) => s.name.startsWith('ours'))
+            .map((s) => [s.key, +(f.echo.cpuMicrosPerRequest / f[s.key].cpuMicrosPerRequest).toFixed(2)]),
+        );
+        console.log(
+          `Node-RED CPU per request echo/ours, by version: ${Object.entries(report.baselineRatios)
+            .map(([key, ratio]) => `${key} ${ratio}×`)
+            .join(', ')}`,
+        );
+      }
       if (report.ratios?.cpuEfficiencyOursNoInboxOverEcho)
         console.log(
           `inbox off: ours/echo ${report.ratios.oursNoInboxOverEcho}×; Node-RED CPU per request echo/ours ${report.ratios.cpuEfficiencyOursNoInboxOverEcho}×`,
@@ -462,6 +510,7 @@ async function main() {
         );
     }
   } finally {
+    for (const b of baselines) await b.nodeRed.remove();
     await nodeRed.remove();
   }
   const file = args.out ?? path.join(resultsDir, `${report.date.replace(/[:.]/g, '-')}.json`);

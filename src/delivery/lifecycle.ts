@@ -1,6 +1,8 @@
+import { reportAlertSignal } from '../alerts/signals';
 import { Redelivery } from '../inbox/redelivery';
 import {
   InboxUnavailableError,
+  type AcceptResult,
   type DeliveryState,
   type DueDelivery,
   type IncomingDelivery,
@@ -13,7 +15,7 @@ import {
 import type { WebhookMeta } from '../receive/types';
 import { announceDelivery } from './announce';
 import { registerInboxConsumer } from './registry';
-import type { MessageTracker } from './tracker';
+import type { MessageTracker, TrackedEmission } from './tracker';
 
 /** How long a sender is told to wait when the store cannot write and says nothing more precise. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 30;
@@ -24,6 +26,11 @@ const MIN_LEASE_POLL_MS = 50;
 /** What the durable step made of a verified delivery: stored (its id), a repeat, or the store cannot take it now. */
 export type AcceptOutcome =
   { stored: true; deliveryId: string } | { stored: false } | { unavailable: string; retryAfterSeconds: number };
+
+/** A store that takes a delivery in the same turn (the memory store): its sender is answered without a promise. */
+export interface ImmediateAccept {
+  acceptNow(delivery: IncomingDelivery): AcceptResult;
+}
 
 /** A stored delivery on its way into the flow. */
 export interface Emission {
@@ -40,7 +47,7 @@ export interface LifecycleHost {
   /** Sends the emission into the flow (output 1, or output 2 with issues) as a message with this `_msgid`. */
   send(emission: Emission, msgid: string): void;
   newMessageId(): string;
-  /** The store's health changed, or a write failed (`ok: false`) or worked again (`ok: true`). */
+  /** The store's health changed: it cannot take deliveries (`ok: false`, why) or can again. Told once per change. */
   healthChanged(health: StoreHealth): void;
   /** An error that is nobody's delivery (a programming error): the node logs it. */
   error(err: Error): void;
@@ -56,15 +63,28 @@ export interface LifecycleOptions {
   host: LifecycleHost;
 }
 
-/** A plain flow's emission being followed: when it started and with which message. */
-interface Followed {
-  msgid: string;
-  attempt: number;
-  since: number;
-  /** The store holds no lease for it (the first emission is not written): the lifecycle watches the time itself. */
-  unleased: boolean;
+/** A plain flow's emission being followed: when it started and with which message; the tracker tells it the end. */
+class Followed implements TrackedEmission {
   /** Leads noted while the flow works: written with the settlement, not in a write of their own. */
   leads?: LeadSummary[];
+
+  constructor(
+    private readonly lifecycle: DeliveryLifecycle,
+    readonly id: string,
+    readonly msgid: string,
+    readonly attempt: number,
+    readonly since: number,
+    /** The store holds no lease for it (the first emission is not written): the lifecycle watches the time itself. */
+    public unleased: boolean,
+  ) {}
+
+  handled(): void {
+    this.lifecycle.followedFinished(this, 'handled');
+  }
+
+  failed(reason: string): void {
+    this.lifecycle.followedFinished(this, 'failed', reason);
+  }
 }
 
 /**
@@ -87,9 +107,14 @@ export class DeliveryLifecycle {
   private readonly unregister: () => void;
   private readonly unwatch: () => void;
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly acceptNow?: (delivery: IncomingDelivery) => AcceptResult;
+  /** The health last told: a change is told (host, alert nodes) once, however many writes see it. */
+  private health: StoreHealth = { ok: true };
 
   constructor(private readonly options: LifecycleOptions) {
     const { store, node, leaseMs, maxAttempts } = options;
+    const immediate = store as Partial<ImmediateAccept> & InboxStore;
+    if (typeof immediate.acceptNow === 'function') this.acceptNow = immediate.acceptNow.bind(store);
     const pollMs = Math.max(MIN_LEASE_POLL_MS, Math.min(LEASE_POLL_MS, leaseMs / 4));
     this.redelivery = new Redelivery({
       store,
@@ -113,7 +138,11 @@ export class DeliveryLifecycle {
       settle: (id, record) => this.settle(id, record),
       noteLeads: (id, leads) => this.noteLeads(id, leads),
     });
-    this.unwatch = store.onHealthChange((health) => options.host.healthChanged(health));
+    this.unwatch = store.onHealthChange((health) => this.healthChanged(health));
+    store.ready().then(
+      () => this.healthChanged(store.health()),
+      (err: Error) => this.healthChanged({ ok: false, reason: err.message }),
+    );
     this.sweepTimer = setInterval(() => this.sweepUnleased(), pollMs);
     this.sweepTimer.unref?.();
   }
@@ -134,28 +163,42 @@ export class DeliveryLifecycle {
     void this.redelivery.start();
   }
 
-  /** Stores a verified delivery before its sender is answered; resolves once it is durable (or refused). */
-  async accept(delivery: IncomingDelivery): Promise<AcceptOutcome> {
+  /**
+   * Stores a verified delivery before its sender is answered: the outcome at once when the store takes it in the same
+   * turn (memory), else once it is durable (or refused). The first emission is added to `delivery` (it is the caller's
+   * own object, made for this call).
+   */
+  accept(delivery: IncomingDelivery): AcceptOutcome | Promise<AcceptOutcome> {
     const health = this.options.store.health();
     if (!health.ok) return unavailable(health);
     // Emitted at once (the flows run): the first emission and its lease go in the delivery's own write.
     const emitsNow = this.flowsStarted && !this.closed;
-    try {
-      const result = await this.options.store.accept(
-        emitsNow
-          ? { ...delivery, firstEmission: { settles: true, leaseUntil: Date.now() + this.options.leaseMs } }
-          : delivery,
-      );
-      this.options.host.healthChanged({ ok: true });
-      if (!result.stored) return { stored: false };
-      if (emitsNow) this.acceptedEmitted.add(result.id);
-      announceDelivery({ id: result.id, node: this.options.node, state: 'received' });
-      return { stored: true, deliveryId: result.id };
-    } catch (err) {
-      if (!(err instanceof InboxUnavailableError)) throw err;
-      this.storeFailed(err);
-      return unavailable({ ok: false, reason: err.message });
+    if (emitsNow) delivery.firstEmission = { settles: true, leaseUntil: Date.now() + this.options.leaseMs };
+    if (this.acceptNow) {
+      try {
+        return this.accepted(this.acceptNow(delivery), emitsNow);
+      } catch (err) {
+        return this.acceptFailed(err);
+      }
     }
+    return this.options.store.accept(delivery).then(
+      (result) => this.accepted(result, emitsNow),
+      (err: unknown) => this.acceptFailed(err),
+    );
+  }
+
+  private accepted(result: AcceptResult, emitsNow: boolean): AcceptOutcome {
+    if (!this.health.ok) this.healthChanged({ ok: true });
+    if (!result.stored) return NOT_STORED;
+    if (emitsNow) this.acceptedEmitted.add(result.id);
+    announceDelivery({ id: result.id, node: this.options.node, state: 'received' });
+    return { stored: true, deliveryId: result.id };
+  }
+
+  private acceptFailed(err: unknown): AcceptOutcome {
+    if (!(err instanceof InboxUnavailableError)) throw err;
+    this.storeFailed(err);
+    return unavailable({ ok: false, reason: err.message });
   }
 
   /** Logs a refused request (never emitted) and tells the delivery log. */
@@ -207,19 +250,9 @@ export class DeliveryLifecycle {
     const previous = this.followed.get(emission.id);
     if (previous) tracker.forget(previous.msgid);
     const msgid = host.newMessageId();
-    const followed: Followed = { msgid, attempt: emission.attempt, since: Date.now(), unleased: unwritten };
+    const followed = new Followed(this, emission.id, msgid, emission.attempt, Date.now(), unwritten);
     this.followed.set(emission.id, followed);
-    const finish = (record: Omit<SettleRecord, 'at'>) => {
-      if (this.followed.get(emission.id) === followed) this.followed.delete(emission.id);
-      const leads = followed.leads ?? [];
-      // One lead rides on the settlement; several are noted first (the same group commit).
-      if (leads.length > 1) this.options.store.noteLeads(emission.id, leads);
-      this.settleQuietly(emission.id, { ...record, at: Date.now(), ...(leads.length === 1 ? { lead: leads[0] } : {}) });
-    };
-    tracker.track(msgid, {
-      handled: () => finish({ state: 'handled' }),
-      failed: (reason) => finish({ state: 'failed', reason }),
-    });
+    tracker.track(msgid, followed);
     let thrown: string | undefined;
     try {
       host.send(emission, msgid);
@@ -227,6 +260,17 @@ export class DeliveryLifecycle {
       thrown = `the flow could not take the message: ${(err as Error)?.message ?? String(err)}`;
     }
     tracker.sendReturned(msgid, thrown);
+  }
+
+  /** Every node a followed emission's messages reached has finished with them, or one failed: it settles. */
+  followedFinished(followed: Followed, state: 'handled' | 'failed', reason?: string): void {
+    const { id, leads } = followed;
+    if (this.followed.get(id) === followed) this.followed.delete(id);
+    const record: SettleRecord = reason === undefined ? { state, at: Date.now() } : { state, reason, at: Date.now() };
+    // One lead rides on the settlement; several are noted first (the same group commit).
+    if (leads?.length === 1) record.lead = leads[0];
+    else if (leads && leads.length > 1) this.options.store.noteLeads(id, leads);
+    this.settleQuietly(id, record);
   }
 
   /** Sends where a settling point decides; a send that throws leaves the lease to emit it again. */
@@ -253,11 +297,12 @@ export class DeliveryLifecycle {
   }
 
   /** Every settlement goes through here: settling points (through the registry) and plain flows finishing. */
-  private async settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
+  private settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
     const { store, node } = this.options;
-    const state = await store.settle(id, record);
-    if (state) announceDelivery({ id, node, state, reason: record.reason });
-    return state;
+    return store.settle(id, record).then((state) => {
+      if (state) announceDelivery({ id, node, state, reason: record.reason });
+      return state;
+    });
   }
 
   private settleQuietly(id: string, record: SettleRecord): void {
@@ -279,10 +324,21 @@ export class DeliveryLifecycle {
   }
 
   private storeFailed(err: Error): void {
-    if (err instanceof InboxUnavailableError) this.options.host.healthChanged({ ok: false, reason: err.message });
+    if (err instanceof InboxUnavailableError) this.healthChanged({ ok: false, reason: err.message });
     else this.options.host.error(err);
   }
+
+  private healthChanged(health: StoreHealth): void {
+    const last = this.health;
+    if (this.closed || (health.ok ? last.ok : !last.ok && last.reason === health.reason)) return;
+    this.health = health;
+    const { node, store, host } = this.options;
+    reportAlertSignal({ type: 'store-health', node, location: store.location, ...health });
+    host.healthChanged(health);
+  }
 }
+
+const NOT_STORED: AcceptOutcome = { stored: false };
 
 function unavailable(health: StoreHealth & { ok: false }): AcceptOutcome {
   return { unavailable: health.reason, retryAfterSeconds: health.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS };

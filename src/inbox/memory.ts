@@ -1,5 +1,6 @@
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
+import { KeyWindow, type KeyClaim } from './keyWindow';
 import { mergeLeads } from './leads';
 import {
   collectStats,
@@ -60,16 +61,13 @@ interface MemoryDelivery {
   roundFirstAttempt: number;
   leads: LeadSummary[];
   settlements: SettleRecord[];
-  /** Latest settlement per part of the current round, and the part count: settling a part costs the same for any count. */
-  parts: Map<number, SettleRecord>;
+  /**
+   * Latest settlement per part of the current round (made at its first part), and the part count: settling a part
+   * costs the same for any count.
+   */
+  parts: Map<number, SettleRecord> | undefined;
   partCount: number;
   bytes: number;
-}
-
-/** Each node's keys, oldest first: every key of a node has the same window, so insertion order is expiry order. */
-interface NodeKeys {
-  keys: Map<string, { expiresAt: number; id: number }>;
-  limit: number | undefined;
 }
 
 /**
@@ -84,7 +82,7 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   private readonly deliveries = new Map<number, MemoryDelivery>();
   /** Settled deliveries and refusals in the order they settled: the oldest is dropped first when over the bound. */
   private readonly settledOrder = new Set<number>();
-  private readonly nodeKeys = new Map<string, NodeKeys>();
+  private readonly nodeKeys = new Map<string, KeyWindow>();
   private nextId = 1;
   /** Refusals held, oldest first, with their bytes; bounded at each refusal (settings.js's bound comes with purge). */
   private readonly refused = new Map<number, number>();
@@ -109,98 +107,59 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     return () => undefined;
   }
 
-  private keysOf(node: string, limit: number | undefined): NodeKeys {
-    let entry = this.nodeKeys.get(node);
-    if (!entry) {
-      entry = { keys: new Map(), limit };
-      this.nodeKeys.set(node, entry);
-    }
-    if (limit !== undefined) entry.limit = limit;
-    return entry;
-  }
-
-  /** Forgets a node's keys past their window or beyond its limit, oldest first. */
-  private evictKeys(entry: NodeKeys, now: number): void {
-    for (const [key, remembered] of entry.keys) {
-      if (remembered.expiresAt > now && (entry.limit === undefined || entry.keys.size <= entry.limit)) break;
-      entry.keys.delete(key);
-    }
+  private keysOf(node: string, limit: number | undefined): KeyWindow {
+    let keys = this.nodeKeys.get(node);
+    if (!keys) this.nodeKeys.set(node, (keys = new KeyWindow(limit)));
+    else if (limit !== undefined) keys.limit = limit;
+    return keys;
   }
 
   accept(delivery: IncomingDelivery): Promise<AcceptResult> {
-    const now = delivery.receivedAt;
-    const entry = this.keysOf(delivery.node, delivery.duplicateLimit);
-    const claim = entry.keys.get(delivery.duplicateKey);
-    if (claim && claim.expiresAt > now)
-      return Promise.resolve({ stored: false, duplicateOf: claim.id ? String(claim.id) : undefined });
-    const id = this.nextId++;
-    const { headers, ...meta } = delivery.meta;
-    this.deliveries.set(id, {
-      ...this.blank(id, delivery.node, meta.provider, now),
-      eventType: meta.eventType ?? null,
-      eventId: meta.eventId ?? null,
-      state: delivery.firstEmission ? 'emitted' : 'received',
-      attempt: delivery.firstEmission ? 1 : 0,
-      settles: delivery.firstEmission?.settles === true,
-      leaseUntil: delivery.firstEmission?.settles ? (delivery.firstEmission.leaseUntil ?? null) : null,
-      headers,
-      body: delivery.rawBody,
-      meta: delivery.meta,
-      issues: delivery.issues,
-      bytes: delivery.rawBody.length,
-    });
-    if (delivery.duplicateWindowMs > 0) {
-      entry.keys.delete(delivery.duplicateKey);
-      entry.keys.set(delivery.duplicateKey, { expiresAt: now + delivery.duplicateWindowMs, id });
-      this.evictKeys(entry, now);
-    }
-    return Promise.resolve({ stored: true, id: String(id) });
+    return Promise.resolve(this.acceptNow(delivery));
   }
 
-  private blank(id: number, node: string, provider: string, receivedAt: number): MemoryDelivery {
-    return {
-      id,
-      node,
-      provider,
-      eventType: null,
-      eventId: null,
-      receivedAt,
-      state: 'received',
-      statusCode: null,
-      reason: null,
-      headers: {},
-      body: Buffer.alloc(0),
-      bodyTruncated: false,
-      meta: null,
-      issues: [],
-      attempt: 0,
-      settles: false,
-      leaseUntil: null,
-      due: false,
-      replay: false,
-      roundStart: 0,
-      roundFirstAttempt: 1,
-      leads: [],
-      settlements: [],
-      parts: new Map(),
-      partCount: 1,
-      bytes: 0,
-    };
+  /** accept() in the same turn: memory has nothing to wait for (see ImmediateAccept in src/delivery/lifecycle.ts). */
+  acceptNow(delivery: IncomingDelivery): AcceptResult {
+    const now = delivery.receivedAt;
+    const keys = this.keysOf(delivery.node, delivery.duplicateLimit);
+    const claim = keys.get(delivery.duplicateKey);
+    if (claim && claim.expiresAt > now) return { stored: false, duplicateOf: claim.id ? String(claim.id) : undefined };
+    const id = this.nextId++;
+    const { meta, firstEmission } = delivery;
+    const record = newRecord(id, delivery.node, meta.provider, now);
+    record.eventType = meta.eventType ?? null;
+    record.eventId = meta.eventId ?? null;
+    if (firstEmission) {
+      record.state = 'emitted';
+      record.attempt = 1;
+      record.settles = firstEmission.settles;
+      record.leaseUntil = firstEmission.settles ? (firstEmission.leaseUntil ?? null) : null;
+    }
+    record.headers = meta.headers;
+    record.body = delivery.rawBody;
+    record.meta = meta;
+    record.issues = delivery.issues;
+    record.bytes = delivery.rawBody.length;
+    this.deliveries.set(id, record);
+    if (delivery.duplicateWindowMs > 0) {
+      keys.claim(delivery.duplicateKey, now + delivery.duplicateWindowMs, id);
+      keys.evict(now);
+    }
+    return { stored: true, id: String(id) };
   }
 
   logRejected(request: RejectedRequest): void {
     const id = this.nextId++;
     const body = request.bodyPrefix ?? Buffer.alloc(0);
-    this.deliveries.set(id, {
-      ...this.blank(id, request.node, request.provider, request.receivedAt),
-      state: 'rejected',
-      statusCode: request.statusCode,
-      reason: request.reason,
-      headers: request.headers,
-      body,
-      bodyTruncated: request.bodyTruncated === true,
-      bytes: body.length,
-    });
+    const record = newRecord(id, request.node, request.provider, request.receivedAt);
+    record.state = 'rejected';
+    record.statusCode = request.statusCode;
+    record.reason = request.reason;
+    record.headers = request.headers;
+    record.body = body;
+    record.bodyTruncated = request.bodyTruncated === true;
+    record.bytes = body.length;
+    this.deliveries.set(id, record);
     this.settled(id);
     // Refusals' own bound, held at every refusal: the oldest go first.
     this.refused.set(id, body.length);
@@ -252,21 +211,33 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     const delivery = this.deliveries.get(Number(id));
     if (!delivery || delivery.state === 'rejected') return Promise.resolve(undefined);
     delivery.settlements.push(record);
-    delivery.parts.set(record.part?.index ?? 0, record);
-    delivery.partCount = Math.max(delivery.partCount, record.part?.count ?? 1);
     if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
-    if (delivery.parts.size >= delivery.partCount && this.allPartsIn(delivery)) {
-      delivery.state = settledStateOf(delivery.parts.values());
-      // Settled means emitted at least once, though a plain flow's first emission is not written.
-      delivery.attempt = Math.max(delivery.attempt, 1);
-      delivery.leaseUntil = null;
-      this.settled(delivery.id);
+    // The whole delivery at once (no split): settled by this record alone, no part map needed.
+    if (!record.part && !delivery.parts && delivery.partCount === 1) {
+      this.settledBy(delivery, record.state);
+      return Promise.resolve(delivery.state);
     }
+    // Made at the first part: this round's settlements so far, latest per part (this record included).
+    const parts = (delivery.parts ??= new Map(
+      delivery.settlements.slice(delivery.roundStart).map((earlier) => [earlier.part?.index ?? 0, earlier]),
+    ));
+    parts.set(record.part?.index ?? 0, record);
+    delivery.partCount = Math.max(delivery.partCount, record.part?.count ?? 1);
+    if (parts.size >= delivery.partCount && this.allPartsIn(delivery, parts))
+      this.settledBy(delivery, settledStateOf(parts.values()));
     return Promise.resolve(delivery.state);
   }
 
-  private allPartsIn(delivery: MemoryDelivery): boolean {
-    for (let index = 0; index < delivery.partCount; index++) if (!delivery.parts.has(index)) return false;
+  private settledBy(delivery: MemoryDelivery, state: DeliveryState): void {
+    delivery.state = state;
+    // Settled means emitted at least once, though a plain flow's first emission is not written.
+    delivery.attempt = Math.max(delivery.attempt, 1);
+    delivery.leaseUntil = null;
+    this.settled(delivery.id);
+  }
+
+  private allPartsIn(delivery: MemoryDelivery, parts: Map<number, SettleRecord>): boolean {
+    for (let index = 0; index < delivery.partCount; index++) if (!parts.has(index)) return false;
     return true;
   }
 
@@ -326,7 +297,7 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
       delivery.roundStart = delivery.settlements.length;
       delivery.roundFirstAttempt = delivery.attempt + 1;
       delivery.leaseUntil = null;
-      delivery.parts = new Map();
+      delivery.parts = undefined;
       delivery.partCount = 1;
       this.unsettled(delivery.id);
       count++;
@@ -457,27 +428,25 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
 
   /** A node's duplicate keys still in their window, oldest first: saved in a context store across restarts. */
   rememberedKeys(node: string): RememberedKey[] {
-    const entry = this.nodeKeys.get(node);
-    if (!entry) return [];
-    this.evictKeys(entry, this.now());
-    return [...entry.keys].map(([key, remembered]): RememberedKey => [key, remembered.expiresAt]);
+    const keys = this.nodeKeys.get(node);
+    if (!keys) return [];
+    keys.evict(this.now());
+    return keys.entries().map((claim): RememberedKey => [claim.key, claim.expiresAt]);
   }
 
   /** Adds keys saved before a restart that are still in the window (at most `windowMs` ahead), newest kept. */
   restoreKeys(node: string, saved: unknown, windowMs: number, limit?: number): void {
     if (!Array.isArray(saved)) return;
     const now = this.now();
-    const entry = this.keysOf(node, limit);
-    const merged = new Map<string, { expiresAt: number; id: number }>();
+    const keys = this.keysOf(node, limit);
+    const merged = new Map<string, KeyClaim>();
     for (const item of saved as unknown[]) {
       if (Array.isArray(item) && typeof item[0] === 'string' && typeof item[1] === 'number' && item[1] > now)
-        merged.set(item[0], { expiresAt: Math.min(item[1], now + windowMs), id: 0 });
+        merged.set(item[0], { key: item[0], expiresAt: Math.min(item[1], now + windowMs), id: 0 });
     }
-    for (const [key, remembered] of entry.keys) merged.set(key, remembered);
-    entry.keys.clear();
-    for (const [key, remembered] of [...merged].sort((a, b) => a[1].expiresAt - b[1].expiresAt))
-      entry.keys.set(key, remembered);
-    this.evictKeys(entry, now);
+    for (const claim of keys.entries()) merged.set(claim.key, claim);
+    keys.replace([...merged.values()].sort((a, b) => a.expiresAt - b.expiresAt));
+    keys.evict(now);
   }
 
   close(): Promise<void> {
@@ -487,3 +456,41 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     return Promise.resolve();
   }
 }
+
+/** A record with every field set, in one shape (a delivery's fields are filled in by the caller). */
+function newRecord(id: number, node: string, provider: string, receivedAt: number): MemoryDelivery {
+  return {
+    id,
+    node,
+    provider,
+    eventType: null,
+    eventId: null,
+    receivedAt,
+    state: 'received',
+    statusCode: null,
+    reason: null,
+    headers: NO_HEADERS,
+    body: EMPTY_BODY,
+    bodyTruncated: false,
+    meta: null,
+    issues: NO_ISSUES,
+    attempt: 0,
+    settles: false,
+    leaseUntil: null,
+    due: false,
+    replay: false,
+    roundStart: 0,
+    roundFirstAttempt: 1,
+    // Replaced, never changed in place (mergeLeads makes a new list).
+    leads: NO_LEADS,
+    settlements: [],
+    parts: undefined,
+    partCount: 1,
+    bytes: 0,
+  };
+}
+
+const NO_HEADERS: Record<string, string> = {};
+const NO_ISSUES: string[] = [];
+const NO_LEADS: LeadSummary[] = [];
+const EMPTY_BODY = Buffer.alloc(0);

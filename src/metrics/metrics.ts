@@ -67,25 +67,33 @@ export class SalesWebhookMetrics {
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly acknowledgeChildren = new Map<string, { observe(seconds: number): void }>();
 
-  countRequest(provider: string, outcome: RequestOutcome): void {
+  /** The request counters of one platform, bound once (a receiving node keeps them: nothing is looked up per request). */
+  requestCounters(provider: string): Record<RequestOutcome, { inc(): void }> {
+    return {
+      accepted: this.requestChild(provider, 'accepted'),
+      duplicate: this.requestChild(provider, 'duplicate'),
+      rejected: this.requestChild(provider, 'rejected'),
+      invalid: this.requestChild(provider, 'invalid'),
+    };
+  }
+
+  /** The acknowledgement histogram of one platform, bound once: observe the seconds from arrival to answer. */
+  acknowledgementTimer(provider: string): { observe(seconds: number): void } {
+    let child = this.acknowledgeChildren.get(provider);
+    if (!child) this.acknowledgeChildren.set(provider, (child = this.acknowledgeSeconds.labels({ provider })));
+    return child;
+  }
+
+  private requestChild(provider: string, outcome: RequestOutcome): { inc(): void } {
     const key = `${provider}\u0000${outcome}`;
     let child = this.requestChildren.get(key);
     if (!child) this.requestChildren.set(key, (child = this.requests.labels({ provider, outcome })));
-    child.inc();
+    return child;
   }
 
   /** A delivery's state after a change: settled states count, the others (received, emitted) do not. */
   countState(provider: string, state: DeliveryState): void {
     if (SETTLED_STATES.includes(state)) this.settled.inc({ provider, state });
-  }
-
-  /** Times the answer to one webhook request: observed once the response has been handed to the socket. */
-  timeAcknowledgement(response: { once(event: 'finish', listener: () => void): unknown }, provider: string): void {
-    let child = this.acknowledgeChildren.get(provider);
-    if (!child) this.acknowledgeChildren.set(provider, (child = this.acknowledgeSeconds.labels({ provider })));
-    const bound = child;
-    const start = performance.now();
-    response.once('finish', () => bound.observe((performance.now() - start) / 1000));
   }
 
   /** Runs one CRM request, counting it by the status it got (`error` when none) and timing it. */

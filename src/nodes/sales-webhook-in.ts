@@ -1,44 +1,23 @@
-import { reportAlertSignal } from '../alerts/signals';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { DeliveryLifecycle, type Emission } from '../delivery/lifecycle';
+import { DeliveryLifecycle } from '../delivery/lifecycle';
 import { emissionMessages } from '../delivery/messages';
-import { REJECTED_BODY_BYTES, type StoreHealth } from '../inbox/types';
+import { DeliveryReceiver, receivingStatus, type ReceiveCounts } from '../delivery/receiver';
 import { describeInboxProblem } from '../inbox/settings';
-import { receiveRedaction, type DeliveryOutcome, type DeliveryProcessor } from '../receive/delivery';
-import { handleWebhookRequest, type OutcomeContext, type Refusal, type WebhookEndpoint } from '../receive/endpoint';
+import type { StoreHealth } from '../inbox/types';
 import { migrate } from '../migrations';
-import { salesWebhookMetrics } from '../metrics/metrics';
-import { WEBHOOK_IN_DEFAULTS } from '../receive/webhookInDefaults';
-import { positiveNumber } from '../shared/numbers';
+import { receiveRedaction, type DeliveryProcessor } from '../receive/delivery';
+import { handleWebhookRequest } from '../receive/endpoint';
+import { receivingSettingsOf, type WebhookInConfig } from '../receive/receivingConfig';
+import type { WebhookMeta } from '../receive/types';
 import { throttledStatus } from '../shared/throttledStatus';
-import type { RejectedDelivery, WebhookMeta } from '../receive/types';
-import type { SalesWebhookSourceNode } from './source-node';
+import { guardPackageAdminRoutes } from './admin-guard';
 import { acquireMessageTracker } from './delivery-hooks';
 import { openReceivingStore } from './inbox-choice';
 import { registerInboxStatsRoute } from './inbox-service';
 import { registerSendTestEndpoint } from './send-test-endpoint';
 import { settlingPointsOf } from './settling-points';
+import type { SalesWebhookSourceNode } from './source-node';
 import { registerCheckPathRoute, registerReceivingRoute } from './webhook-in-routes';
-import { guardPackageAdminRoutes } from './admin-guard';
-
-interface WebhookInConfig extends NodeDef {
-  url: string;
-  source: string;
-  maxBytes?: number | string;
-  /** Seconds a body may take to arrive. */
-  bodyTimeout?: number | string;
-  dedupe?: boolean;
-  dedupeHours?: number | string;
-  dedupeLimit?: number | string;
-  /** Inbox off only: the context store that keeps the duplicate keys across restarts. */
-  dedupeStore?: string;
-  /** Store every delivery durably before answering 2xx (default on; absent in flows saved before the inbox). */
-  inbox?: boolean;
-  /** A `sales-webhook-redis` config node shared by several Node-RED instances; empty: the embedded file. */
-  store?: string;
-  leaseMinutes?: number | string;
-  maxAttempts?: number | string;
-}
 
 interface WebhookInNode extends Node {
   /** The last delivery this node emitted, for the lead-map dialog's sample box. */
@@ -48,9 +27,13 @@ interface WebhookInNode extends Node {
   source?: SalesWebhookSourceNode;
 }
 
+/**
+ * `sales webhook in`: wires a DeliveryReceiver (src/delivery/receiver.ts) and its DeliveryLifecycle to Node-RED: the
+ * route, the outputs, the status, the flows' start and the node's close. What a request comes to is decided below.
+ */
 export = function (RED: NodeAPI) {
   guardPackageAdminRoutes(RED);
-  function SalesWebhookIn(this: WebhookInNode, storedConfig: WebhookInConfig) {
+  function SalesWebhookIn(this: WebhookInNode, storedConfig: NodeDef & WebhookInConfig) {
     RED.nodes.createNode(this, storedConfig);
     const config = migrate('sales-webhook in', storedConfig);
     const node = this;
@@ -62,19 +45,9 @@ export = function (RED: NodeAPI) {
     };
 
     if (RED.settings.httpNodeRoot === false) return fail('http-disabled');
-    if (!config.url || !String(config.url).trim()) return fail('missing-url');
-    const url = '/' + String(config.url).trim().replace(/^\/+/, '');
-    const maxBytes = positiveNumber(config.maxBytes, WEBHOOK_IN_DEFAULTS.maxBytes);
-    if (maxBytes === undefined) return fail('invalid-max-bytes');
-    const bodyTimeoutSeconds = positiveNumber(config.bodyTimeout, WEBHOOK_IN_DEFAULTS.bodyTimeout);
-    if (bodyTimeoutSeconds === undefined) return fail('invalid-body-timeout');
-    const dedupeHours = positiveNumber(config.dedupeHours, WEBHOOK_IN_DEFAULTS.dedupeHours);
-    const dedupeLimit = positiveNumber(config.dedupeLimit, WEBHOOK_IN_DEFAULTS.dedupeLimit);
-    if (dedupeHours === undefined || dedupeLimit === undefined) return fail('invalid-dedupe');
-    const leaseMinutes = positiveNumber(config.leaseMinutes, WEBHOOK_IN_DEFAULTS.leaseMinutes);
-    const maxAttempts = positiveNumber(config.maxAttempts, WEBHOOK_IN_DEFAULTS.maxAttempts);
-    if (leaseMinutes === undefined || maxAttempts === undefined || !Number.isInteger(maxAttempts))
-      return fail('invalid-lease');
+    const settings = receivingSettingsOf(config);
+    if ('problem' in settings) return fail(settings.problem);
+    const { url } = settings;
     const source = RED.nodes.getNode(config.source) as SalesWebhookSourceNode | null;
     if (!source) return fail('missing-source');
     node.url = url;
@@ -93,17 +66,33 @@ export = function (RED: NodeAPI) {
       processor = { profile: source.profile, verifier: source.verifier, redaction };
       if (source.profile.verification.kind === 'none') node.warn(t('warn.unverified'));
     }
-    const providerLabel = () => source.profile?.id ?? 'unconfigured';
-    const duplicateWindowMs = config.dedupe === false ? 0 : dedupeHours * 3600 * 1000;
+    const unverified = processor?.profile.verification.kind === 'none';
 
-    // The path first; requests reach the endpoint below (nothing arrives before this constructor returns).
+    /** Why the store cannot take deliveries, while it cannot: the status stays red until it can. */
+    let storeProblem: string | undefined;
+    /** Set while the store writes but cannot promise the disk (Redis without fsync at every write). */
+    let storeCaution: string | undefined;
+    const statusTexts = {
+      counts: (c: Readonly<ReceiveCounts>) =>
+        t('status.counts', { accepted: c.accepted, rejected: c.rejected + c.invalid, duplicates: c.duplicates }),
+      unverified: t('status.unverified'),
+      listening: t('status.listening', { url }),
+    };
+    const showStatus = () => {
+      if (!processor) return;
+      const counts = receiver.counts;
+      node.status(receivingStatus({ counts, unverified, storeProblem, caution: storeCaution }, statusTexts));
+    };
+    const showListening = () => {
+      if (processor) node.status(receivingStatus({ unverified }, statusTexts));
+    };
+    const status = throttledStatus(showStatus);
+
+    // The path first; requests reach the receiver below (nothing arrives before this constructor returns).
     const route = registerReceivingRoute(
       RED,
       url,
-      (req, res) => {
-        salesWebhookMetrics.timeAcknowledgement(res, providerLabel());
-        handleWebhookRequest(endpoint, req, res);
-      },
+      (req, res) => handleWebhookRequest(receiver, req, res),
       () => {
         if (source.configError) fail('source-config', { reason: source.configError });
         else showListening();
@@ -112,65 +101,20 @@ export = function (RED: NodeAPI) {
     // A refused path opens nothing: the node stays inert.
     if ('problem' in route) return fail(route.problem, { url, ...route.params });
 
-    const counts = { accepted: 0, rejected: 0, invalid: 0, duplicates: 0 };
-    /** Why the store cannot take deliveries, while it cannot: the status stays red until it can. */
-    let storeProblem: string | undefined;
-    /** Set while the store writes but cannot promise the disk (Redis without fsync at every write). */
-    let storeCaution: string | undefined;
-    const showStatus = () => {
-      if (!processor) return;
-      if (storeProblem) return node.status({ fill: 'red', shape: 'ring', text: storeProblem });
-      const unverified = processor.profile.verification.kind === 'none';
-      const text = t('status.counts', {
-        accepted: counts.accepted,
-        rejected: counts.rejected + counts.invalid,
-        duplicates: counts.duplicates,
-      });
-      const warning = unverified || storeCaution;
-      node.status({
-        fill: warning ? 'yellow' : counts.rejected + counts.invalid > 0 && counts.accepted === 0 ? 'red' : 'green',
-        shape: warning ? 'ring' : 'dot',
-        text: [unverified ? t('status.unverified') : '', storeCaution ?? '', text].filter(Boolean).join(' · '),
-      });
-    };
-    const status = throttledStatus(showStatus);
-    const showListening = () => {
-      if (!processor) return;
-      node.status(
-        processor.profile.verification.kind === 'none'
-          ? { fill: 'yellow', shape: 'ring', text: t('status.unverified') }
-          : { fill: 'green', shape: 'ring', text: t('status.listening', { url }) },
-      );
-    };
-
     // Inbox on: the embedded file or a Redis store; off: a memory store. Either way, one path below.
     const chosen = processor
       ? openReceivingStore(RED, node, {
-          inbox: config.inbox !== false,
-          storeId: config.store,
-          contextStore: config.dedupeStore || undefined,
-          duplicateWindowMs,
-          duplicateLimit: Math.floor(dedupeLimit),
+          inbox: settings.inbox,
+          storeId: settings.storeId,
+          contextStore: settings.contextStore,
+          duplicateWindowMs: settings.duplicateWindowMs,
+          duplicateLimit: settings.duplicateLimit,
           caution: (text) => {
             storeCaution = text;
             status.schedule();
           },
         })
       : undefined;
-    const healthChanged = (health: StoreHealth) => {
-      const text = health.ok
-        ? undefined
-        : t('status.inbox-unavailable', {
-            problem: describeInboxProblem(health.reason),
-            file: chosen?.store.location ?? '',
-          });
-      if (text === storeProblem) return;
-      reportAlertSignal({ type: 'store-health', node: node.id, location: chosen?.store.location ?? '', ...health });
-      if (text) node.warn(`${text}: ${health.ok ? '' : health.reason}`);
-      storeProblem = text;
-      if (text) showStatus();
-      else status.schedule();
-    };
     const messages = acquireMessageTracker(RED);
     const schemaReason = (eventType: string | undefined) =>
       eventType ? t('errors.schema', { eventType }) : t('errors.schema-no-type');
@@ -179,24 +123,46 @@ export = function (RED: NodeAPI) {
           node: node.id,
           store: chosen.store,
           tracker: messages.tracker,
-          leaseMs: leaseMinutes * 60_000,
-          maxAttempts,
+          leaseMs: settings.leaseMs,
+          maxAttempts: settings.maxAttempts,
           host: {
-            send(emission: Emission, msgid: string) {
+            send(emission, msgid) {
               const out = emissionMessages(emission, node.id, msgid, schemaReason);
               if (out[0]) node.lastDelivery = { payload: emission.payload, webhook: out[0].webhook };
               node.send(out as unknown as NodeMessage[]);
             },
             newMessageId: () => RED.util.generateId(),
-            healthChanged,
+            healthChanged(health: StoreHealth) {
+              const location = chosen?.store.location ?? '';
+              storeProblem = health.ok
+                ? undefined
+                : t('status.inbox-unavailable', { problem: describeInboxProblem(health.reason), file: location });
+              if (health.ok) return status.schedule();
+              node.warn(`${storeProblem}: ${health.reason}`);
+              showStatus();
+            },
             error: (err) => node.error(err),
           },
         })
       : undefined;
-    chosen?.store.ready().then(
-      () => healthChanged(chosen.store.health()),
-      (err: Error) => healthChanged({ ok: false, reason: err.message }),
-    );
+    const receiver = new DeliveryReceiver({
+      node: node.id,
+      processor,
+      lifecycle,
+      maxBytes: settings.maxBytes,
+      bodyTimeoutMs: settings.bodyTimeoutMs,
+      redaction,
+      duplicateWindowMs: settings.duplicateWindowMs,
+      duplicateLimit: settings.duplicateLimit,
+      restored: chosen?.restored,
+      keysChanged: chosen?.keysChanged,
+      host: {
+        countsChanged: () => status.schedule(),
+        sendRefused: (rejection) => node.send([null, { payload: rejection, topic: 'rejected' }]),
+        error: (err) => node.error(err),
+      },
+    });
+
     // Downstream nodes exist only once the flows have started: the lifecycle emits (and recovers) from then on.
     const onFlowsStarted = () => {
       lifecycle?.setSettlingPoints(settlingPointsOf(RED, node.id));
@@ -206,88 +172,19 @@ export = function (RED: NodeAPI) {
       lifecycle.setSettlingPoints(settlingPointsOf(RED, node.id));
       RED.events.on('flows:started', onFlowsStarted);
     }
-
-    const logRejected = (statusCode: number, reason: string, headers: Record<string, string>, rawBody?: Buffer) => {
-      counts.rejected++;
-      salesWebhookMetrics.countRequest(providerLabel(), 'rejected');
-      status.schedule();
-      reportAlertSignal({ type: 'refused', node: node.id, provider: source.profile?.id });
-      const receivedAt = Date.now();
-      lifecycle?.logRejected({
-        node: node.id,
-        provider: source.profile?.id ?? 'unconfigured',
-        receivedAt,
-        statusCode,
-        reason,
-        headers,
-        // A copy of the first bytes only: a view would carry the whole socket buffer to the writer.
-        bodyPrefix: rawBody ? Buffer.from(rawBody.subarray(0, REJECTED_BODY_BYTES)) : undefined,
-        bodyTruncated: rawBody !== undefined && rawBody.length > REJECTED_BODY_BYTES,
-      });
-      const rejection: RejectedDelivery = {
-        statusCode,
-        reason,
-        provider: source.profile?.id ?? String(source.configError ? 'unconfigured' : ''),
-        headers,
-        receivedAt: new Date(receivedAt).toISOString(),
-      };
-      node.send([null, { payload: rejection, topic: 'rejected' }]);
-    };
-    const endpoint: WebhookEndpoint = {
-      maxBytes,
-      bodyTimeoutMs: bodyTimeoutSeconds * 1000,
-      redaction,
-      ready: chosen?.restored,
-      processor: () => processor,
-      persist: (outcome, rawBody, receivedAt) =>
-        lifecycle!.accept({
-          node: node.id,
-          duplicateKey: outcome.key,
-          duplicateWindowMs,
-          duplicateLimit: Math.floor(dedupeLimit),
-          receivedAt: receivedAt.getTime(),
-          rawBody,
-          meta: outcome.meta,
-          issues: outcome.kind === 'invalid' ? outcome.issues : [],
-        }),
-      onRefusal: (refusal: Refusal) =>
-        logRejected(refusal.statusCode, refusal.reason, refusal.headers, refusal.rawBody),
-      onOutcome(outcome: DeliveryOutcome, context: OutcomeContext) {
-        if (outcome.kind === 'rejected')
-          return logRejected(outcome.statusCode, outcome.reason, outcome.headers, context.rawBody);
-        salesWebhookMetrics.countRequest(providerLabel(), outcome.kind);
-        if (outcome.kind === 'duplicate') counts.duplicates++;
-        else if (outcome.kind === 'invalid') counts.invalid++;
-        else counts.accepted++;
-        status.schedule();
-        if (outcome.kind === 'duplicate' || context.deliveryId === undefined) return;
-        chosen?.keysChanged();
-        lifecycle?.emitAccepted({
-          id: context.deliveryId,
-          payload: outcome.body,
-          meta: outcome.meta,
-          issues: outcome.kind === 'invalid' ? outcome.issues : [],
-          attempt: 1,
-          replay: false,
-        });
-      },
-    };
-
-    const stop = () => {
-      RED.events.removeListener('flows:started', onFlowsStarted);
-      lifecycle?.close();
-      messages.release();
-      // Queued writes finish first: they were acknowledged to a sender.
-      return chosen ? chosen.release().catch((err: Error) => node.warn(err.message)) : Promise.resolve();
-    };
     if (!route.owner) fail('route-conflict', { url });
-    else if (processor) showListening();
+    else showListening();
 
     node.on('close', (_removed: boolean, done: () => void) => {
       route.unregister();
       status.cancel();
       node.status({});
-      void stop().then(() => done());
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      lifecycle?.close();
+      messages.release();
+      // Queued writes finish first: they were acknowledged to a sender.
+      const released = chosen ? chosen.release().catch((err: Error) => node.warn(err.message)) : Promise.resolve();
+      void released.then(() => done());
     });
   }
 

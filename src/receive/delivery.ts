@@ -16,7 +16,6 @@ export interface DeliveryProcessor {
 
 export type DeliveryOutcome =
   | { kind: 'rejected'; statusCode: 401 | 400; reason: string; headers: Record<string, string> }
-  | { kind: 'duplicate'; key: string; meta: WebhookMeta }
   | { kind: 'invalid'; key: string; body: Record<string, unknown>; meta: WebhookMeta; issues: string[] }
   | { kind: 'accepted'; key: string; body: Record<string, unknown>; meta: WebhookMeta };
 
@@ -35,14 +34,14 @@ export function receiveRedaction(sourceHeaders: string[], secrets: Array<string 
 export { redactHeaders };
 
 /**
- * Decides what one delivery is and its duplicate key (the store says whether it is a duplicate). Verification runs on
+ * Decides what one delivery is and its duplicate key (the store says whether it is a repeat). Verification runs on
  * the exact bytes before anything else, so a forged request never reaches the parser or the store.
  */
 export function processDelivery(
   processor: DeliveryProcessor,
   delivery: SignedDelivery,
   receivedAt: Date,
-): Exclude<DeliveryOutcome, { kind: 'duplicate' }> {
+): DeliveryOutcome {
   const { profile, verifier, redaction } = processor;
   let deliveryId: string | undefined;
   let signedBody: Buffer;

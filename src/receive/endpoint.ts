@@ -1,7 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { errorAnswer, type Answer } from './answers';
 import { isJsonContentType } from './contentType';
-import { processDelivery, type DeliveryOutcome, type DeliveryProcessor } from './delivery';
 import { redactHeaders, type HeaderRedaction } from '../redact';
+
+export { ACCEPTED_ANSWERS, UNAVAILABLE_RETRY_AFTER_SECONDS } from './answers';
 
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 /** A body must be complete this long after its request arrived, or it gets 408 and its memory back. */
@@ -12,47 +14,39 @@ export const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 export const LINGER_MAX_BYTES = 8 * 1024 * 1024;
 export const LINGER_MAX_MS = 5000;
 
-/** A request the endpoint refused before or without verification succeeding. */
+/** A request the endpoint refused before its body was decided (method, content type, size, time, cap). */
 export interface Refusal {
   statusCode: number;
   reason: string;
   headers: Record<string, string>;
   receivedAt: Date;
-  /** The body, when it was read before the refusal (for the delivery log). */
-  rawBody?: Buffer;
 }
 
-/** What the durable inbox made of a verified delivery: stored (with its id), a repeat, or it could not write. */
-export type PersistResult =
-  { stored: true; deliveryId: string } | { stored: false } | { unavailable: string; retryAfterSeconds?: number };
-
-/** What the node gets with each outcome: the exact bytes, and the inbox id once stored. */
-export interface OutcomeContext {
+/** A request whose body arrived whole, for the receiver to decide. */
+export interface ReceivedRequest {
   rawBody: Buffer;
-  deliveryId?: string;
+  headers: IncomingHttpHeaders;
+  receivedAt: Date;
 }
 
-export interface WebhookEndpoint {
-  maxBytes: number;
+/** What the endpoint needs of the receiving side: its limits, a decision per body, and word of what it refused. */
+export interface WebhookReceiver {
+  readonly maxBytes: number;
   /** Milliseconds a body may take to arrive; DEFAULT_BODY_TIMEOUT_MS when absent. */
-  bodyTimeoutMs?: number;
+  readonly bodyTimeoutMs?: number;
   /** How headers of refused requests are shown; known even while the source's configuration is unusable. */
-  redaction: HeaderRedaction;
-  /** The processor in force; null while the node's configuration is unusable (every request gets 503). */
-  processor(): DeliveryProcessor | null;
-  /** Resolves once persisted duplicate keys are loaded, so no retry slips through at start-up. */
-  ready?: Promise<void>;
+  readonly redaction: HeaderRedaction;
+  /** False while the node's configuration is unusable: every request gets 503 unread. */
+  readonly configured: boolean;
   /**
-   * The durable step between deciding and answering: a verified delivery is answered 2xx only once this resolves
-   * stored; a repeat is a duplicate; `unavailable` is a 503 (the sender retries). Absent: answer at once.
+   * Decides a whole body and answers it through `reply`, exactly once: in the same turn when nothing waits (the
+   * memory store), else once the store has it durably.
    */
-  persist?(
-    outcome: DeliveryOutcome & { kind: 'accepted' | 'invalid' },
-    rawBody: Buffer,
-    receivedAt: Date,
-  ): Promise<PersistResult>;
-  onOutcome(outcome: DeliveryOutcome, context: OutcomeContext): void;
-  onRefusal(refusal: Refusal): void;
+  receive(request: ReceivedRequest, reply: (answer: Answer) => void): void;
+  /** The endpoint refused a request itself (it has been answered): counted and logged like any refusal. */
+  refused(refusal: Refusal): void;
+  /** An answer was handed to the socket this many seconds after its request arrived. */
+  answered?(seconds: number): void;
 }
 
 let pendingBytes = 0;
@@ -60,29 +54,14 @@ let pendingBytes = 0;
 export function pendingBodyBytes(): number {
   return pendingBytes;
 }
-/** How long a sender should wait before retrying after the inbox could not write. */
-export const UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
+const JSON_HEADERS = ['content-type', 'application/json; charset=utf-8', 'cache-control', 'no-store'];
 
-const RESPONSE_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
-/** What the platform is answered (status 200) for a stored delivery, and for one stored with schema issues. */
-export const ACCEPTED_ANSWERS = { accepted: '{"received":true}', invalid: '{"received":true,"valid":false}' };
-const RECEIVED = Buffer.from(ACCEPTED_ANSWERS.accepted);
-const RECEIVED_DUPLICATE = Buffer.from('{"received":true,"duplicate":true}');
-const RECEIVED_INVALID = Buffer.from(ACCEPTED_ANSWERS.invalid);
-
-function send(res: ServerResponse, statusCode: number, body: Buffer, extraHeaders?: Record<string, string>): void {
+function send(res: ServerResponse, answer: Answer): void {
   if (res.headersSent) return;
-  res.writeHead(statusCode, { ...RESPONSE_HEADERS, ...extraHeaders, 'content-length': String(body.length) });
-  res.end(body);
-}
-
-function sendError(
-  res: ServerResponse,
-  statusCode: number,
-  reason: string,
-  extraHeaders?: Record<string, string>,
-): void {
-  send(res, statusCode, Buffer.from(JSON.stringify({ error: reason })), extraHeaders);
+  const headers = [...JSON_HEADERS, 'content-length', String(Buffer.byteLength(answer.body))];
+  if (answer.headers) for (const name in answer.headers) headers.push(name, answer.headers[name]);
+  res.writeHead(answer.statusCode, headers);
+  res.end(answer.body);
 }
 
 /**
@@ -111,19 +90,19 @@ function discardRest(req: IncomingMessage): void {
 /**
  * Handles one HTTP request for a webhook route: method, content type and size are checked before a byte
  * is kept; the body is read raw, never past `maxBytes`, within the body deadline and the process-wide cap on
- * unfinished bodies; then `answer` decides. Every refusal drains the rest of the body within bounds.
+ * unfinished bodies; then the receiver decides. Every refusal drains the rest of the body within bounds.
  */
-export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMessage, res: ServerResponse): void {
+export function handleWebhookRequest(receiver: WebhookReceiver, req: IncomingMessage, res: ServerResponse): void {
   const receivedAt = new Date();
-  const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>, rawBody?: Buffer) => {
-    sendError(res, statusCode, reason, extraHeaders);
-    endpoint.onRefusal({
-      statusCode,
-      reason,
-      receivedAt,
-      rawBody,
-      headers: redactHeaders(req.headers, endpoint.redaction),
-    });
+  const arrived = performance.now();
+  const reply = (answer: Answer) => {
+    if (res.headersSent) return;
+    send(res, answer);
+    receiver.answered?.((performance.now() - arrived) / 1000);
+  };
+  const refuse = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
+    reply(errorAnswer(statusCode, reason, extraHeaders));
+    receiver.refused({ statusCode, reason, receivedAt, headers: redactHeaders(req.headers, receiver.redaction) });
   };
   const refuseUnread = (statusCode: number, reason: string, extraHeaders?: Record<string, string>) => {
     refuse(statusCode, reason, extraHeaders);
@@ -131,12 +110,12 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
   };
 
   if (req.method !== 'POST') return refuseUnread(405, 'method not allowed, use POST', { allow: 'POST' });
-  if (!endpoint.processor()) return refuseUnread(503, 'webhook receiver is not configured');
+  if (!receiver.configured) return refuseUnread(503, 'webhook receiver is not configured');
   if (!isJsonContentType(req.headers['content-type']))
     return refuseUnread(415, 'content type must be application/json');
   if (req.readableEnded) return refuse(500, 'request body was consumed before the webhook node could read it');
 
-  const { maxBytes } = endpoint;
+  const { maxBytes } = receiver;
   const declaredLength = Number(req.headers['content-length']);
   if (declaredLength > maxBytes) return refuseUnread(413, `body is larger than ${maxBytes} bytes`);
 
@@ -161,7 +140,7 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
     res.once('finish', () => req.socket?.destroy());
     refuse(408, 'the body did not arrive in time', { connection: 'close' });
     req.removeAllListeners('data');
-  }, endpoint.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+  }, receiver.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
   deadline.unref();
 
   req.on('data', (chunk: Buffer) => {
@@ -188,80 +167,11 @@ export function handleWebhookRequest(endpoint: WebhookEndpoint, req: IncomingMes
     if (finished) return;
     const rawBody = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
     stop();
-    const decide = () => answer(endpoint, { rawBody, headers: req.headers }, receivedAt, res, refuse);
-    if (endpoint.ready) endpoint.ready.then(decide, decide);
-    else decide();
+    try {
+      receiver.receive({ rawBody, headers: req.headers, receivedAt }, reply);
+    } catch {
+      // The receiver's own fault: the sender retries, and Node-RED never stops over it.
+      send(res, errorAnswer(500, 'internal error while checking the delivery'));
+    }
   });
-}
-
-function answer(
-  endpoint: WebhookEndpoint,
-  delivery: { rawBody: Buffer; headers: IncomingMessage['headers'] },
-  receivedAt: Date,
-  res: ServerResponse,
-  refuse: (statusCode: number, reason: string, extraHeaders?: Record<string, string>, rawBody?: Buffer) => void,
-): void {
-  const processor = endpoint.processor();
-  if (!processor) return refuse(503, 'webhook receiver is not configured', undefined, delivery.rawBody);
-  let outcome: DeliveryOutcome;
-  try {
-    outcome = processDelivery(processor, delivery, receivedAt);
-  } catch {
-    return refuse(500, 'internal error while checking the delivery', undefined, delivery.rawBody);
-  }
-  if (endpoint.persist && (outcome.kind === 'accepted' || outcome.kind === 'invalid')) {
-    const decided = outcome;
-    endpoint
-      .persist(decided, delivery.rawBody, receivedAt)
-      .then(
-        (result) => {
-          if ('unavailable' in result) {
-            return refuse(
-              503,
-              'the webhook inbox cannot store deliveries right now; retry later',
-              { 'retry-after': String(result.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS) },
-              delivery.rawBody,
-            );
-          }
-          if (!result.stored)
-            return respond(
-              endpoint,
-              { kind: 'duplicate', key: decided.key, meta: decided.meta },
-              { rawBody: delivery.rawBody },
-              res,
-            );
-          respond(endpoint, decided, { rawBody: delivery.rawBody, deliveryId: result.deliveryId }, res);
-        },
-        () => refuse(500, 'internal error while storing the delivery', undefined, delivery.rawBody),
-      )
-      .catch(() => {
-        // The node's own handling threw after the store answered: never an unhandled rejection that stops Node-RED.
-        if (!res.headersSent) sendError(res, 500, 'internal error while storing the delivery');
-      });
-    return;
-  }
-  respond(endpoint, outcome, { rawBody: delivery.rawBody }, res);
-}
-
-function respond(
-  endpoint: WebhookEndpoint,
-  outcome: DeliveryOutcome,
-  context: OutcomeContext,
-  res: ServerResponse,
-): void {
-  switch (outcome.kind) {
-    case 'rejected':
-      sendError(res, outcome.statusCode, outcome.reason);
-      break;
-    case 'duplicate':
-      send(res, 200, RECEIVED_DUPLICATE);
-      break;
-    case 'invalid':
-      send(res, 200, RECEIVED_INVALID);
-      break;
-    case 'accepted':
-      send(res, 200, RECEIVED);
-      break;
-  }
-  endpoint.onOutcome(outcome, context);
 }

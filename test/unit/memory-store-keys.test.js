@@ -104,3 +104,30 @@ describe('memory store: duplicate keys', function () {
     assert.equal(inbox.rememberedKeys('n1').at(-1)[1], now + 1000, 'a saved expiry is cut to the window');
   });
 });
+
+describe('key window', function () {
+  const { KeyWindow } = require('../../dist/inbox/keyWindow');
+
+  it('a key claimed again moves to the newest place; forgetting skips its old place, across compactions', function () {
+    const window = new KeyWindow(100);
+    let now = 0;
+    for (let i = 0; i < 5000; i++) {
+      now += 1;
+      // A key whose claim ran out is claimed again before it was forgotten (a window shortened by a redeploy).
+      window.claim(i % 50 === 49 ? 'again' : `k${i}`, now + 10_000, i);
+      window.evict(now);
+    }
+    const held = window.entries().map((claim) => claim.key);
+    assert.equal(held.length, 100);
+    assert.equal(window.size, 100);
+    assert.equal(new Set(held).size, 100, 'each key once');
+    assert.equal(held.at(-1), 'again', 'claimed last, it is the newest');
+    assert.equal(held[0], 'k4898', 'the oldest is the 100th newest claim');
+    window.evict(now + 9_950);
+    assert.deepEqual(
+      window.entries().map((claim) => claim.key),
+      held.filter((key) => key === 'again' || Number(key.slice(1)) >= 4950),
+      'past the window, forgotten oldest first',
+    );
+  });
+});
