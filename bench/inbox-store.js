@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { SqliteInboxStore } = require('../dist/inbox');
+const { WEBHOOK_IN_DEFAULTS } = require('../dist/receive/webhookInDefaults');
 const { helpRequested } = require('../scripts/usage');
 const { cpuSeconds } = require('./proc');
 
@@ -62,6 +63,8 @@ async function main() {
       node: 'bench',
       duplicateKey: `sha256:${i}-${process.pid}`,
       duplicateWindowMs: 86400000,
+      // As the node passes it: past this many deliveries, each commit forgets the oldest keys.
+      duplicateLimit: WEBHOOK_IN_DEFAULTS.dedupeLimit,
       receivedAt: Date.now(),
       rawBody: Buffer.from(body),
       meta,

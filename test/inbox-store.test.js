@@ -93,6 +93,23 @@ describe('SQLite inbox store', function () {
     assert.equal((await store.accept({ ...first[0] })).stored, true);
   });
 
+  it('holds exactly the newest duplicateLimit keys across many groups, one of them rolled back and retried', async () => {
+    const limit = 50;
+    const keyed = (n, over = {}) => delivery({ duplicateKey: `id:window-${n}`, duplicateLimit: limit, ...over });
+    for (let start = 0; start < 300; start += 20) {
+      const group = Array.from({ length: 20 }, (_, i) => keyed(start + i));
+      // One group has a write that fails: the group is rolled back and stored again write by write, without it.
+      if (start === 140) group[5] = keyed(145, { meta: meta({ provider: undefined }) });
+      const results = await Promise.allSettled(group.map((d) => store.accept(d)));
+      assert.equal(results.filter((r) => r.status === 'fulfilled' && r.value.stored).length, start === 140 ? 19 : 20);
+    }
+    assert.equal((await store.accept(keyed(250))).stored, false, 'the 50th newest key is remembered');
+    assert.equal((await store.accept(keyed(249))).stored, true, 'the 51st newest is forgotten');
+    // 249 joined as the newest, so 251 is now the oldest remembered and 250 was forgotten.
+    assert.equal((await store.accept(keyed(251))).stored, false);
+    assert.equal((await store.accept(keyed(250))).stored, true);
+  });
+
   it('a write that fails alone is refused; the rest of its group is stored, and its key is not remembered', async () => {
     const good = [delivery(), delivery()];
     const bad = delivery({ meta: meta({ provider: undefined }) });

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
+import { KeyWindow, type KeyClaim } from './keyWindow';
 import { mergeLeads } from './leads';
 import {
   currentOwner,
@@ -148,16 +149,11 @@ function metaOf(row: { meta: string | null; headers: string }): WebhookMeta | nu
   return meta && { ...meta, headers: meta.headers ?? parseJson(row.headers, {}) };
 }
 
-interface RememberedKey {
-  expiresAt: number;
-  id: number;
-}
-
 export class InboxDatabase {
   readonly db: Database.Database;
-  private readonly keys = new Map<string, Map<string, RememberedKey>>();
-  /** Keys claimed in the transaction under way, undone if it rolls back. */
-  private uncommittedKeys: { node: string; key: string; previous?: RememberedKey; limit?: number }[] = [];
+  private readonly keys = new Map<string, KeyWindow>();
+  /** Keys claimed in the transaction under way, by node's window: they join it at commit and are dropped at rollback. */
+  private uncommittedKeys = new Map<KeyWindow, Map<string, KeyClaim>>();
 
   private lock: InboxFileLock | undefined;
   /** The file's device and inode when opened: a different one (or none) means it was deleted or replaced. */
@@ -400,19 +396,16 @@ export class InboxDatabase {
    * The duplicate keys of one node, oldest first, loaded from its newest rows on first use. They live in the rows
    * (so they survive a restart) and are looked up here: an index of random keys would dirty a page per delivery.
    */
-  private keysOf(node: string, limit: number | undefined, now: number): Map<string, RememberedKey> {
+  private keysOf(node: string, limit: number | undefined, now: number): KeyWindow {
     let keys = this.keys.get(node);
     if (!keys) {
-      keys = new Map();
+      keys = new KeyWindow(limit);
       const rows = this.sql(
         `SELECT id, dup_key, dup_expires FROM deliveries WHERE node = ? AND dup_expires > ? ORDER BY id DESC LIMIT ?`,
       ).all(node, now, limit ?? -1) as { id: number; dup_key: string; dup_expires: number }[];
-      for (let i = rows.length - 1; i >= 0; i--) {
-        keys.delete(rows[i].dup_key);
-        keys.set(rows[i].dup_key, { expiresAt: rows[i].dup_expires, id: rows[i].id });
-      }
+      for (let i = rows.length - 1; i >= 0; i--) keys.claim(rows[i].dup_key, rows[i].dup_expires, rows[i].id);
       this.keys.set(node, keys);
-    }
+    } else if (limit !== undefined) keys.limit = limit;
     return keys;
   }
 
@@ -435,7 +428,8 @@ export class InboxDatabase {
       leaseUntil,
     ] = packed;
     const keys = this.keysOf(node, limit, now);
-    const claim = keys.get(duplicateKey);
+    let pending = this.uncommittedKeys.get(keys);
+    const claim = pending?.get(duplicateKey) ?? keys.get(duplicateKey);
     if (claim && claim.expiresAt > now) return -claim.id;
     const expiresAt = now + windowMs;
     this.insertDelivery ??= this.sql(
@@ -461,36 +455,27 @@ export class InboxDatabase {
       ).lastInsertRowid,
     );
     this.insertContent.run(id, headers, rawBody, meta, issues);
-    this.uncommittedKeys.push({ node, key: duplicateKey, previous: claim, limit });
-    keys.delete(duplicateKey);
-    keys.set(duplicateKey, { expiresAt, id });
+    if (!pending) this.uncommittedKeys.set(keys, (pending = new Map()));
+    pending.set(duplicateKey, { key: duplicateKey, expiresAt, id });
     return id;
   }
 
-  /** After a commit: the group's keys stay, and each node forgets its oldest keys beyond its limit or window. */
+  /**
+   * After a commit: the group's keys join their nodes' windows, and each forgets its oldest keys beyond its limit or
+   * window (a queue beside the Map: constant time however many keys were forgotten before).
+   */
   keysCommitted(now = Date.now()): void {
-    const touched = new Map<string, number | undefined>();
-    for (const change of this.uncommittedKeys) touched.set(change.node, change.limit);
-    this.uncommittedKeys = [];
-    for (const [node, limit] of touched) {
-      const keys = this.keys.get(node);
-      if (!keys) continue;
-      for (const [key, remembered] of keys) {
-        if (remembered.expiresAt > now && (limit === undefined || keys.size <= limit)) break;
-        keys.delete(key);
-      }
+    for (const [keys, pending] of this.uncommittedKeys) {
+      for (const claim of pending.values()) keys.claim(claim.key, claim.expiresAt, claim.id);
+      keys.evict(now);
     }
+    this.uncommittedKeys.clear();
   }
 
   /** After a rollback: the group's keys were never stored (and the refusal counts are read again). */
   keysRolledBack(): void {
     this.refused = undefined;
-    for (const change of this.uncommittedKeys.reverse()) {
-      const keys = this.keys.get(change.node);
-      keys?.delete(change.key);
-      if (change.previous) keys?.set(change.key, change.previous);
-    }
-    this.uncommittedKeys = [];
+    this.uncommittedKeys.clear();
   }
 
   /** Refusals held and their bytes; loaded on first use, forgotten whenever a rollback, purge or erasure changes them. */
