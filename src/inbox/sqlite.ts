@@ -50,7 +50,7 @@ interface QueuedEmission {
 }
 
 interface Pending {
-  op: WriteOp | { op: 'queuedEmission'; emission: QueuedEmission };
+  op: WriteOp | QueuedEmission;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -274,10 +274,10 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     const group = this.queue.splice(0, MAX_GROUP);
     if (group.length === 0) return;
     const batch = group.map((pending): WriteOp => {
-      if (pending.op.op !== 'queuedEmission') return pending.op;
-      const { id, attempt, settles, leaseUntil, leads } = pending.op.emission;
+      if (Array.isArray(pending.op)) return pending.op;
+      const { id, attempt, settles, leaseUntil, leads } = pending.op;
       this.queuedEmissions.delete(id);
-      return { op: 'markEmitted', args: [id, attempt, settles, leaseUntil, leads] };
+      return ['markEmitted', id, attempt, settles, leaseUntil, leads];
     });
     this.writing = true;
     const settleGroup = (reply: WorkerReply | Error) => {
@@ -324,13 +324,13 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     // A view into a larger buffer (a socket read) would be cloned whole to the writer; send just the body's bytes.
     if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength)
       delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
-    return this.write<number>({ op: 'accept', args: [packDelivery(delivery)] }).then((id) =>
+    return this.write<number>(['accept', packDelivery(delivery)]).then((id) =>
       id > 0 ? { stored: true, id: String(id) } : { stored: false, duplicateOf: String(-id) },
     );
   }
 
   logRejected(request: RejectedRequest): void {
-    this.write({ op: 'logRejected', args: [request, this.refusedBound] }).catch(() => {
+    this.write(['logRejected', request, this.refusedBound]).catch(() => {
       /* the refusal was answered; its log line is best effort */
     });
   }
@@ -347,7 +347,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
       leads: emission.leads ?? null,
     };
     this.queuedEmissions.set(id, queued);
-    return this.write({ op: 'queuedEmission', emission: queued });
+    return this.write(queued);
   }
 
   noteLeads(id: string, leads: LeadSummary[]): void {
@@ -357,24 +357,24 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
       queued.leads = [...(queued.leads ?? []), ...leads];
       return;
     }
-    this.writeLazily({ op: 'noteLeads', args: [id, leads] }).catch(() => {
+    this.writeLazily(['noteLeads', id, leads]).catch(() => {
       /* the log's lead column only */
     });
   }
 
   settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
-    return this.write({ op: 'settle', args: [id, record] });
+    return this.write(['settle', id, record]);
   }
 
   claimDue(options: ClaimOptions): Promise<DueDelivery[]> {
-    return this.write<DueDelivery[]>({ op: 'claimDue', args: [options] }).then((due) =>
+    return this.write<DueDelivery[]>(['claimDue', options]).then((due) =>
       // Buffers arrive from the worker as Uint8Array views.
       due.map((d) => ({ ...d, rawBody: Buffer.from(d.rawBody.buffer, d.rawBody.byteOffset, d.rawBody.byteLength) })),
     );
   }
 
   requestReplay(ids: string[]): Promise<number> {
-    return this.write({ op: 'requestReplay', args: [ids] });
+    return this.write(['requestReplay', ids]);
   }
 
   list(filter: DeliveryFilter): Promise<DeliverySummary[]> {
@@ -394,7 +394,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   }
 
   async erase(email: string): Promise<number> {
-    const erased = await this.write<number>({ op: 'erase', args: [email] });
+    const erased = await this.write<number>(['erase', email]);
     // The WAL still holds the pages as they were before the erasure until a checkpoint copies and truncates it.
     if (erased) await this.read({ op: 'checkpoint', args: [] });
     return erased;
@@ -405,7 +405,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     if (policy.refused) this.refusedBound = policy.refused;
     let total = 0;
     for (;;) {
-      const removed = await this.write<number>({ op: 'purgeStep', args: [policy, Date.now()] });
+      const removed = await this.write<number>(['purgeStep', policy, Date.now()]);
       total += removed;
       if (removed === 0) break;
     }
