@@ -17,7 +17,13 @@ const BATCH_MS = 250;
 /** A batch larger than this goes out as counts only. */
 const MAX_LISTED = 20;
 
+/**
+ * The batch so far: its first MAX_LISTED + 1 announcements (enough to tell whether it is listed) and its count per
+ * state; under load a batch holds thousands, which would otherwise all outlive the young generation for BATCH_MS.
+ */
 let queued: DeliveryAnnouncement[] = [];
+let queuedCount = 0;
+let queuedStates: Partial<Record<DeliveryState, number>> = {};
 let timer: NodeJS.Timeout | undefined;
 /** How announcements reach the editors (Node-RED's comms.publish), set by the first receiving node. */
 export type Publish = (topic: string, data: unknown, retain: boolean) => void;
@@ -40,15 +46,17 @@ export function publishAnnouncementsWith(to: Publish): void {
 function flush(): void {
   timer = undefined;
   const batch = queued;
+  const count = queuedCount;
+  const states = queuedStates;
   queued = [];
-  if (!publish || batch.length === 0) return;
-  if (batch.length <= MAX_LISTED) {
+  queuedCount = 0;
+  queuedStates = {};
+  if (!publish || count === 0) return;
+  if (count <= MAX_LISTED) {
     for (const a of batch) publish(DELIVERY_LOG_TOPIC, { id: a.id, node: a.node, state: a.state }, false);
     return;
   }
-  const states: Partial<Record<DeliveryState, number>> = {};
-  for (const a of batch) states[a.state] = (states[a.state] ?? 0) + 1;
-  publish(DELIVERY_LOG_TOPIC, { count: batch.length, states }, false);
+  publish(DELIVERY_LOG_TOPIC, { count, states }, false);
 }
 
 /**
@@ -64,7 +72,8 @@ export function announceDelivery(announcement: DeliveryAnnouncement): void {
     }
   }
   if (!publish) return;
-  queued.push(announcement);
+  if (queuedCount++ <= MAX_LISTED) queued.push(announcement);
+  queuedStates[announcement.state] = (queuedStates[announcement.state] ?? 0) + 1;
   timer ??= setTimeout(flush, BATCH_MS).unref();
 }
 

@@ -32,6 +32,11 @@ export interface ImmediateAccept {
   acceptNow(delivery: IncomingDelivery): AcceptResult;
 }
 
+/** A store that settles in the same turn (the memory store): a plain flow's settlement needs no promise. */
+export interface ImmediateSettle {
+  settleNow(id: string, record: SettleRecord): DeliveryState | undefined;
+}
+
 /** A stored delivery on its way into the flow. */
 export interface Emission {
   id: string;
@@ -108,13 +113,15 @@ export class DeliveryLifecycle {
   private readonly unwatch: () => void;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly acceptNow?: (delivery: IncomingDelivery) => AcceptResult;
+  private readonly settleNow?: (id: string, record: SettleRecord) => DeliveryState | undefined;
   /** The health last told: a change is told (host, alert nodes) once, however many writes see it. */
   private health: StoreHealth = { ok: true };
 
   constructor(private readonly options: LifecycleOptions) {
     const { store, node, leaseMs, maxAttempts } = options;
-    const immediate = store as Partial<ImmediateAccept> & InboxStore;
+    const immediate = store as Partial<ImmediateAccept & ImmediateSettle> & InboxStore;
     if (typeof immediate.acceptNow === 'function') this.acceptNow = immediate.acceptNow.bind(store);
+    if (typeof immediate.settleNow === 'function') this.settleNow = immediate.settleNow.bind(store);
     const pollMs = Math.max(MIN_LEASE_POLL_MS, Math.min(LEASE_POLL_MS, leaseMs / 4));
     this.redelivery = new Redelivery({
       store,
@@ -298,15 +305,26 @@ export class DeliveryLifecycle {
 
   /** Every settlement goes through here: settling points (through the registry) and plain flows finishing. */
   private settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
-    const { store, node } = this.options;
-    return store.settle(id, record).then((state) => {
-      if (state) announceDelivery({ id, node, state, reason: record.reason });
-      return state;
-    });
+    return this.options.store.settle(id, record).then((state) => this.settled(id, record, state));
+  }
+
+  private settled(id: string, record: SettleRecord, state: DeliveryState | undefined): DeliveryState | undefined {
+    if (state) announceDelivery({ id, node: this.options.node, state, reason: record.reason });
+    return state;
   }
 
   private settleQuietly(id: string, record: SettleRecord): void {
-    this.settle(id, record).catch((err: Error) => this.storeFailed(err));
+    if (!this.settleNow) {
+      this.settle(id, record).catch((err: Error) => this.storeFailed(err));
+      return;
+    }
+    let state: DeliveryState | undefined;
+    try {
+      state = this.settleNow(id, record);
+    } catch (err) {
+      return this.storeFailed(err as Error);
+    }
+    this.settled(id, record, state);
   }
 
   /**

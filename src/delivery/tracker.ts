@@ -30,8 +30,13 @@ interface Entry {
   emission?: TrackedEmission;
   /** Copies of this message queued for or held by a node. */
   outstanding: number;
-  /** Per node id: copies queued for it that it has not received yet. */
-  awaiting: Map<string, number>;
+  /**
+   * Copies queued for a node that it has not received yet: the one node most messages go to inline, others in a map
+   * made only when copies wait for a second node at once (each followed message would pay for one otherwise).
+   */
+  awaitingNode?: string;
+  awaitingCopies: number;
+  awaitingOthers?: Map<string, number>;
   /** The emitting node's send() has not returned yet: nothing is counted as finished before it has. */
   sending: boolean;
   failure?: string;
@@ -68,10 +73,52 @@ export interface MessageTrackerOptions {
   endOfMoment?: (fn: () => void) => void;
 }
 
+function newEntry(msgid: string, emission: TrackedEmission | undefined, sending: boolean): Entry {
+  return {
+    msgid,
+    emission,
+    outstanding: 0,
+    awaitingNode: undefined,
+    awaitingCopies: 0,
+    awaitingOthers: undefined,
+    sending,
+    failure: undefined,
+    borrowed: 0,
+    riders: undefined,
+  };
+}
+
+/** One more copy queued for `node`. */
+function addAwaiting(entry: Entry, node: string): void {
+  if (entry.awaitingCopies === 0 || entry.awaitingNode === node) {
+    entry.awaitingNode = node;
+    entry.awaitingCopies++;
+    return;
+  }
+  entry.awaitingOthers ??= new Map();
+  entry.awaitingOthers.set(node, (entry.awaitingOthers.get(node) ?? 0) + 1);
+}
+
+/** `node` got (or will never get) one queued copy; false when none was queued for it. */
+function takeAwaiting(entry: Entry, node: string): boolean {
+  if (entry.awaitingCopies > 0 && entry.awaitingNode === node) {
+    if (--entry.awaitingCopies === 0) entry.awaitingNode = undefined;
+    return true;
+  }
+  const others = entry.awaitingOthers;
+  const waiting = others?.get(node) ?? 0;
+  if (waiting === 0) return false;
+  if (waiting > 1) others!.set(node, waiting - 1);
+  else others!.delete(node);
+  return true;
+}
+
 export class MessageTracker {
   private readonly entries = new Map<string, Entry>();
   /** Handlers running now, innermost last (link out hands its message to link in within its own handler). */
   private readonly receiving: Receiving[] = [];
+  /** How many of `receiving` are running now: its records are reused, one per nesting depth, not made per message. */
+  private receivingDepth = 0;
   private readonly holders = new Map<string, Holder>();
   private beforeFirstTrack?: () => void;
   private readonly endOfMoment: (fn: () => void) => void;
@@ -101,7 +148,7 @@ export class MessageTracker {
       this.beforeFirstTrack = undefined;
       start();
     }
-    this.entries.set(msgid, { msgid, emission, outstanding: 0, awaiting: new Map(), sending: true, borrowed: 0 });
+    this.entries.set(msgid, newEntry(msgid, emission, true));
   }
 
   sendReturned(msgid: string, error?: string): void {
@@ -117,7 +164,7 @@ export class MessageTracker {
     const entry = typeof msgid === 'string' ? this.entries.get(msgid) : undefined;
     if (!entry) return;
     entry.outstanding++;
-    entry.awaiting.set(node, (entry.awaiting.get(node) ?? 0) + 1);
+    addAwaiting(entry, node);
     if (entry.riders) for (const rider of entry.riders) rider.borrowed++;
   }
 
@@ -134,9 +181,7 @@ export class MessageTracker {
       this.finishIfIdle(entry);
       return;
     }
-    const waiting = entry.awaiting.get(counted.node) ?? 0;
-    if (waiting > 1) entry.awaiting.set(counted.node, waiting - 1);
-    else entry.awaiting.delete(counted.node);
+    takeAwaiting(entry, counted.node);
     this.release(entry, reason);
   }
 
@@ -147,11 +192,14 @@ export class MessageTracker {
   received(msgid: unknown, node: string, holding?: Holding): void {
     const entry = typeof msgid === 'string' ? this.entries.get(msgid) : undefined;
     if (!entry) return;
-    const waiting = entry.awaiting.get(node) ?? 0;
-    if (waiting > 1) entry.awaiting.set(node, waiting - 1);
-    else if (waiting === 1) entry.awaiting.delete(node);
-    else entry.outstanding++;
-    this.receiving.push({ msgid: msgid as string, node, finished: false });
+    // Handed over directly (link in) rather than queued: counted from now.
+    if (!takeAwaiting(entry, node)) entry.outstanding++;
+    let receiving = this.receiving[this.receivingDepth];
+    if (!receiving) this.receiving.push((receiving = { msgid: '', node: '', finished: false }));
+    receiving.msgid = msgid as string;
+    receiving.node = node;
+    receiving.finished = false;
+    this.receivingDepth++;
     if (holding) {
       let holder = this.holders.get(node);
       if (!holder) {
@@ -164,9 +212,9 @@ export class MessageTracker {
 
   /** The node's input handler returned. `finishesNow`: the node never reports done (a handler without `done`). */
   handlerReturned(msgid: unknown, node: string, finishesNow: boolean): void {
-    const receiving = this.receiving.at(-1);
+    const receiving = this.running();
     if (!receiving || receiving.msgid !== msgid || receiving.node !== node) return;
-    this.receiving.pop();
+    this.receivingDepth--;
     if (finishesNow && !receiving.finished) this.completed(msgid, node);
   }
 
@@ -174,7 +222,7 @@ export class MessageTracker {
   completed(msgid: unknown, node: string, error?: string): void {
     const entry = typeof msgid === 'string' ? this.entries.get(msgid) : undefined;
     if (!entry) return;
-    const receiving = this.receiving.at(-1);
+    const receiving = this.running();
     if (receiving && receiving.msgid === msgid && receiving.node === node) receiving.finished = true;
     const holder = this.holders.size > 0 ? this.holders.get(node) : undefined;
     if (holder?.held.has(entry.msgid)) {
@@ -198,7 +246,7 @@ export class MessageTracker {
     if (!holder || holder.held.size === 0 || typeof msgid !== 'string') return false;
     let carrier = this.entries.get(msgid);
     if (!carrier) {
-      carrier = { msgid, outstanding: 0, awaiting: new Map(), sending: false, borrowed: 0 };
+      carrier = newEntry(msgid, undefined, false);
       this.entries.set(msgid, carrier);
     }
     this.queued(msgid, destination);
@@ -221,7 +269,7 @@ export class MessageTracker {
    * threw, or reported the error without done), that message failed there and the node will not report done.
    */
   nodeError(node: string, reason: string): void {
-    const receiving = this.receiving.at(-1);
+    const receiving = this.running();
     if (!receiving || receiving.node !== node || receiving.finished) return;
     receiving.finished = true;
     this.completed(receiving.msgid, node, reason);
@@ -245,6 +293,11 @@ export class MessageTracker {
     if (!entry) return;
     entry.emission = undefined;
     if (entry.outstanding === 0 || !entry.riders?.size) this.entries.delete(msgid);
+  }
+
+  /** The innermost handler running on a tracked message now. */
+  private running(): Receiving | undefined {
+    return this.receivingDepth > 0 ? this.receiving[this.receivingDepth - 1] : undefined;
   }
 
   /** `carrier` carries `entry`'s delivery and what rides on it, for as long as copies of it are out. */

@@ -208,14 +208,19 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
   }
 
   settle(id: string, record: SettleRecord): Promise<DeliveryState | undefined> {
+    return Promise.resolve(this.settleNow(id, record));
+  }
+
+  /** settle() in the same turn (see ImmediateSettle in src/delivery/lifecycle.ts). */
+  settleNow(id: string, record: SettleRecord): DeliveryState | undefined {
     const delivery = this.deliveries.get(Number(id));
-    if (!delivery || delivery.state === 'rejected') return Promise.resolve(undefined);
+    if (!delivery || delivery.state === 'rejected') return undefined;
     delivery.settlements.push(record);
     if (record.lead) delivery.leads = mergeLeads(delivery.leads, [record.lead]);
     // The whole delivery at once (no split): settled by this record alone, no part map needed.
     if (!record.part && !delivery.parts && delivery.partCount === 1) {
       this.settledBy(delivery, record.state);
-      return Promise.resolve(delivery.state);
+      return delivery.state;
     }
     // Made at the first part: this round's settlements so far, latest per part (this record included).
     const parts = (delivery.parts ??= new Map(
@@ -225,7 +230,7 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
     delivery.partCount = Math.max(delivery.partCount, record.part?.count ?? 1);
     if (parts.size >= delivery.partCount && this.allPartsIn(delivery, parts))
       this.settledBy(delivery, settledStateOf(parts.values()));
-    return Promise.resolve(delivery.state);
+    return delivery.state;
   }
 
   private settledBy(delivery: MemoryDelivery, state: DeliveryState): void {

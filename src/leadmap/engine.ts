@@ -165,17 +165,17 @@ export function plainSteps(path: string): string[] | undefined {
     : undefined;
 }
 
-function walk(json: unknown, steps: string[]): unknown[] {
+/** The value a plain path names, or undefined. */
+function walkOne(json: unknown, steps: string[]): unknown {
   let value = json;
   for (const step of steps) {
-    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, step)) return [];
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, step)) return undefined;
     value = (value as Record<string, unknown>)[step];
   }
-  return value === undefined ? [] : [value];
+  return value;
 }
 
-function find(json: unknown, path: string, steps?: string[]): unknown[] {
-  if (steps) return walk(json, steps);
+function find(json: unknown, path: string): unknown[] {
   // Filters run in jsonpath-plus's own interpreter, never as JavaScript, with linear-time regular expressions; a
   // filter that fails on one item (null, a missing property) does not select it, so the other items still count.
   return JSONPath({
@@ -188,9 +188,9 @@ function find(json: unknown, path: string, steps?: string[]): unknown[] {
 }
 
 /** find(), with anything that still goes wrong reported as the reason instead of thrown. */
-function findOrFail(json: unknown, path: string, steps?: string[]): { matches: unknown[]; error?: string } {
+function findOrFail(json: unknown, path: string): { matches: unknown[]; error?: string } {
   try {
-    return { matches: find(json, path, steps) };
+    return { matches: find(json, path) };
   } catch (err) {
     return { matches: [], error: `the path could not be evaluated on this event (${(err as Error).message})` };
   }
@@ -244,15 +244,21 @@ function buildLead(
   const custom: Record<string, unknown> = {};
   const before = failures.length;
   for (const row of mapping.rows) {
-    const { matches, error } =
-      row.recordPath !== undefined
-        ? findOrFail(record, row.recordPath, row.recordSteps)
-        : findOrFail(event, row.jsonPath, row.steps);
-    if (error) {
-      failures.push({ row: row.row, field: row.field, path: row.path, reason: error });
-      continue;
+    const json = row.recordPath !== undefined ? record : event;
+    const steps = row.recordPath !== undefined ? row.recordSteps : row.steps;
+    let value: unknown;
+    if (steps) {
+      // A plain path finds one value or none: picked as pick() would, without a list per row and lead.
+      value = walkOne(json, steps);
+      if (row.type !== 'array' && empty(value)) value = undefined;
+    } else {
+      const { matches, error } = findOrFail(json, row.recordPath ?? row.jsonPath);
+      if (error) {
+        failures.push({ row: row.row, field: row.field, path: row.path, reason: error });
+        continue;
+      }
+      value = pick(matches, row.type);
     }
-    let value = pick(matches, row.type);
     if (empty(value) && row.default !== undefined && row.default !== '') value = row.default;
     if (empty(value)) {
       if (row.required)
@@ -317,18 +323,18 @@ export function mapEvent(
   return { leads: lead ? [lead] : [], failures };
 }
 
+const isText = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
 /** The source block of a lead, from msg.webhook when the message came from sales-webhook in. */
 export function leadSourceFrom(webhook: unknown): LeadSource {
   if (!webhook || typeof webhook !== 'object') return {};
   const w = webhook as Record<string, unknown>;
-  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  const source: LeadSource = {
-    provider: text(w.provider),
-    eventType: text(w.eventType),
-    eventId: text(w.eventId),
-    receivedAt: text(w.receivedAt),
-  };
-  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined));
+  const source: LeadSource = {};
+  if (isText(w.provider)) source.provider = w.provider;
+  if (isText(w.eventType)) source.eventType = w.eventType;
+  if (isText(w.eventId)) source.eventId = w.eventId;
+  if (isText(w.receivedAt)) source.receivedAt = w.receivedAt;
+  return source;
 }
 
 /** Every path in a sample with its value, for the dialog's field picker ("Get Schema"). */

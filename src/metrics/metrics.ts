@@ -65,6 +65,8 @@ export class SalesWebhookMetrics {
 
   /** Label children bound once per label set: the hot path neither builds label objects nor validates them. */
   private readonly requestChildren = new Map<string, { inc(): void }>();
+  /** Per platform and settled state: bound once, so a settlement does not hash its labels each time. */
+  private readonly settledChildren = new Map<string, Map<DeliveryState, { inc(): void }>>();
   private readonly acknowledgeChildren = new Map<string, { observe(seconds: number): void }>();
 
   /** The request counters of one platform, bound once (a receiving node keeps them: nothing is looked up per request). */
@@ -93,7 +95,12 @@ export class SalesWebhookMetrics {
 
   /** A delivery's state after a change: settled states count, the others (received, emitted) do not. */
   countState(provider: string, state: DeliveryState): void {
-    if (SETTLED_STATES.includes(state)) this.settled.inc({ provider, state });
+    if (!SETTLED_STATES.includes(state)) return;
+    let byState = this.settledChildren.get(provider);
+    if (!byState) this.settledChildren.set(provider, (byState = new Map()));
+    let child = byState.get(state);
+    if (!child) byState.set(state, (child = this.settled.labels({ provider, state })));
+    child.inc();
   }
 
   /** Runs one CRM request, counting it by the status it got (`error` when none) and timing it. */

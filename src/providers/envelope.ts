@@ -10,10 +10,15 @@ export interface Envelope {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** Envelope paths split once: the few paths of the provider profiles, read on every delivery. */
+const pathKeys = new Map<string, string[]>();
+
 function at(body: unknown, path: string | undefined): unknown {
   if (!path) return undefined;
+  let keys = pathKeys.get(path);
+  if (!keys) pathKeys.set(path, (keys = path.split('.')));
   let value: unknown = body;
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[key];
   }
@@ -39,12 +44,17 @@ function time(value: unknown): string | undefined {
   return typeof value === 'number' ? epochToIso(value) : undefined;
 }
 
+/** The event id inside the body alone (what a signature covers), without the headers' stand-in. */
+export function bodyEventId(profile: ProviderProfile, body: Record<string, unknown>): string | undefined {
+  return text(at(body, profile.envelope.idPath));
+}
+
 /** Where the provider keeps the event type, id and time of a parsed delivery. */
 export function readEnvelope(profile: ProviderProfile, body: Record<string, unknown>, headers: Headers): Envelope {
   const location = profile.envelope;
   return {
     eventType: text(at(body, location.typePath)) ?? header(headers, location.typeHeader),
-    eventId: text(at(body, location.idPath)) ?? header(headers, location.idHeader),
+    eventId: bodyEventId(profile, body) ?? header(headers, location.idHeader),
     occurredAt: time(at(body, location.occurredAtPath)),
   };
 }

@@ -3,7 +3,7 @@ import { listProviders } from '../providers/registry';
 import type { ProviderProfile } from '../providers/types';
 import { headerRedaction, redactHeaders, type HeaderRedaction } from '../redact';
 import { authenticationHeaders } from '../verify';
-import { readEnvelope, validateEvent } from '../providers/envelope';
+import { bodyEventId, readEnvelope, validateEvent } from '../providers/envelope';
 import { WebhookVerificationError, type SignedDelivery, type Verifier } from '../verify/types';
 import type { WebhookMeta } from './types';
 
@@ -95,7 +95,7 @@ export function processDelivery(
 
   // Only what the signature covers keys duplicates, or a replay with a changed unsigned header (X-GitHub-Delivery) or
   // re-formatted bytes would pass as new: an id inside the signed body, else a signed delivery id, else the signed bytes.
-  const signedEventId = readEnvelope(profile, body as Record<string, unknown>, {}).eventId ?? deliveryId;
+  const signedEventId = bodyEventId(profile, body as Record<string, unknown>) ?? deliveryId;
   const duplicateKey =
     signedEventId !== undefined
       ? `id:${signedEventId}`

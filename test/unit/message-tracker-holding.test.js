@@ -202,6 +202,31 @@ describe('message tracker, where a node holds messages', function () {
     assert.equal(tracker.size, 0);
   });
 
+  it('copies queued for several nodes at once, received in any order, and one handed over directly (link in)', function () {
+    const { tracker, settled, emit, receive } = harness();
+    emit('a', 'x');
+    // x forwards a to y and z and to x itself again before any of them received it: three nodes wait at once.
+    receive('a', 'x');
+    for (const node of ['y', 'z', 'y', 'x']) tracker.queued('a', node);
+    tracker.completed('a', 'x');
+    receive('a', 'z');
+    receive('a', 'y');
+    tracker.completed('a', 'y');
+    tracker.completed('a', 'z');
+    receive('a', 'x');
+    tracker.completed('a', 'x');
+    receive('a', 'y');
+    // y hands the message to a link in within its own handler: counted from its receipt, not from a queue.
+    tracker.received('a', 'link-in');
+    tracker.handlerReturned('a', 'link-in', false);
+    tracker.handlerReturned('a', 'y', false);
+    tracker.completed('a', 'y');
+    assert.deepEqual(settled, [], 'the link in has not finished');
+    tracker.completed('a', 'link-in');
+    assert.deepEqual(settled, ['a: handled']);
+    assert.equal(tracker.size, 0);
+  });
+
   it('knows join, trigger and split; a trigger sending nothing at the end of its wait drops what it blocked', function () {
     assert.equal(holdingOf({ type: 'join' }), 'keeps');
     assert.equal(holdingOf({ type: 'split' }), 'keeps');
