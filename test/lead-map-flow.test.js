@@ -163,6 +163,32 @@ describe('sales-webhook in → sales-lead-map', function () {
     assert.match(caughtMsg.error.message, /email \(payload\.people_detail\.email\)/);
   });
 
+  it("a split of 450 leads sends them all, in order, without holding up the next event's lead until the last", async function () {
+    running = await loadFlow(
+      NODES,
+      flow('saleassist', {
+        mappings: [{ field: 'email', path: 'people[*].email', type: 'email', required: true }],
+        split: true,
+        splitPath: 'people[*]',
+      }),
+      { src: SIGNERS.saleassist.credentials },
+    );
+    const people = Array.from({ length: 450 }, (_, i) => ({ email: `person${i}@example.com` }));
+    const got = collect(helper.getNode('leads'), 451);
+    const map = helper.getNode('map');
+    map.receive({ payload: { people } });
+    map.receive({ payload: { people: [{ email: 'next@example.com' }] } });
+    const emails = (await got).map((m) => m.payload.email);
+    assert.deepEqual(
+      emails.filter((e) => e !== 'next@example.com'),
+      people.map((p) => p.email),
+    );
+    assert.ok(
+      emails.indexOf('next@example.com') < emails.indexOf('person449@example.com'),
+      `the next event's lead came at ${emails.indexOf('next@example.com')}, after the whole split`,
+    );
+  });
+
   it('a path that does not compile is a deploy-time error with the row named, never a crash per message', async function () {
     running = await loadFlow(
       NODES,

@@ -24,6 +24,8 @@ import { READ_PERMISSION as LOG_READ_PERMISSION } from './delivery-log-routes';
 import { guardPackageAdminRoutes } from './admin-guard';
 
 const PREVIEW_MAX_RECORDS = 200;
+/** Leads of a split sent in one turn of the event loop. */
+const SEND_SLICE = 200;
 
 function describeFailures(failures: FieldFailure[]): string {
   return failures.map((f) => (f.row ? `${f.field} (${f.path}): ${f.reason}` : `${f.path}: ${f.reason}`)).join('; ');
@@ -85,31 +87,55 @@ export = function (RED: NodeAPI) {
         return fail(RED._('sales-lead-map.errors.no-object', { property: `msg.${property}` }), []);
       }
       const { leads, failures } = mapEvent(mapping, event, leadSourceFrom(msg.webhook));
+      let messages: NodeMessage[] = [];
       if (leads.length > 0) {
         counts.leads += leads.length;
         scheduleStatus();
         // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
         // In split mode each lead settles its part of the delivery (msg.webhook.part), so the delivery settles when all have.
-        const messages = leads.map((lead, index) => ({
+        messages = leads.map((lead, index) => ({
           ...msg,
           payload: lead,
           ...(msg.webhook
             ? { webhook: { ...(msg.webhook as object), ...(config.split ? partOf(index, leads.length) : {}) } }
             : {}),
-        }));
+        })) as NodeMessage[];
         noteLeadsOfDelivery(msg, leads);
-        send([messages as NodeMessage[], null]);
       }
-      if (failures.length > 0)
-        return fail(
-          RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }),
-          failures,
-          leads.length > 0,
-        );
-      done();
+      const finish = () => {
+        if (failures.length > 0)
+          return fail(
+            RED._('sales-lead-map.errors.fields', { fields: describeFailures(failures) }),
+            failures,
+            leads.length > 0,
+          );
+        done();
+      };
+      sendInSlices(messages, send, finish);
     });
 
+    let closed = false;
+    /**
+     * A split's leads go out SEND_SLICE at a time, the rest in later turns of the event loop: Node-RED delivers a
+     * send's messages in one go, so 5,000 at once would hold every other delivery's answer until they were handled.
+     * Closed midway, the rest is not sent and done() not called: the delivery stays unsettled and is emitted again.
+     */
+    const sendInSlices = (
+      messages: NodeMessage[],
+      send: (out: (NodeMessage[] | null)[]) => void,
+      finish: () => void,
+    ) => {
+      const sendFrom = (start: number) => {
+        if (closed) return;
+        if (messages.length > 0) send([messages.slice(start, start + SEND_SLICE), null]);
+        if (start + SEND_SLICE < messages.length) setImmediate(sendFrom, start + SEND_SLICE);
+        else finish();
+      };
+      sendFrom(0);
+    };
+
     node.on('close', () => {
+      closed = true;
       status.cancel();
     });
   }
