@@ -103,14 +103,51 @@ async function startRedisServer(context, { appendfsync = 'always', appendonly = 
     kill: () => exit('SIGKILL'),
     stop: () => exit('SIGTERM'),
     async remove() {
+      const forked = child ? childrenOf(child.pid) : [];
       await exit('SIGKILL');
-      // A rewrite child Redis forked (BGREWRITEAOF after an erasure) may still write there for a moment after the kill.
-      if (!dir) fs.rmSync(dataDir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+      if (dir) return;
+      // A rewrite child Redis forked (BGREWRITEAOF after an erasure) outlives the kill and may add a file meanwhile.
+      for (const pid of forked) killQuietly(pid);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return fs.rmSync(dataDir, { recursive: true, force: true });
+        } catch (err) {
+          if (err.code !== 'ENOTEMPTY' || attempt === 50) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     },
     logs: () => output,
     /** The server's process id (it changes with each start). */
     child: () => child.pid,
   };
+}
+
+/** The processes whose parent is `pid` (Linux's /proc; none elsewhere). */
+function childrenOf(pid) {
+  let entries = [];
+  try {
+    entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return entries.map(Number).filter((candidate) => {
+    try {
+      // The parent is the field after the command, which is in parentheses and may hold spaces.
+      const stat = fs.readFileSync(`/proc/${candidate}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function killQuietly(pid) {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 module.exports = { startRedisServer, requireRedisServer, redisServerPath };
