@@ -87,19 +87,18 @@ export = function (RED: NodeAPI) {
         return fail(RED._('sales-lead-map.errors.no-object', { property: `msg.${property}` }), []);
       }
       const { leads, failures } = mapEvent(mapping, event, leadSourceFrom(msg.webhook));
-      let messages: NodeMessage[] = [];
+      // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
+      // In split mode each lead settles its part of the delivery (msg.webhook.part), so the delivery settles when all have.
+      const messages = leads.map((lead, index) => ({
+        ...msg,
+        payload: lead,
+        ...(msg.webhook
+          ? { webhook: { ...(msg.webhook as object), ...(config.split ? partOf(index, leads.length) : {}) } }
+          : {}),
+      })) as NodeMessage[];
       if (leads.length > 0) {
         counts.leads += leads.length;
         scheduleStatus();
-        // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
-        // In split mode each lead settles its part of the delivery (msg.webhook.part), so the delivery settles when all have.
-        messages = leads.map((lead, index) => ({
-          ...msg,
-          payload: lead,
-          ...(msg.webhook
-            ? { webhook: { ...(msg.webhook as object), ...(config.split ? partOf(index, leads.length) : {}) } }
-            : {}),
-        })) as NodeMessage[];
         noteLeadsOfDelivery(msg, leads);
       }
       const finish = () => {
@@ -111,13 +110,15 @@ export = function (RED: NodeAPI) {
           );
         done();
       };
-      sendInSlices(messages, send, finish);
+      if (messages.length > SEND_SLICE) return sendInSlices(messages, send, finish);
+      if (messages.length > 0) send([messages, null]);
+      finish();
     });
 
     let closed = false;
     /**
-     * A split's leads go out SEND_SLICE at a time, the rest in later turns of the event loop: Node-RED delivers a
-     * send's messages in one go, so 5,000 at once would hold every other delivery's answer until they were handled.
+     * A large split's leads go out SEND_SLICE at a time, the rest in later turns of the event loop: Node-RED delivers
+     * a send's messages in one go, so 5,000 at once would hold every other delivery's answer until they were handled.
      * Closed midway, the rest is not sent and done() not called: the delivery stays unsettled and is emitted again.
      */
     const sendInSlices = (
@@ -127,7 +128,7 @@ export = function (RED: NodeAPI) {
     ) => {
       const sendFrom = (start: number) => {
         if (closed) return;
-        if (messages.length > 0) send([messages.slice(start, start + SEND_SLICE), null]);
+        send([messages.slice(start, start + SEND_SLICE), null]);
         if (start + SEND_SLICE < messages.length) setImmediate(sendFrom, start + SEND_SLICE);
         else finish();
       };
