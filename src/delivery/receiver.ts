@@ -227,7 +227,7 @@ export class DeliveryReceiver implements WebhookReceiver {
       statusCode,
       reason,
       headers,
-      // A copy of the first bytes only: a view would carry the whole socket buffer to the writer.
+      // A copy of the first bytes only: a view would carry the whole body (up to the size cap) to the writer.
       bodyPrefix: rawBody ? Buffer.from(rawBody.subarray(0, REJECTED_BODY_BYTES)) : undefined,
       bodyTruncated: rawBody !== undefined && rawBody.length > REJECTED_BODY_BYTES,
     });
