@@ -301,7 +301,13 @@
           total ? node._('sales-lead-map.label.pathsShown', { count: shown, total: total }) : '',
         );
       }
+      // The paths last shown: a preview that finds the same ones leaves the list alone, so a click that is under way
+      // (mouse down on an entry, the preview's answer, mouse up) is not lost on an entry replaced in between.
+      let shownPaths = null;
       function showPaths(paths) {
+        const shown = JSON.stringify(paths);
+        if (shown === shownPaths) return;
+        shownPaths = shown;
         $paths.empty();
         paths.forEach(function (p) {
           const value = shortValue(p.value);
