@@ -2,7 +2,7 @@
 // Starts a real Node-RED process with a temporary user directory, default settings and this package installed.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
+const { freePort } = require('./free-port');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -13,15 +13,37 @@ const nodeRedPackage = process.env.NODE_RED_UNDER_TEST || 'node-red';
 const nodeRedEntry = require.resolve(`${nodeRedPackage}/red.js`);
 const nodeRedVersion = require(`${nodeRedPackage}/package.json`).version;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
+const PORT_TAKEN = /Unable to listen on|EADDRINUSE|port in use/;
+
+/** Spawns Node-RED on `port` and waits for its flows: { ready: true, child, port, output() } or { ready: false, error, output() }. */
+async function spawnNodeRed({ entry, dir, nodeArgs, env, port }) {
+  const child = spawn(process.execPath, [...nodeArgs, entry, '--userDir', dir, '--port', String(port)], {
+    env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A test process that dies without stop() must not leave a Node-RED holding a port.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  let text = '';
+  child.stdout.on('data', (d) => {
+    text += d;
+  });
+  child.stderr.on('data', (d) => {
+    text += d;
+  });
+  const output = () => text;
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    // The server answers before the flows (and their routes) exist; "Started flows" is logged even for an empty flow file.
+    if (/Started flows/.test(text)) return { ready: true, child, port, output };
+    if (child.exitCode !== null) return { ready: false, error: new Error(`Node-RED exited:\n${text}`), output };
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      return { ready: false, error: new Error(`Node-RED did not start:\n${text}`), output };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
@@ -64,41 +86,20 @@ async function startNodeRed({
     }
   }
   if (settings) fs.writeFileSync(path.join(dir, 'settings.js'), settings);
-  const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, entry, '--userDir', dir, '--port', String(port)], {
-    env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // A test process that dies without stop() must not leave a Node-RED holding a port.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
+  // freePort() closes its probe before Node-RED binds, so another socket can take the port in between: try another.
+  let started;
+  for (let attempt = 1; ; attempt++) {
+    started = await spawnNodeRed({ entry, dir, nodeArgs, env, port: await freePort() });
+    if (started.ready) break;
+    if (!PORT_TAKEN.test(started.output()) || attempt === 3) throw started.error;
+  }
+  const { child, port } = started;
+  const output = () => started.output();
   const url = origin(port);
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Node-RED did not start:\n${output}`)), 30000);
-    const check = () => {
-      // The server answers before the flows (and their routes) exist; "Started flows" is logged even for an empty flow file.
-      if (/Started flows/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      } else if (child.exitCode !== null) {
-        clearTimeout(timer);
-        reject(new Error(`Node-RED exited:\n${output}`));
-      } else setTimeout(check, 100);
-    };
-    check();
-  });
   // With adminAuth on, the admin API answers 401 once it is up.
   await waitFor(async () => [200, 401].includes((await fetch(`${url}/flows`)).status), 20000);
 
-  const startedFlows = () => output.split('Started flows').length - 1;
+  const startedFlows = () => output().split('Started flows').length - 1;
   /** Deploys (as the user of `token` when adminAuth is on) and waits until the runtime has restarted the flows: the admin API answers before that. */
   async function deploy(flow, { token } = {}) {
     const before = startedFlows();
@@ -132,7 +133,7 @@ async function startNodeRed({
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  return { url, port, userDir: dir, logs: () => output, deploy, stop, remove, process: child };
+  return { url, port, userDir: dir, logs: output, deploy, stop, remove, process: child };
 }
 
 async function waitFor(predicate, timeoutMs = 10000, intervalMs = 100) {

@@ -3,7 +3,7 @@
 // write, in a temporary directory. Tests that need it skip when it is missing, unless CI is set: there, missing fails.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
+const { freePort } = require('./free-port');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -17,17 +17,6 @@ const redisServerPath = () => findSystemTool(REDIS_SERVER);
  */
 function requireRedisServer(context) {
   return Boolean(requireSystemTool(context, REDIS_SERVER));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /**
@@ -47,7 +36,7 @@ async function startRedisServer(context, { appendfsync = 'always', appendonly = 
     requireRedisServer(context);
   }
   const dataDir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'redis-test-'));
-  const serverPort = port || (await freePort());
+  let serverPort = port || (await freePort());
   let child;
   let output = '';
   const start = async () => {
@@ -93,7 +82,16 @@ async function startRedisServer(context, { appendfsync = 'always', appendonly = 
       child.once('exit', () => resolve());
       child.kill(signal);
     });
-  await start();
+  // freePort() closes its probe before redis-server binds, so another socket can take a fresh port in between.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (port || attempt === 3 || !/Address already in use/.test(output)) throw err;
+      serverPort = await freePort();
+    }
+  }
   return {
     url: `redis://127.0.0.1:${serverPort}`,
     port: serverPort,
