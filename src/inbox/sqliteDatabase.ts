@@ -555,9 +555,12 @@ export class InboxDatabase {
   }
 
   settle(id: string, record: SettleRecord): DeliveryState | undefined {
-    const row = this.sql('SELECT state, round FROM deliveries WHERE id = ?').get(Number(id)) as
-      { state: DeliveryState; round: number } | undefined;
+    const row = this.sql('SELECT state, round, part_count, parts_settled FROM deliveries WHERE id = ?').get(
+      Number(id),
+    ) as { state: DeliveryState; round: number; part_count: number; parts_settled: number } | undefined;
     if (!row || row.state === 'rejected') return undefined;
+    if (row.part_count === 1 && row.parts_settled === 0 && (record.part?.count ?? 1) === 1)
+      return this.settleWhole(Number(id), row.round, record);
     const parts = this.addSettlement(Number(id), row.round, record);
     if (parts.settled < parts.partCount) return row.state;
     // Failed wins, then delivered (a CRM took a part), else handled: as settledStateOf says.
@@ -569,6 +572,27 @@ export class InboxDatabase {
         Number(id),
       );
     return state;
+  }
+
+  /**
+   * The usual settlement: a delivery of one part settled for the first time in its round. Nothing before it can
+   * count, so its counters and state are set in one update (the general path reads the part's last settlement, adds
+   * to the counters, then updates the state: two reads and two updates more per delivery).
+   */
+  private settleWhole(id: number, round: number, record: SettleRecord): DeliveryState {
+    this.sql('INSERT INTO settlements (delivery_id, round, part, state, record) VALUES (?, ?, 0, ?, ?)').run(
+      id,
+      round,
+      record.state,
+      JSON.stringify(record),
+    );
+    const failed = record.state === 'failed' ? 1 : 0;
+    const delivered = record.state === 'delivered' ? 1 : 0;
+    this.sql(
+      `UPDATE deliveries SET parts_settled = 1, parts_failed = ?, parts_delivered = ?, state = ?, lease_until = NULL,
+       attempt = MAX(attempt, 1) WHERE id = ?`,
+    ).run(failed, delivered, record.state, id);
+    return record.state;
   }
 
   claimDue(options: ClaimOptions): DueDelivery[] {

@@ -185,6 +185,24 @@ function describeStoreContract(kind, harness) {
       assert.equal(await store.settle(plain.id, { state: 'handled', at: Date.now() }), 'handled');
     });
 
+    it('a whole delivery answered again in its round: the latest answer counts, every answer is kept', async () => {
+      const d = await store.accept(delivery());
+      await store.markEmitted(d.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
+      assert.equal(await store.settle(d.id, { state: 'failed', reason: 'CRM down', at: Date.now() }), 'failed');
+      assert.equal((await store.get(d.id)).leaseUntil, null);
+      assert.equal(await store.settle(d.id, { state: 'delivered', recordId: '8', at: Date.now() }), 'delivered');
+      const record = await store.get(d.id);
+      assert.equal(record.state, 'delivered');
+      assert.deepEqual(
+        record.settlements.map((s) => s.state),
+        ['failed', 'delivered'],
+      );
+      const handled = await store.accept(delivery());
+      await store.markEmitted(handled.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
+      assert.equal(await store.settle(handled.id, { state: 'handled', at: Date.now() }), 'handled');
+      assert.equal((await store.get(handled.id)).state, 'handled');
+    });
+
     it('a replay is due at once, flagged, and starts a new round of settlements and attempts', async () => {
       const d = await store.accept(delivery());
       await store.markEmitted(d.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
