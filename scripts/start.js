@@ -84,13 +84,16 @@ async function startDemo({
   const url = require('../dist/send/demoAddress').demoBaseUrl({ HOST: env.HOST, PORT: String(port) });
   const started = () => output.split('Started flows').length - 1;
   await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`Node-RED exited with code ${code}:\n${output}`)));
     const timer = setInterval(() => {
       if (started() > 0) {
         clearInterval(timer);
         resolve();
       }
     }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`Node-RED exited with code ${code}:\n${output}`));
+    });
   });
   const { nodes, leadsFile } = demoFlow({ userDir, env });
   if (reset || !hasDemoFlow(userDir)) {

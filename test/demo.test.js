@@ -6,7 +6,8 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startDemo } = require('../scripts/start');
-const { freePort, waitFor } = require('./support/real-node-red');
+const { waitFor } = require('./support/real-node-red');
+const { onFreePort } = require('./support/free-port');
 const { launchBrowser, requireBrowser } = require('./support/browser');
 
 const cli = (args, env = {}) =>
@@ -32,7 +33,7 @@ describe('the demo (npm start) and the test-event sender', function () {
   let demo;
   before(async () => {
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sales-webhooks-demo-'));
-    demo = await startDemo({ port: await freePort(), userDir, log: null });
+    demo = await onFreePort((port) => startDemo({ port, userDir, log: null }));
   });
   after(async () => {
     await demo?.stop();

@@ -2,7 +2,7 @@
 // Starts a real Node-RED process with a temporary user directory, default settings and this package installed.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const { freePort } = require('./free-port');
+const { freePort, onFreePort } = require('./free-port');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -13,9 +13,7 @@ const nodeRedPackage = process.env.NODE_RED_UNDER_TEST || 'node-red';
 const nodeRedEntry = require.resolve(`${nodeRedPackage}/red.js`);
 const nodeRedVersion = require(`${nodeRedPackage}/package.json`).version;
 
-const PORT_TAKEN = /Unable to listen on|EADDRINUSE|port in use/;
-
-/** Spawns Node-RED on `port` and waits for its flows: { ready: true, child, port, output() } or { ready: false, error, output() }. */
+/** Spawns Node-RED on `port` and waits for its flows: { child, port, output() }; rejects with its output if it stops or stalls. */
 async function spawnNodeRed({ entry, dir, nodeArgs, env, port }) {
   const child = spawn(process.execPath, [...nodeArgs, entry, '--userDir', dir, '--port', String(port)], {
     env: { ...process.env, ...env, NODE_RED_ENABLE_PROJECTS: 'false' },
@@ -36,11 +34,11 @@ async function spawnNodeRed({ entry, dir, nodeArgs, env, port }) {
   const deadline = Date.now() + 30000;
   for (;;) {
     // The server answers before the flows (and their routes) exist; "Started flows" is logged even for an empty flow file.
-    if (/Started flows/.test(text)) return { ready: true, child, port, output };
-    if (child.exitCode !== null) return { ready: false, error: new Error(`Node-RED exited:\n${text}`), output };
+    if (/Started flows/.test(text)) return { child, port, output };
+    if (child.exitCode !== null) throw new Error(`Node-RED exited:\n${text}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      return { ready: false, error: new Error(`Node-RED did not start:\n${text}`), output };
+      throw new Error(`Node-RED did not start:\n${text}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -86,15 +84,7 @@ async function startNodeRed({
     }
   }
   if (settings) fs.writeFileSync(path.join(dir, 'settings.js'), settings);
-  // freePort() closes its probe before Node-RED binds, so another socket can take the port in between: try another.
-  let started;
-  for (let attempt = 1; ; attempt++) {
-    started = await spawnNodeRed({ entry, dir, nodeArgs, env, port: await freePort() });
-    if (started.ready) break;
-    if (!PORT_TAKEN.test(started.output()) || attempt === 3) throw started.error;
-  }
-  const { child, port } = started;
-  const output = () => started.output();
+  const { child, port, output } = await onFreePort((port) => spawnNodeRed({ entry, dir, nodeArgs, env, port }));
   const url = origin(port);
   // With adminAuth on, the admin API answers 401 once it is up.
   await waitFor(async () => [200, 401].includes((await fetch(`${url}/flows`)).status), 20000);

@@ -3,7 +3,7 @@
 // write, in a temporary directory. Tests that need it skip when it is missing, unless CI is set: there, missing fails.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const { freePort } = require('./free-port');
+const { onFreePort } = require('./free-port');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -36,7 +36,7 @@ async function startRedisServer(context, { appendfsync = 'always', appendonly = 
     requireRedisServer(context);
   }
   const dataDir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'redis-test-'));
-  let serverPort = port || (await freePort());
+  let serverPort = port;
   let child;
   let output = '';
   const start = async () => {
@@ -82,16 +82,12 @@ async function startRedisServer(context, { appendfsync = 'always', appendonly = 
       child.once('exit', () => resolve());
       child.kill(signal);
     });
-  // freePort() closes its probe before redis-server binds, so another socket can take a fresh port in between.
-  for (let attempt = 1; ; attempt++) {
-    try {
+  if (port) await start();
+  else
+    await onFreePort(async (free) => {
+      serverPort = free;
       await start();
-      break;
-    } catch (err) {
-      if (port || attempt === 3 || !/Address already in use/.test(output)) throw err;
-      serverPort = await freePort();
-    }
-  }
+    });
   return {
     url: `redis://127.0.0.1:${serverPort}`,
     port: serverPort,
