@@ -6,7 +6,6 @@ import { cutAtWordEdge } from './calls';
  * refused. `idle`: nothing sent since Node-RED started.
  */
 export type CrmHealthState = 'ok' | 'retrying' | 'failing' | 'idle';
-export const CRM_HEALTH_STATES: readonly CrmHealthState[] = ['ok', 'retrying', 'failing', 'idle'];
 /** GET under httpAdminRoot (as the editor asks it, without the leading slash): `{ now, accounts }`. */
 export const CRM_HEALTH_ROUTE = 'sales-webhooks/crm-health';
 
