@@ -10,6 +10,7 @@ const { SqliteInboxStore } = require('../dist/inbox');
 const { WEBHOOK_IN_DEFAULTS } = require('../dist/receive/webhookInDefaults');
 const { helpRequested } = require('../scripts/usage');
 const { cpuSeconds } = require('./proc');
+const { durabilityFloor } = require('./durability-floor');
 
 helpRequested(`Usage: node bench/inbox-store.js [count]     (after npm run build)
 
@@ -32,20 +33,6 @@ const headers = {
 function threadSeconds() {
   const tids = fs.readdirSync(`/proc/${process.pid}/task`);
   return new Map(tids.map((tid) => [tid, cpuSeconds(`${process.pid}/task/${tid}`)]));
-}
-
-/** CPU per delivery of the cheapest durable write: groups of bodies appended with one write and one fdatasync. */
-function durabilityFloor(dir, count, groupSize) {
-  const fd = fs.openSync(path.join(dir, 'floor.log'), 'w');
-  const group = Buffer.concat(Array.from({ length: groupSize }, () => body));
-  const cpu = process.cpuUsage();
-  for (let i = 0; i < count; i += groupSize) {
-    fs.writeSync(fd, group);
-    fs.fdatasyncSync(fd);
-  }
-  const used = process.cpuUsage(cpu);
-  fs.closeSync(fd);
-  return (used.user + used.system) / count;
 }
 
 async function main() {
@@ -105,7 +92,7 @@ async function main() {
   const deliveriesPerFsync = count / store.stats.commits;
   // The median of three passes: one pass of a few hundred fsyncs varies by half on a shared machine.
   const groupSize = Math.max(1, Math.round(deliveriesPerFsync));
-  const floor = [0, 1, 2].map(() => durabilityFloor(dir, count, groupSize)).sort((a, b) => a - b)[1];
+  const floor = [0, 1, 2].map(() => durabilityFloor(dir, body, count, groupSize)).sort((a, b) => a - b)[1];
   await store.close();
   const walBytes = fs.existsSync(path.join(dir, 'sales-webhooks.db-wal'))
     ? fs.statSync(path.join(dir, 'sales-webhooks.db-wal')).size

@@ -6,6 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { helpRequested } = require('../scripts/usage');
+const { durabilityFloor } = require('./durability-floor');
 
 helpRequested(`Usage: node bench/write-path-prototype.js     (after npm run build)
 
@@ -34,16 +35,7 @@ const fresh = () => {
 };
 process.on('exit', () => dirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-function floor() {
-  const fd = fs.openSync(path.join(fresh(), 'f.log'), 'w');
-  const group = Buffer.concat(Array.from({ length: G }, () => body));
-  return cpu(() => {
-    for (let i = 0; i < N; i += G) {
-      fs.writeSync(fd, group);
-      fs.fdatasyncSync(fd);
-    }
-  });
-}
+const floor = () => durabilityFloor(fresh(), body, N, G);
 
 function current() {
   const db = new InboxDatabase(path.join(fresh(), 'x.db'));
