@@ -7,6 +7,7 @@ import { RequestPacer } from './pacing';
 import type { AccountSettings } from './settings';
 import { getCrmSystem } from './systems';
 import type { CrmSender, CrmSystem, PreparedRecord, SystemContext, UpsertOptions, UpsertResult } from './systems/types';
+import { sleep } from '../shared/clock';
 
 interface Waiting {
   record: PreparedRecord;
@@ -17,8 +18,6 @@ interface Waiting {
   resolve: (result: UpsertResult) => void;
   reject: (err: unknown) => void;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A lead withdrawn before it was sent, because its node closed (a deploy): it is neither delivered nor failed, so the

@@ -21,6 +21,7 @@ import {
 import type { AccountCredentials, AccountSettings } from './settings';
 import { boundedText, CRM_CALL_LIMITS, type CrmCallRecord } from './calls';
 import { salesWebhookMetrics } from '../metrics/metrics';
+import { sleepUntil } from '../shared/clock';
 
 export interface CrmResponse {
   status: number;
@@ -63,8 +64,6 @@ export function backoffDelay(attempt: number, minDelayMs: number, maxDelayMs: nu
   const base = backoffBase(attempt, minDelayMs, maxDelayMs);
   return Math.round(base / 2 + (base / 2) * random());
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One account's HTTP client: a kept-alive undici pool, a cap on requests in flight, the account's token, and retries.
@@ -284,7 +283,8 @@ export class CrmHttp {
           : backoffDelay(attempt, minDelayMs, maxDelayMs);
       tell(Date.now() + delayMs);
       hooks.onRetry?.({ attempt, delayMs, status: response?.status });
-      await sleep(delayMs);
+      // By the wall clock, which the token back-off also uses: a lead that waited its delay finds the way open.
+      await sleepUntil(Date.now() + delayMs);
     }
   }
 

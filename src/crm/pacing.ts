@@ -1,4 +1,5 @@
 import type { RateLimitInfo } from './systems/types';
+import { sleep } from '../shared/clock';
 
 /** What an account may send: `requests` per `intervalMs` (undefined: no interval limit known). */
 export interface PaceLimit {
@@ -8,8 +9,6 @@ export interface PaceLimit {
 
 /** A daily quota is "nearly spent" below this share of it: the node's status turns yellow and says so. */
 export const DAILY_WARNING_SHARE = 0.1;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Paces one account's requests to its CRM's limit: at most `requests` in any `intervalMs` (as sent, with a small

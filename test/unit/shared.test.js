@@ -6,6 +6,7 @@ const { epochToIso } = require('../../dist/shared/epoch');
 const { positiveNumber } = require('../../dist/shared/numbers');
 const { isHeaderName } = require('../../dist/shared/headerName');
 const { throttledStatus } = require('../../dist/shared/throttledStatus');
+const { sleepUntil } = require('../../dist/shared/clock');
 const { editorFacts } = require('../../dist/editorFacts');
 const { coerce, STANDARD_LEAD_FIELDS, MAPPING_TYPES } = require('../../dist/leadmap');
 const { readEnvelope, getProvider } = {
@@ -14,6 +15,19 @@ const { readEnvelope, getProvider } = {
 };
 
 describe('shared rules', function () {
+  it('sleepUntil never ends before the wall clock reaches its time (a timer does, about one time in 25)', async function () {
+    // Timers run on a monotonic millisecond clock whose ticks are out of phase with Date.now()'s.
+    let early = 0;
+    for (let i = 0; i < 200; i++) {
+      const jitter = performance.now() + Math.random();
+      while (performance.now() < jitter);
+      const at = Date.now() + 1;
+      await sleepUntil(at);
+      if (Date.now() < at) early++;
+    }
+    assert.equal(early, 0);
+  });
+
   it('epoch seconds and milliseconds, as numbers or digits, become ISO 8601', function () {
     assert.equal(epochToIso(1738896900), '2025-02-07T02:55:00.000Z');
     assert.equal(epochToIso(1738896900000), '2025-02-07T02:55:00.000Z');
