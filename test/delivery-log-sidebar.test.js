@@ -102,8 +102,12 @@ describe('the delivery log sidebar in the editor', function () {
       () => document.querySelectorAll('#sales-webhooks-log-list tr.sales-webhooks-log-row').length === 4,
     );
     // The CRM account is failing, with HubSpot's last answer shown as text (its markup is not run).
-    await page.waitForSelector('#sales-webhooks-log-crm-health li[data-account="acct"][data-state="failing"]');
     const account = '#sales-webhooks-log-crm-health li[data-account="acct"]';
+    // It was failing already (Carla's 503s): wait for the health that includes Fay's answer.
+    await page.waitForFunction(
+      (selector) => /HubSpot answered/.test(document.querySelector(`${selector}[data-state="failing"]`)?.textContent),
+      account,
+    );
     assert.match(
       await page.textContent(account),
       /failing.*last success .*Failing since .*: the CRM refused to upsert the contacts \(500: HubSpot answered <b>500<\/b>\)/,

@@ -59,6 +59,23 @@ describe('SQLite inbox store', function () {
     assert.equal(store.stats.commits - before, 2, JSON.stringify(store.stats));
   });
 
+  it("a first emission's lease counts from its write: a write that waits past the lease is not claimed before it is emitted", async () => {
+    const claim = () =>
+      store.claimDue({ node: 'n1', now: Date.now(), leaseMs: 100, maxAttempts: 3, limit: 10, settles: true });
+    const accepted = store.accept(delivery({ firstEmission: { settles: true, leaseMs: 100 } }));
+    // The group waits past the lease before it leaves (as behind a commit stalled on its fsync); a claim joins it.
+    for (const end = Date.now() + 250; Date.now() < end;);
+    const claimedMeanwhile = claim();
+    const { id } = await accepted;
+    assert.deepEqual(await claimedMeanwhile, [], 'a claim would emit it again before its first emission');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.deepEqual(
+      (await claim()).map((d) => [d.id, d.attempt]),
+      [[id, 2]],
+      'its lease ends 100 ms after the write',
+    );
+  });
+
   it('notes leads: the first in one update, later ones merged with them (each person once)', async () => {
     const { id } = await store.accept(delivery());
     store.noteLeads(id, [

@@ -180,7 +180,7 @@ export class DeliveryLifecycle {
     if (!health.ok) return unavailable(health);
     // Emitted at once (the flows run): the first emission and its lease go in the delivery's own write.
     const emitsNow = this.flowsStarted && !this.closed;
-    if (emitsNow) delivery.firstEmission = { settles: true, leaseUntil: Date.now() + this.options.leaseMs };
+    if (emitsNow) delivery.firstEmission = { settles: true, leaseMs: this.options.leaseMs };
     if (this.acceptNow) {
       try {
         return this.accepted(this.acceptNow(delivery), emitsNow);

@@ -133,7 +133,8 @@ export class MemoryInboxStore implements InboxStore, StoreHealthReporting {
       record.state = 'emitted';
       record.attempt = 1;
       record.settles = firstEmission.settles;
-      record.leaseUntil = firstEmission.settles ? (firstEmission.leaseUntil ?? null) : null;
+      record.leaseUntil =
+        firstEmission.settles && firstEmission.leaseMs !== undefined ? this.now() + firstEmission.leaseMs : null;
     }
     record.headers = meta.headers;
     record.body = delivery.rawBody;

@@ -428,8 +428,8 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
       ...(delivery.firstEmission
         ? ['state', 'emitted', 'attempt', '1', 'settles', delivery.firstEmission.settles ? '1' : '0']
         : []),
-      ...(delivery.firstEmission?.settles && delivery.firstEmission.leaseUntil !== undefined
-        ? ['leaseUntil', String(Math.round(delivery.firstEmission.leaseUntil))]
+      ...(delivery.firstEmission?.settles && delivery.firstEmission.leaseMs !== undefined
+        ? ['leaseUntil', String(Math.round(Date.now() + delivery.firstEmission.leaseMs))]
         : []),
     ];
     const reply = (await this.script(

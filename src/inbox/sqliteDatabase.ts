@@ -120,7 +120,8 @@ export type PackedDelivery = [
   issues: string | null,
   /** The first emission stored with it: 0 none (received), 1 emitted without settling point, 2 with one. */
   emission: 0 | 1 | 2,
-  leaseUntil: number | null,
+  /** Its lease, counted from this write (a commit slower than the lease must not let a claim beat the emission). */
+  leaseMs: number | null,
 ];
 
 export function packDelivery(delivery: IncomingDelivery): PackedDelivery {
@@ -139,7 +140,7 @@ export function packDelivery(delivery: IncomingDelivery): PackedDelivery {
     JSON.stringify(meta),
     delivery.issues.length ? JSON.stringify(delivery.issues) : null,
     delivery.firstEmission ? (delivery.firstEmission.settles ? 2 : 1) : 0,
-    delivery.firstEmission?.settles ? (delivery.firstEmission.leaseUntil ?? null) : null,
+    delivery.firstEmission?.settles ? (delivery.firstEmission.leaseMs ?? null) : null,
   ];
 }
 
@@ -425,7 +426,7 @@ export class InboxDatabase {
       meta,
       issues,
       emission,
-      leaseUntil,
+      leaseMs,
     ] = packed;
     const keys = this.keysOf(node, limit, now);
     let pending = this.uncommittedKeys.get(keys);
@@ -451,7 +452,7 @@ export class InboxDatabase {
         expiresAt,
         emission ? 1 : 0,
         emission === 2 ? 1 : 0,
-        leaseUntil,
+        leaseMs === null ? null : Date.now() + leaseMs,
       ).lastInsertRowid,
     );
     this.insertContent.run(id, headers, rawBody, meta, issues);

@@ -59,9 +59,10 @@ export interface IncomingDelivery {
   issues: string[];
   /**
    * The first emission, stored with the delivery in the same write: for recovery `received` and `emitted` mean the
-   * same (not settled), so no markEmitted is needed. With `settles`, its lease starts now (`leaseUntil`).
+   * same (not settled), so no markEmitted is needed. With `settles`, it runs under a lease of `leaseMs`, counted from
+   * when the store writes it: a write slower than the lease must not let a claim emit it again before its first emission.
    */
-  firstEmission?: { settles: boolean; leaseUntil?: number };
+  firstEmission?: { settles: boolean; leaseMs?: number };
 }
 
 export type AcceptResult = { stored: true; id: string } | { stored: false; duplicateOf: string | undefined };

@@ -163,7 +163,7 @@ function describeStoreContract(kind, harness) {
     it('a delivery accepted with its first emission needs no second write: leased, recovered and settled alike', async () => {
       // Redis measures a lease on its own clock: long enough that a loaded machine does not end it before the check.
       const lease = 1500;
-      const leased = await store.accept(delivery({ firstEmission: { settles: true, leaseUntil: Date.now() + lease } }));
+      const leased = await store.accept(delivery({ firstEmission: { settles: true, leaseMs: lease } }));
       const plain = await store.accept(delivery({ firstEmission: { settles: false } }));
       const record = await store.get(leased.id);
       assert.deepEqual([record.state, record.attempt], ['emitted', 1]);

@@ -120,9 +120,11 @@ describe('alert problems', () => {
   it('counts deliveries whose attempts ran out (no announcement) toward delivery-failed, by node and reason, once', async () => {
     const { MemoryInboxStore } = require('../../dist/inbox/memory');
     const { lastFailure } = require('../../dist/alerts/replay');
-    const store = new MemoryInboxStore();
+    let clock = 0;
+    const store = new MemoryInboxStore(undefined, () => clock);
     const { monitor, transitions } = monitorWith({ backlogMs: 3600_000 });
     const accept = async (key, at) => {
+      clock = at;
       const { id } = await store.accept({
         node: 'in',
         duplicateKey: key,
@@ -131,7 +133,7 @@ describe('alert problems', () => {
         rawBody: Buffer.from('{}'),
         meta: { provider: 'hmac', receivedAt: new Date(at).toISOString(), headers: {} },
         issues: [],
-        firstEmission: { settles: true, leaseUntil: at + 1000 },
+        firstEmission: { settles: true, leaseMs: 1000 },
       });
       monitor.delivery('in', id, 'received', at);
       return id;

@@ -11,7 +11,7 @@ describe('memory store: duplicate keys', function () {
   const store = () => new MemoryInboxStore(10, clock);
   /** Accepts `key` now and says whether it was new; as in a plain flow, emitted with it and then handled. */
   const accept = async (inbox, key, over = {}) => {
-    const firstEmission = { settles: true, leaseUntil: now + 60_000 };
+    const firstEmission = { settles: true, leaseMs: 60_000 };
     const incoming = delivery({ duplicateKey: key, receivedAt: now, duplicateWindowMs: 1000, firstEmission, ...over });
     const result = await inbox.accept(incoming);
     if (result.stored) await inbox.settle(result.id, { state: 'handled', at: now });
