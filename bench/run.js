@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// npm run bench: one real Node-RED (default settings) with four flows, driven in interleaved rounds by autocannon in
-// a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios ours/echo and
+// npm run bench: five flows, each in a real Node-RED of its own (default settings), driven in interleaved rounds by
+// autocannon in a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios ours/echo and
 // ours/hand-built; for ours, with the durable inbox on (FULL sync, group commit) and off, and the inbox's fsyncs per
 // second and mean group size (read from the stores' counters, which Node-RED serves when SALES_WEBHOOKS_INBOX_STATS=1);
 // writes bench/results/<time>.json and latest.json.
@@ -10,8 +10,8 @@
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time
 //   --flows ours,oursSvix   drive only these flows (for profiling one path)
 //   --redis     the shared inbox instead: SQLite vs one and two instances on Redis (bench/redis.js, its own options)
-//   --baseline <dir>[,<dir>]   also drive ours (inbox on and off) of another built checkout (an older version) in a
-//               Node-RED of its own, interleaved with the rest: a comparison within the same run
+//   --baseline <dir>[,<dir>]   also drive ours (inbox on and off) of another built checkout (an older version), each
+//               flow in a Node-RED of its own, interleaved with the rest: a comparison within the same run
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -21,7 +21,8 @@ const { cpuSeconds, rssMiB } = require('./proc');
 
 const USAGE = `Usage: npm run bench [-- options]     (or: node bench/run.js [options] after npm run build)
 
-Drives four flows in one real Node-RED with autocannon and prints req/s, latency, errors and RSS per flow.
+Drives five flows, each in a real Node-RED of its own, with autocannon and prints req/s, latency, errors, CPU and
+RSS per flow.
 
 Options:
   --rounds <n>          interleaved rounds (default 5)
@@ -29,10 +30,10 @@ Options:
   --connections <n>     concurrent connections (default 20)
   --soak                200,000 requests to ours; RSS at start, middle and end
   --profile             run Node-RED with --cpu-prof and print where ours spends its time
-  --flows <list>        only these flows, comma-separated: echo, hand, ours, oursSvix
+  --flows <list>        only these flows, comma-separated: echo, hand, ours, oursNoInbox, oursSvix
   --baseline <dirs>     also drive ours (inbox on and off) of these built checkouts, comma-separated (e.g. an
-                        older version: git archive <commit> | tar -x -C <dir>, then npm run build there), each in a
-                        Node-RED of its own, interleaved with the rest; reported as ours@<dir name>
+                        older version: git archive <commit> | tar -x -C <dir>, then npm run build there), each flow in
+                        a Node-RED of its own, interleaved with the rest; reported as ours@<dir name>
   --out <file>          also write the results to this file
   --redis               the shared inbox instead: SQLite vs one and two instances on Redis (see --redis --help)
   -h, --help            this text`;
@@ -237,6 +238,22 @@ function flows() {
   ];
 }
 
+/**
+ * The nodes of one target's flow. Each target runs in a Node-RED of its own: in a shared one, each flow's CPU also
+ * paid for collecting the garbage of the others' state, and ours shared its inbox file and writer with Svix's.
+ */
+function flowOf(name) {
+  const [tab, ...nodes] = flows();
+  const prefixes = {
+    echo: ['echo-'],
+    hand: ['hand-'],
+    ours: ['ours-'],
+    oursNoInbox: ['off-', 'ours-src'],
+    oursSvix: ['svix-'],
+  }[name];
+  return [tab, ...nodes.filter((n) => prefixes.some((prefix) => n.id.startsWith(prefix)))];
+}
+
 const TARGETS = {
   echo: { path: '/bench/echo', kind: 'hmac', label: 'http in → http response (echo)' },
   hand: {
@@ -354,8 +371,8 @@ function machine() {
   };
 }
 
-/** A Node-RED of its own with the package of another built checkout installed (a link, as npm does for a folder). */
-async function startBaseline(dir) {
+/** A Node-RED of its own for one flow, with the package of another built checkout installed (a link, as npm does). */
+async function startBaseline(dir, name) {
   const root = path.resolve(dir);
   if (!fs.existsSync(path.join(root, 'dist', 'index.js'))) throw new Error(`--baseline ${dir}: not built (no dist/)`);
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nr-sales-webhooks-baseline-'));
@@ -366,8 +383,8 @@ async function startBaseline(dir) {
     JSON.stringify({ name: 'node-red-project', private: true, dependencies: {} }),
   );
   const nodeRed = await startNodeRed({ userDir, install: 'installed', env: { SALES_WEBHOOKS_INBOX_STATS: '1' } });
-  await nodeRed.deploy(flows());
-  return { label: path.basename(root), nodeRed };
+  await nodeRed.deploy(flowOf(name));
+  return { label: path.basename(root), name, nodeRed };
 }
 
 async function main() {
@@ -376,7 +393,10 @@ async function main() {
   const connections = Number(args.connections);
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [];
   fs.mkdirSync(resultsDir, { recursive: true });
-  const nodeRed = await startNodeRed({ nodeArgs, env: { SALES_WEBHOOKS_INBOX_STATS: '1' } });
+  const names = args.soak ? ['ours'] : selected();
+  // The profile is of ours, or of the one flow driven.
+  const profiled = names.includes('ours') ? 'ours' : names[0];
+  const nodeReds = new Map();
   const baselines = [];
   const report = {
     date: new Date().toISOString(),
@@ -385,18 +405,25 @@ async function main() {
     flows: {},
   };
   try {
-    await nodeRed.deploy(flows());
-    for (const dir of args.baseline ? args.baseline.split(',') : []) baselines.push(await startBaseline(dir));
+    for (const name of names) {
+      const nodeRed = await startNodeRed({
+        nodeArgs: name === profiled ? nodeArgs : [],
+        env: { SALES_WEBHOOKS_INBOX_STATS: '1' },
+      });
+      nodeReds.set(name, nodeRed);
+      await nodeRed.deploy(flowOf(name));
+    }
+    for (const dir of args.baseline ? args.baseline.split(',') : [])
+      for (const name of BASELINE_FLOWS) baselines.push(await startBaseline(dir, name));
     // What is driven, in this order each round: this checkout's flows, then each baseline's receiving flows.
     const subjects = [
-      ...selected().map((name) => ({ key: name, name, nodeRed })),
-      ...baselines.flatMap((b) =>
-        BASELINE_FLOWS.map((name) => ({ key: `${name}@${b.label}`, name, nodeRed: b.nodeRed, label: b.label })),
-      ),
+      ...names.map((name) => ({ key: name, name, nodeRed: nodeReds.get(name) })),
+      ...baselines.map((b) => ({ key: `${b.name}@${b.label}`, name: b.name, nodeRed: b.nodeRed, label: b.label })),
     ];
     // Warm-up: JIT and connection pools settle before anything is measured.
     for (const s of subjects) await measure(s.nodeRed, s.name, Math.min(2000, count), connections);
     if (args.soak) {
+      const nodeRed = nodeReds.get('ours');
       const total = 200_000;
       const half = total / 2;
       const start = rssMiB(nodeRed.process.pid);
@@ -511,7 +538,7 @@ async function main() {
     }
   } finally {
     for (const b of baselines) await b.nodeRed.remove();
-    await nodeRed.remove();
+    for (const nodeRed of nodeReds.values()) await nodeRed.remove();
   }
   const file = args.out ?? path.join(resultsDir, `${report.date.replace(/[:.]/g, '-')}.json`);
   fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
