@@ -230,9 +230,12 @@ describe('several Node-RED instances sharing one Redis', function () {
     assert.deepEqual([...new Set(whileDown)], [503], 'senders are told to retry');
     await waitFor(() => /Redis|redis/.test(JSON.stringify(a.logs().split('\n').slice(-20))), 5000);
     await redis.start();
-    // The clients reconnect by themselves; the same posts succeed again, without a redeploy.
-    await waitFor(async () => is2xx(await postStatus(urls[0], delivery('probe@example.com'))), 20000, 250);
-    acknowledged.push('probe@example.com');
+    // The clients reconnect by themselves, each instance on its own back-off; the same posts succeed again, without a
+    // redeploy, once both have.
+    for (const [i, url] of urls.entries()) {
+      await waitFor(async () => is2xx(await postStatus(url, delivery(`probe-${i}@example.com`))), 20000, 250);
+      acknowledged.push(`probe-${i}@example.com`);
+    }
     for (let i = 0; i < 10; i++)
       assert.equal(await post(delivery(`down-${i}@example.com`), i + 1), 200, 'the retry of a 503 is accepted');
     for (let i = 0; i < 10; i++) assert.equal(await post(delivery(`after-${i}@example.com`), i), 200);
