@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 'use strict';
 // npm run bench: five flows, each in a real Node-RED of its own (default settings), driven in interleaved rounds by
-// autocannon in a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios ours/echo and
-// ours/hand-built; for ours, with the durable inbox on (FULL sync, group commit) and off, and the inbox's fsyncs per
-// second and mean group size (read from the stores' counters, which Node-RED serves when SALES_WEBHOOKS_INBOX_STATS=1);
-// writes bench/results/<time>.json and latest.json.
+// autocannon in a separate process. Prints req/s, p50/p99, errors, non-2xx and peak RSS per flow, and the ratios
+// ours/echo and ours/hand-built; for ours, with the durable inbox on (FULL sync, group commit) and off, and the
+// inbox's fsyncs per second and mean group size (read from the stores' counters, which Node-RED serves when
+// SALES_WEBHOOKS_INBOX_STATS=1); writes bench/results/<time>.json and latest.json.
 //   --rounds N --requests N --connections N   (defaults 5, 20000, 20)
 //   --soak      200,000 requests to ours (inbox on), RSS at start, middle and end, and the database's size
 //   --profile   run Node-RED with --cpu-prof and print where ours spends its time

@@ -60,7 +60,8 @@ export interface IncomingDelivery {
   /**
    * The first emission, stored with the delivery in the same write: for recovery `received` and `emitted` mean the
    * same (not settled), so no markEmitted is needed. With `settles`, it runs under a lease of `leaseMs`, counted from
-   * when the store writes it: a write slower than the lease must not let a claim emit it again before its first emission.
+   * when the store writes it: a write slower than the lease must not let a claim emit it again before its first
+   * emission.
    */
   firstEmission?: { settles: boolean; leaseMs?: number };
 }
