@@ -48,7 +48,7 @@ async function main() {
       rawBody: Buffer.from(JSON.stringify({ id, event_type: 'widget_new_conversation', payload: { n: i } })),
       meta: { ...meta, eventId: id, receivedAt: new Date(now).toISOString() },
       issues: [],
-      firstEmission: { settles: true, leaseUntil: now + 60_000 },
+      firstEmission: { settles: true, leaseMs: 60_000 },
     });
     await store.settle(result.id, { state: 'handled', at: now });
     if (i % (total / 8) === 0)

@@ -64,7 +64,7 @@ async function main() {
       meta,
       issues: [],
       // Stored in its first emission: no markEmitted write before it is settled.
-      firstEmission: { settles: true, leaseUntil: Date.now() + 300000 },
+      firstEmission: { settles: true, leaseMs: 300000 },
     });
     store.noteLeads(result.id, [{ email: `p${i}@example.com`, name: 'Prakash' }]);
   };

@@ -57,7 +57,7 @@ function current() {
               rawBody: body,
               meta: { provider: 'hmac', eventType: 'x', receivedAt: 'x', verified: true, known: true, headers: {} },
               issues: [],
-              firstEmission: { settles: true, leaseUntil: Date.now() + 3e5 },
+              firstEmission: { settles: true, leaseMs: 3e5 },
             }),
           ),
         );

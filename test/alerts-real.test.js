@@ -182,7 +182,10 @@ describe('sales-webhook alert in a real Node-RED', function () {
       async () => (await openProblems(nodeRed)).find((p) => p.kind === 'delivery-failed')?.count === 5,
       15000,
     );
-    const failed = readAlerts(alerts.file).filter((a) => a.kind === 'delivery-failed');
+    // The message reaches the file through the flow, after the count: wait for it, then count again at the end.
+    const failedAlerts = () => readAlerts(alerts.file).filter((a) => a.kind === 'delivery-failed');
+    await waitFor(() => failedAlerts().length > 0, 5000);
+    const failed = failedAlerts();
     assert.equal(failed.length, 1, 'one message for five failures');
     assert.equal(failed[0].state, 'open');
     assert.equal(failed[0].node, 'in');
@@ -199,6 +202,7 @@ describe('sales-webhook alert in a real Node-RED', function () {
     assert.equal(rejections.length, 1);
     assert.equal(rejections[0].count, 20, 'opened at the threshold');
     await waitFor(async () => (await openProblems(nodeRed)).find((p) => p.kind === 'rejections')?.count === 25, 5000);
+    assert.equal(failedAlerts().length, 1, 'still one message for the five failures');
   });
 
   it("open problems survive kill -9; once the CRM recovers, 'Replay these' delivers the failed leads and resolves delivery-failed", async () => {

@@ -105,6 +105,17 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
     it(`at ${width} px rows stack, no word is broken or clipped and the filters fit`, async function () {
       const { page } = browser;
       await setSidebarWidth(page, width);
+      // The sidebar lays out again after the resize event (under load, later): wait for the chart to follow it.
+      await page
+        .waitForFunction(
+          (w) => {
+            const chartWidth = document.getElementById('sales-webhooks-log-chart')?.getBoundingClientRect().width;
+            return chartWidth > w - 80 && chartWidth <= w;
+          },
+          width,
+          { timeout: 5000 },
+        )
+        .catch(() => {}); // the assertion below says what the width was
       const sidebarWidth = await page.evaluate(() => document.getElementById('red-ui-sidebar').offsetWidth);
       assert.equal(sidebarWidth, width);
       await screenshot(`sales-webhooks-log-${width}`);
