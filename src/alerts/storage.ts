@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { redisLibrary } from '../shared/libraries';
 import { normalisePrefix, redactRedisUrl } from '../inbox/redis';
 import { PersistedAlerts } from './persisted';
 import type { PersistedProblems } from './problems';
@@ -82,7 +82,7 @@ export function redisAlertStorage(settings: RedisAlertSettings, alertNode: strin
     settings.tls && settings.url.startsWith('redis://')
       ? `rediss://${settings.url.slice('redis://'.length)}`
       : settings.url;
-  const client = createClient({
+  const client = redisLibrary().createClient({
     url: url.trim(),
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),

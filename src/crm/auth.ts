@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undiciLibrary } from '../shared/libraries';
 import { AnswerTooLargeError, MAX_ANSWER_BYTES, mediaType, readAnswer } from './answer';
 import { CrmAuthRefusedError, crmReason, cut, sayInEnglish, scrub, shownUrl, whatHappened, type Say } from './errors';
 import { SECRET_CREDENTIALS, type AccountCredentials, type AccountSettings } from './settings';
@@ -228,7 +229,7 @@ export class TokenProvider {
     let type: string;
     const shown = shownUrl(url);
     try {
-      const res = await request(url, {
+      const res = await undiciLibrary().request(url, {
         method: 'POST',
         headers,
         body: form.toString(),

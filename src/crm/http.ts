@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+import { undiciLibrary } from '../shared/libraries';
 import { AnswerTooLargeError, MAX_ANSWER_BYTES, readAnswer } from './answer';
 import {
   authorisation,
@@ -83,7 +84,7 @@ export class CrmHttp {
     options: TokenOptions = {},
   ) {
     this.say = options.say ?? sayInEnglish;
-    this.agent = new Agent({
+    this.agent = new (undiciLibrary().Agent)({
       keepAliveTimeout: 30_000,
       connections: settings.concurrency,
       headersTimeout: settings.timeoutMs,
@@ -136,7 +137,7 @@ export class CrmHttp {
     await this.acquire();
     try {
       const res = await salesWebhookMetrics.timeCrmRequest(this.settings.system, () =>
-        request(this.url(spec, token.apiBaseUrl, auth.query), {
+        undiciLibrary().request(this.url(spec, token.apiBaseUrl, auth.query), {
           method: spec.method,
           dispatcher: this.agent,
           headers: {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { createClient, RESP_TYPES } from 'redis';
+import type { createClient } from 'redis';
+import { redisLibrary } from '../shared/libraries';
 import { StoreHealthSignal } from './health';
 import type { WebhookMeta } from '../receive/types';
 import { mentionsAddress } from './address';
@@ -179,7 +180,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
       options.tls && options.url.startsWith('redis://')
         ? 'rediss://' + options.url.slice('redis://'.length)
         : options.url;
-    this.client = createClient({
+    this.client = redisLibrary().createClient({
       url,
       ...(options.username ? { username: options.username } : {}),
       ...(options.password ? { password: options.password } : {}),
@@ -327,7 +328,7 @@ export class RedisInboxStore implements InboxStore, StoreHealthReporting {
     }
     const reply = this.client.sendCommand(
       args,
-      buffers ? { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } } : undefined,
+      buffers ? { typeMapping: { [redisLibrary().RESP_TYPES.BLOB_STRING]: Buffer } } : undefined,
     );
     // node-redis's own command timeout does not fire once a command is on the wire (a hung server): bound it here.
     // The late reply, if any, is dropped; a write it carried is found as a duplicate when the sender retries.

@@ -1,7 +1,7 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { z } from 'zod';
 import type { MappingType } from './types';
 import { epochToIso } from '../shared/epoch';
+import { phoneLibrary } from '../shared/libraries';
 
 /** A value coerced to a mapping type, or the reason it could not be. */
 export type Coerced = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -67,7 +67,7 @@ export function coerce(value: unknown, type: MappingType): Coerced {
       const text = toText(value);
       if (!text) return fail(`expected a phone number, got ${describe(value)}`);
       // Only numbers with a country code can be made E.164; others pass as sent rather than being guessed at.
-      const parsed = parsePhoneNumberFromString(text);
+      const parsed = phoneLibrary().parsePhoneNumberFromString(text);
       return ok(parsed?.isValid() ? parsed.number : text);
     }
     case 'date': {

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { NodeAPI } from 'node-red';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+import { undiciLibrary } from '../shared/libraries';
 import { buildTestDelivery, testEventTypes } from '../send/testEvent';
 import type { SalesWebhookSourceNode } from './source-node';
 
@@ -43,7 +44,7 @@ export function registerSendTestEndpoint(RED: NodeAPI): void {
       const root = String(settings.httpNodeRoot || '/').replace(/\/$/, '');
       const url = `${target.origin}${root}${node.url}`;
       try {
-        const answer = await request(url, {
+        const answer = await undiciLibrary().request(url, {
           method: 'POST',
           body: delivery.body,
           headers: delivery.headers,
@@ -76,6 +77,6 @@ export function listeningAddress(server: Server | undefined): { origin: string; 
 let agent: Agent | undefined;
 /** The test event goes to this process's own listening socket; its certificate names a host, not that address. */
 function ownServerAgent(): Agent {
-  agent ??= new Agent({ connect: { rejectUnauthorized: false } });
+  agent ??= new (undiciLibrary().Agent)({ connect: { rejectUnauthorized: false } });
   return agent;
 }
