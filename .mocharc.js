@@ -37,8 +37,9 @@ function wholeSuite() {
 module.exports = {
   spec: named ? [] : wholeSuite(),
   // The whole suite runs five files at a time: most of a file's time is spent waiting on Node-RED, Chromium and
-  // Redis processes. Measured on 2 cores, npm test (both runs): 7.3 minutes with three at a time, 5.4 with five;
-  // SALES_WEBHOOKS_TEST_JOBS sets another number. A single file runs alone, in order.
+  // Redis processes. Measured on 2 cores, npm test (both runs): 7.3 minutes with three at a time, 5.4 with five
+  // (5.05 since our nodes load lazily; six were no faster). SALES_WEBHOOKS_TEST_JOBS sets another number. A single
+  // file runs alone, in order.
   ...(named ? {} : { parallel: true, jobs: Number(process.env.SALES_WEBHOOKS_TEST_JOBS) || 5 }),
   timeout: 20000,
   exit: true,

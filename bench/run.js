@@ -244,38 +244,38 @@ function flows() {
  */
 function flowOf(name) {
   const [tab, ...nodes] = flows();
-  const prefixes = {
-    echo: ['echo-'],
-    hand: ['hand-'],
-    ours: ['ours-'],
-    oursNoInbox: ['off-', 'ours-src'],
-    oursSvix: ['svix-'],
-  }[name];
-  return [tab, ...nodes.filter((n) => prefixes.some((prefix) => n.id.startsWith(prefix)))];
+  const { nodeIds } = TARGETS[name];
+  return [tab, ...nodes.filter((n) => nodeIds.some((prefix) => n.id.startsWith(prefix)))];
 }
 
 const TARGETS = {
-  echo: { path: '/bench/echo', kind: 'hmac', label: 'http in → http response (echo)' },
+  // nodeIds: the prefixes of the ids of its nodes in flows().
+  echo: { path: '/bench/echo', kind: 'hmac', nodeIds: ['echo-'], label: 'http in → http response (echo)' },
   hand: {
     path: '/bench/hand',
     kind: 'hmac',
+    nodeIds: ['hand-'],
     label: 'hand-built: raw http in → function (HMAC, parse, pick) → http response',
   },
   ours: {
     path: '/bench/ours',
     kind: 'hmac',
     inbox: true,
+    nodeIds: ['ours-'],
     label: 'ours: sales-webhook in (HMAC, dedupe, inbox on) → sales-lead-map (SaleAssist)',
   },
   oursNoInbox: {
     path: '/bench/ours-off',
     kind: 'hmac',
+    // Its source config node is ours's.
+    nodeIds: ['off-', 'ours-src'],
     label: 'ours, inbox off: sales-webhook in (HMAC, dedupe in memory) → sales-lead-map (SaleAssist)',
   },
   oursSvix: {
     path: '/bench/svix',
     kind: 'svix',
     inbox: true,
+    nodeIds: ['svix-'],
     label: 'ours: sales-webhook in (Svix, dedupe, inbox on) → sales-lead-map (SalesMagic split)',
   },
 };

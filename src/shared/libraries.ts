@@ -2,7 +2,7 @@ import type * as Phone from 'libphonenumber-js';
 import type * as Redis from 'redis';
 import type * as Undici from 'undici';
 
-// Loaded at first use rather than at every Node-RED start: the three were nearly half of this package's load time
+// Loaded at first use rather than at every Node-RED start: the three were more than half of this package's load time
 // (measured), and most installs never use Redis; undici is needed once a lead or a test request goes out.
 let redis: typeof Redis | undefined;
 let undici: typeof Undici | undefined;
