@@ -75,6 +75,10 @@ const readAlerts = (file) =>
         .map((line) => JSON.parse(line))
     : [];
 
+/** Waits until the file holds an alert of `kind`: the flow writes it a moment after the problem is counted. */
+const alertWritten = (file, kind, timeoutMs = 5000, intervalMs) =>
+  waitFor(() => readAlerts(file).some((a) => a.kind === kind), timeoutMs, intervalMs);
+
 async function openProblems(nodeRed, token) {
   const res = await fetch(`${nodeRed.url}/sales-webhooks/alerts`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
@@ -137,7 +141,7 @@ describe('sales-webhook alert in a real Node-RED', function () {
     flow = [...leadsToCrmFlow({ emulator, secret: SECRET }), ...alerts.nodes];
     await nodeRed.deploy(flow);
     assert.equal(await post('first@example.com'), 503, 'the broken inbox refuses to acknowledge');
-    await waitFor(() => readAlerts(alerts.file).some((a) => a.kind === 'store-unavailable'), 10000);
+    await alertWritten(alerts.file, 'store-unavailable', 10000);
     await waitFor(() => readAlerts(alerts.file).filter((a) => a.kind === 'store-unavailable').length === 2, 5000);
     const opened = readAlerts(alerts.file).filter((a) => a.kind === 'store-unavailable');
     assert.deepEqual(
@@ -166,7 +170,7 @@ describe('sales-webhook alert in a real Node-RED', function () {
   });
 
   it('a quiet node opens quiet, only for the alert node of its flow', async () => {
-    await waitFor(() => readAlerts(alerts.file).some((a) => a.kind === 'quiet'), 10000);
+    await alertWritten(alerts.file, 'quiet', 10000);
     const quiet = readAlerts(alerts.file).filter((a) => a.kind === 'quiet');
     assert.equal(quiet.length, 1, 'one message, however long it stays quiet');
     assert.equal(quiet[0].node, 'quiet-in');
@@ -182,9 +186,9 @@ describe('sales-webhook alert in a real Node-RED', function () {
       async () => (await openProblems(nodeRed)).find((p) => p.kind === 'delivery-failed')?.count === 5,
       15000,
     );
-    // The message reaches the file through the flow, after the count: wait for it, then count again at the end.
+    await alertWritten(alerts.file, 'delivery-failed');
+    // Counted again at the end of the test: a second message would come later.
     const failedAlerts = () => readAlerts(alerts.file).filter((a) => a.kind === 'delivery-failed');
-    await waitFor(() => failedAlerts().length > 0, 5000);
     const failed = failedAlerts();
     assert.equal(failed.length, 1, 'one message for five failures');
     assert.equal(failed[0].state, 'open');
@@ -197,7 +201,7 @@ describe('sales-webhook alert in a real Node-RED', function () {
       statuses.every((s) => s === 401 || s === 403),
       `refused: ${[...new Set(statuses)]}`,
     );
-    await waitFor(() => readAlerts(alerts.file).some((a) => a.kind === 'rejections'), 5000);
+    await alertWritten(alerts.file, 'rejections');
     const rejections = readAlerts(alerts.file).filter((a) => a.kind === 'rejections');
     assert.equal(rejections.length, 1);
     assert.equal(rejections[0].count, 20, 'opened at the threshold');
@@ -288,7 +292,7 @@ describe('sales-webhook alert with the runtime Redis', function () {
     await first.deploy(flow);
     for (let i = 0; i < 3; i++)
       await postStatus(`${first.url}/webhooks/leads`, signedLead(`f${i}@example.com`, SECRET, { forged: true }));
-    await waitFor(() => readAlerts(file).some((a) => a.kind === 'rejections'), 5000);
+    await alertWritten(file, 'rejections');
     const client = createClient({ url: redis.url });
     await client.connect();
     const stored = JSON.parse(await client.hGet('alerts-test:alerts', 'alert'));
@@ -347,7 +351,7 @@ describe('sales-webhook alert: backlog', function () {
       nodes[1],
     ]);
     assert.equal(await postStatus(`${nodeRed.url}/webhooks/leads`, signedLead('slow@example.com', SECRET)), 200);
-    await waitFor(() => readAlerts(file).some((a) => a.kind === 'backlog'), 4000, 50);
+    await alertWritten(file, 'backlog', 4000, 50);
     const opened = readAlerts(file);
     assert.equal(opened[0].state, 'open');
     assert.equal(opened[0].count, 1);
@@ -391,7 +395,7 @@ describe('sales-webhook alert: CRM credentials', function () {
     await nodeRed.deploy([...flow, { ...nodes[0], kinds: ['crm-credentials'] }, nodes[1]]);
     for (const email of ['a@example.com', 'b@example.com'])
       assert.equal(await postStatus(`${nodeRed.url}/webhooks/leads`, signedLead(email, SECRET)), 200);
-    await waitFor(() => readAlerts(file).some((a) => a.kind === 'crm-credentials'), 10000);
+    await alertWritten(file, 'crm-credentials', 10000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const alerts = readAlerts(file);
     assert.equal(alerts.length, 1, JSON.stringify(alerts));
@@ -444,6 +448,7 @@ describe('sales-webhook alert: deliveries whose attempts run out, replayed with 
       async () => (await openProblems(nodeRed, admin)).find((p) => p.kind === 'delivery-failed')?.count === 2,
       20000,
     );
+    await alertWritten(file, 'delivery-failed');
     const opened = readAlerts(file);
     assert.deepEqual(
       opened.map((a) => `${a.state} ${a.kind} ${a.node}`),
@@ -514,7 +519,7 @@ describe('sales-webhook alert with a Redis config node', function () {
     // 503 until the store has connected; then the forged posts are refused.
     await waitFor(async () => [401, 403].includes(await post('f0@example.com')), 10000);
     for (let i = 1; i < 3; i++) await post(`f${i}@example.com`);
-    await waitFor(() => readAlerts(file).some((a) => a.kind === 'rejections'), 5000);
+    await alertWritten(file, 'rejections');
     await waitFor(async () => (await storedKinds()).length > 0, 3000);
     assert.deepEqual(await storedKinds(), ['rejections']);
     assert.equal(fs.existsSync(path.join(nodeRed.userDir, 'sales-webhooks-alerts.json')), false, 'not beside a file');
