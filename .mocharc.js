@@ -36,11 +36,11 @@ function wholeSuite() {
 
 module.exports = {
   spec: named ? [] : wholeSuite(),
-  // The whole suite runs five files at a time: most of a file's time is spent waiting on Node-RED, Chromium and
-  // Redis processes. Measured on 2 cores, npm test (both runs): 7.3 minutes with three at a time, 5.4 with five
-  // (5.05 since our nodes load lazily; six were no faster). SALES_WEBHOOKS_TEST_JOBS sets another number. A single
-  // file runs alone, in order.
-  ...(named ? {} : { parallel: true, jobs: Number(process.env.SALES_WEBHOOKS_TEST_JOBS) || 5 }),
+  // The whole suite runs three files at a time: most of a file's time is spent waiting on Node-RED, Chromium and
+  // Redis processes. Five at a time took npm test (both runs) from 7.3 to 5.4 minutes on 2 cores, but two of five
+  // clean-clone CI runs then failed on tests that race under that load (the alerts one is fixed, the editor's
+  // picker not yet), so three it stays. SALES_WEBHOOKS_TEST_JOBS sets another number. A single file runs alone.
+  ...(named ? {} : { parallel: true, jobs: Number(process.env.SALES_WEBHOOKS_TEST_JOBS) || 3 }),
   timeout: 20000,
   exit: true,
   reporter: 'spec',
