@@ -356,6 +356,7 @@
         })
           .done(function (result) {
             if (!document.body.contains($list[0])) return;
+            $list.toggleClass('sales-lead-map-with-sample', !!read.sample);
             showPaths(result.paths || []);
             showRowValues(result.rows, result.failures);
             const general = (result.failures || [])

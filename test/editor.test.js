@@ -404,10 +404,19 @@ describe('the dialogs in the editor', function () {
     // A path no row names or holds adds one row, once: picking it again updates that row.
     await page.fill('#sales-lead-map-paths-search', 'device');
     await pick('payload.people_detail.device');
+    const pathsTop = () => page.$eval('#sales-lead-map-paths', (list) => list.getBoundingClientRect().top);
+    const topBeforeAnswer = await pathsTop();
     await pick('payload.people_detail.device');
     after = await rows();
     assert.equal(after.length, before.length + 1);
     assert.deepEqual(after.at(-1), { field: 'device', path: 'payload.people_detail.device' });
+    // The new row's value arrives with the preview's answer; the paths under the pointer do not move when it does.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('.sales-lead-map-row .sales-lead-map-value')].at(-1).textContent !== '',
+      null,
+      { timeout: 10000 },
+    );
+    assert.equal(await pathsTop(), topBeforeAnswer, 'the list of paths stays where it was');
 
     // Clicking into a row first makes the pick fill that row.
     const nameRow = after.findIndex((r) => r.field === 'fullName');
