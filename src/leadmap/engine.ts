@@ -293,6 +293,48 @@ function buildLead(
   return parsed.data;
 }
 
+/** A mapping under way: its leads and failures so far, and the next records to map. */
+export interface LeadMapping extends MapResult {
+  /** Maps up to `count` more records (the whole event counts as one); false once all are mapped. */
+  next(count: number): boolean;
+}
+
+/**
+ * Starts mapping one event: one lead per event, or per record in split mode. A caller maps it all at once (mapEvent)
+ * or a slice at a time, so a split of thousands of records never holds its event loop for long.
+ */
+export function startMapping(
+  mapping: CompiledMapping,
+  event: unknown,
+  source: LeadSource = {},
+  options: { maxRecords?: number } = {},
+): LeadMapping {
+  const failures: FieldFailure[] = [];
+  const leads: Lead[] = [];
+  // Without a split path the event is the one record, mapped with no record of its own.
+  let records: unknown[] = [undefined];
+  if (mapping.splitPath) {
+    const { matches, error } = findOrFail(event, mapping.splitPath);
+    const reason = error ?? (matches.length === 0 ? 'the split path found no records' : undefined);
+    if (reason) failures.push({ row: 0, field: 'split', path: mapping.splitPath, reason });
+    // The dialog's preview maps a bounded number of records; a flow maps them all.
+    records = reason ? [] : options.maxRecords !== undefined ? matches.slice(0, options.maxRecords) : matches;
+  }
+  let mapped = 0;
+  return {
+    leads,
+    failures,
+    next(count) {
+      const end = Math.min(records.length, mapped + count);
+      for (; mapped < end; mapped++) {
+        const lead = buildLead(mapping, event, records[mapped], source, failures);
+        if (lead) leads.push(lead);
+      }
+      return mapped < records.length;
+    },
+  };
+}
+
 /** One lead per event, or per record in split mode; every failing field is reported, not just the first. */
 export function mapEvent(
   mapping: CompiledMapping,
@@ -300,27 +342,9 @@ export function mapEvent(
   source: LeadSource = {},
   options: { maxRecords?: number } = {},
 ): MapResult {
-  const failures: FieldFailure[] = [];
-  const leads: Lead[] = [];
-  if (mapping.splitPath) {
-    const { matches: records, error } = findOrFail(event, mapping.splitPath);
-    if (error) {
-      failures.push({ row: 0, field: 'split', path: mapping.splitPath, reason: error });
-      return { leads, failures };
-    }
-    if (records.length === 0) {
-      failures.push({ row: 0, field: 'split', path: mapping.splitPath, reason: 'the split path found no records' });
-      return { leads, failures };
-    }
-    // The dialog's preview maps a bounded number of records; a flow maps them all.
-    for (const record of options.maxRecords !== undefined ? records.slice(0, options.maxRecords) : records) {
-      const lead = buildLead(mapping, event, record, source, failures);
-      if (lead) leads.push(lead);
-    }
-    return { leads, failures };
-  }
-  const lead = buildLead(mapping, event, undefined, source, failures);
-  return { leads: lead ? [lead] : [], failures };
+  const { leads, failures, next } = startMapping(mapping, event, source, options);
+  next(Infinity);
+  return { leads, failures };
 }
 
 const isText = (v: unknown): v is string => typeof v === 'string' && v !== '';

@@ -7,8 +7,10 @@ import {
   mapEvent,
   MappingConfigError,
   rowValues,
+  startMapping,
   type CompiledMapping,
   type FieldFailure,
+  type MapResult,
 } from '../leadmap';
 import { effectiveMapping, type LeadMapConfig } from '../leadmap/config';
 import { migrate } from '../migrations';
@@ -24,8 +26,13 @@ import { READ_PERMISSION as LOG_READ_PERMISSION } from './delivery-log-routes';
 import { guardPackageAdminRoutes } from './admin-guard';
 
 const PREVIEW_MAX_RECORDS = 200;
-/** Leads of a split sent in one turn of the event loop. */
-const SEND_SLICE = 200;
+/**
+ * Records of a split mapped, and leads sent, in one turn of the event loop, so other deliveries' answers never wait
+ * long behind a large split. Measured: 5,000 records mapped at once held Node-RED 123 ms (200 take about 5 ms), and
+ * 200 leads sent at once 55-74 ms (Node-RED clones each message and runs its hooks), 50 at once 18-36 ms.
+ */
+const MAP_SLICE = 200;
+const SEND_SLICE = 25;
 
 function describeFailures(failures: FieldFailure[]): string {
   return failures.map((f) => (f.row ? `${f.field} (${f.path}): ${f.reason}` : `${f.path}: ${f.reason}`)).join('; ');
@@ -86,7 +93,22 @@ export = function (RED: NodeAPI) {
       if (event === undefined || event === null || typeof event !== 'object') {
         return fail(RED._('sales-lead-map.errors.no-object', { property: `msg.${property}` }), []);
       }
-      const { leads, failures } = mapEvent(mapping, event, leadSourceFrom(msg.webhook));
+      const mapped = startMapping(mapping, event, leadSourceFrom(msg.webhook));
+      const mapMore = () => {
+        if (closed) return;
+        if (mapped.next(MAP_SLICE)) return void setImmediate(mapMore);
+        emitLeads(msg, mapped, send, done, fail);
+      };
+      mapMore();
+    });
+
+    const emitLeads = (
+      msg: NodeMessage & { webhook?: unknown },
+      { leads, failures }: MapResult,
+      send: (out: (NodeMessage | NodeMessage[] | null)[]) => void,
+      done: (err?: Error) => void,
+      fail: (message: string, fields: FieldFailure[], leadsSent?: boolean) => void,
+    ) => {
       // One message per lead, each with its own lead and msg.webhook; the event itself is not copied (it is large).
       // In split mode each lead settles its part of the delivery (msg.webhook.part), so the delivery settles when all have.
       const messages = leads.map((lead, index) => ({
@@ -113,13 +135,14 @@ export = function (RED: NodeAPI) {
       if (messages.length > SEND_SLICE) return sendInSlices(messages, send, finish);
       if (messages.length > 0) send([messages, null]);
       finish();
-    });
+    };
 
     let closed = false;
     /**
      * A large split's leads go out SEND_SLICE at a time, the rest in later turns of the event loop: Node-RED delivers
      * a send's messages in one go, so 5,000 at once would hold every other delivery's answer until they were handled.
-     * Closed midway, the rest is not sent and done() not called: the delivery stays unsettled and is emitted again.
+     * Closed midway (mapping or sending), the rest is not sent and done() not called: the delivery stays unsettled and
+     * is emitted again.
      */
     const sendInSlices = (
       messages: NodeMessage[],

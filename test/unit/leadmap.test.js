@@ -4,6 +4,7 @@ const assert = require('node:assert/strict');
 const {
   compileMapping,
   mapEvent,
+  startMapping,
   toJsonPath,
   listPaths,
   MappingConfigError,
@@ -136,6 +137,27 @@ describe('lead mapping engine', function () {
       result.failures.map((f) => f.field),
       ['fullName'],
     );
+  });
+
+  it('maps a split a slice at a time to the same leads and failures as all at once', function () {
+    const mapping = compileMapping([row('email', 'people[*].email', 'email', { required: true })], { split: true });
+    const people = Array.from({ length: 7 }, (_, i) => (i === 3 ? { name: 'no e-mail' } : { email: `p${i}@x.io` }));
+    const sliced = startMapping(mapping, { people });
+    const turns = [];
+    while (sliced.next(3)) turns.push(sliced.leads.length);
+    assert.deepEqual(turns, [3, 5], 'three records a turn, the one without an e-mail failing');
+    const whole = mapEvent(mapping, { people });
+    assert.deepEqual(sliced.leads, whole.leads);
+    assert.deepEqual(sliced.failures, whole.failures);
+    assert.equal(whole.leads.length, 6);
+    // Without a split the event is one record; a split path that finds nothing has none, and says so.
+    const single = startMapping(compileMapping([row('email', 'email', 'email')]), { email: 'a@x.io' });
+    assert.equal(single.next(1), false);
+    assert.equal(single.leads.length, 1);
+    const none = startMapping(mapping, { people: [] });
+    assert.equal(none.next(100), false);
+    assert.deepEqual(none.leads, []);
+    assert.match(none.failures[0].reason, /found no records/);
   });
 
   it('reports an unusable row at compile time with its number', function () {
