@@ -85,7 +85,8 @@ function refreshCopy() {
   for (const entry of fs.readdirSync(checkout)) {
     if (entry !== 'node_modules') fs.rmSync(path.join(checkout, entry), { recursive: true, force: true });
   }
-  const skipped = new Set(['node_modules', '.git', '.tmp', '.node-red-dev', 'dist', 'resources']);
+  // dist/ and resources/ come along: the same for any Node, so the copy's build skips the compile (scripts/build.js).
+  const skipped = new Set(['node_modules', '.git', '.tmp', '.node-red-dev']);
   // Entry by entry: the copy lies inside the checkout (.tmp/), which cpSync refuses to copy whole.
   for (const entry of fs.readdirSync(projectRoot)) {
     if (skipped.has(entry) || entry.endsWith('.tgz')) continue;
