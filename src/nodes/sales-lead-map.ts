@@ -94,12 +94,14 @@ export = function (RED: NodeAPI) {
         return fail(RED._('sales-lead-map.errors.no-object', { property: `msg.${property}` }), []);
       }
       const mapped = startMapping(mapping, event, leadSourceFrom(msg.webhook));
+      // Nearly every event is mapped in this turn; only a large split goes on in later ones.
+      if (!mapped.next(MAP_SLICE)) return emitLeads(msg, mapped, send, done, fail);
       const mapMore = () => {
         if (closed) return;
         if (mapped.next(MAP_SLICE)) return void setImmediate(mapMore);
         emitLeads(msg, mapped, send, done, fail);
       };
-      mapMore();
+      setImmediate(mapMore);
     });
 
     const emitLeads = (
