@@ -518,11 +518,12 @@ describe('the dialogs in the editor', function () {
       await page.$$eval('#sales-webhooks-log-state option', (options) => options.map((o) => o.value).filter(Boolean)),
       [...DELIVERY_STATES],
     );
-    const badge = await page.$eval('#sales-webhooks-log-list .sales-webhooks-log-state', (b) => ({
-      state: b.closest('tr').dataset.state,
-      colour: getComputedStyle(b).backgroundColor,
-      title: b.title,
-    }));
+    // Found and read in one turn of the page: $eval finds the badge, then reads it in a second step, and a refresh of
+    // the list in between (the previous test's delivery settling) left it detached, with no computed colour.
+    const badge = await page.evaluate(() => {
+      const b = document.querySelector('#sales-webhooks-log-list .sales-webhooks-log-state');
+      return { state: b.closest('tr').dataset.state, colour: getComputedStyle(b).backgroundColor, title: b.title };
+    });
     const rgb = (hex) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
     assert.equal(badge.colour, rgb(deliveryLog.stateColours[badge.state]));
     assert.ok(badge.title.length > 20, badge.title);
