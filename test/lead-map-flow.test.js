@@ -189,6 +189,34 @@ describe('sales-webhook in → sales-lead-map', function () {
     );
   });
 
+  it('a split record that throws when read, past the first slice, fails that message on output 2, not Node-RED', async function () {
+    running = await loadFlow(
+      NODES,
+      flow('saleassist', {
+        mappings: [{ field: 'email', path: 'people[*].email', type: 'email', required: true }],
+        split: true,
+        splitPath: 'people[*]',
+      }),
+      { src: SIGNERS.saleassist.credentials },
+    );
+    // Mapping a record past the first slice throws (the first time only: Node-RED's Catch node copies the message
+    // and reads it again). Node-RED catches a fault in an input handler; a later slice runs outside it.
+    const people = Array.from({ length: 450 }, (_, i) => ({ email: `person${i}@example.com` }));
+    let reads = 0;
+    Object.defineProperty(people[299], 'email', {
+      enumerable: true,
+      get() {
+        if (reads++ === 0) throw new Error('this record cannot be read');
+        return 'person299@example.com';
+      },
+    });
+    helper.getNode('leads').on('input', () => assert.fail('no lead of a message that failed'));
+    const failed = collect(helper.getNode('failed'));
+    helper.getNode('map').receive({ payload: { people } });
+    const [msg] = await failed;
+    assert.equal(msg.error.message, 'A record of the split could not be read: this record cannot be read');
+  });
+
   it('a path that does not compile is a deploy-time error with the row named, never a crash per message', async function () {
     running = await loadFlow(
       NODES,

@@ -98,7 +98,13 @@ export = function (RED: NodeAPI) {
       if (!mapped.next(MAP_SLICE)) return emitLeads(msg, mapped, send, done, fail);
       const mapMore = () => {
         if (closed) return;
-        if (mapped.next(MAP_SLICE)) return void setImmediate(mapMore);
+        try {
+          if (mapped.next(MAP_SLICE)) return void setImmediate(mapMore);
+        } catch (err) {
+          // Past the input handler's turn Node-RED catches nothing for us: a record that throws (a getter a function
+          // node left in msg.payload) fails this message instead of the process.
+          return fail(RED._('sales-lead-map.errors.record', { reason: (err as Error).message }), []);
+        }
         emitLeads(msg, mapped, send, done, fail);
       };
       setImmediate(mapMore);
