@@ -93,6 +93,8 @@
       let presets = [];
       let sampleWebhook = null;
       let previewTimer = null;
+      // The newest preview asked for: an answer to an older one, arriving late, must not replace what it shows.
+      let previewsAsked = 0;
       let edited = false;
       let following = followsPreset(config);
       node._salesLeadMapFollowing = function () {
@@ -342,6 +344,7 @@
           return;
         }
         $message.text('');
+        const asked = ++previewsAsked;
         $.ajax({
           url: 'sales-lead-map/preview',
           method: 'POST',
@@ -355,7 +358,7 @@
           }),
         })
           .done(function (result) {
-            if (!document.body.contains($list[0])) return;
+            if (!document.body.contains($list[0]) || asked !== previewsAsked) return;
             $list.toggleClass('sales-lead-map-with-sample', !!read.sample);
             showPaths(result.paths || []);
             showRowValues(result.rows, result.failures);
@@ -382,6 +385,7 @@
             );
           })
           .fail(function (xhr) {
+            if (asked !== previewsAsked) return;
             $preview.text((xhr.responseJSON && xhr.responseJSON.error) || xhr.statusText);
           });
       }

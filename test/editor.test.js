@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startNodeRed } = require('./support/real-node-red');
+const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { launchBrowser, requireBrowser } = require('./support/browser');
 
 const saleAssistEvent = require.resolve('../sample-events/saleassist/widget_new_conversation.json');
@@ -320,9 +320,19 @@ describe('the dialogs in the editor', function () {
       { timeout: 15000 },
     );
     await page.fill('#sales-lead-map-sample', fs.readFileSync(saleAssistEvent, 'utf8'));
-    await page.waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
-      timeout: 15000,
-    });
+    await page
+      .waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
+        timeout: 15000,
+      })
+      .catch(async (err) => {
+        // Timed out once in CI under Node 22: say what the dialog showed instead of the paths.
+        const shown = await page.evaluate(() => ({
+          paths: document.querySelectorAll('#sales-lead-map-paths li').length,
+          preview: document.querySelector('#sales-lead-map-preview').textContent.slice(0, 300),
+          message: document.querySelector('#sales-lead-map-sample-message').textContent,
+        }));
+        throw new Error(`${err.message}; the dialog showed ${JSON.stringify(shown)}`);
+      });
     await page.waitForFunction(() =>
       /^1 lead$/.test(document.querySelector('#sales-lead-map-preview-count').textContent),
     );
@@ -429,6 +439,46 @@ describe('the dialogs in the editor', function () {
     assert.deepEqual(after[nameRow], { field: 'fullName', path: 'payload.people_detail.widget_city' });
     await page.click('#node-dialog-cancel');
     await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  it("a late answer to an older preview does not replace the newer one's paths", async function () {
+    const { page } = browser;
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('narrow')));
+    await page.waitForFunction(
+      () => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5,
+      null,
+      { timeout: 15000 },
+    );
+    // The first preview (an empty sample) is held until the second (the real sample) has been answered and shown.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    let asked = 0;
+    await page.route('**/sales-lead-map/preview', async (route) => {
+      if (++asked === 1) await held;
+      await route.continue();
+    });
+    try {
+      await page.fill('#sales-lead-map-sample', '{}');
+      await waitFor(() => asked === 1, 5000, 20);
+      await page.fill('#sales-lead-map-sample', fs.readFileSync(saleAssistEvent, 'utf8'));
+      await page.waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
+        timeout: 15000,
+      });
+      const lateAnswer = page.waitForResponse((res) => res.url().includes('sales-lead-map/preview'));
+      release();
+      await lateAnswer;
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+      assert.ok(
+        (await page.locator('#sales-lead-map-paths li').count()) > 50,
+        "the empty sample's late answer emptied the list",
+      );
+      assert.match(await page.textContent('#sales-lead-map-preview-count'), /^1 lead$/);
+    } finally {
+      release();
+      await page.unroute('**/sales-lead-map/preview');
+      await page.click('#node-dialog-cancel');
+      await closedTrays(page);
+    }
   });
 
   it('counts go through plural forms: the preview, the lead map and the delivery log say "1 lead", "2 leads"', async function () {
