@@ -42,7 +42,7 @@ function wholeSuite() {
 
 module.exports = {
   spec: named ? [] : wholeSuite(),
-  // The whole suite runs five files at a time: npm test (both runs) takes 4.8 minutes on 2 cores, 7.3 at three at a
+  // The whole suite runs five files at a time: npm test (both runs) takes 4.8-5.5 minutes on 2 cores, 7.3 at three at a
   // time, and six were no faster (both runs use the 2 cores fully: Chromium and real Node-REDs about a third each).
   // SALES_WEBHOOKS_TEST_JOBS sets another number. A single file runs alone.
   ...(named ? {} : { parallel: true, jobs: Number(process.env.SALES_WEBHOOKS_TEST_JOBS) || 5 }),
