@@ -198,6 +198,32 @@ describe('the dialogs in the editor', function () {
   // A closing dialog stays in the page while it slides out; the next one's selectors must not find it.
   const closedTrays = (page) =>
     page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, { timeout: 10000 });
+  /** Opens the lead map `narrow` (the SaleAssist preset's rows) and waits for its rows. */
+  const openNarrowLeadMap = async (page) => {
+    await page.evaluate(() => RED.editor.edit(RED.nodes.node('narrow')));
+    await page.waitForFunction(
+      () => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5,
+      null,
+      { timeout: 15000 },
+    );
+  };
+  /** Types the SaleAssist example as the sample and waits for the picker to list its fields. */
+  const typeSampleAndWaitForPaths = async (page) => {
+    await page.fill('#sales-lead-map-sample', fs.readFileSync(saleAssistEvent, 'utf8'));
+    await page
+      .waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
+        timeout: 15000,
+      })
+      .catch(async (err) => {
+        // Timed out once in CI under Node 22: say what the dialog showed instead of the paths.
+        const shown = await page.evaluate(() => ({
+          paths: document.querySelectorAll('#sales-lead-map-paths li').length,
+          preview: document.querySelector('#sales-lead-map-preview').textContent.slice(0, 300),
+          message: document.querySelector('#sales-lead-map-sample-message').textContent,
+        }));
+        throw new Error(`${err.message}; the dialog showed ${JSON.stringify(shown)}`);
+      });
+  };
   afterEach(async () => {
     if (!browser) return;
     // Leave no dialog open for the next test.
@@ -313,26 +339,8 @@ describe('the dialogs in the editor', function () {
     const { page } = browser;
     // The screen the issue names; the tray takes its default width from it.
     await page.setViewportSize({ width: 1366, height: 768 });
-    await page.evaluate(() => RED.editor.edit(RED.nodes.node('narrow')));
-    await page.waitForFunction(
-      () => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5,
-      null,
-      { timeout: 15000 },
-    );
-    await page.fill('#sales-lead-map-sample', fs.readFileSync(saleAssistEvent, 'utf8'));
-    await page
-      .waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
-        timeout: 15000,
-      })
-      .catch(async (err) => {
-        // Timed out once in CI under Node 22: say what the dialog showed instead of the paths.
-        const shown = await page.evaluate(() => ({
-          paths: document.querySelectorAll('#sales-lead-map-paths li').length,
-          preview: document.querySelector('#sales-lead-map-preview').textContent.slice(0, 300),
-          message: document.querySelector('#sales-lead-map-sample-message').textContent,
-        }));
-        throw new Error(`${err.message}; the dialog showed ${JSON.stringify(shown)}`);
-      });
+    await openNarrowLeadMap(page);
+    await typeSampleAndWaitForPaths(page);
     await page.waitForFunction(() =>
       /^1 lead$/.test(document.querySelector('#sales-lead-map-preview-count').textContent),
     );
@@ -443,12 +451,7 @@ describe('the dialogs in the editor', function () {
 
   it("a late answer to an older preview does not replace the newer one's paths", async function () {
     const { page } = browser;
-    await page.evaluate(() => RED.editor.edit(RED.nodes.node('narrow')));
-    await page.waitForFunction(
-      () => document.querySelectorAll('#node-input-mapping-container .sales-lead-map-row').length > 5,
-      null,
-      { timeout: 15000 },
-    );
+    await openNarrowLeadMap(page);
     // The first preview (an empty sample) is held until the second (the real sample) has been answered and shown.
     let release;
     const held = new Promise((resolve) => (release = resolve));
@@ -460,10 +463,7 @@ describe('the dialogs in the editor', function () {
     try {
       await page.fill('#sales-lead-map-sample', '{}');
       await waitFor(() => asked === 1, 5000, 20);
-      await page.fill('#sales-lead-map-sample', fs.readFileSync(saleAssistEvent, 'utf8'));
-      await page.waitForFunction(() => document.querySelectorAll('#sales-lead-map-paths li').length > 50, null, {
-        timeout: 15000,
-      });
+      await typeSampleAndWaitForPaths(page);
       const lateAnswer = page.waitForResponse((res) => res.url().includes('sales-lead-map/preview'));
       release();
       await lateAnswer;
