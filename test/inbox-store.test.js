@@ -59,6 +59,37 @@ describe('SQLite inbox store', function () {
     assert.equal(store.stats.commits - before, 2, JSON.stringify(store.stats));
   });
 
+  it("an accept goes ahead of a large split's settlements queued before it, which still go on", async () => {
+    const split = await store.accept(delivery());
+    await store.markEmitted(split.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
+    const order = [];
+    const count = 2000;
+    const settlements = Array.from({ length: count }, (_, index) =>
+      store
+        .settle(split.id, { state: 'delivered', part: { index, count }, at: Date.now() })
+        .then(() => order.push('settled')),
+    );
+    // The first group is in flight before the accept comes.
+    await new Promise((resolve) => setImmediate(resolve));
+    const other = store.accept(delivery()).then(() => order.push('accepted'));
+    await Promise.all([...settlements, other]);
+    // The group in flight when it came (at most 200 writes), then the accept's own group: not behind all 2,000.
+    assert.ok(order.indexOf('accepted') <= 400, `answered after ${order.indexOf('accepted')} settlements`);
+    assert.equal((await store.get(split.id)).state, 'delivered');
+  });
+
+  it('a flood of accepts leaves room in every group for the writes waiting behind it', async () => {
+    const split = await store.accept(delivery());
+    await store.markEmitted(split.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
+    const order = [];
+    const settled = store
+      .settle(split.id, { state: 'delivered', part: { index: 0, count: 1 }, at: Date.now() })
+      .then(() => order.push('settled'));
+    const accepts = Array.from({ length: 1000 }, () => store.accept(delivery()).then(() => order.push('accepted')));
+    await Promise.all([settled, ...accepts]);
+    assert.ok(order.indexOf('settled') <= 200, `settled after ${order.indexOf('settled')} accepts`);
+  });
+
   it("a first emission's lease counts from its write: a write that waits past the lease is not claimed before it is emitted", async () => {
     const claim = () =>
       store.claimDue({ node: 'n1', now: Date.now(), leaseMs: 100, maxAttempts: 3, limit: 10, settles: true });

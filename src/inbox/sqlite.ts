@@ -35,6 +35,8 @@ export { DEFAULT_DATABASE_FILE } from './settings';
  * 96 ms; 200 at once, 25 to 31 ms). Everyday groups are far smaller (9 to 20 under load).
  */
 const MAX_GROUP = 200;
+/** Of every group, what is kept for writes other than accepts while they wait, so a flood of accepts never starves them. */
+const MAX_GROUP_RESERVED = MAX_GROUP / 4;
 /** After the file could not be opened, how long to answer 503 at once before trying again. */
 const REOPEN_DELAY_MS = 1000;
 /** While the file cannot be opened (another process has it), how often to try again; also the 503's Retry-After. */
@@ -79,6 +81,12 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private reader: Promise<Worker | undefined> | undefined;
   private readerSeqs = new Set<number>();
   private openError: { message: string; at: number } | undefined;
+  /**
+   * Accepts, which a sender's answer waits for: each group takes them first. Behind a 5,000-lead split's settlements in
+   * one queue, another node's accept waited for 25 commits (over a second while other processes fsynced).
+   */
+  private accepts: Pending[] = [];
+  /** Every other write, in the order made (a delivery's emission, leads and settlement follow its accept's answer). */
   private queue: Pending[] = [];
   /** Emissions still waiting for a commit, by delivery id: the leads noted meanwhile travel with them (one write). */
   private queuedEmissions = new Map<string, QueuedEmission>();
@@ -194,7 +202,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     this.inFlight.clear();
     this.writing = false;
     if (!this.fileGone) this.unhealthy('the inbox writer stopped');
-    if (this.queue.length) this.flush();
+    if (this.queued()) this.flush();
   }
 
   private request(message: WorkerRequest & { seq: number }, on: Promise<Worker> = this.open()): Promise<WorkerReply> {
@@ -234,11 +242,22 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     return this.reader.then((reader) => reader ?? this.open());
   }
 
-  private write<T>(op: Pending['op']): Promise<T> {
+  private write<T>(op: Pending['op'], lane: Pending[] = this.queue): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+      lane.push({ op, resolve: resolve as (value: unknown) => void, reject });
       this.flushSoon();
     });
+  }
+
+  private queued(): number {
+    return this.accepts.length + this.queue.length;
+  }
+
+  /** The next group: the accepts first, the other writes after them and in any room kept for them. */
+  private takeGroup(): Pending[] {
+    const kept = Math.min(this.queue.length, MAX_GROUP_RESERVED);
+    const accepts = this.accepts.splice(0, MAX_GROUP - kept);
+    return accepts.concat(this.queue.splice(0, MAX_GROUP - accepts.length));
   }
 
   /**
@@ -275,7 +294,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
   private flush(): void {
     clearTimeout(this.lazyTimer);
     this.lazyTimer = undefined;
-    const group = this.queue.splice(0, MAX_GROUP);
+    const group = this.takeGroup();
     if (group.length === 0) return;
     const batch = group.map((pending): WriteOp => {
       if (Array.isArray(pending.op)) return pending.op;
@@ -298,7 +317,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
         });
       }
       this.writing = false;
-      if (this.queue.length) this.flushSoon();
+      if (this.queued()) this.flushSoon();
     };
     this.request({ seq: ++this.seq, batch }).then(
       (reply) => {
@@ -328,7 +347,7 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     // A view into a larger buffer (a socket read) would be cloned whole to the writer; send just the body's bytes.
     if (rawBody.byteOffset !== 0 || rawBody.byteLength !== rawBody.buffer.byteLength)
       delivery = { ...delivery, rawBody: Buffer.from(rawBody) };
-    return this.write<number>(['accept', packDelivery(delivery)]).then((id) =>
+    return this.write<number>(['accept', packDelivery(delivery)], this.accepts).then((id) =>
       id > 0 ? { stored: true, id: String(id) } : { stored: false, duplicateOf: String(-id) },
     );
   }
@@ -428,8 +447,8 @@ export class SqliteInboxStore implements InboxStore, StoreHealthReporting {
     clearInterval(this.fileCheck);
     this.healthSignal.clear();
     // Let queued writes finish: they were (or are about to be) acknowledged.
-    if (!this.writing && this.queue.length) this.flush();
-    while (this.writing || this.queue.length) await new Promise((resolve) => setTimeout(resolve, 5));
+    if (!this.writing && this.queued()) this.flush();
+    while (this.writing || this.queued()) await new Promise((resolve) => setTimeout(resolve, 5));
     this.closed = true;
     const reader = await this.reader?.catch(() => undefined);
     this.reader = undefined;
