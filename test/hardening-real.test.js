@@ -2,6 +2,7 @@
 // Issue 10 in a real Node-RED process with default settings and this package installed: routes next to the admin
 // app, sockets and bodies from hostile or broken senders.
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -298,6 +299,73 @@ describe('issue 10 in a real Node-RED with default settings', function () {
       statuses = await editorStatuses();
       return predicate();
     });
+
+  describe('a signed event too deeply nested for Node-RED to copy, split into leads one of which fails', function () {
+    const HMAC_SECRET = 'hardening-real-hmac-secret-51c0';
+    const signedPost = (body) =>
+      postRaw(`${nodeRed.url}/webhooks/deep`, {
+        body: Buffer.from(body),
+        headers: {
+          'content-type': 'application/json',
+          'x-signature': `sha256=${crypto.createHmac('sha256', HMAC_SECRET).update(body).digest('hex')}`,
+        },
+      });
+
+    it('reports the failure with the reason and Node-RED keeps running; the next delivery is delivered', async function () {
+      // The failing lead's message goes to two wires of output 2 and to a Catch node: Node-RED copies it for each.
+      // Sent after the first 25 leads (a later turn of the event loop), the copy's fault ended Node-RED.
+      await nodeRed.deploy([
+        tab,
+        {
+          id: 'hmac-src',
+          type: 'sales-webhook-source',
+          provider: 'hmac',
+          prefix: 'sha256=',
+          credentials: { secret: HMAC_SECRET },
+        },
+        { ...webhookNode('deep-in', '/webhooks/deep', { source: 'hmac-src' }), wires: [['deep-map'], []] },
+        {
+          id: 'deep-map',
+          type: 'sales-lead-map',
+          z: 'tab',
+          property: 'payload',
+          mappings: [{ field: 'email', path: 'people[*].email', type: 'email', required: true }],
+          split: true,
+          splitPath: 'people[*]',
+          version: 1,
+          wires: [['deep-settle'], ['deep-failed-a', 'deep-failed-b']],
+        },
+        { id: 'deep-settle', type: 'sales-webhook settle', z: 'tab', wires: [[]] },
+        { id: 'deep-failed-a', type: 'function', z: 'tab', func: 'return null;', outputs: 1, wires: [[]] },
+        { id: 'deep-failed-b', type: 'function', z: 'tab', func: 'return null;', outputs: 1, wires: [[]] },
+        { id: 'deep-catch', type: 'catch', z: 'tab', scope: ['deep-map'], uncaught: false, wires: [['deep-failed-a']] },
+      ]);
+      const people = Array.from({ length: 60 }, (_, i) =>
+        i === 59 ? { name: 'no e-mail' } : { email: `p${i}@example.com` },
+      );
+      const nested = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
+      const deep = await signedPost(`{"event":"webinar.ended","people":${JSON.stringify(people)},"nested":${nested}}`);
+      assert.equal(deep.status, 200, deep.body);
+      await waitFor(
+        () => /Node-RED could not copy the message for output 2 or a Catch node/.test(nodeRed.logs()),
+        10000,
+      ).catch(() =>
+        assert.fail(`nothing reported; exit code ${nodeRed.process.exitCode}:\n${nodeRed.logs().slice(-800)}`),
+      );
+      assert.match(nodeRed.logs(), /No lead: email \(people\[\*\]\.email\): required/);
+      assert.doesNotMatch(nodeRed.logs(), /Uncaught Exception/);
+      assert.equal(nodeRed.process.exitCode, null, 'Node-RED is still running');
+
+      const next = await signedPost(`{"event":"webinar.ended","people":[{"email":"next@example.com"}]}`);
+      assert.equal(next.status, 200, next.body);
+      await waitFor(async () => {
+        const res = await fetch(`${nodeRed.url}/sales-webhooks/deliveries?q=next%40example.com`, {
+          headers: { accept: 'application/json' },
+        });
+        return (await res.json()).deliveries.some((d) => d.state === 'delivered');
+      }, 10000);
+    });
+  });
 
   describe('defects 1, 2 and 10: routes next to the editor', function () {
     const SHADOWING = {

@@ -210,7 +210,30 @@ describe('sales-webhook in → sales-lead-map', function () {
     const failed = collect(helper.getNode('failed'));
     helper.getNode('map').receive({ payload: { people } });
     const [msg] = await failed;
-    assert.equal(msg.error.message, 'A record of the split could not be read: this record cannot be read');
+    assert.equal(msg.error.message, 'Part of the event could not be read: this record cannot be read');
+  });
+
+  it('leads Node-RED cannot copy for a second wire, past the first slice, fail that message with the reason, not Node-RED', async function () {
+    running = await loadFlow(NODES, [
+      ...flow('saleassist', {
+        mappings: [{ field: 'email', path: 'people[*].email', type: 'email', required: true }],
+        split: true,
+        splitPath: 'people[*]',
+      }).map((n) => (n.id === 'map' ? { ...n, wires: [['leads', 'leads-copy'], ['failed']] } : n)),
+      { id: 'leads-copy', type: 'helper', z: 'f' },
+    ]);
+    // Kept on the message beside msg.payload, which the leads replace: every lead carries it, too deep to copy.
+    let kept = {};
+    const deep = kept;
+    for (let i = 0; i < 3000; i++) kept = kept.a = {};
+    const people = Array.from({ length: 450 }, (_, i) => ({ email: `person${i}@example.com` }));
+    const failed = collect(helper.getNode('failed'));
+    helper.getNode('map').receive({ payload: { people }, kept: deep });
+    const [msg] = await failed;
+    assert.match(
+      msg.error.message,
+      /^Node-RED could not copy a lead's message for the next nodes \(Maximum call stack/,
+    );
   });
 
   it('a path that does not compile is a deploy-time error with the row named, never a crash per message', async function () {

@@ -10,6 +10,7 @@ import {
   startMapping,
   type CompiledMapping,
   type FieldFailure,
+  type LeadMapping,
   type MapResult,
 } from '../leadmap';
 import { effectiveMapping, type LeadMapConfig } from '../leadmap/config';
@@ -77,6 +78,10 @@ export = function (RED: NodeAPI) {
     );
     const scheduleStatus = status.schedule;
 
+    const system = config.name || 'lead map';
+    /** Why Node-RED could not pass a message on (copying it for a second wire or a Catch node), for the log. */
+    const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
     node.on('input', (msg: NodeMessage & { webhook?: unknown }, send, done) => {
       const fail = (message: string, fields: FieldFailure[], leadsSent = false) => {
         counts.failed++;
@@ -84,30 +89,37 @@ export = function (RED: NodeAPI) {
         const error = { message, fields: fields.map(({ field, path: p, reason }) => ({ field, path: p, reason })) };
         // Mapping the same event again fails the same way: the delivery is failed now, with why, rather than emitted
         // again at each lease. Once the mapping is fixed, "replay failed" sends it through again.
-        if (!leadsSent) settleLead(node, msg, { state: 'failed', system: config.name || 'lead map', reason: message });
-        send([null, { ...msg, error } as NodeMessage]);
-        done(new Error(message));
+        if (!leadsSent) settleLead(node, msg, { state: 'failed', system, reason: message });
+        try {
+          send([null, { ...msg, error } as NodeMessage]);
+          done(new Error(message));
+        } catch (err) {
+          // Node-RED copies the message for a second wire or a Catch node, and one nested too deeply to copy throws;
+          // outside the input handler's turn that would end Node-RED. Said without the message (nothing to copy).
+          node.error(RED._('sales-lead-map.errors.not-passed-on', { message, reason: reasonOf(err) }));
+        }
       };
       if (!mapping) return fail(configError ?? RED._('sales-lead-map.errors.unconfigured'), []);
+      const compiled = mapping;
       const event = RED.util.getMessageProperty(msg, property);
       if (event === undefined || event === null || typeof event !== 'object') {
         return fail(RED._('sales-lead-map.errors.no-object', { property: `msg.${property}` }), []);
       }
-      const mapped = startMapping(mapping, event, leadSourceFrom(msg.webhook));
-      // Nearly every event is mapped in this turn; only a large split goes on in later ones.
-      if (!mapped.next(MAP_SLICE)) return emitLeads(msg, mapped, send, done, fail);
+      let mapped: LeadMapping | undefined;
+      // Each turn guards itself: past the input handler's turn Node-RED catches nothing for us, and a record that
+      // throws (a getter a function node left in msg.payload) must fail this message, not the process.
       const mapMore = () => {
         if (closed) return;
         try {
+          mapped ??= startMapping(compiled, event, leadSourceFrom(msg.webhook));
+          // Nearly every event is mapped in this turn; only a large split goes on in later ones.
           if (mapped.next(MAP_SLICE)) return void setImmediate(mapMore);
+          emitLeads(msg, mapped, send, done, fail);
         } catch (err) {
-          // Past the input handler's turn Node-RED catches nothing for us: a record that throws (a getter a function
-          // node left in msg.payload) fails this message instead of the process.
-          return fail(RED._('sales-lead-map.errors.record', { reason: (err as Error).message }), []);
+          fail(RED._('sales-lead-map.errors.record', { reason: reasonOf(err) }), []);
         }
-        emitLeads(msg, mapped, send, done, fail);
       };
-      setImmediate(mapMore);
+      mapMore();
     });
 
     const emitLeads = (
@@ -138,28 +150,39 @@ export = function (RED: NodeAPI) {
             failures,
             leads.length > 0,
           );
-        done();
+        try {
+          done();
+        } catch (err) {
+          // A Complete node gets a copy of the message: see fail().
+          node.error(RED._('sales-lead-map.errors.not-completed', { reason: reasonOf(err) }));
+        }
       };
-      if (messages.length > SEND_SLICE) return sendInSlices(messages, send, finish);
-      if (messages.length > 0) send([messages, null]);
-      finish();
+      if (messages.length === 0) return finish();
+      sendInSlices(messages, send, finish, fail);
     };
 
     let closed = false;
     /**
-     * A large split's leads go out SEND_SLICE at a time, the rest in later turns of the event loop: Node-RED delivers
+     * Leads go out SEND_SLICE at a time, the rest of a large split in later turns of the event loop: Node-RED delivers
      * a send's messages in one go, so 5,000 at once would hold every other delivery's answer until they were handled.
      * Closed midway (mapping or sending), the rest is not sent and done() not called: the delivery stays unsettled and
-     * is emitted again.
+     * is emitted again. Leads Node-RED cannot pass on fail their parts, so the delivery fails now with the reason.
      */
     const sendInSlices = (
       messages: NodeMessage[],
       send: (out: (NodeMessage[] | null)[]) => void,
       finish: () => void,
+      fail: (message: string, fields: FieldFailure[], leadsSent?: boolean) => void,
     ) => {
       const sendFrom = (start: number) => {
         if (closed) return;
-        send([messages.slice(start, start + SEND_SLICE), null]);
+        try {
+          send([messages.slice(start, start + SEND_SLICE), null]);
+        } catch (err) {
+          const reason = RED._('sales-lead-map.errors.send', { reason: reasonOf(err) });
+          for (const unsent of messages.slice(start)) settleLead(node, unsent, { state: 'failed', system, reason });
+          return fail(reason, [], true);
+        }
         if (start + SEND_SLICE < messages.length) setImmediate(sendFrom, start + SEND_SLICE);
         else finish();
       };
