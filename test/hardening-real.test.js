@@ -11,6 +11,8 @@ const undici = require('undici');
 const WebSocket = require('ws');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { postRaw } = require('./support/flow');
+const { startCrmEmulator } = require('./support/crm-emulator');
+const { hubspotOutNodes, contactId } = require('./support/leads-load');
 const send = require('./support/senders');
 
 const TOKEN = send.SECRETS.token;
@@ -300,10 +302,27 @@ describe('issue 10 in a real Node-RED with default settings', function () {
       return predicate();
     });
 
-  describe('a signed event too deeply nested for Node-RED to copy, split into leads one of which fails', function () {
+  describe('a signed event too deeply nested for Node-RED to copy', function () {
     const HMAC_SECRET = 'hardening-real-hmac-secret-51c0';
-    const signedPost = (body) =>
-      postRaw(`${nodeRed.url}/webhooks/deep`, {
+    const hmacSource = {
+      id: 'hmac-src',
+      type: 'sales-webhook-source',
+      provider: 'hmac',
+      prefix: 'sha256=',
+      credentials: { secret: HMAC_SECRET },
+    };
+    // Node-RED copies a message for the second of two wires.
+    const twoWires = ['a', 'b'].map((x) => ({
+      id: `deep-next-${x}`,
+      type: 'function',
+      z: 'tab',
+      func: 'return null;',
+      outputs: 1,
+      wires: [[]],
+    }));
+    const nested = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
+    const signedPost = (body, route = 'deep') =>
+      postRaw(`${nodeRed.url}/webhooks/${route}`, {
         body: Buffer.from(body),
         headers: {
           'content-type': 'application/json',
@@ -311,18 +330,12 @@ describe('issue 10 in a real Node-RED with default settings', function () {
         },
       });
 
-    it('reports the failure with the reason and Node-RED keeps running; the next delivery is delivered', async function () {
+    it('split into leads one of which fails: the failure is reported with the reason, Node-RED keeps running, the next delivery is delivered', async function () {
       // The failing lead's message goes to two wires of output 2 and to a Catch node: Node-RED copies it for each.
       // Sent after the first 25 leads (a later turn of the event loop), the copy's fault ended Node-RED.
       await nodeRed.deploy([
         tab,
-        {
-          id: 'hmac-src',
-          type: 'sales-webhook-source',
-          provider: 'hmac',
-          prefix: 'sha256=',
-          credentials: { secret: HMAC_SECRET },
-        },
+        hmacSource,
         { ...webhookNode('deep-in', '/webhooks/deep', { source: 'hmac-src' }), wires: [['deep-map'], []] },
         {
           id: 'deep-map',
@@ -333,17 +346,15 @@ describe('issue 10 in a real Node-RED with default settings', function () {
           split: true,
           splitPath: 'people[*]',
           version: 1,
-          wires: [['deep-settle'], ['deep-failed-a', 'deep-failed-b']],
+          wires: [['deep-settle'], ['deep-next-a', 'deep-next-b']],
         },
         { id: 'deep-settle', type: 'sales-webhook settle', z: 'tab', wires: [[]] },
-        { id: 'deep-failed-a', type: 'function', z: 'tab', func: 'return null;', outputs: 1, wires: [[]] },
-        { id: 'deep-failed-b', type: 'function', z: 'tab', func: 'return null;', outputs: 1, wires: [[]] },
-        { id: 'deep-catch', type: 'catch', z: 'tab', scope: ['deep-map'], uncaught: false, wires: [['deep-failed-a']] },
+        ...twoWires,
+        { id: 'deep-catch', type: 'catch', z: 'tab', scope: ['deep-map'], uncaught: false, wires: [['deep-next-a']] },
       ]);
       const people = Array.from({ length: 60 }, (_, i) =>
         i === 59 ? { name: 'no e-mail' } : { email: `p${i}@example.com` },
       );
-      const nested = `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}`;
       const deep = await signedPost(`{"event":"webinar.ended","people":${JSON.stringify(people)},"nested":${nested}}`);
       assert.equal(deep.status, 200, deep.body);
       await waitFor(
@@ -364,6 +375,64 @@ describe('issue 10 in a real Node-RED with default settings', function () {
         });
         return (await res.json()).deliveries.some((d) => d.state === 'delivered');
       }, 10000);
+    });
+
+    it('a CRM lead and a settled delivery carrying it: logged after the answer, and Node-RED keeps running', async function () {
+      // A mapping row of type json takes the nested value into the lead; crm out's and settle's output 1 go to two
+      // wires, and they pass the message on after the CRM's or the store's answer, outside any handler of Node-RED.
+      const emulator = await startCrmEmulator();
+      try {
+        await nodeRed.deploy([
+          tab,
+          hmacSource,
+          {
+            ...webhookNode('deep-in', '/webhooks/deep', { source: 'hmac-src' }),
+            wires: [['deep-map'], []],
+          },
+          {
+            ...webhookNode('deep-in-settled', '/webhooks/deep-settled', { source: 'hmac-src' }),
+            wires: [['deep-settle'], []],
+          },
+          {
+            id: 'deep-map',
+            type: 'sales-lead-map',
+            z: 'tab',
+            property: 'payload',
+            mappings: [
+              { field: 'email', path: 'email', type: 'email', required: true },
+              { field: 'raw', path: 'nested', type: 'json' },
+            ],
+            version: 1,
+            wires: [['out'], []],
+          },
+          ...hubspotOutNodes({ emulator, out: { wires: [['deep-next-a', 'deep-next-b'], []] } }),
+          { id: 'deep-settle', type: 'sales-webhook settle', z: 'tab', wires: [['deep-next-a', 'deep-next-b']] },
+          ...twoWires,
+        ]);
+        const body = `{"event":"lead.new","email":"deep@example.com","nested":${nested}}`;
+        for (const route of ['deep', 'deep-settled']) {
+          const answer = await signedPost(body, route);
+          assert.equal(answer.status, 200, answer.body);
+        }
+        await waitFor(
+          () => nodeRed.logs().includes('[sales-crm out:out] The lead is settled, but Node-RED could not copy'),
+          10000,
+        ).catch(() =>
+          assert.fail(`nothing reported; exit code ${nodeRed.process.exitCode}:\n${nodeRed.logs().slice(-800)}`),
+        );
+        await waitFor(
+          () => nodeRed.logs().includes('[sales-webhook settle:deep-settle] The delivery is settled, but'),
+          10000,
+        );
+        assert.ok(contactId(emulator, 'deep@example.com'), 'the lead reached the CRM');
+        assert.doesNotMatch(nodeRed.logs(), /Uncaught Exception/);
+        assert.equal(nodeRed.process.exitCode, null, 'Node-RED is still running');
+        const next = await signedPost('{"event":"lead.new","email":"next@example.com"}');
+        assert.equal(next.status, 200, next.body);
+        await waitFor(() => contactId(emulator, 'next@example.com'), 10000);
+      } finally {
+        await emulator.close();
+      }
     });
   });
 

@@ -15,6 +15,7 @@ import { describeIssues } from '../providers/envelope';
 import { migrate } from '../migrations';
 import type { CrmAccountNode } from './crm-account-node';
 import { registerTestLeadRoute } from './crm-dialog-routes';
+import { passOn } from './passOn';
 import { settleLead } from './settle';
 
 interface CrmOutNodeDef extends NodeDef, CrmOutConfig {}
@@ -114,6 +115,8 @@ export = function (RED: NodeAPI) {
       scheduleStatus();
     });
 
+    const notPassedOn = (reason: string) => RED._('sales-crm-out.errors.not-passed-on', { reason });
+
     node.on('input', (msg: NodeMessage, send, done) => {
       /** The lead is in the CRM: the one place a success is reported. */
       const delivered = ({ calls, ...crm }: UpsertResult) => {
@@ -127,8 +130,10 @@ export = function (RED: NodeAPI) {
         });
         counts.sent++;
         scheduleStatus();
-        send([{ ...msg, crm } as NodeMessage, null]);
-        done();
+        passOn(node, notPassedOn, () => {
+          send([{ ...msg, crm } as NodeMessage, null]);
+          done();
+        });
       };
       /** The lead will not reach the CRM (every attempt spent, refused, or not a lead): the one place a final failure is reported. */
       const failed = ({ calls, ...error }: Failure) => {
@@ -141,8 +146,10 @@ export = function (RED: NodeAPI) {
         });
         counts.failed++;
         scheduleStatus();
-        send([null, { ...msg, error } as NodeMessage]);
-        done(new Error(error.message));
+        passOn(node, notPassedOn, () => {
+          send([null, { ...msg, error } as NodeMessage]);
+          done(new Error(error.message));
+        });
       };
       if (configError || !delivery)
         return failed({ message: configError ?? RED._('sales-crm-out.errors.no-account'), attempts: 0 });

@@ -21,6 +21,7 @@ import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
 import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
 import { noteLeadsOfDelivery, partOf, settleLead } from './settle';
+import { passOn } from './passOn';
 import { onErasure } from '../log/erasures';
 import { hasPermission } from '../log/filter';
 import { READ_PERMISSION as LOG_READ_PERMISSION } from './delivery-log-routes';
@@ -79,7 +80,6 @@ export = function (RED: NodeAPI) {
     const scheduleStatus = status.schedule;
 
     const system = config.name || 'lead map';
-    /** Why Node-RED could not pass a message on (copying it for a second wire or a Catch node), for the log. */
     const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
     node.on('input', (msg: NodeMessage & { webhook?: unknown }, send, done) => {
@@ -90,14 +90,14 @@ export = function (RED: NodeAPI) {
         // Mapping the same event again fails the same way: the delivery is failed now, with why, rather than emitted
         // again at each lease. Once the mapping is fixed, "replay failed" sends it through again.
         if (!leadsSent) settleLead(node, msg, { state: 'failed', system, reason: message });
-        try {
-          send([null, { ...msg, error } as NodeMessage]);
-          done(new Error(message));
-        } catch (err) {
-          // Node-RED copies the message for a second wire or a Catch node, and one nested too deeply to copy throws;
-          // outside the input handler's turn that would end Node-RED. Said without the message (nothing to copy).
-          node.error(RED._('sales-lead-map.errors.not-passed-on', { message, reason: reasonOf(err) }));
-        }
+        passOn(
+          node,
+          (reason) => RED._('sales-lead-map.errors.not-passed-on', { message, reason }),
+          () => {
+            send([null, { ...msg, error } as NodeMessage]);
+            done(new Error(message));
+          },
+        );
       };
       if (!mapping) return fail(configError ?? RED._('sales-lead-map.errors.unconfigured'), []);
       const compiled = mapping;
@@ -150,12 +150,7 @@ export = function (RED: NodeAPI) {
             failures,
             leads.length > 0,
           );
-        try {
-          done();
-        } catch (err) {
-          // A Complete node gets a copy of the message: see fail().
-          node.error(RED._('sales-lead-map.errors.not-completed', { reason: reasonOf(err) }));
-        }
+        passOn(node, (reason) => RED._('sales-lead-map.errors.not-completed', { reason }), done);
       };
       if (messages.length === 0) return finish();
       sendInSlices(messages, send, finish, fail);

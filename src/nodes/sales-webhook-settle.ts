@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { migrate } from '../migrations';
 import { throttledStatus } from '../shared/throttledStatus';
+import { passOn } from './passOn';
 import { deliveryOf, settleFromMessage } from './settle';
 
 /** The lead's e-mail and name when the message carries a lead (lead map's output), for the delivery log. */
@@ -45,6 +46,8 @@ export = function (RED: NodeAPI) {
     });
     const scheduleStatus = status.schedule;
 
+    const notPassedOn = (reason: string) => RED._('sales-webhook-settle.errors.not-passed-on', { reason });
+
     node.on('input', (msg: NodeMessage & { error?: unknown }, send, done) => {
       const failed = msg.error !== undefined && msg.error !== null && msg.error !== false;
       if (!deliveryOf(msg)) {
@@ -66,16 +69,20 @@ export = function (RED: NodeAPI) {
           else if (failed) counts.failed++;
           else counts.delivered++;
           scheduleStatus();
-          send(msg);
-          done();
+          passOn(node, notPassedOn, () => {
+            send(msg);
+            done();
+          });
         },
         (err: Error) => {
           // Not done(err): a Catch wired back into this node would loop. The delivery stays unsettled and is emitted again.
           problem = RED._('sales-webhook-settle.errors.store', { reason: err.message });
           node.warn(problem);
           scheduleStatus();
-          send(msg);
-          done();
+          passOn(node, notPassedOn, () => {
+            send(msg);
+            done();
+          });
         },
       );
     });
