@@ -374,7 +374,10 @@
               $preview.text(node._('sales-lead-map.label.noSample'));
               return;
             }
-            const failed = (result.failures || []).length;
+            // A failure shared by several records of a split is one entry with their count.
+            const failed = (result.failures || []).reduce(function (sum, f) {
+              return sum + (f.records || 1);
+            }, 0);
             $count.text(
               node._('sales-lead-map.label.leadCount', { count: result.leads.length }) +
                 (failed ? ' · ' + node._('sales-lead-map.label.failedCount', { count: failed }) : ''),

@@ -193,6 +193,20 @@ describe('sales-webhook in → sales-lead-map', function () {
     );
   });
 
+  it('a split whose 3,000 records all fail the same way says so once, with the count', async function () {
+    running = await loadSplitFlow();
+    const failed = collect(helper.getNode('failed'));
+    helper.getNode('map').receive({ payload: { people: Array.from({ length: 3000 }, () => ({})) } });
+    const [msg] = await failed;
+    assert.equal(
+      msg.error.message,
+      'No lead: email (people[*].email): required, but the path found nothing (3000 records)',
+    );
+    assert.deepEqual(msg.error.fields, [
+      { field: 'email', path: 'people[*].email', reason: 'required, but the path found nothing', records: 3000 },
+    ]);
+  });
+
   it('a split record that throws when read, past the first slice, fails that message on output 2, not Node-RED', async function () {
     running = await loadSplitFlow();
     // Mapping a record past the first slice throws (the first time only: Node-RED's Catch node copies the message

@@ -39,12 +39,45 @@ export interface FieldFailure {
   field: string;
   path: string;
   reason: string;
+  /** How many records of a split failed this same way, when more than one. */
+  records?: number;
 }
 
 export interface MapResult {
   leads: Lead[];
-  /** Per record that could not become a lead: the failing fields. */
+  /** The failing fields of the records that could not become a lead: each way of failing once, with its count. */
   failures: FieldFailure[];
+}
+
+/**
+ * Different failures listed at the most; the rest are counted in one last entry. A sender's split of 300,000 empty
+ * records made 300,000 failures, a 20 MB reason stored with the delivery and sent on output 2.
+ */
+export const MAX_LISTED_FAILURES = 20;
+
+/** Adds a failure: counted on an entry that failed the same way, listed while fewer than the limit, else counted. */
+function noteFailure(failures: FieldFailure[], failure: FieldFailure): void {
+  const listed = Math.min(failures.length, MAX_LISTED_FAILURES);
+  for (let i = 0; i < listed; i++) {
+    const same = failures[i];
+    if (
+      same.row === failure.row &&
+      same.field === failure.field &&
+      same.path === failure.path &&
+      same.reason === failure.reason
+    ) {
+      same.records = (same.records ?? 1) + 1;
+      return;
+    }
+  }
+  if (failures.length < MAX_LISTED_FAILURES) {
+    failures.push(failure);
+    return;
+  }
+  const unlisted = failures[MAX_LISTED_FAILURES] ?? { row: 0, field: '', path: '', reason: '', records: 0 };
+  unlisted.records = (unlisted.records ?? 0) + 1;
+  unlisted.reason = `${unlisted.records} more failures not listed`;
+  failures[MAX_LISTED_FAILURES] = unlisted;
 }
 
 const STANDARD = new Set<string>(STANDARD_LEAD_FIELDS);
@@ -242,7 +275,11 @@ function buildLead(
 ): Lead | undefined {
   const lead: Record<string, unknown> = {};
   const custom: Record<string, unknown> = {};
-  const before = failures.length;
+  let failed = false;
+  const fail = (failure: FieldFailure) => {
+    failed = true;
+    noteFailure(failures, failure);
+  };
   for (const row of mapping.rows) {
     const json = row.recordPath !== undefined ? record : event;
     const steps = row.recordPath !== undefined ? row.recordSteps : row.steps;
@@ -254,7 +291,7 @@ function buildLead(
     } else {
       const { matches, error } = findOrFail(json, row.recordPath ?? row.jsonPath);
       if (error) {
-        failures.push({ row: row.row, field: row.field, path: row.path, reason: error });
+        fail({ row: row.row, field: row.field, path: row.path, reason: error });
         continue;
       }
       value = pick(matches, row.type);
@@ -262,7 +299,7 @@ function buildLead(
     if (empty(value) && row.default !== undefined && row.default !== '') value = row.default;
     if (empty(value)) {
       if (row.required)
-        failures.push({
+        fail({
           row: row.row,
           field: row.field,
           path: row.path,
@@ -273,20 +310,20 @@ function buildLead(
     const coerced = coerce(value, row.type);
     if (!coerced.ok) {
       // A value that is present but wrong is an error even on an optional row: it would otherwise vanish silently.
-      failures.push({ row: row.row, field: row.field, path: row.path, reason: coerced.reason });
+      fail({ row: row.row, field: row.field, path: row.path, reason: coerced.reason });
       continue;
     }
     if (STANDARD.has(row.field)) lead[row.field] = asStandard(row.field, coerced.value, row.type);
     else custom[row.field] = coerced.value;
   }
-  if (failures.length > before) return undefined;
+  if (failed) return undefined;
   completeNames(lead);
   const parsed = leadSchema.safeParse({ ...lead, source, custom });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = String(issue.path[0] ?? 'lead');
       const row = mapping.rows.find((r) => r.field === field);
-      failures.push({ row: row?.row ?? 0, field, path: row?.path ?? '', reason: issue.message });
+      noteFailure(failures, { row: row?.row ?? 0, field, path: row?.path ?? '', reason: issue.message });
     }
     return undefined;
   }

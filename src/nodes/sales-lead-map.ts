@@ -37,7 +37,12 @@ const MAP_SLICE = 200;
 const SEND_SLICE = 25;
 
 function describeFailures(failures: FieldFailure[]): string {
-  return failures.map((f) => (f.row ? `${f.field} (${f.path}): ${f.reason}` : `${f.path}: ${f.reason}`)).join('; ');
+  return failures
+    .map((f) => {
+      const where = f.row ? `${f.field} (${f.path}): ` : f.path ? `${f.path}: ` : '';
+      return f.records && where ? `${where}${f.reason} (${f.records} records)` : `${where}${f.reason}`;
+    })
+    .join('; ');
 }
 
 interface LeadMapNodeDef extends NodeDef, LeadMapConfig {}
@@ -86,7 +91,15 @@ export = function (RED: NodeAPI) {
       const fail = (message: string, fields: FieldFailure[], leadsSent = false) => {
         counts.failed++;
         scheduleStatus();
-        const error = { message, fields: fields.map(({ field, path: p, reason }) => ({ field, path: p, reason })) };
+        const error = {
+          message,
+          fields: fields.map(({ field, path: p, reason, records }) => ({
+            field,
+            path: p,
+            reason,
+            ...(records ? { records } : {}),
+          })),
+        };
         // Mapping the same event again fails the same way: the delivery is failed now, with why, rather than emitted
         // again at each lease. Once the mapping is fixed, "replay failed" sends it through again.
         if (!leadsSent) settleLead(node, msg, { state: 'failed', system, reason: message });

@@ -10,6 +10,7 @@ const {
   MappingConfigError,
   migrateLeadMapConfig,
   coerce,
+  MAX_LISTED_FAILURES,
 } = require('../../dist/leadmap');
 
 const row = (field, path, type = 'string', extra = {}) => ({
@@ -158,6 +159,37 @@ describe('lead mapping engine', function () {
     assert.equal(none.next(100), false);
     assert.deepEqual(none.leads, []);
     assert.match(none.failures[0].reason, /found no records/);
+  });
+
+  it('reports a failure shared by many records of a split once with their count, and at most 20 different ones', function () {
+    const mapping = compileMapping(
+      [row('email', 'people[*].email', 'email', { required: true }), row('score', 'people[*].score', 'number')],
+      { split: true },
+    );
+    // 3,000 records without an e-mail, and 50 with scores that each fail differently (each value is in its reason).
+    const people = [
+      ...Array.from({ length: 3000 }, () => ({})),
+      ...Array.from({ length: 50 }, (_, i) => ({ email: `p${i}@x.io`, score: `high ${i}` })),
+    ];
+    const { leads, failures } = mapEvent(mapping, { people });
+    assert.equal(leads.length, 0);
+    assert.equal(failures.length, MAX_LISTED_FAILURES + 1);
+    assert.deepEqual(failures[0], {
+      row: 1,
+      field: 'email',
+      path: 'people[*].email',
+      reason: 'required, but the path found nothing',
+      records: 3000,
+    });
+    assert.match(failures[1].reason, /high 0/);
+    assert.equal(failures[1].records, undefined, 'one record');
+    assert.deepEqual(failures[MAX_LISTED_FAILURES], {
+      row: 0,
+      field: '',
+      path: '',
+      reason: '31 more failures not listed',
+      records: 31,
+    });
   });
 
   it('reports an unusable row at compile time with its number', function () {
