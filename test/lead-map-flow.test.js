@@ -239,7 +239,7 @@ describe('sales-webhook in → sales-lead-map', function () {
     // Kept on the message beside msg.payload, which the leads replace: every lead carries it, too deep to copy.
     let kept = {};
     const deep = kept;
-    for (let i = 0; i < 3000; i++) kept = kept.a = {};
+    for (let i = 0; i < 100000; i++) kept = kept.a = {};
     const people = Array.from({ length: 450 }, (_, i) => ({ email: `person${i}@example.com` }));
     const failed = collect(helper.getNode('failed'));
     helper.getNode('map').receive({ payload: { people }, kept: deep });
