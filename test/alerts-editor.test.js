@@ -5,7 +5,7 @@
 // delivery-failed one has "Replay these", which asks with the count and says how many were replayed.
 const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser, requireBrowser } = require('./support/browser');
+const { launchBrowser, requireBrowser, answerUpdateQuestion } = require('./support/browser');
 const { signedLead, postStatus } = require('./support/leads-load');
 
 const flow = [
@@ -67,7 +67,7 @@ describe('the alert node in the editor', function () {
     const { page } = browser;
     const pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+    await answerUpdateQuestion(page);
     await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('alert'), null, { timeout: 30000 });
 

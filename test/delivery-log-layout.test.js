@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
 const { logSettings, logFlow, postLead, deliveryInState } = require('./support/delivery-log');
 const { brokenTexts, setSidebarWidth } = require('./support/sidebar-layout');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -84,7 +84,7 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
     await deliveryInState(nodeRed.url, 'forged', 'rejected');
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+    await answerUpdateQuestion(page);
     await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.RED && RED.sidebar && RED.nodes && RED.nodes.node('in'), null, {
       timeout: 30000,

@@ -6,7 +6,7 @@
 // replay and erase with a message that names the missing permission.
 const assert = require('node:assert/strict');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const { logSettings, login, logFlow, postLead, deliveryInState, emitted, PASSWORD } = require('./support/delivery-log');
 
@@ -48,7 +48,7 @@ describe('the delivery log sidebar in the editor', function () {
     browser = await launchBrowser(this);
     const { page } = browser;
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+    await answerUpdateQuestion(page);
     await openAs('admin');
     await page.waitForFunction(() =>
       /No deliveries yet/.test(document.querySelector('#sales-webhooks-log-empty').textContent),

@@ -5,7 +5,7 @@
 // "Send test lead" previewed and sent. No secret ever reaches the browser or the log.
 const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const { logSettings, login } = require('./support/delivery-log');
 
@@ -93,7 +93,7 @@ describe('the CRM dialogs in the editor', function () {
       if (/\/(credentials|flows|sales-crm|sales-crm-account)\b/.test(res.url()))
         seenByBrowser.push(await res.text().catch(() => ''));
     });
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+    await answerUpdateQuestion(page);
     await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('acct'), null, { timeout: 30000 });
   });

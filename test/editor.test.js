@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { launchBrowser, requireBrowser } = require('./support/browser');
+const { launchBrowser, requireBrowser, answerUpdateQuestion } = require('./support/browser');
 
 const saleAssistEvent = require.resolve('../sample-events/saleassist/widget_new_conversation.json');
 // Screenshots to look at (SCREENSHOT_DIR, else the temporary directory).
@@ -35,10 +35,7 @@ async function assertPluralForms(page) {
 async function openEditor(context, nodeRed, onError = () => {}) {
   const browser = await launchBrowser(context);
   browser.page.on('pageerror', onError);
-  // Node-RED asks once about update notifications; a user would answer it, so the test does.
-  await browser.page.addLocatorHandler(browser.page.getByText('No, do not enable notifications'), (button) =>
-    button.click(),
-  );
+  await answerUpdateQuestion(browser.page);
   await browser.page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
   return browser;
 }

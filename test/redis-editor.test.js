@@ -4,7 +4,7 @@
 // the password.
 const assert = require('node:assert/strict');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
 const { startRedisServer } = require('./support/redis-server');
 
 const PASSWORD = 'redis-editor-secret-91f';
@@ -75,7 +75,7 @@ describe('the Redis store in the editor and at deploy', function () {
     ]);
     browser = await launchBrowser(this);
     const { page } = browser;
-    await page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+    await answerUpdateQuestion(page);
     await page.goto(nodeRed.url, { waitUntil: 'domcontentloaded' });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('in'), null, { timeout: 30000 });
   });

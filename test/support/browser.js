@@ -57,4 +57,9 @@ async function launchBrowser(mochaContext) {
   };
 }
 
-module.exports = { launchBrowser, requireBrowser };
+/** Node-RED asks once about update notifications; a user would answer it, so a test does, whenever it shows. */
+function answerUpdateQuestion(page) {
+  return page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
+}
+
+module.exports = { launchBrowser, requireBrowser, answerUpdateQuestion };
