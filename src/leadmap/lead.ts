@@ -19,6 +19,9 @@ export const STANDARD_LEAD_FIELDS = [
 ] as const;
 export type StandardLeadField = (typeof STANDARD_LEAD_FIELDS)[number];
 
+/** Tags a lead may carry: far more than any CRM takes. */
+export const MAX_TAGS = 1000;
+
 export const leadSourceSchema = z.object({
   provider: z.string().optional(),
   eventType: z.string().optional(),
@@ -44,7 +47,8 @@ export const leadSchema = z.object({
   postalCode: z.string().optional(),
   country: z.string().optional(),
   score: z.number().optional(),
-  tags: z.array(z.string()).optional(),
+  // A longer list is refused before its elements are read: 500,000 wrong ones took zod 2 s.
+  tags: z.array(z.string()).max(MAX_TAGS).optional(),
   source: leadSourceSchema,
   /** Every mapped field that is not a standard one, by the name the user gave it. */
   custom: z.record(z.string(), z.unknown()),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkedArray } from './checkedArray';
 import type { ProviderProfile } from './types';
 
 const event = (type: string, data: z.ZodType) =>
@@ -39,7 +40,7 @@ export const callcall: ProviderProfile = {
           customer_id: customerId,
           score: z.number(),
           qualification_type: z.string(),
-          triggers: z.array(z.string()).optional(),
+          triggers: checkedArray(z.string()).optional(),
         }),
       ),
     },
@@ -47,7 +48,7 @@ export const callcall: ProviderProfile = {
       description: 'Services were matched to a customer.',
       schema: event(
         'service.matched',
-        z.looseObject({ customer_id: customerId, services: z.array(z.unknown()).optional() }),
+        z.looseObject({ customer_id: customerId, services: checkedArray(z.unknown()).optional() }),
       ),
     },
     'message.received': {

@@ -1,18 +1,19 @@
 import { z } from 'zod';
+import { checkedArray } from './checkedArray';
 import type { LeadPreset } from '../leadmap/types';
 import type { ProviderProfile } from './types';
 
 // The document shows numeric ids; a string id is just as plausible from a JSON API, so both pass.
 const id = z.union([z.number(), z.string()]);
 const speaker = z.looseObject({ id: id.optional(), name: z.string().nullish(), email: z.string().nullish() });
-const transcript = z.looseObject({ id, text: z.string().nullish(), speakers: z.array(speaker).optional() });
+const transcript = z.looseObject({ id, text: z.string().nullish(), speakers: checkedArray(speaker).optional() });
 const recording = z.looseObject({
   id,
   title: z.string().nullish(),
   status: z.string().optional(),
   transcript: transcript.optional(),
 });
-const meeting = z.looseObject({ id, title: z.string().nullish(), participants: z.array(speaker).optional() });
+const meeting = z.looseObject({ id, title: z.string().nullish(), participants: checkedArray(speaker).optional() });
 const signal = z.looseObject({ id, type: z.string().optional(), recording_id: id.optional() });
 const user = z.looseObject({ email: z.string(), name: z.string().nullish() });
 

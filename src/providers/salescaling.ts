@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkedArray } from './checkedArray';
 import type { ProviderProfile } from './types';
 
 const MEETING_STATUSES = [
@@ -110,7 +111,7 @@ export const salescaling: ProviderProfile = {
           category: z.enum(['positive', 'risk', 'neutral']).optional(),
           activityType: z.enum(['meeting', 'call', 'mail']),
           activityId: z.string(),
-          evidence: z.array(z.string()).optional(),
+          evidence: checkedArray(z.string()).optional(),
           changeType: z.enum(['new', 'unchanged', 'escalated', 'improved', 'recovered']).optional(),
         }),
       ),

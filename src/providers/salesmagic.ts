@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkedArray } from './checkedArray';
 import type { ProviderProfile } from './types';
 
 const userSchema = z.looseObject({
@@ -20,11 +21,11 @@ const callSchema = z.looseObject({
   title: z.string().nullish(),
   createdAt: z.string().optional(),
   userId: z.string().optional(),
-  prospectIds: z.array(z.string()).optional(),
-  prospects: z.array(
+  prospectIds: checkedArray(z.string()).optional(),
+  prospects: checkedArray(
     z.looseObject({ id: z.string(), name: z.string().nullish(), details: z.looseObject({}).nullish() }),
   ),
-  analysis: z.array(z.looseObject({ score: z.number().nullish(), summary: z.string().nullish() })).optional(),
+  analysis: checkedArray(z.looseObject({ score: z.number().nullish(), summary: z.string().nullish() })).optional(),
   transcript: z
     .array(z.looseObject({ speakerName: z.string().nullish(), prospectText: z.string().nullish() }))
     .optional(),

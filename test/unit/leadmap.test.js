@@ -192,6 +192,17 @@ describe('lead mapping engine', function () {
     });
   });
 
+  it('refuses a lead of more than 1,000 tags before reading them', function () {
+    const rows = [row('email', 'email', 'email'), row('tags', 'tags', 'array')];
+    const over = mapOne(rows, { email: 'a@x.io', tags: Array.from({ length: 500000 }, () => 0) });
+    assert.deepEqual(over.leads, []);
+    assert.deepEqual(
+      over.failures.map((f) => `${f.field}: ${f.reason}`),
+      ['tags: Too big: expected array to have <=1000 items'],
+    );
+    assert.equal(mapOne(rows, { email: 'a@x.io', tags: ['a', 'b'] }).leads[0].tags.length, 2);
+  });
+
   it('reports an unusable row at compile time with its number', function () {
     const thrown = (rows, options) => {
       try {

@@ -78,6 +78,18 @@ describe('provider profiles', function () {
     ]);
   });
 
+  it("checks the first 1,000 elements of an event's array: a long valid one is valid, a long wrong one costs no more", function () {
+    const salesmagic = getProvider('salesmagic');
+    const call = readFixture('salesmagic', 'call.completed');
+    call.payload.call.prospectIds = Array.from({ length: 500000 }, () => 0);
+    const { issues } = validateEvent(salesmagic, 'call.completed', call);
+    assert.equal(issues[0], 'payload.call.prospectIds[0]: expected string, got number');
+    // 20 described and the rest counted: 1,000 checked, not 500,000.
+    assert.equal(issues.at(-1), '… and 980 more');
+    call.payload.call.prospectIds = Array.from({ length: 500000 }, (_, i) => (i < 1000 ? `p${i}` : 0));
+    assert.deepEqual(validateEvent(salesmagic, 'call.completed', call).issues, []);
+  });
+
   it('does not demand data shapes a document never showed, but checks them when present', function () {
     const recorder = getProvider('recorder');
     const base = { event: 'meeting.started', timestamp: '2024-01-18T15:00:05Z' };
