@@ -5,7 +5,7 @@
 // delivery-failed one has "Replay these", which asks with the count and says how many were replayed.
 const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser, requireBrowser, answerUpdateQuestion } = require('./support/browser');
+const { launchBrowser, requireBrowser, answerUpdateQuestion, evalAllNow } = require('./support/browser');
 const { signedLead, postStatus } = require('./support/leads-load');
 
 const flow = [
@@ -73,7 +73,7 @@ describe('the alert node in the editor', function () {
 
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('alert')));
     await page.waitForSelector('#sales-webhook-alert-kinds input', { state: 'visible' });
-    const boxes = await page.$$eval('#sales-webhook-alert-kinds label', (labels) =>
+    const boxes = await evalAllNow(page, '#sales-webhook-alert-kinds label', (labels) =>
       labels.map((l) => [l.querySelector('input').value, l.querySelector('input').checked, l.textContent]),
     );
     assert.deepEqual(
@@ -90,7 +90,7 @@ describe('the alert node in the editor', function () {
     await page.uncheck('#sales-webhook-alert-kinds input[value="quiet"]');
     assert.equal(await page.inputValue('#node-input-backlogMinutes'), '15');
     // "Keep open problems in": automatic at first; a Redis node is asked for only when that is the choice.
-    assert.deepEqual(await page.$$eval('#node-input-keepIn option', (options) => options.map((o) => o.value)), [
+    assert.deepEqual(await evalAllNow(page, '#node-input-keepIn option', (options) => options.map((o) => o.value)), [
       'watched',
       'runtime',
       'redis-node',
@@ -116,7 +116,7 @@ describe('the alert node in the editor', function () {
     assert.match(text, /2 open problems/);
     assert.match(text, /refused 2 requests within 5 minutes/);
     assert.match(text, /the CRM is down \(2 so far\)/);
-    const buttons = await page.$$eval('#sales-webhooks-log-problems li', (items) =>
+    const buttons = await evalAllNow(page, '#sales-webhooks-log-problems li', (items) =>
       items.map((li) => `${li.dataset.kind} ${Boolean(li.querySelector('.sales-webhooks-log-replay-problem'))}`),
     );
     assert.deepEqual(buttons.sort(), ['delivery-failed true', 'rejections false'], 'a refusal has nothing to replay');

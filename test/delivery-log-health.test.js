@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
 const os = require('node:os');
 const path = require('node:path');
-const { launchBrowser } = require('./support/browser');
+const { launchBrowser, evalNow, evalAllNow } = require('./support/browser');
 const { logSettings, logFlow, postLead, deliveryInState } = require('./support/delivery-log');
 const { brokenTexts, setSidebarWidth } = require('./support/sidebar-layout');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -96,12 +96,12 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     await setSidebarWidth(page, 315);
     await page.waitForSelector('#sales-webhooks-log-chart rect');
     const counts = () =>
-      page.$$eval('#sales-webhooks-log-counts .sales-webhooks-log-count', (list) =>
+      evalAllNow(page, '#sales-webhooks-log-counts .sales-webhooks-log-count', (list) =>
         Object.fromEntries(list.map((c) => [c.dataset.state, Number(c.querySelector('b').textContent)])),
       );
     assert.deepEqual(await counts(), { delivered: 3, failed: 1, rejected: 2 });
     const bars = () =>
-      page.$$eval('#sales-webhooks-log-chart rect', (rects) => {
+      evalAllNow(page, '#sales-webhooks-log-chart rect', (rects) => {
         const sum = {};
         for (const r of rects) sum[r.dataset.outcome] = (sum[r.dataset.outcome] ?? 0) + Number(r.dataset.count);
         return sum;
@@ -111,7 +111,7 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     await page.selectOption('#sales-webhooks-log-period', 'hour');
     await page.waitForFunction(() => document.querySelectorAll('#sales-webhooks-log-chart g').length === 12);
     assert.deepEqual(await bars(), { ok: 3, failed: 1, rejected: 2 });
-    const chartBox = await page.$eval('#sales-webhooks-log-chart', (c) => c.getBoundingClientRect().width);
+    const chartBox = await evalNow(page, '#sales-webhooks-log-chart', (c) => c.getBoundingClientRect().width);
     assert.ok(chartBox > 250 && chartBox <= 315, String(chartBox));
     assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-health'), []);
     // Under the chart, the CRM account: failing since HubSpot stayed busy, with its answer.
@@ -135,7 +135,7 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     const { page } = browser;
     await page.click(`#sales-webhooks-log-list tr[data-id="${failed.id}"]`);
     await page.waitForSelector('#sales-webhooks-log-timeline li[data-step="settled"]');
-    const steps = await page.$$eval('#sales-webhooks-log-timeline li', (list) =>
+    const steps = await evalAllNow(page, '#sales-webhooks-log-timeline li', (list) =>
       list.map((li) => [li.dataset.step, li.textContent]),
     );
     assert.deepEqual(
@@ -170,7 +170,7 @@ describe('the delivery log health: counts by state, chart, timeline', function (
     await page.click('#sales-webhooks-log-list tr[data-state="rejected"]');
     await page.waitForSelector('#sales-webhooks-log-timeline li[data-step="refused"]');
     assert.deepEqual(
-      await page.$$eval('#sales-webhooks-log-timeline li', (list) => list.map((li) => li.dataset.step)),
+      await evalAllNow(page, '#sales-webhooks-log-timeline li', (list) => list.map((li) => li.dataset.step)),
       ['refused'],
     );
     assert.equal(await page.textContent('#sales-webhooks-log-answer'), '401 {"error":"no matching signature"}');

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion, evalNow, evalAllNow } = require('./support/browser');
 const { logSettings, logFlow, postLead, deliveryInState } = require('./support/delivery-log');
 const { brokenTexts, setSidebarWidth } = require('./support/sidebar-layout');
 const { startCrmEmulator } = require('./support/crm-emulator');
@@ -127,9 +127,9 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
         [],
       );
       // The chart and the CRM account's health are there, within the sidebar.
-      const chartWidth = await page.$eval('#sales-webhooks-log-chart', (c) => c.getBoundingClientRect().width);
+      const chartWidth = await evalNow(page, '#sales-webhooks-log-chart', (c) => c.getBoundingClientRect().width);
       assert.ok(chartWidth > width - 80 && chartWidth <= width, String(chartWidth));
-      const account = await page.$eval('#sales-webhooks-log-crm-health li', (li) => ({
+      const account = await evalNow(page, '#sales-webhooks-log-crm-health li', (li) => ({
         state: li.dataset.state,
         text: li.textContent,
         wider: li.scrollWidth > li.clientWidth + 1,
@@ -138,17 +138,17 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
       assert.match(account.text, /failing.*HubSpot.*hubspot.*last success .*Failing since .*503 after 3 attempts/);
       assert.equal(account.wider, false);
       // The state, name, system and times wrap whole: one line at 800 px, the times under the name at 315 px.
-      const tops = await page.$$eval('#sales-webhooks-log-crm-health li > .sales-webhooks-log-line > *', (parts) =>
+      const tops = await evalAllNow(page, '#sales-webhooks-log-crm-health li > .sales-webhooks-log-line > *', (parts) =>
         parts.map((p) => Math.round(p.getBoundingClientRect().top)),
       );
       assert.equal(new Set(tops).size, width === 800 ? 1 : 2, String(tops));
       assert.deepEqual(await page.evaluate(controlsOutside, '#red-ui-sidebar'), []);
       // Rows stack: a row is as wide as the list, never wider (no horizontal scrolling).
-      const widths = await page.$$eval('#sales-webhooks-log-list tr.sales-webhooks-log-row', (rows) =>
+      const widths = await evalAllNow(page, '#sales-webhooks-log-list tr.sales-webhooks-log-row', (rows) =>
         rows.map((r) => [r.scrollWidth, r.closest('.sales-webhooks-log').clientWidth]),
       );
       for (const [row, list] of widths) assert.ok(row <= list, `${row} > ${list}`);
-      const rows = await page.$$eval('#sales-webhooks-log-list tr.sales-webhooks-log-row', (r) =>
+      const rows = await evalAllNow(page, '#sales-webhooks-log-list tr.sales-webhooks-log-row', (r) =>
         r.map((x) => x.textContent),
       );
       assert.match(rows[0], /salesmagic/);
@@ -157,7 +157,7 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
       // The failed delivery's timeline: each request to HubSpot with its answer, readable at this width.
       await page.click(`#sales-webhooks-log-list tr[data-id="${failed.id}"]`);
       await page.waitForSelector('#sales-webhooks-log-timeline li[data-step="call"]');
-      const calls = await page.$$eval('#sales-webhooks-log-timeline li[data-step="call"]', (list) =>
+      const calls = await evalAllNow(page, '#sales-webhooks-log-timeline li[data-step="call"]', (list) =>
         list.map((li) => li.textContent),
       );
       assert.equal(calls.length, 3);
@@ -170,7 +170,11 @@ describe('the delivery log sidebar at 315 px and 800 px', function () {
       await lastCall.locator('summary').click();
       assert.match(await lastCall.locator('pre').textContent(), /"carla\.oberhuber-schwarzenegger@example\.com"/);
       assert.deepEqual(await page.evaluate(brokenTexts, '#sales-webhooks-log-timeline'), []);
-      const timelineWider = await page.$eval('#sales-webhooks-log-timeline', (t) => t.scrollWidth > t.clientWidth + 1);
+      const timelineWider = await evalNow(
+        page,
+        '#sales-webhooks-log-timeline',
+        (t) => t.scrollWidth > t.clientWidth + 1,
+      );
       assert.equal(timelineWider, false);
       await screenshot(`sales-webhooks-log-timeline-${width}`);
       await page.click('#sales-webhooks-log-back');

@@ -6,7 +6,7 @@
 // replay and erase with a message that names the missing permission.
 const assert = require('node:assert/strict');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion, evalAllNow } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const { logSettings, login, logFlow, postLead, deliveryInState, emitted, PASSWORD } = require('./support/delivery-log');
 
@@ -37,7 +37,9 @@ describe('the delivery log sidebar in the editor', function () {
     await page.waitForSelector('#sales-webhooks-log-list', { state: 'visible' });
   }
   const rowsText = () =>
-    browser.page.$$eval('#sales-webhooks-log-list tr.sales-webhooks-log-row', (rows) => rows.map((r) => r.textContent));
+    evalAllNow(browser.page, '#sales-webhooks-log-list tr.sales-webhooks-log-row', (rows) =>
+      rows.map((r) => r.textContent),
+    );
   const message = () => browser.page.textContent('#sales-webhooks-log-message');
 
   it('fills live, searches, shows a CRM attempt, replays, replays failed, erases', async function () {
@@ -145,7 +147,7 @@ describe('the delivery log sidebar in the editor', function () {
     );
     assert.match(await page.textContent('#sales-webhooks-log-detail'), /carla@example\.com/);
     // Its timeline: the three requests to HubSpot, each answered 503, the first two with their retry.
-    const calls = await page.$$eval('#sales-webhooks-log-timeline li[data-step="call"]', (list) =>
+    const calls = await evalAllNow(page, '#sales-webhooks-log-timeline li[data-step="call"]', (list) =>
       list.map((li) => li.textContent),
     );
     assert.equal(calls.length, 3);

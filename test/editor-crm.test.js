@@ -5,7 +5,7 @@
 // "Send test lead" previewed and sent. No secret ever reaches the browser or the log.
 const assert = require('node:assert/strict');
 const { startNodeRed } = require('./support/real-node-red');
-const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion, evalAllNow } = require('./support/browser');
 const { startCrmEmulator } = require('./support/crm-emulator');
 const { logSettings, login } = require('./support/delivery-log');
 
@@ -237,7 +237,7 @@ describe('the CRM dialogs in the editor', function () {
     );
   }
   const fieldOptions = () =>
-    browser.page.$$eval('#sales-crm-out-crm-fields option', (options) =>
+    evalAllNow(browser.page, '#sales-crm-out-crm-fields option', (options) =>
       Object.fromEntries(options.map((o) => [o.value, o.textContent])),
     );
   const shoot = (name) => SCREENSHOTS && browser.page.screenshot({ path: `${SCREENSHOTS}/${name}.png` });

@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { launchBrowser, requireBrowser, answerUpdateQuestion } = require('./support/browser');
+const { launchBrowser, requireBrowser, answerUpdateQuestion, evalNow, evalAllNow } = require('./support/browser');
 
 const saleAssistEvent = require.resolve('../sample-events/saleassist/widget_new_conversation.json');
 // Screenshots to look at (SCREENSHOT_DIR, else the temporary directory).
@@ -385,7 +385,7 @@ describe('the dialogs in the editor', function () {
     // The search box narrows 131 paths to the ones asked for, and says how many it shows.
     const total = await page.locator('#sales-lead-map-paths li').count();
     await page.fill('#sales-lead-map-paths-search', 'people_detail.email');
-    const shown = await page.$$eval('#sales-lead-map-paths li', (items) =>
+    const shown = await evalAllNow(page, '#sales-lead-map-paths li', (items) =>
       items.filter((li) => li.style.display !== 'none').map((li) => li.dataset.path),
     );
     assert.ok(shown.length >= 1 && shown.length < total, `${shown.length} of ${total}`);
@@ -398,7 +398,7 @@ describe('the dialogs in the editor', function () {
     await page.screenshot({ path: screenshot('lead-map-picker-search.png') });
 
     const rows = () =>
-      page.$$eval('#node-input-mapping-container .sales-lead-map-row', (list) =>
+      evalAllNow(page, '#node-input-mapping-container .sales-lead-map-row', (list) =>
         list.map((r) => ({
           field: r.querySelector('.sales-lead-map-field').value,
           path: r.querySelector('.sales-lead-map-path').value,
@@ -419,7 +419,7 @@ describe('the dialogs in the editor', function () {
     // A path no row names or holds adds one row, once: picking it again updates that row.
     await page.fill('#sales-lead-map-paths-search', 'device');
     await pick('payload.people_detail.device');
-    const pathsTop = () => page.$eval('#sales-lead-map-paths', (list) => list.getBoundingClientRect().top);
+    const pathsTop = () => evalNow(page, '#sales-lead-map-paths', (list) => list.getBoundingClientRect().top);
     const topBeforeAnswer = await pathsTop();
     await pick('payload.people_detail.device');
     after = await rows();
@@ -562,7 +562,9 @@ describe('the dialogs in the editor', function () {
     // The previous test's delivery.
     await page.waitForSelector('#sales-webhooks-log-list tr.sales-webhooks-log-row', { timeout: 15000 });
     assert.deepEqual(
-      await page.$$eval('#sales-webhooks-log-state option', (options) => options.map((o) => o.value).filter(Boolean)),
+      await evalAllNow(page, '#sales-webhooks-log-state option', (options) =>
+        options.map((o) => o.value).filter(Boolean),
+      ),
       [...DELIVERY_STATES],
     );
     // Found and read in one turn of the page: $eval finds the badge, then reads it in a second step, and a refresh of
@@ -590,7 +592,9 @@ describe('the dialogs in the editor', function () {
       { timeout: 15000 },
     );
     assert.deepEqual(
-      await page.$$eval('#node-input-fieldMap-container .sales-crm-out-crm', (inputs) => inputs.map((i) => i.value)),
+      await evalAllNow(page, '#node-input-fieldMap-container .sales-crm-out-crm', (inputs) =>
+        inputs.map((i) => i.value),
+      ),
       ['Email', 'Name'],
     );
     await page.click('#node-dialog-ok');

@@ -4,7 +4,7 @@
 // the password.
 const assert = require('node:assert/strict');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { launchBrowser, answerUpdateQuestion } = require('./support/browser');
+const { launchBrowser, answerUpdateQuestion, evalAllNow } = require('./support/browser');
 const { startRedisServer } = require('./support/redis-server');
 
 const PASSWORD = 'redis-editor-secret-91f';
@@ -118,7 +118,7 @@ describe('the Redis store in the editor and at deploy', function () {
     const { page } = browser;
     await page.evaluate(() => RED.editor.edit(RED.nodes.node('in')));
     await page.waitForSelector('#node-input-store', { state: 'attached', timeout: 15000 });
-    const options = await page.$$eval('#node-input-store option', (os) => os.map((o) => o.textContent));
+    const options = await evalAllNow(page, '#node-input-store option', (os) => os.map((o) => o.textContent));
     assert.ok(options.includes('lax redis') && options.includes('locked redis'), JSON.stringify(options));
     assert.equal(await page.inputValue('#node-input-store'), 'lax');
     assert.equal(await page.isVisible('#node-input-dedupeHours'), true);

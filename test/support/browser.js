@@ -62,4 +62,21 @@ function answerUpdateQuestion(page) {
   return page.addLocatorHandler(page.getByText('No, do not enable notifications'), (button) => button.click());
 }
 
-module.exports = { launchBrowser, requireBrowser, answerUpdateQuestion };
+/**
+ * page.$eval and page.$$eval in one step. Playwright's take two (the query, then the function on what it found), and
+ * a list the page redraws in between (the delivery log refreshes on every change) is read detached or gone.
+ * `fn` runs in the page: it may use only its argument.
+ */
+function evalNow(page, selector, fn) {
+  const query = JSON.stringify(selector);
+  return page.evaluate(`(() => {
+    const element = document.querySelector(${query});
+    if (!element) throw new Error('nothing matches ' + ${query});
+    return (${fn})(element);
+  })()`);
+}
+function evalAllNow(page, selector, fn) {
+  return page.evaluate(`(${fn})(Array.from(document.querySelectorAll(${JSON.stringify(selector)})))`);
+}
+
+module.exports = { launchBrowser, requireBrowser, answerUpdateQuestion, evalNow, evalAllNow };
