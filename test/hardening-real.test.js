@@ -12,7 +12,7 @@ const WebSocket = require('ws');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { postRaw } = require('./support/flow');
 const { startCrmEmulator } = require('./support/crm-emulator');
-const { hubspotOutNodes, contactId } = require('./support/leads-load');
+const { hmacSource, hubspotOutNodes, contactId } = require('./support/leads-load');
 const send = require('./support/senders');
 
 const TOKEN = send.SECRETS.token;
@@ -304,13 +304,7 @@ describe('issue 10 in a real Node-RED with default settings', function () {
 
   describe('a signed event too deeply nested for Node-RED to copy', function () {
     const HMAC_SECRET = 'hardening-real-hmac-secret-51c0';
-    const hmacSource = {
-      id: 'hmac-src',
-      type: 'sales-webhook-source',
-      provider: 'hmac',
-      prefix: 'sha256=',
-      credentials: { secret: HMAC_SECRET },
-    };
+    const source = hmacSource(HMAC_SECRET, 'hmac-src');
     // Node-RED copies a message for the second of two wires.
     const twoWires = ['a', 'b'].map((x) => ({
       id: `deep-next-${x}`,
@@ -336,7 +330,7 @@ describe('issue 10 in a real Node-RED with default settings', function () {
       // Sent after the first 25 leads (a later turn of the event loop), the copy's fault ended Node-RED.
       await nodeRed.deploy([
         tab,
-        hmacSource,
+        source,
         { ...webhookNode('deep-in', '/webhooks/deep', { source: 'hmac-src' }), wires: [['deep-map'], []] },
         {
           id: 'deep-map',
@@ -385,7 +379,7 @@ describe('issue 10 in a real Node-RED with default settings', function () {
       try {
         await nodeRed.deploy([
           tab,
-          hmacSource,
+          source,
           {
             ...webhookNode('deep-in', '/webhooks/deep', { source: 'hmac-src' }),
             wires: [['deep-map'], []],

@@ -9,6 +9,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
+const { hmacSource } = require('./support/leads-load');
 
 const SECRET = 'inbox-processes-hmac-secret-7c2d';
 
@@ -48,13 +49,7 @@ async function logList(nodeRed, query = {}) {
   return (await res.json()).deliveries;
 }
 
-const source = {
-  id: 'src',
-  type: 'sales-webhook-source',
-  provider: 'hmac',
-  prefix: 'sha256=',
-  credentials: { secret: SECRET },
-};
+const source = hmacSource(SECRET);
 const receiver = (id, url, wires, over = {}) => ({
   id,
   type: 'sales-webhook in',

@@ -43,6 +43,15 @@ const contactsByEmail = (emulator) => {
   return counts;
 };
 
+/** A source that checks an HMAC-SHA256 of the body in X-Signature (`sha256=<hex>`), as signedLead signs. */
+const hmacSource = (secret, id = 'src') => ({
+  id,
+  type: 'sales-webhook-source',
+  provider: 'hmac',
+  prefix: 'sha256=',
+  credentials: { secret },
+});
+
 /**
  * sales webhook (HMAC over the body, `/webhooks/leads`) → the SaleAssist lead-map preset → sales-crm out into the
  * emulator's HubSpot. `receiver`, `account` and `out` add to or replace the properties of those three nodes.
@@ -52,14 +61,7 @@ function leadsToCrmFlow({ emulator, secret, receiver = {}, account = {}, out = {
   return [
     { id: 'tab', type: 'tab', label: 'leads' },
     ...extraNodes,
-    {
-      id: 'src',
-      type: 'sales-webhook-source',
-      provider: 'hmac',
-      prefix: 'sha256=',
-      tolerance: 300,
-      credentials: { secret },
-    },
+    { ...hmacSource(secret), tolerance: 300 },
     {
       id: 'in',
       type: 'sales-webhook in',
@@ -117,4 +119,4 @@ function hubspotOutNodes({ emulator, account = {}, out = {} }) {
 const contactId = (emulator, email) =>
   [...emulator.hubspot.contacts.values()].find((contact) => contact.properties.email === email)?.id;
 
-module.exports = { signedLead, postStatus, contactsByEmail, contactId, leadsToCrmFlow, hubspotOutNodes };
+module.exports = { hmacSource, signedLead, postStatus, contactsByEmail, contactId, leadsToCrmFlow, hubspotOutNodes };
