@@ -7,6 +7,8 @@ import { phoneLibrary } from '../shared/libraries';
 export type Coerced = { ok: true; value: unknown } | { ok: false; reason: string };
 
 const emailSchema = z.email();
+/** Characters of a wrong value quoted in its reason: the reason is stored, sent on and logged with the delivery. */
+const QUOTED_CHARACTERS = 80;
 const describe = (value: unknown) =>
   value === null
     ? 'null'
@@ -14,7 +16,9 @@ const describe = (value: unknown) =>
       ? 'a list'
       : typeof value === 'object'
         ? 'an object'
-        : JSON.stringify(value);
+        : typeof value === 'string' && value.length > QUOTED_CHARACTERS
+          ? `${JSON.stringify(value.slice(0, QUOTED_CHARACTERS))}… (${value.length} characters)`
+          : JSON.stringify(value);
 const fail = (reason: string): Coerced => ({ ok: false, reason });
 const ok = (value: unknown): Coerced => ({ ok: true, value });
 

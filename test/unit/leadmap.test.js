@@ -192,6 +192,12 @@ describe('lead mapping engine', function () {
     });
   });
 
+  it('quotes at most 80 characters of a wrong value in its reason', function () {
+    const long = coerce(`${'x'.repeat(500000)}@`, 'email');
+    assert.equal(long.reason, `not a valid email address: "${'x'.repeat(80)}"… (500001 characters)`);
+    assert.equal(coerce('nope', 'email').reason, 'not a valid email address: "nope"');
+  });
+
   it('refuses a lead of more than 1,000 tags before reading them', function () {
     const rows = [row('email', 'email', 'email'), row('tags', 'tags', 'array')];
     const over = mapOne(rows, { email: 'a@x.io', tags: Array.from({ length: 500000 }, () => 0) });
