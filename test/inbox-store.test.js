@@ -211,10 +211,31 @@ describe('SQLite inbox store', function () {
     assert.equal((await store.accept(delivery())).stored, true);
     await store.close();
     const reopened = new Database(file, { readonly: true });
-    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '3');
+    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '4');
     assert.equal(reopened.prepare(`SELECT count(*) FROM sqlite_master WHERE name = 'duplicate_keys'`).pluck().get(), 0);
     reopened.close();
     store = new SqliteInboxStore(path.join(dir, 'sales-webhooks.db'));
+  });
+
+  it('opens a schema 3 file: a split half settled there goes on counting and settles once its last part has', async () => {
+    const split = await store.accept(delivery());
+    await store.markEmitted(split.id, { attempt: 1, settles: true, leaseUntil: Date.now() + 60_000 });
+    const part = (index) => ({ state: 'delivered', part: { index, count: 4 }, at: Date.now() });
+    assert.equal(await store.settle(split.id, part(0)), 'emitted');
+    await store.close();
+    // As schema 3 left it: the counters in the delivery's row (one part of four settled), no split_parts.
+    const file = path.join(dir, 'sales-webhooks.db');
+    const old = new Database(file);
+    old.exec(`DROP TABLE split_parts; UPDATE inbox_meta SET value = '3' WHERE key = 'schema';`);
+    old.close();
+    store = new SqliteInboxStore(file);
+    assert.equal(await store.settle(split.id, part(1)), 'emitted');
+    assert.equal(await store.settle(split.id, part(1)), 'emitted', 'a part again is not counted twice');
+    assert.equal(await store.settle(split.id, part(2)), 'emitted');
+    assert.equal(await store.settle(split.id, part(3)), 'delivered');
+    const reopened = new Database(file, { readonly: true });
+    assert.equal(reopened.prepare(`SELECT value FROM inbox_meta WHERE key = 'schema'`).pluck().get(), '4');
+    reopened.close();
   });
 
   it('purges settled rows past the age limit, then the oldest while over the size limit; never an unsettled one', async () => {

@@ -35,7 +35,7 @@ import type {
  * worker (`sqliteWorker.ts`), never on Node-RED's event loop, so an fsync never stalls a flow.
  */
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 /** Rows one purge step removes: small enough that deliveries waiting behind it are answered within milliseconds. */
 const PURGE_STEP_ROWS = 500;
 /** By age: settled deliveries and refusals; an unsettled one is never purged (that would lose a lead). */
@@ -72,6 +72,14 @@ interface DeliveryRow {
   round_first_attempt: number;
   leads: string;
   round: number;
+}
+
+/** A split delivery's counters: its parts, and of them those settled, failed and delivered. */
+interface SplitParts {
+  partCount: number;
+  settled: number;
+  failed: number;
+  delivered: number;
 }
 
 const SUMMARY_COLUMNS =
@@ -263,6 +271,16 @@ export class InboxDatabase {
         record TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS settlements_part ON settlements (delivery_id, round, part);
+      -- A split delivery's round and counters once its first part has settled: its row in deliveries holds its leads
+      -- (a JSON array of 1.9 MB at 40,000), before the counters, and each part read and rewrote past them.
+      CREATE TABLE IF NOT EXISTS split_parts (
+        delivery_id INTEGER PRIMARY KEY,
+        round INTEGER NOT NULL,
+        part_count INTEGER NOT NULL,
+        settled INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        delivered INTEGER NOT NULL
+      );
       CREATE INDEX IF NOT EXISTS deliveries_received_at ON deliveries (received_at);
       CREATE INDEX IF NOT EXISTS deliveries_refused ON deliveries (id) WHERE state = 'rejected';
       CREATE INDEX IF NOT EXISTS deliveries_unsettled ON deliveries (node, state) WHERE state IN ('received', 'emitted');
@@ -279,7 +297,8 @@ export class InboxDatabase {
     } else if (Number(version) < SCHEMA_VERSION) {
       this.db.transaction(() => {
         if (Number(version) === 1) this.migrateFrom1();
-        this.migrateFrom2();
+        if (Number(version) <= 2) this.migrateFrom2();
+        this.migrateFrom3();
       })();
     }
   }
@@ -308,15 +327,25 @@ export class InboxDatabase {
     this.db.exec(`UPDATE deliveries SET settlements = '[]'; UPDATE inbox_meta SET value = '3' WHERE key = 'schema';`);
   }
 
+  /** Schema 3 kept a split delivery's counters in its row, after its leads: each part read and rewrote past them. */
+  private migrateFrom3(): void {
+    this.db.exec(`
+      INSERT OR IGNORE INTO split_parts (delivery_id, round, part_count, settled, failed, delivered)
+        SELECT id, round, part_count, parts_settled, parts_failed, parts_delivered FROM deliveries WHERE part_count > 1;
+      UPDATE inbox_meta SET value = '4' WHERE key = 'schema';
+    `);
+  }
+
   /**
-   * Adds one settlement and keeps the delivery's part counters: a lookup of that part's latest answer in this round
-   * (indexed) and one update, so its cost does not grow with the number of parts. Returns the counters after it.
+   * Writes a part's settlement: a lookup of that part's latest answer in this round (indexed) and one insert, so its
+   * cost does not grow with the number of parts. Returns what it changes in the counters (a part settled again
+   * replaces its last answer).
    */
-  private addSettlement(
+  private settlementChange(
     id: number,
     round: number,
     record: SettleRecord,
-  ): { partCount: number; settled: number; failed: number; delivered: number } {
+  ): { settled: number; failed: number; delivered: number } {
     const part = record.part?.index ?? 0;
     const previous = this.sql(
       'SELECT state FROM settlements WHERE delivery_id = ? AND round = ? AND part = ? ORDER BY seq DESC LIMIT 1',
@@ -331,16 +360,17 @@ export class InboxDatabase {
       JSON.stringify(record),
     );
     const change = (state: string) => (record.state === state ? 1 : 0) - (previous === state ? 1 : 0);
+    return { settled: previous === undefined ? 1 : 0, failed: change('failed'), delivered: change('delivered') };
+  }
+
+  /** A settlement counted in the delivery's own row: the first part of a round, and schema 2's migration. */
+  private addSettlement(id: number, round: number, record: SettleRecord): SplitParts {
+    const change = this.settlementChange(id, round, record);
     return this.sql(
       `UPDATE deliveries SET part_count = MAX(part_count, ?), parts_settled = parts_settled + ?,
        parts_failed = parts_failed + ?, parts_delivered = parts_delivered + ? WHERE id = ?
        RETURNING part_count AS partCount, parts_settled AS settled, parts_failed AS failed, parts_delivered AS delivered`,
-    ).get(record.part?.count ?? 1, previous === undefined ? 1 : 0, change('failed'), change('delivered'), id) as {
-      partCount: number;
-      settled: number;
-      failed: number;
-      delivered: number;
-    };
+    ).get(record.part?.count ?? 1, change.settled, change.failed, change.delivered, id) as SplitParts;
   }
 
   /** A delivery's settlements, in order: of one round, or of all. */
@@ -517,6 +547,7 @@ export class InboxDatabase {
     this.sql('DELETE FROM deliveries WHERE id = ?').run(id);
     this.sql('DELETE FROM delivery_content WHERE id = ?').run(id);
     this.sql('DELETE FROM settlements WHERE delivery_id = ?').run(id);
+    this.sql('DELETE FROM split_parts WHERE delivery_id = ?').run(id);
   }
 
   /** Flat arguments: half of all writes are these, and each crosses to the writer thread. */
@@ -556,6 +587,9 @@ export class InboxDatabase {
   }
 
   settle(id: string, record: SettleRecord): DeliveryState | undefined {
+    const split = this.sql('SELECT round FROM split_parts WHERE delivery_id = ?').pluck().get(Number(id)) as
+      number | undefined;
+    if (split !== undefined) return this.settlePart(Number(id), split, record);
     const row = this.sql('SELECT state, round, part_count, parts_settled FROM deliveries WHERE id = ?').get(
       Number(id),
     ) as { state: DeliveryState; round: number; part_count: number; parts_settled: number } | undefined;
@@ -563,14 +597,36 @@ export class InboxDatabase {
     if (row.part_count === 1 && row.parts_settled === 0 && (record.part?.count ?? 1) === 1)
       return this.settleWhole(Number(id), row.round, record);
     const parts = this.addSettlement(Number(id), row.round, record);
-    if (parts.settled < parts.partCount) return row.state;
+    if (parts.partCount > 1)
+      this.sql(
+        'INSERT INTO split_parts (delivery_id, round, part_count, settled, failed, delivered) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(Number(id), row.round, parts.partCount, parts.settled, parts.failed, parts.delivered);
+    return this.settledAs(Number(id), row.state, parts);
+  }
+
+  /** A later part of a split delivery: its counters in split_parts, the delivery's row read for its state alone. */
+  private settlePart(id: number, round: number, record: SettleRecord): DeliveryState | undefined {
+    const state = this.sql('SELECT state FROM deliveries WHERE id = ?').pluck().get(id) as DeliveryState | undefined;
+    if (state === undefined || state === 'rejected') return undefined;
+    const change = this.settlementChange(id, round, record);
+    const parts = this.sql(
+      `UPDATE split_parts SET part_count = MAX(part_count, ?), settled = settled + ?, failed = failed + ?,
+       delivered = delivered + ? WHERE delivery_id = ?
+       RETURNING part_count AS partCount, settled, failed, delivered`,
+    ).get(record.part?.count ?? 1, change.settled, change.failed, change.delivered, id) as SplitParts;
+    return this.settledAs(id, state, parts);
+  }
+
+  /** The delivery's state once a part settled: unchanged until every part has, then written once. */
+  private settledAs(id: number, current: DeliveryState, parts: SplitParts): DeliveryState {
+    if (parts.settled < parts.partCount) return current;
     // Failed wins, then delivered (a CRM took a part), else handled: as settledStateOf says.
     const state: DeliveryState = parts.failed > 0 ? 'failed' : parts.delivered > 0 ? 'delivered' : 'handled';
-    if (state !== row.state)
+    if (state !== current)
       // Settled means emitted at least once, though a plain flow's first emission is not written.
       this.sql(`UPDATE deliveries SET state = ?, lease_until = NULL, attempt = MAX(attempt, 1) WHERE id = ?`).run(
         state,
-        Number(id),
+        id,
       );
     return state;
   }
@@ -647,8 +703,13 @@ export class InboxDatabase {
        parts_settled = 0, parts_failed = 0, parts_delivered = 0, round_first_attempt = attempt + 1, lease_until = NULL
        WHERE id = ? AND state != 'rejected'`,
     );
+    const forgetParts = this.sql('DELETE FROM split_parts WHERE delivery_id = ?');
     let count = 0;
-    for (const id of ids) count += statement.run(Number(id)).changes;
+    for (const id of ids) {
+      const changed = statement.run(Number(id)).changes;
+      if (changed) forgetParts.run(Number(id));
+      count += changed;
+    }
     return count;
   }
 
@@ -773,6 +834,7 @@ export class InboxDatabase {
     const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
     const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
+    const removeParts = this.sql('DELETE FROM split_parts WHERE delivery_id = ?');
     // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
     // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
     this.db.pragma('secure_delete = ON');
@@ -781,6 +843,7 @@ export class InboxDatabase {
         remove.run(id);
         removeContent.run(id);
         removeSettlements.run(id);
+        removeParts.run(id);
       }
     } finally {
       this.db.pragma('secure_delete = FAST');
@@ -808,9 +871,11 @@ export class InboxDatabase {
     }
     const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
     const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
+    const removeParts = this.sql('DELETE FROM split_parts WHERE delivery_id = ?');
     for (const id of removed) {
       removeContent.run(id);
       removeSettlements.run(id);
+      removeParts.run(id);
     }
     if (removed.length) this.releaseSpace();
     return removed.length;
