@@ -26,9 +26,9 @@ const callSchema = z.looseObject({
     z.looseObject({ id: z.string(), name: z.string().nullish(), details: z.looseObject({}).nullish() }),
   ),
   analysis: checkedArray(z.looseObject({ score: z.number().nullish(), summary: z.string().nullish() })).optional(),
-  transcript: z
-    .array(z.looseObject({ speakerName: z.string().nullish(), prospectText: z.string().nullish() }))
-    .optional(),
+  transcript: checkedArray(
+    z.looseObject({ speakerName: z.string().nullish(), prospectText: z.string().nullish() }),
+  ).optional(),
   stats: z.looseObject({ duration: z.number().nullish() }).optional(),
   user: userSchema.optional(),
 });

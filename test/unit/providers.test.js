@@ -88,6 +88,9 @@ describe('provider profiles', function () {
     assert.equal(issues.at(-1), '… and 980 more');
     call.payload.call.prospectIds = Array.from({ length: 500000 }, (_, i) => (i < 1000 ? `p${i}` : 0));
     assert.deepEqual(validateEvent(salesmagic, 'call.completed', call).issues, []);
+    // Every array of the schemas, the transcript too (written over two lines, it was missed once).
+    call.payload.call.transcript = Array.from({ length: 500000 }, () => 0);
+    assert.equal(validateEvent(salesmagic, 'call.completed', call).issues.at(-1), '… and 980 more');
   });
 
   it('does not demand data shapes a document never showed, but checks them when present', function () {
