@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { NodeAPI } from 'node-red';
 import { holdingOf } from '../delivery/holdingNodes';
 import { MessageTracker } from '../delivery/tracker';
+import { reasonOf } from './passOn';
 
 /** The parts of Node-RED's messaging hook events the tracker reads. */
 interface SendEvent {
@@ -46,12 +47,6 @@ function messagingHooks(RED: NodeAPI): Hooks {
 }
 
 let installed: { tracker: MessageTracker; users: number; remove(): void } | undefined;
-
-function reasonOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'string') return error;
-  return String(error);
-}
 
 /** Feeds the tracker from Node-RED's messaging hooks and log; returns the function that removes them. */
 function addMessagingHooks(RED: NodeAPI, tracker: MessageTracker): () => void {

@@ -8,6 +8,11 @@ export function passOn(node: { error(text: string): void }, describe: (reason: s
   try {
     step();
   } catch (err) {
-    node.error(describe(err instanceof Error ? err.message : String(err)));
+    node.error(describe(reasonOf(err)));
   }
+}
+
+/** What went wrong, in words: an Error's message, else the thrown value itself. */
+export function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

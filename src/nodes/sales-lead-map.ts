@@ -21,7 +21,7 @@ import { getLeadPreset, listLeadPresets } from '../providers/registry';
 import { sampleEventFile } from '../sampleEvents';
 import { nearestUpstream, type FlowNodeConfig } from '../flowGraph';
 import { noteLeadsOfDelivery, partOf, settleLead } from './settle';
-import { passOn } from './passOn';
+import { passOn, reasonOf } from './passOn';
 import { onErasure } from '../log/erasures';
 import { hasPermission } from '../log/filter';
 import { READ_PERMISSION as LOG_READ_PERMISSION } from './delivery-log-routes';
@@ -85,7 +85,6 @@ export = function (RED: NodeAPI) {
     const scheduleStatus = status.schedule;
 
     const system = config.name || 'lead map';
-    const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
     node.on('input', (msg: NodeMessage & { webhook?: unknown }, send, done) => {
       const fail = (message: string, fields: FieldFailure[], leadsSent = false) => {
