@@ -2,7 +2,6 @@
 // Issue 10 in a real Node-RED process with default settings and this package installed: routes next to the admin
 // app, sockets and bodies from hostile or broken senders.
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -12,7 +11,7 @@ const WebSocket = require('ws');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
 const { postRaw } = require('./support/flow');
 const { startCrmEmulator } = require('./support/crm-emulator');
-const { hmacSource, hubspotOutNodes, contactId } = require('./support/leads-load');
+const { hmacSource, hubspotOutNodes, contactId, signedBody } = require('./support/leads-load');
 const send = require('./support/senders');
 
 const TOKEN = send.SECRETS.token;
@@ -316,14 +315,10 @@ describe('issue 10 in a real Node-RED with default settings', function () {
     }));
     // Deeper than any stack: 3,000 levels could be copied once V8 had optimised the copying code (smaller frames).
     const nested = `${'{"a":'.repeat(20000)}1${'}'.repeat(20000)}`;
-    const signedPost = (body, route = 'deep') =>
-      postRaw(`${nodeRed.url}/webhooks/${route}`, {
-        body: Buffer.from(body),
-        headers: {
-          'content-type': 'application/json',
-          'x-signature': `sha256=${crypto.createHmac('sha256', HMAC_SECRET).update(body).digest('hex')}`,
-        },
-      });
+    const signedPost = (body, route = 'deep') => {
+      const { headers } = signedBody(body, HMAC_SECRET);
+      return postRaw(`${nodeRed.url}/webhooks/${route}`, { body: Buffer.from(body), headers });
+    };
 
     it('split into leads one of which fails: the failure is reported with the reason, Node-RED keeps running, the next delivery is delivered', async function () {
       // The failing lead's message goes to two wires of output 2 and to a Catch node: Node-RED copies it for each.

@@ -4,23 +4,17 @@
 // kill -9; a file deleted under a running Node-RED is noticed; a flood of forged requests never pushes out the
 // failed deliveries waiting for a replay, nor grows the file past its limit.
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { hmacSource } = require('./support/leads-load');
+const { hmacSource, signedBody } = require('./support/leads-load');
 
 const SECRET = 'inbox-processes-hmac-secret-7c2d';
 
 /** A body signed the way the `hmac` source checks it (or forged). */
-function signed(event, { forged = false } = {}) {
-  const body = JSON.stringify(event);
-  const signature = crypto
-    .createHmac('sha256', forged ? 'not-the-secret' : SECRET)
-    .update(body)
-    .digest('hex');
-  return { body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
+function signed(event, options) {
+  return signedBody(JSON.stringify(event), SECRET, options);
 }
 
 /** Posts and resolves with the status, the Retry-After header and how long the answer took. */

@@ -3,11 +3,10 @@
 // delivery is settled `handled` only once every node its messages reached has finished with them, so kill -9 while a
 // slow flow works loses nothing that was answered 2xx; a failure after the 200 fails the delivery with its reason.
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { startNodeRed, waitFor } = require('./support/real-node-red');
-const { signedLead, postStatus } = require('./support/leads-load');
+const { signedBody, signedLead, postStatus } = require('./support/leads-load');
 
 const SECRET = 'plain-flow-hmac-secret-7c3d';
 
@@ -55,13 +54,7 @@ const emailOf = (id, busyMs = 0) => ({
 });
 
 /** A delivery of these exact bytes, signed as signedLead signs. */
-const signed = (body) => ({
-  body,
-  headers: {
-    'content-type': 'application/json',
-    'x-signature': `sha256=${crypto.createHmac('sha256', SECRET).update(body).digest('hex')}`,
-  },
-});
+const signed = (body) => signedBody(body, SECRET);
 
 const linesOf = (file) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
 

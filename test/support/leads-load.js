@@ -7,16 +7,20 @@ const http = require('node:http');
 const send = require('./senders');
 const { getLeadPreset } = require('../../dist/providers/registry');
 
-/** One SaleAssist delivery for this e-mail, signed with HMAC-SHA256 over the exact bytes (or forged). */
-function signedLead(email, secret, { forged = false } = {}) {
-  const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
-  event.payload.people_detail = { ...event.payload.people_detail, email };
-  const body = JSON.stringify(event);
+/** These exact bytes signed as hmacSource checks them: HMAC-SHA256 in X-Signature, `sha256=<hex>` (or forged). */
+function signedBody(body, secret, { forged = false } = {}) {
   const signature = crypto
     .createHmac('sha256', forged ? 'not-the-secret' : secret)
     .update(body)
     .digest('hex');
-  return { email, body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
+  return { body, headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signature}` } };
+}
+
+/** One SaleAssist delivery for this e-mail, signed with HMAC-SHA256 over the exact bytes (or forged). */
+function signedLead(email, secret, options) {
+  const event = JSON.parse(send.fixture('saleassist', 'widget_new_conversation'));
+  event.payload.people_detail = { ...event.payload.people_detail, email };
+  return { email, ...signedBody(JSON.stringify(event), secret, options) };
 }
 
 /** Posts and resolves with the status, or 0 when the connection broke before an answer. */
@@ -119,4 +123,13 @@ function hubspotOutNodes({ emulator, account = {}, out = {} }) {
 const contactId = (emulator, email) =>
   [...emulator.hubspot.contacts.values()].find((contact) => contact.properties.email === email)?.id;
 
-module.exports = { hmacSource, signedLead, postStatus, contactsByEmail, contactId, leadsToCrmFlow, hubspotOutNodes };
+module.exports = {
+  hmacSource,
+  signedBody,
+  signedLead,
+  postStatus,
+  contactsByEmail,
+  contactId,
+  leadsToCrmFlow,
+  hubspotOutNodes,
+};
