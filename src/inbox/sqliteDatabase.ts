@@ -366,11 +366,14 @@ export class InboxDatabase {
   /** A settlement counted in the delivery's own row: the first part of a round, and schema 2's migration. */
   private addSettlement(id: number, round: number, record: SettleRecord): SplitParts {
     const change = this.settlementChange(id, round, record);
-    return this.sql(
+    this.sql(
       `UPDATE deliveries SET part_count = MAX(part_count, ?), parts_settled = parts_settled + ?,
-       parts_failed = parts_failed + ?, parts_delivered = parts_delivered + ? WHERE id = ?
-       RETURNING part_count AS partCount, parts_settled AS settled, parts_failed AS failed, parts_delivered AS delivered`,
-    ).get(record.part?.count ?? 1, change.settled, change.failed, change.delivered, id) as SplitParts;
+       parts_failed = parts_failed + ?, parts_delivered = parts_delivered + ? WHERE id = ?`,
+    ).run(record.part?.count ?? 1, change.settled, change.failed, change.delivered, id);
+    return this.sql(
+      `SELECT part_count AS partCount, parts_settled AS settled, parts_failed AS failed, parts_delivered AS delivered
+       FROM deliveries WHERE id = ?`,
+    ).get(id) as SplitParts;
   }
 
   /** A delivery's settlements, in order: of one round, or of all. */
@@ -609,11 +612,13 @@ export class InboxDatabase {
     const state = this.sql('SELECT state FROM deliveries WHERE id = ?').pluck().get(id) as DeliveryState | undefined;
     if (state === undefined || state === 'rejected') return undefined;
     const change = this.settlementChange(id, round, record);
-    const parts = this.sql(
+    this.sql(
       `UPDATE split_parts SET part_count = MAX(part_count, ?), settled = settled + ?, failed = failed + ?,
-       delivered = delivered + ? WHERE delivery_id = ?
-       RETURNING part_count AS partCount, settled, failed, delivered`,
-    ).get(record.part?.count ?? 1, change.settled, change.failed, change.delivered, id) as SplitParts;
+       delivered = delivered + ? WHERE delivery_id = ?`,
+    ).run(record.part?.count ?? 1, change.settled, change.failed, change.delivered, id);
+    const parts = this.sql(
+      'SELECT part_count AS partCount, settled, failed, delivered FROM split_parts WHERE delivery_id = ?',
+    ).get(id) as SplitParts;
     return this.settledAs(id, state, parts);
   }
 
