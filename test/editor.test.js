@@ -453,9 +453,16 @@ describe('the dialogs in the editor', function () {
     let release;
     const held = new Promise((resolve) => (release = resolve));
     let asked = 0;
+    // What each preview asked for, in the order they reached the route: said when the assertion fails (it did once,
+    // in CI under Node 22, and never alone).
+    const seen = [];
     await page.route('**/sales-lead-map/preview', async (route) => {
-      if (++asked === 1) await held;
+      const n = ++asked;
+      const sample = JSON.parse(route.request().postData() || '{}').sample;
+      seen.push(`#${n} sample of ${JSON.stringify(sample ?? null).length} characters at ${Date.now() % 100000}`);
+      if (n === 1) await held;
       await route.continue();
+      seen.push(`#${n} answered at ${Date.now() % 100000}`);
     });
     try {
       await page.fill('#sales-lead-map-sample', '{}');
@@ -465,10 +472,8 @@ describe('the dialogs in the editor', function () {
       release();
       await lateAnswer;
       await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
-      assert.ok(
-        (await page.locator('#sales-lead-map-paths li').count()) > 50,
-        "the empty sample's late answer emptied the list",
-      );
+      const listed = await page.locator('#sales-lead-map-paths li').count();
+      assert.ok(listed > 50, `the empty sample's late answer emptied the list (${listed} paths; ${seen.join(', ')})`);
       assert.match(await page.textContent('#sales-lead-map-preview-count'), /^1 lead$/);
     } finally {
       release();
