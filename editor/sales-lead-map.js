@@ -461,7 +461,10 @@
           showMode();
         }
         schedulePreview();
-        $preset.on('change', function () {
+        $preset.on('change', function (e) {
+          // A person's choice only: Node-RED fires "change" on every field once the dialog is prepared, and from the
+          // second opening (presets already loaded) that replaced a node's own rows with the preset's.
+          if (!e.originalEvent) return;
           const chosen = chosenPreset();
           if (!chosen) {
             following = false;
