@@ -278,6 +278,8 @@ describe('sales-webhook alert with the runtime Redis', function () {
   let redis;
   const started = [];
   after(async () => {
+    // All stopped before any directory goes: the second writes its alerts' file into the first's directory.
+    for (const nodeRed of started) await nodeRed.stop();
     for (const nodeRed of started) await nodeRed.remove();
     await redis?.remove();
   });
