@@ -135,7 +135,13 @@ describe('the embedded inbox in real Node-RED processes', function () {
       JSON.stringify(answers.filter((a) => a.status !== 200).slice(0, 3)),
     );
     const slowest = Math.max(...answers.map((a) => a.ms));
-    assert.ok(slowest < 1000, `the other node answered within a second at most (slowest ${Math.round(slowest)} ms)`);
+    // Every answer's time, in order, when it fails: one outlier and a slow stretch point to different causes.
+    assert.ok(
+      slowest < 1000,
+      `the other node answered within a second at most (slowest ${Math.round(slowest)} ms; all, in ms: ${answers
+        .map((a) => Math.round(a.ms))
+        .join(' ')})`,
+    );
   });
 
   it('one process at a time on an inbox file: a second answers 503 with Retry-After naming the first, and takes over after its kill -9', async function () {
