@@ -16,8 +16,8 @@ const { durabilityFloor } = require('./durability-floor');
 helpRequested(`Usage: node bench/inbox-store.js [count]     (after npm run build)
 
 The embedded inbox alone, in this process: CPU per delivery (writer thread included) when stored with its first
-emission and then settled with its lead (as the HTTP bench's flow does), 20 at a time (also: of it, the main thread's and the writer thread's), and how many
-deliveries share an fsync. count: deliveries (default 20000).
+emission and then settled with its lead (as the HTTP bench's flow does), 20 at a time (also: of it, the main
+thread's and the writer thread's), and how many deliveries share an fsync. count: deliveries (default 20000).
 For scale, in the same run: the floor of durability on this machine, the same bodies appended to a plain file in
 groups of the size the store reached, one write and one fdatasync per group (the median of three passes).`);
 

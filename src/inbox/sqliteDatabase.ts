@@ -548,6 +548,11 @@ export class InboxDatabase {
 
   private removeRow(id: number): void {
     this.sql('DELETE FROM deliveries WHERE id = ?').run(id);
+    this.removeDependents(id);
+  }
+
+  /** What is stored about a delivery beside its row: its content, its settlements and its split's counters. */
+  private removeDependents(id: number): void {
     this.sql('DELETE FROM delivery_content WHERE id = ?').run(id);
     this.sql('DELETE FROM settlements WHERE delivery_id = ?').run(id);
     this.sql('DELETE FROM split_parts WHERE delivery_id = ?').run(id);
@@ -836,20 +841,11 @@ export class InboxDatabase {
       )
       .pluck()
       .all() as number[];
-    const remove = this.sql('DELETE FROM deliveries WHERE id = ?');
-    const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
-    const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
-    const removeParts = this.sql('DELETE FROM split_parts WHERE delivery_id = ?');
     // Erasure means gone from the file too: secure_delete zeroes the deleted rows' bytes instead of leaving them in
     // free pages (the caller then checkpoints, so the WAL's old copies of those pages go as well).
     this.db.pragma('secure_delete = ON');
     try {
-      for (const id of ids) {
-        remove.run(id);
-        removeContent.run(id);
-        removeSettlements.run(id);
-        removeParts.run(id);
-      }
+      for (const id of ids) this.removeRow(id);
     } finally {
       this.db.pragma('secure_delete = FAST');
     }
@@ -874,14 +870,7 @@ export class InboxDatabase {
         .pluck()
         .all(PURGE_STEP_ROWS) as number[];
     }
-    const removeContent = this.sql('DELETE FROM delivery_content WHERE id = ?');
-    const removeSettlements = this.sql('DELETE FROM settlements WHERE delivery_id = ?');
-    const removeParts = this.sql('DELETE FROM split_parts WHERE delivery_id = ?');
-    for (const id of removed) {
-      removeContent.run(id);
-      removeSettlements.run(id);
-      removeParts.run(id);
-    }
+    for (const id of removed) this.removeDependents(id);
     if (removed.length) this.releaseSpace();
     return removed.length;
   }
